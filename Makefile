@@ -1,0 +1,36 @@
+# Two commands do all the set-up on a fresh machine with Python >= 3.11:
+#   make report   create .venv, install the project, run the main job on the shipped data
+#   make test     create .venv, install the project with test extras, run the tests and ruff
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+OUT    ?= report
+
+.PHONY: report test lint format clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Re-install only when the project definition changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+report: $(VENV)/.installed
+	$(BIN)/barrier report --out $(OUT)
+
+test: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.installed
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) report .pytest_cache .ruff_cache build dist

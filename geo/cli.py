@@ -1,0 +1,131 @@
+"""The ``barrier`` command.
+
+Exit codes: 0 success; 2 bad usage or bad input (one line on stderr naming the input and
+the fix, no traceback); 1 an unexpected internal error (with traceback, please report it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+import pandas as pd
+
+from geo import __version__, boundaries, layers
+from geo.errors import GeoError
+
+__all__ = ["main"]
+
+_EPILOG = "Documentation: README.md. Exit code 2 means bad input or usage; the message says what to fix."
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="barrier",
+        description="Inner Mongolia ecological security barrier: boundaries, statistics, maps and reports.",
+        epilog=_EPILOG,
+    )
+    parser.add_argument("--version", action="version", version=f"barrier {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    rep = sub.add_parser("report", help="run the main job on the shipped data", epilog=_EPILOG)
+    rep.add_argument("--out", default="report", metavar="DIR", help="output folder (default: report/)")
+    rep.add_argument("--quiet", action="store_true", help="no progress messages")
+    rep.set_defaults(func=_cmd_report)
+
+    zones = sub.add_parser("zones", help="list zone sets and their members", epilog=_EPILOG)
+    zones.add_argument("set", nargs="?", choices=boundaries.LEVELS, help="one zone set (default: all)")
+    zones.add_argument("--format", choices=("text", "csv", "json"), default="text")
+    zones.set_defaults(func=_cmd_zones)
+
+    lay = sub.add_parser("layers", help="list the shipped layers", epilog=_EPILOG)
+    lay.add_argument("--format", choices=("text", "csv", "json"), default="text")
+    lay.set_defaults(func=_cmd_layers)
+
+    look = sub.add_parser("lookup", help="resolve a place name or alias to its adcode", epilog=_EPILOG)
+    look.add_argument("name", help="Chinese, English or pinyin name, alias, or adcode")
+    look.add_argument("--level", choices=boundaries.LEVELS)
+    look.set_defaults(func=_cmd_lookup)
+    return parser
+
+
+def _emit(table: pd.DataFrame, fmt: str) -> None:
+    if fmt == "csv":
+        sys.stdout.write(table.to_csv(index=False))
+    elif fmt == "json":
+        sys.stdout.write(json.dumps(table.to_dict(orient="records"), ensure_ascii=False, indent=1) + "\n")
+    else:
+        sys.stdout.write(table.to_string(index=False) + "\n")
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from geo.report import build_report  # heavy imports only for this command
+
+    say = (lambda _m: None) if args.quiet else (lambda m: print(f"barrier report: {m}", file=sys.stderr))
+    out = build_report(args.out, progress=say)
+    say(f"done → {out}")
+    return 0
+
+
+def _cmd_zones(args: argparse.Namespace) -> int:
+    frames = []
+    for level in [args.set] if args.set else boundaries.LEVELS:
+        gdf = boundaries.load(level)
+        frames.append(pd.DataFrame(gdf[["level", "adcode", "name_zh", "name_en", "league_adcode"]]))
+    table = pd.concat(frames, ignore_index=True)
+    if args.format == "text":
+        counts = table.groupby("level", sort=False).size()
+        sys.stdout.write("zone sets: " + ", ".join(f"{k} ({v})" for k, v in counts.items()) + "\n")
+    _emit(table, args.format)
+    return 0
+
+
+def _cmd_layers(args: argparse.Namespace) -> int:
+    rows = []
+    for layer in layers.catalogue().values():
+        grid = layer.grid()
+        xres, yres = grid["res"]
+        rows.append(
+            {
+                "name": layer.name,
+                "kind": layer.kind,
+                "unit": layer.unit,
+                "resolution": f"{xres:.4g}° × {yres:.4g}°" if "4326" in str(grid["crs"]) else f"{xres:g} × {yres:g}",
+                "crs": grid["crs"],
+                "shape": f"{grid['shape'][1]}×{grid['shape'][0]}",
+                "source": layer.source,
+                "licence": layer.licence,
+            }
+        )
+    table = pd.DataFrame(rows)
+    if args.format == "text":
+        with pd.option_context("display.max_colwidth", 60, "display.width", 250):
+            _emit(table, args.format)
+    else:
+        _emit(table, args.format)
+    return 0
+
+
+def _cmd_lookup(args: argparse.Namespace) -> int:
+    place = boundaries.lookup(args.name, level=args.level)
+    print(f"{place.adcode}\t{place.level}\t{place.name_zh}\t{place.name_en}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``barrier`` with ``argv`` (default: ``sys.argv[1:]``) and return the exit code."""
+    args = _parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except GeoError as exc:
+        print(f"barrier {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"barrier {args.command}: interrupted; no partial output was kept", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

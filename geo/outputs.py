@@ -1,0 +1,103 @@
+"""Writing outputs so that a crash or a kill never leaves a half-written file or folder.
+
+Single files are written to a temporary name in the same folder and renamed into place
+(:func:`atomic_path`). A whole output folder (a report) is built in a hidden sibling folder
+and swapped in at the end (:func:`staged_dir`), so readers see either the complete old
+report or the complete new one, never a mix.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from geo.errors import OutputError
+
+__all__ = ["atomic_path", "check_writable", "staged_dir"]
+
+
+def _explain(exc: OSError, path: Path) -> OutputError:
+    if exc.errno == errno.ENOSPC:
+        return OutputError(f"no space left on the device while writing {path}; free space or choose another --out")
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return OutputError(f"cannot write to {path}: permission denied; choose a writable --out folder")
+    return OutputError(f"cannot write {path}: {exc.strerror or exc}")
+
+
+def check_writable(folder: str | os.PathLike) -> Path:
+    """Fail early if ``folder`` (or the nearest existing parent it would be created in) is not writable.
+
+    Raises
+    ------
+    geo.errors.OutputError
+    """
+    folder = Path(folder).absolute()
+    probe = folder
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir():
+        raise OutputError(f"{probe} exists and is not a folder; choose another output location")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise OutputError(f"cannot write to {probe}: permission denied; choose a writable output folder")
+    return folder
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it to ``path`` if the block succeeds.
+
+    Examples
+    --------
+    >>> with atomic_path("table.csv") as tmp:  # doctest: +SKIP
+    ...     frame.to_csv(tmp)
+    """
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+        os.close(fd)
+    except OSError as exc:
+        raise _explain(exc, path) from None
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, path)
+    except OSError as exc:
+        raise _explain(exc, path) from None
+    finally:
+        tmp_path.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def staged_dir(folder: str | os.PathLike) -> Iterator[Path]:
+    """Build an output folder in a hidden sibling and swap it in when the block succeeds.
+
+    On error the staging folder is removed and an existing ``folder`` is left untouched.
+    The swap is two renames (old → trash, new → folder), so there is no moment at which
+    ``folder`` holds a mix of old and new files.
+    """
+    folder = check_writable(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        stage = Path(tempfile.mkdtemp(prefix=f".{folder.name}.staging-", dir=folder.parent))
+    except OSError as exc:
+        raise _explain(exc, folder) from None
+    try:
+        yield stage
+        trash = None
+        if folder.exists():
+            trash = Path(tempfile.mkdtemp(prefix=f".{folder.name}.old-", dir=folder.parent))
+            os.replace(folder, trash / folder.name)
+        os.replace(stage, folder)
+        if trash is not None:
+            shutil.rmtree(trash, ignore_errors=True)
+    except OSError as exc:
+        raise _explain(exc, folder) from None
+    finally:
+        if stage.exists():
+            shutil.rmtree(stage, ignore_errors=True)
