@@ -35,9 +35,29 @@ _NAMES_FILE = ("boundaries", "names.csv")
 # Longest first so that "autonomous banner" goes before "banner".
 _SUFFIXES = sorted(
     [
-        "autonomousregion", "autonomousbanner", "unitedbanner", "miningdistrict", "league",
-        "banner", "county", "district", "city", "qi", "meng", "shi", "xian", "qu",
-        "自治区", "自治旗", "联合旗", "矿区", "盟", "市", "旗", "县", "区",
+        "autonomousregion",
+        "autonomousbanner",
+        "unitedbanner",
+        "miningdistrict",
+        "league",
+        "banner",
+        "county",
+        "district",
+        "city",
+        "qi",
+        "meng",
+        "shi",
+        "xian",
+        "qu",
+        "自治区",
+        "自治旗",
+        "联合旗",
+        "矿区",
+        "盟",
+        "市",
+        "旗",
+        "县",
+        "区",
     ],
     key=len,
     reverse=True,
@@ -81,25 +101,31 @@ def _read_names(path: Path) -> pd.DataFrame:
         table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
     except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise DataError(f"cannot read the names table {path}: {exc}") from None
-    missing = {"adcode", "level", "name_zh", "name_en", "name_pinyin", "aliases"} - set(table.columns)
+    missing = {"adcode", "level", "name_zh", "name_en", "name_pinyin", "aliases"} - set(
+        table.columns
+    )
     if missing:
         raise DataError(f"names table {path} lacks columns {sorted(missing)}")
     return table
 
 
 def names() -> pd.DataFrame:
-    """Return the gazetteer: ``adcode, level, name_zh, name_en, name_pinyin, aliases`` (116 rows)."""
+    """Return the gazetteer ``adcode, level, name_zh, name_en, name_pinyin, aliases`` (116 rows)."""
     return _read_names(data_path(*_NAMES_FILE)).copy()
 
 
 @functools.lru_cache(maxsize=8)
 def _read_layer(path: Path, level: str) -> gpd.GeoDataFrame:
     if not path.is_file():
-        raise DataError(f"boundary file {path} does not exist; check the path or reinstall the data")
+        raise DataError(
+            f"boundary file {path} does not exist; check the path or reinstall the data"
+        )
     try:
         available = [name for name, _ in pyogrio.list_layers(path)]
     except Exception as exc:  # pyogrio raises DataSourceError and friends
-        raise DataError(f"{path} is not a readable vector file ({exc}); re-export it as GeoPackage") from None
+        raise DataError(
+            f"{path} is not a readable vector file ({exc}); re-export it as GeoPackage"
+        ) from None
     if level not in available:
         raise LayerError(f"{path} has no layer {level!r}; its layers are: {', '.join(available)}")
     gdf = gpd.read_file(path, layer=level, engine="pyogrio")
@@ -135,14 +161,20 @@ def load(level: str = "county", *, path: str | Path | None = None) -> gpd.GeoDat
     path = Path(path) if path is not None else data_path(*_BOUNDARY_FILE)
     raw = _read_layer(path.resolve(), level)
     if "adcode" not in raw.columns:
-        raise DataError(f"{path} (layer {level}) has no 'adcode' field; add the GB/T 2260 code of each unit")
+        raise DataError(
+            f"{path} (layer {level}) has no 'adcode' field; add the GB/T 2260 code of each unit"
+        )
     gdf = raw[["adcode", "geometry"]].copy()
     gdf["adcode"] = gdf["adcode"].astype(str).str.strip()
     gazetteer = names().set_index("adcode")
     unknown = sorted(set(gdf["adcode"]) - set(gazetteer.index))
     if unknown:
-        raise DataError(f"{path} (layer {level}) has adcodes not in the names table: {', '.join(unknown[:10])}")
-    meta = gazetteer.loc[gdf["adcode"], ["name_zh", "name_en", "name_pinyin"]].reset_index(drop=True)
+        raise DataError(
+            f"{path} (layer {level}) has adcodes not in the names table: {', '.join(unknown[:10])}"
+        )
+    meta = gazetteer.loc[gdf["adcode"], ["name_zh", "name_en", "name_pinyin"]].reset_index(
+        drop=True
+    )
     gdf = pd.concat([gdf[["adcode"]].reset_index(drop=True), meta], axis=1).set_geometry(
         raw.geometry.reset_index(drop=True)
     )
@@ -152,7 +184,16 @@ def load(level: str = "county", *, path: str | Path | None = None) -> gpd.GeoDat
     gdf["area_km2"] = area_km2(gdf)
     gdf = gdf.sort_values("adcode").reset_index(drop=True)
     gdf.attrs["source"] = f"{path} (layer {level})"
-    cols = ["adcode", "name_zh", "name_en", "name_pinyin", "level", "league_adcode", "area_km2", "geometry"]
+    cols = [
+        "adcode",
+        "name_zh",
+        "name_en",
+        "name_pinyin",
+        "level",
+        "league_adcode",
+        "area_km2",
+        "geometry",
+    ]
     return gpd.GeoDataFrame(gdf[cols], geometry="geometry", crs=gdf.crs)
 
 
@@ -164,7 +205,9 @@ def _league_of(adcodes: pd.Series, level: str) -> pd.Series:
 
 
 @functools.lru_cache(maxsize=1)
-def _index(names_path: Path) -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]], dict[str, dict]]:
+def _index(
+    names_path: Path,
+) -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]], dict[str, dict]]:
     table = _read_names(names_path)
     exact: dict[str, set[str]] = {}
     short: dict[str, set[str]] = {}
@@ -211,18 +254,31 @@ def lookup(name: str, level: str | None = None) -> Place:
     exact, short, rows = _index(data_path(*_NAMES_FILE))
     key = normalise(name)
     found: frozenset[str] = frozenset()
-    for table, probe in ((exact, key), (exact, _strip_suffix(key)), (short, key), (short, _strip_suffix(key))):
-        found = frozenset(a for a in table.get(probe, ()) if level is None or rows[a]["level"] == level)
+    for table, probe in (
+        (exact, key),
+        (exact, _strip_suffix(key)),
+        (short, key),
+        (short, _strip_suffix(key)),
+    ):
+        found = frozenset(
+            a for a in table.get(probe, ()) if level is None or rows[a]["level"] == level
+        )
         if found:
             break
     if len(found) == 1:
         row = rows[next(iter(found))]
         return Place(row["adcode"], row["level"], row["name_zh"], row["name_en"])
     if found:
-        listed = "; ".join(f"{rows[a]['name_en']} {rows[a]['name_zh']} ({a})" for a in sorted(found))
-        raise PlaceLookupError(f"{name!r} is ambiguous: it matches {listed}; give the full name or the adcode")
+        listed = "; ".join(
+            f"{rows[a]['name_en']} {rows[a]['name_zh']} ({a})" for a in sorted(found)
+        )
+        raise PlaceLookupError(
+            f"{name!r} is ambiguous: it matches {listed}; give the full name or the adcode"
+        )
     scope = f"level {level}" if level else "all levels"
-    pool = [k for k, v in exact.items() if level is None or any(rows[a]["level"] == level for a in v)]
+    pool = [
+        k for k, v in exact.items() if level is None or any(rows[a]["level"] == level for a in v)
+    ]
     close = difflib.get_close_matches(key, pool, n=5, cutoff=0.6)
     hits = dict.fromkeys(a for k in close for a in sorted(exact[k]))
     hint = ", ".join(f"{rows[a]['name_en']} {rows[a]['name_zh']} ({a})" for a in hits)

@@ -18,25 +18,31 @@ from geo.errors import GeoError
 
 __all__ = ["main"]
 
-_EPILOG = "Documentation: README.md. Exit code 2 means bad input or usage; the message says what to fix."
+_EPILOG = (
+    "Documentation: README.md. Exit code 2 means bad input or usage; the message says what to fix."
+)
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="barrier",
-        description="Inner Mongolia ecological security barrier: boundaries, statistics, maps and reports.",
+        description="Inner Mongolia ecological security barrier: statistics, maps and reports.",
         epilog=_EPILOG,
     )
     parser.add_argument("--version", action="version", version=f"barrier {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     rep = sub.add_parser("report", help="run the main job on the shipped data", epilog=_EPILOG)
-    rep.add_argument("--out", default="report", metavar="DIR", help="output folder (default: report/)")
+    rep.add_argument(
+        "--out", default="report", metavar="DIR", help="output folder (default: report/)"
+    )
     rep.add_argument("--quiet", action="store_true", help="no progress messages")
     rep.set_defaults(func=_cmd_report)
 
     zones = sub.add_parser("zones", help="list zone sets and their members", epilog=_EPILOG)
-    zones.add_argument("set", nargs="?", choices=boundaries.LEVELS, help="one zone set (default: all)")
+    zones.add_argument(
+        "set", nargs="?", choices=boundaries.LEVELS, help="one zone set (default: all)"
+    )
     zones.add_argument("--format", choices=("text", "csv", "json"), default="text")
     zones.set_defaults(func=_cmd_zones)
 
@@ -44,7 +50,9 @@ def _parser() -> argparse.ArgumentParser:
     lay.add_argument("--format", choices=("text", "csv", "json"), default="text")
     lay.set_defaults(func=_cmd_layers)
 
-    look = sub.add_parser("lookup", help="resolve a place name or alias to its adcode", epilog=_EPILOG)
+    look = sub.add_parser(
+        "lookup", help="resolve a place name or alias to its adcode", epilog=_EPILOG
+    )
     look.add_argument("name", help="Chinese, English or pinyin name, alias, or adcode")
     look.add_argument("--level", choices=boundaries.LEVELS)
     look.set_defaults(func=_cmd_lookup)
@@ -55,7 +63,9 @@ def _emit(table: pd.DataFrame, fmt: str) -> None:
     if fmt == "csv":
         sys.stdout.write(table.to_csv(index=False))
     elif fmt == "json":
-        sys.stdout.write(json.dumps(table.to_dict(orient="records"), ensure_ascii=False, indent=1) + "\n")
+        sys.stdout.write(
+            json.dumps(table.to_dict(orient="records"), ensure_ascii=False, indent=1) + "\n"
+        )
     else:
         sys.stdout.write(table.to_string(index=False) + "\n")
 
@@ -63,7 +73,11 @@ def _emit(table: pd.DataFrame, fmt: str) -> None:
 def _cmd_report(args: argparse.Namespace) -> int:
     from geo.report import build_report  # heavy imports only for this command
 
-    say = (lambda _m: None) if args.quiet else (lambda m: print(f"barrier report: {m}", file=sys.stderr))
+    say = (
+        (lambda _m: None)
+        if args.quiet
+        else (lambda m: print(f"barrier report: {m}", file=sys.stderr))
+    )
     out = build_report(args.out, progress=say)
     say(f"done → {out}")
     return 0
@@ -92,7 +106,9 @@ def _cmd_layers(args: argparse.Namespace) -> int:
                 "name": layer.name,
                 "kind": layer.kind,
                 "unit": layer.unit,
-                "resolution": f"{xres:.4g}° × {yres:.4g}°" if "4326" in str(grid["crs"]) else f"{xres:g} × {yres:g}",
+                "resolution": f"{xres:.4g}° × {yres:.4g}°"
+                if "4326" in str(grid["crs"])
+                else f"{xres:g} × {yres:g}",
                 "crs": grid["crs"],
                 "shape": f"{grid['shape'][1]}×{grid['shape'][0]}",
                 "source": layer.source,

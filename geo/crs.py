@@ -35,7 +35,9 @@ __all__ = [
 ]
 
 #: The equal-area CRS used for every area computed from polygons.
-EQUAL_AREA = CRS.from_proj4("+proj=aea +lat_1=25 +lat_2=47 +lat_0=0 +lon_0=105 +ellps=WGS84 +units=m +no_defs")
+EQUAL_AREA = CRS.from_proj4(
+    "+proj=aea +lat_1=25 +lat_2=47 +lat_0=0 +lon_0=105 +ellps=WGS84 +units=m +no_defs"
+)
 #: Geographic WGS84 (longitude, latitude order for all arrays in this module).
 WGS84 = CRS.from_epsg(4326)
 
@@ -94,7 +96,9 @@ def wgs84_to_gcj02(lon, lat) -> tuple[np.ndarray, np.ndarray]:
     return np.where(inside, lon + dlon, lon), np.where(inside, lat + dlat, lat)
 
 
-def gcj02_to_wgs84(lon, lat, *, tol_deg: float = 1e-12, max_iter: int = 20) -> tuple[np.ndarray, np.ndarray]:
+def gcj02_to_wgs84(
+    lon, lat, *, tol_deg: float = 1e-12, max_iter: int = 20
+) -> tuple[np.ndarray, np.ndarray]:
     """Convert GCJ-02 longitude/latitude (degrees) to WGS84 with an exact iterative inverse.
 
     Starts from the one-step inverse ``w = g − offset(g)`` and repeats
@@ -126,7 +130,9 @@ def gcj02_to_wgs84(lon, lat, *, tol_deg: float = 1e-12, max_iter: int = 20) -> t
         if glon.size == 0 or max(np.nanmax(np.abs(elon)), np.nanmax(np.abs(elat))) < tol_deg:
             break
     else:
-        raise CRSError("GCJ-02 → WGS84 did not converge; are the coordinates longitude/latitude in degrees?")
+        raise CRSError(
+            "GCJ-02 → WGS84 did not converge; are the coordinates longitude/latitude in degrees?"
+        )
     outside = ~_in_china(glon, glat)
     return np.where(outside, glon, wlon), np.where(outside, glat, wlat)
 
@@ -172,8 +178,9 @@ def require_crs(obj: Any, source: str | None = None) -> CRS:
     if crs is None or (hasattr(crs, "is_valid") and not crs.is_valid):
         src = source or describe(obj)
         raise CRSError(
-            f"{src} has no coordinate reference system; set one (e.g. EPSG:4326 for longitude/latitude, "
-            "or --source-crs gcj02 for Amap/Gaode coordinates) or fix the file (a .prj beside a shapefile)"
+            f"{src} has no coordinate reference system; set one (e.g. EPSG:4326 for "
+            "longitude/latitude, or --source-crs gcj02 for Amap/Gaode coordinates) or fix the "
+            "file (a .prj beside a shapefile)"
         )
     crs = CRS.from_user_input(crs)
     if isinstance(obj, gpd.GeoDataFrame | gpd.GeoSeries) and crs.is_geographic and len(obj):
@@ -194,10 +201,14 @@ def is_equal_area(crs: Any) -> bool:
     if not crs.is_projected or crs.coordinate_operation is None:
         return False
     method = crs.coordinate_operation.method_name.lower()
-    return any(k in method for k in ("equal area", "equal-area", "albers", "sinusoidal", "mollweide"))
+    return any(
+        k in method for k in ("equal area", "equal-area", "albers", "sinusoidal", "mollweide")
+    )
 
 
-def to_wgs84(gdf: gpd.GeoDataFrame, source_crs: str | None = None, *, source: str | None = None) -> gpd.GeoDataFrame:
+def to_wgs84(
+    gdf: gpd.GeoDataFrame, source_crs: str | None = None, *, source: str | None = None
+) -> gpd.GeoDataFrame:
     """Return polygons in WGS84 longitude/latitude.
 
     Parameters
@@ -212,13 +223,17 @@ def to_wgs84(gdf: gpd.GeoDataFrame, source_crs: str | None = None, *, source: st
     """
     if source_crs is not None and source_crs.strip().lower() in GCJ02_NAMES:
         out = gdf.copy()
-        out.geometry = gpd.GeoSeries(transform_geometry(gdf.geometry.values, gcj02_to_wgs84), index=gdf.index)
+        out.geometry = gpd.GeoSeries(
+            transform_geometry(gdf.geometry.values, gcj02_to_wgs84), index=gdf.index
+        )
         return out.set_crs(WGS84, allow_override=True)
     if source_crs is not None:
         try:
             gdf = gdf.set_crs(CRS.from_user_input(source_crs), allow_override=True)
         except Exception as exc:  # pyproj raises its own CRSError subclass
-            raise CRSError(f"--source-crs {source_crs!r} is not a CRS pyproj understands: {exc}") from None
+            raise CRSError(
+                f"--source-crs {source_crs!r} is not a CRS pyproj understands: {exc}"
+            ) from None
     require_crs(gdf, source)
     return gdf.to_crs(WGS84)
 

@@ -57,7 +57,9 @@ def data_path(*parts: str) -> Path:
     """
     path = data_dir().joinpath(*parts)
     if not path.exists():
-        raise DataError(f"shipped data file {path} is missing; reinstall the package or restore data/")
+        raise DataError(
+            f"shipped data file {path} is missing; reinstall the package or restore data/"
+        )
     return path
 
 

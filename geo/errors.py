@@ -13,8 +13,8 @@ __all__ = [
     "GeoError",
     "GeoWarning",
     "LayerError",
-    "PlaceLookupError",
     "OutputError",
+    "PlaceLookupError",
     "ZoneError",
 ]
 

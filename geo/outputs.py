@@ -23,14 +23,18 @@ __all__ = ["atomic_path", "check_writable", "staged_dir"]
 
 def _explain(exc: OSError, path: Path) -> OutputError:
     if exc.errno == errno.ENOSPC:
-        return OutputError(f"no space left on the device while writing {path}; free space or choose another --out")
+        return OutputError(
+            f"no space left on the device while writing {path}; free space or choose another --out"
+        )
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return OutputError(f"cannot write to {path}: permission denied; choose a writable --out folder")
+        return OutputError(
+            f"cannot write to {path}: permission denied; choose a writable --out folder"
+        )
     return OutputError(f"cannot write {path}: {exc.strerror or exc}")
 
 
 def check_writable(folder: str | os.PathLike) -> Path:
-    """Fail early if ``folder`` (or the nearest existing parent it would be created in) is not writable.
+    """Fail early if ``folder`` (or the existing parent it would be created in) is not writable.
 
     Raises
     ------
@@ -43,7 +47,9 @@ def check_writable(folder: str | os.PathLike) -> Path:
     if not probe.is_dir():
         raise OutputError(f"{probe} exists and is not a folder; choose another output location")
     if not os.access(probe, os.W_OK | os.X_OK):
-        raise OutputError(f"cannot write to {probe}: permission denied; choose a writable output folder")
+        raise OutputError(
+            f"cannot write to {probe}: permission denied; choose a writable output folder"
+        )
     return folder
 
 

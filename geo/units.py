@@ -52,8 +52,22 @@ _ALIASES = {
 }
 
 _SYMBOL = {
-    "en": {"m2": "m²", "km2": "km²", "ha": "ha", "mu": "mu", "wan_mu": "10k mu", "yi_mu": "100M mu"},
-    "zh": {"m2": "平方米", "km2": "平方公里", "ha": "公顷", "mu": "亩", "wan_mu": "万亩", "yi_mu": "亿亩"},
+    "en": {
+        "m2": "m²",
+        "km2": "km²",
+        "ha": "ha",
+        "mu": "mu",
+        "wan_mu": "10k mu",
+        "yi_mu": "100M mu",
+    },
+    "zh": {
+        "m2": "平方米",
+        "km2": "平方公里",
+        "ha": "公顷",
+        "mu": "亩",
+        "wan_mu": "万亩",
+        "yi_mu": "亿亩",
+    },
 }
 
 
@@ -125,7 +139,9 @@ def area_columns(name: str, km2) -> dict[str, object]:
     }
 
 
-def format_area(value_m2: float, unit: str = "km2", *, lang: str = "en", digits: int | None = None) -> str:
+def format_area(
+    value_m2: float, unit: str = "km2", *, lang: str = "en", digits: int | None = None
+) -> str:
     """Format an area for people, in English or Chinese.
 
     Parameters

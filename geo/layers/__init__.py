@@ -49,7 +49,7 @@ class Layer:
     classes: dict[int, str] = field(default_factory=dict)
 
     def grid(self) -> dict:
-        """Return the grid of the file: CRS, resolution (CRS units), shape, bounds, dtype, nodata."""
+        """Return the file's grid: CRS, resolution (CRS units), shape, bounds, dtype, nodata."""
         try:
             with rasterio.open(self.path) as src:
                 return {

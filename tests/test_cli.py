@@ -1,0 +1,86 @@
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from geo import __version__, cli
+
+BARRIER = Path(sys.executable).with_name("barrier")
+
+
+def run(*args, cwd=None):
+    """Run the installed console script as a user would."""
+    exe = [str(BARRIER)] if BARRIER.exists() else [sys.executable, "-m", "geo.cli"]
+    return subprocess.run([*exe, *args], capture_output=True, text=True, cwd=cwd, timeout=300)
+
+
+def test_version_and_help():
+    done = run("--version")
+    assert done.returncode == 0 and done.stdout.strip() == f"barrier {__version__}"
+    for sub in ("report", "zones", "layers", "lookup"):
+        done = run(sub, "--help")
+        assert done.returncode == 0, sub
+        assert "usage: barrier " + sub in done.stdout
+
+
+def test_zones_lists_members(capsys):
+    assert cli.main(["zones", "--format", "csv"]) == 0
+    from io import StringIO
+
+    table = pd.read_csv(StringIO(capsys.readouterr().out), dtype=str)
+    assert table.level.value_counts().to_dict() == {"county": 103, "league": 12, "province": 1}
+    ejin = table.loc[table.adcode == "152923"].iloc[0]
+    assert (ejin.name_zh, ejin.name_en, ejin.league_adcode) == ("额济纳旗", "Ejin Banner", "152900")
+    assert cli.main(["zones", "league"]) == 0
+    out = capsys.readouterr().out
+    assert "league (12)" in out and "锡林郭勒盟" in out and "Xilingol League" in out
+
+
+def test_layers_lists_catalogue(capsys):
+    assert cli.main(["layers", "--format", "json"]) == 0
+    rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)}
+    assert {"ndvi", "ndvi_max", "ndvi_min", "landcover", "climate", "dem"} <= set(rows)
+    assert rows["landcover"]["kind"] == "categorical"
+    assert rows["landcover"]["resolution"] == "0.05° × 0.05°"
+    assert rows["landcover"]["crs"] == "EPSG:4326"
+    assert "MCD12C1" in rows["landcover"]["source"] and rows["landcover"]["licence"]
+
+
+def test_lookup_command():
+    done = run("lookup", "Alashan")
+    assert done.returncode == 0 and done.stdout.split("\t")[:2] == ["152900", "league"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["lookup", "Atlantis"], "no administrative unit named 'Atlantis'"),
+        (["zones", "prefecture"], "invalid choice: 'prefecture'"),
+        (["lookup", "Xilingol", "--level", "county"], "level county"),
+    ],
+)
+def test_bad_input_exit_2_one_line(args, message):
+    done = run(*args)
+    assert done.returncode == 2
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_report_into_unwritable_folder_fails_before_work(tmp_path):
+    if os.geteuid() == 0:
+        # root ignores permission bits: make the parent a file instead
+        blocker = tmp_path / "file"
+        blocker.write_text("x")
+        out = blocker / "report"
+    else:
+        ro = tmp_path / "ro"
+        ro.mkdir(mode=0o500)
+        out = ro / "report"
+    done = run("report", "--out", str(out))
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr and str(out.parent) in done.stderr
+    assert not out.exists()

@@ -1,0 +1,55 @@
+import pytest
+
+from geo.errors import OutputError
+from geo.outputs import atomic_path, check_writable, staged_dir
+
+
+def test_atomic_path_leaves_nothing_on_failure(tmp_path):
+    target = tmp_path / "table.csv"
+    target.write_text("old")
+    with pytest.raises(RuntimeError), atomic_path(target) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("killed")
+    assert target.read_text() == "old"
+    assert list(tmp_path.iterdir()) == [target]
+
+
+def test_staged_dir_keeps_old_report_on_failure(tmp_path):
+    out = tmp_path / "report"
+    out.mkdir()
+    (out / "a.csv").write_text("old")
+    with pytest.raises(RuntimeError), staged_dir(out) as stage:
+        (stage / "a.csv").write_text("new")
+        raise RuntimeError("crash half-way")
+    assert (out / "a.csv").read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]
+
+
+def test_staged_dir_swaps_in_whole(tmp_path):
+    out = tmp_path / "report"
+    out.mkdir()
+    (out / "stale.csv").write_text("old")
+    with staged_dir(out) as stage:
+        (stage / "a.csv").write_text("new")
+    assert sorted(p.name for p in out.iterdir()) == ["a.csv"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]
+
+
+def test_full_disk_is_a_clear_error(tmp_path, monkeypatch):
+    import errno
+    import os
+
+    def no_space(*_a, **_k):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", no_space)
+    with pytest.raises(OutputError, match="no space left"), atomic_path(tmp_path / "x.csv") as tmp:
+        tmp.write_text("data")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_check_writable_refuses_a_file_as_folder(tmp_path):
+    f = tmp_path / "f"
+    f.write_text("x")
+    with pytest.raises(OutputError, match="not a folder"):
+        check_writable(f / "out")
