@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import pandas as pd
 
@@ -18,6 +19,19 @@ from geo.errors import GeoError
 
 __all__ = ["main"]
 
+_STATS = (
+    "count",
+    "sum",
+    "mean",
+    "min",
+    "max",
+    "stdev",
+    "median",
+    "quantile",
+    "nodata_fraction",
+    "fraction",
+    "area",
+)
 _EPILOG = (
     "Documentation: README.md. Exit code 2 means bad input or usage; the message says what to fix."
 )
@@ -49,6 +63,62 @@ def _parser() -> argparse.ArgumentParser:
     lay = sub.add_parser("layers", help="list the shipped layers", epilog=_EPILOG)
     lay.add_argument("--format", choices=("text", "csv", "json"), default="text")
     lay.set_defaults(func=_cmd_layers)
+
+    st = sub.add_parser(
+        "stats",
+        help="zonal statistics of layers over a zone set",
+        description="Exact (coverage-weighted) zonal statistics of raster layers over zones.",
+        epilog=_EPILOG,
+    )
+    st.add_argument(
+        "--zones",
+        required=True,
+        metavar="SET|FILE",
+        help="province, league, county or a polygon file",
+    )
+    st.add_argument("--zones-layer", metavar="NAME", help="layer of a multi-layer zone file")
+    st.add_argument(
+        "--id-field", metavar="FIELD", help="field identifying each zone of a zone file"
+    )
+    st.add_argument(
+        "--source-crs",
+        metavar="CRS",
+        help="override the zone file's CRS; gcj02 for Amap/Gaode coordinates",
+    )
+    st.add_argument(
+        "--layer",
+        action="append",
+        required=True,
+        metavar="NAME|FILE",
+        help="shipped layer or GeoTIFF (repeatable)",
+    )
+    st.add_argument(
+        "--categorical",
+        action="store_true",
+        help="treat raster files given with --layer as classes",
+    )
+    st.add_argument(
+        "--stat",
+        action="append",
+        choices=_STATS,
+        metavar="STAT",
+        help=f"one of {', '.join(_STATS)} (repeatable)",
+    )
+    st.add_argument(
+        "--quantile",
+        action="append",
+        type=float,
+        metavar="Q",
+        help="quantile in [0, 1] (repeatable)",
+    )
+    st.add_argument("--method", choices=("exact", "all_touched", "center"), default="exact")
+    st.add_argument(
+        "--units", choices=("km2", "ha", "mu"), default="km2", help="unit of area columns"
+    )
+    st.add_argument("--format", choices=("csv", "json", "xlsx"), help="default: from -o, else csv")
+    st.add_argument("-o", "--output", metavar="FILE", help="write here (default: standard output)")
+    st.add_argument("--cache", metavar="DIR", help="keep coverages in DIR for later runs")
+    st.set_defaults(func=_cmd_stats)
 
     look = sub.add_parser(
         "lookup", help="resolve a place name or alias to its adcode", epilog=_EPILOG
@@ -121,6 +191,56 @@ def _cmd_layers(args: argparse.Namespace) -> int:
             _emit(table, args.format)
     else:
         _emit(table, args.format)
+    return 0
+
+
+def _cmd_stats(args: argparse.Namespace) -> int:
+    from geo import zones
+    from geo.outputs import atomic_path, check_writable
+    from geo.report import manifest, stats_table, write_table
+
+    fmt = args.format or (Path(args.output).suffix.lstrip(".").lower() if args.output else "csv")
+    if fmt not in ("csv", "json", "xlsx"):
+        raise GeoError(f"cannot tell the format of {args.output}; add --format csv|json|xlsx")
+    if fmt == "xlsx" and not args.output:
+        raise GeoError("--format xlsx needs -o FILE.xlsx")
+    if args.output:
+        check_writable(Path(args.output).absolute().parent)
+    zone_set = zones.load(
+        args.zones, layer=args.zones_layer, id_field=args.id_field, source_crs=args.source_crs
+    )
+    specs = [layers.resolve(spec, categorical=args.categorical) for spec in args.layer]
+    stats = args.stat or ["count", "mean"]
+    if args.quantile and "quantile" not in stats:
+        stats.append("quantile")
+    table = stats_table(
+        zone_set,
+        specs,
+        stats,
+        method=args.method,
+        unit=args.units,
+        cache_dir=args.cache,
+        quantiles=args.quantile,
+    )
+    if not args.output:
+        _emit(table, fmt)
+        return 0
+    out = write_table(table, args.output, fmt)
+    params = {
+        "command": "stats",
+        "zones": str(args.zones),
+        "zones_source": zone_set.attrs.get("source"),
+        "layers": [s.name for s in specs],
+        "stats": stats,
+        "method": args.method,
+        "units": args.units,
+        "official": False,
+    }
+    record = manifest([s.path for s in specs], [out], out.parent, params)
+    side = out.with_name(out.name + ".manifest.json")
+    with atomic_path(side) as tmp:
+        tmp.write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
+    print(f"barrier stats: wrote {out} and {side.name}", file=sys.stderr)
     return 0
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from geo.errors import DataError
 
-__all__ = ["ENV_VAR", "data_dir", "data_path", "sha256"]
+__all__ = ["CACHE_ENV_VAR", "ENV_VAR", "cache_dir", "data_dir", "data_path", "sha256"]
 
 ENV_VAR = "GEO_BARRIER_DATA"
 
@@ -70,3 +70,19 @@ def sha256(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
         while block := fh.read(chunk):
             digest.update(block)
     return digest.hexdigest()
+
+
+CACHE_ENV_VAR = "GEO_BARRIER_CACHE"
+
+
+def cache_dir() -> Path:
+    """Return the folder for re-creatable caches (coverages, derived layers).
+
+    ``GEO_BARRIER_CACHE`` if set, else ``$XDG_CACHE_HOME/geo-barrier`` (``~/.cache/geo-barrier``).
+    Deleting it is always safe: everything in it is recomputed on demand.
+    """
+    env = os.environ.get(CACHE_ENV_VAR)
+    if env:
+        return Path(env).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "geo-barrier"

@@ -11,7 +11,7 @@ import rasterio
 from geo.data import data_path
 from geo.errors import DataError, LayerError
 
-__all__ = ["Layer", "catalogue", "get"]
+__all__ = ["Layer", "catalogue", "get", "resolve"]
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,28 @@ class Layer:
         except rasterio.errors.RasterioIOError as exc:
             raise DataError(f"layer {self.name!r}: cannot read {self.path}: {exc}") from None
 
+    @classmethod
+    def from_file(cls, path: str | Path, *, categorical: bool = False) -> Layer:
+        """Describe a user's raster file as a layer (no scale, no flags)."""
+        path = Path(path)
+        if not path.is_file():
+            raise DataError(f"raster {path} does not exist; check the path")
+        return cls(
+            name=path.stem,
+            path=path,
+            kind="categorical" if categorical else "continuous",
+            unit="as stored",
+            title_en=path.name,
+            title_zh=path.name,
+            source=str(path),
+            licence="user data",
+        )
+
+    @property
+    def categorical(self) -> bool:
+        """True for class layers (land cover, climate zones)."""
+        return self.kind == "categorical"
+
 
 def _int_keys(table: dict) -> dict[int, str]:
     return {int(k): str(v) for k, v in table.items()}
@@ -81,6 +103,32 @@ def catalogue() -> dict[str, Layer]:
         entry["classes"] = _int_keys(entry.get("classes", {}))
         layers[name] = Layer(name=name, path=path, **entry)
     return layers
+
+
+def resolve(spec: str | Path, *, categorical: bool | None = None) -> Layer:
+    """Return a shipped layer by name, or describe a raster file as a layer.
+
+    Parameters
+    ----------
+    spec : str or Path
+        A catalogue name (``ndvi``, ``landcover`` …) or the path of a GeoTIFF.
+    categorical : bool, optional
+        For files: treat the values as classes. Ignored for catalogue layers.
+    """
+    layers = catalogue()
+    if str(spec) in layers:
+        return layers[str(spec)]
+    from geo.layers.derive import DERIVED_NAMES, derived_layers
+
+    if str(spec) in DERIVED_NAMES:
+        return derived_layers()[str(spec)]
+    path = Path(spec)
+    if path.suffix or path.exists():
+        return Layer.from_file(path, categorical=bool(categorical))
+    raise LayerError(
+        f"{str(spec)!r} is neither a shipped layer ({', '.join(sorted(layers))}), a derived layer "
+        f"({', '.join(DERIVED_NAMES)}) nor a raster file"
+    )
 
 
 def get(name: str) -> Layer:

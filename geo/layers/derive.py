@@ -1,0 +1,531 @@
+"""Derived layers: vegetation cover (FVC), land-cover masks, sandified land, red-line proxy.
+
+All derived layers are computed on one *analysis grid* — by default the 0.05° MODIS CMG grid
+of the land-cover and NDVI-climatology layers — because they combine several inputs cell by
+cell. Inputs on another grid are brought onto it once (nearest neighbour for classes,
+average for continuous values); zonal statistics then run on the derived rasters without any
+further resampling. Every derived layer records its method and parameters.
+
+FVC (fractional vegetation cover) follows the dimidiate pixel model::
+
+    FVC = (NDVI − NDVI_soil) / (NDVI_veg − NDVI_soil), clipped to [0, 1]
+
+with NDVI_soil / NDVI_veg either the 5th / 95th percentiles of NDVI over the region
+(``fvc_method="percentile"``, default) or, per cell, the NDVI minimum / maximum climatology
+(``fvc_method="pixel"``). The default NDVI is the climatological *maximum* (growing-season
+peak), as the plan's grassland coverage indicator refers to the peak.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import rasterio
+from rasterio.enums import Resampling
+from rasterio.features import rasterize
+from rasterio.warp import reproject
+
+from geo.errors import DataError, LayerError
+from geo.grid import Grid
+from geo.layers import Layer, catalogue
+from geo.outputs import atomic_path
+
+__all__ = [
+    "DERIVED_NAMES",
+    "SANDIFIED_CLASSES",
+    "DeriveConfig",
+    "Derived",
+    "derive_all",
+    "derived_layers",
+    "fvc_from_ndvi",
+    "read_on_grid",
+    "sandified_degree",
+]
+
+#: Codes of the sandified-degree layer (0 = not sandified). Names as in GB/T 24255-2009.
+SANDIFIED_CLASSES = {
+    0: ("not sandified", "非沙化"),
+    1: ("light", "轻度"),
+    2: ("moderate", "中度"),
+    3: ("severe", "重度"),
+    4: ("extreme", "极重度"),
+}
+_NODATA_U8 = 255
+_NODATA_F32 = -9999.0
+
+
+@dataclass(frozen=True)
+class DeriveConfig:
+    """Parameters of the derived layers (all documented in the report's method notes).
+
+    Attributes
+    ----------
+    ndvi : str
+        Catalogue layer used as NDVI for FVC (``ndvi_max``: climatological maximum, the
+        growing-season peak; ``ndvi``: Copernicus long-term mean of late June).
+    fvc_method : {"percentile", "pixel"}
+        Where NDVI_soil and NDVI_veg come from (see module docstring).
+    soil_pct, veg_pct : float
+        Percentiles (0–100) of NDVI over the region for NDVI_soil / NDVI_veg.
+    grassland_classes : tuple of int
+        IGBP classes counted as grassland (草原) for the grassland coverage indicator.
+    forest_classes : tuple of int
+        IGBP classes counted as forest land by China's definition (canopy closure ≥ 0.2):
+        the IGBP forests 1–5 and woody savanna 8 (30–60 % tree cover).
+    shrub_forest_classes : tuple of int
+        IGBP classes counted as nationally specified shrub forest (国家特别规定灌木林地):
+        closed shrubland 6.
+    igbp_forest_classes : tuple of int
+        IGBP's own forest classes, reported beside for comparison.
+    dryland_classes : tuple of int
+        Köppen–Geiger main groups treated as drylands where sandification is assessed (B, arid).
+    sandified_candidate_classes : tuple of int
+        IGBP classes that can be sandified land: open shrubland 7, savanna 9, grassland 10,
+        cropland 12, cropland/natural mosaic 14, barren 16.
+    sandified_fvc_pct : tuple of float
+        FVC thresholds (%) separating light / moderate / severe / extreme sandification,
+        GB/T 24255-2009: ≥ 40 light, 25–40 moderate, 10–25 severe, < 10 extreme.
+    sandified_max_fvc_pct : float
+        Candidates at or above this FVC (%) are not counted as sandified: without a field
+        layer of sandy surface, dense vegetation cannot be recognised as sandified land.
+    redline_share_pct : float
+        Region-wide share (%) the red-line proxy is calibrated to (official: 50.46 %).
+    """
+
+    ndvi: str = "ndvi_max"
+    fvc_method: str = "percentile"
+    soil_pct: float = 5.0
+    veg_pct: float = 95.0
+    grassland_classes: tuple[int, ...] = (10,)
+    forest_classes: tuple[int, ...] = (1, 2, 3, 4, 5, 8)
+    shrub_forest_classes: tuple[int, ...] = (6,)
+    igbp_forest_classes: tuple[int, ...] = (1, 2, 3, 4, 5)
+    dryland_classes: tuple[int, ...] = (2,)
+    sandified_candidate_classes: tuple[int, ...] = (7, 9, 10, 12, 14, 16)
+    sandified_fvc_pct: tuple[float, float, float] = (40.0, 25.0, 10.0)
+    sandified_max_fvc_pct: float = 60.0
+    redline_share_pct: float = 50.46
+
+    def key(self) -> str:
+        """Digest of the parameters (part of the derived-layer cache key)."""
+        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:16]
+
+
+@dataclass
+class Derived:
+    """One derived raster on the analysis grid.
+
+    Attributes
+    ----------
+    name : str
+    array : numpy.ndarray
+        Values (``nodata`` where undefined).
+    grid : Grid
+    nodata : float
+    kind : {"continuous", "categorical"}
+    unit : str
+    method : str
+        How it was made, in words, with parameters.
+    classes : dict
+        Class code → label for categorical layers.
+    """
+
+    name: str
+    array: np.ndarray
+    grid: Grid
+    nodata: float
+    kind: str
+    unit: str
+    method: str
+    classes: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def categorical(self) -> bool:
+        return self.kind == "categorical"
+
+    def write(self, path: str | Path) -> Path:
+        """Write as a tiled, deflate-compressed GeoTIFF, atomically."""
+        path = Path(path)
+        profile = {
+            "driver": "GTiff",
+            "height": self.grid.height,
+            "width": self.grid.width,
+            "count": 1,
+            "dtype": self.array.dtype.name,
+            "crs": self.grid.crs,
+            "transform": self.grid.transform,
+            "nodata": self.nodata,
+            "compress": "deflate",
+            "tiled": True,
+            "blockxsize": 256,
+            "blockysize": 256,
+        }
+        with atomic_path(path) as tmp, rasterio.open(tmp, "w", **profile) as dst:
+            dst.write(self.array, 1)
+            dst.update_tags(method=self.method, unit=self.unit, layer=self.name)
+        return path
+
+    def as_layer(self, path: Path) -> Layer:
+        """Describe the written file as a catalogue :class:`~geo.layers.Layer`."""
+        return Layer(
+            name=self.name,
+            path=path,
+            kind=self.kind,
+            unit=self.unit,
+            title_en=self.name,
+            title_zh=self.name,
+            source=f"derived: {self.method}",
+            licence="derived from the shipped layers (see their licences)",
+            classes=self.classes,
+        )
+
+
+def read_on_grid(layer: Layer, grid: Grid) -> tuple[np.ndarray, np.ndarray]:
+    """Read a layer's physical values onto ``grid``.
+
+    Classes are taken by nearest neighbour, continuous values by cell average when the
+    layer's grid differs. Returns ``(values, valid)``; values are float64 for continuous
+    layers (scale and offset applied) and the stored integers for categorical ones; flagged
+    codes (e.g. water in the NDVI layer) are invalid.
+    """
+    try:
+        with rasterio.open(layer.path) as src:
+            nodata = src.nodata
+            same = Grid.from_dataset(src).same_as(grid)
+            if same:
+                raw = src.read(1)
+            else:
+                raw = np.full(grid.shape, nodata if nodata is not None else 0, dtype=src.dtypes[0])
+                reproject(
+                    rasterio.band(src, 1),
+                    raw,
+                    dst_transform=grid.transform,
+                    dst_crs=grid.crs,
+                    dst_nodata=nodata,
+                    resampling=Resampling.nearest if layer.categorical else Resampling.average,
+                )
+    except rasterio.errors.RasterioIOError as exc:
+        raise DataError(f"layer {layer.name!r}: cannot read {layer.path}: {exc}") from None
+    valid = np.ones(raw.shape, dtype=bool) if nodata is None else raw != nodata
+    for code in layer.flags:
+        valid &= raw != code
+    if raw.dtype.kind == "f":
+        valid &= np.isfinite(raw)
+    if layer.categorical:
+        return raw, valid
+    return raw.astype("float64") * layer.scale + layer.offset, valid
+
+
+def fvc_from_ndvi(ndvi: np.ndarray, ndvi_soil, ndvi_veg) -> np.ndarray:
+    """Dimidiate-pixel FVC (0–1) from NDVI.
+
+    Parameters
+    ----------
+    ndvi : numpy.ndarray
+        NDVI (−1…1); NaN where undefined.
+    ndvi_soil, ndvi_veg : float or numpy.ndarray
+        NDVI of bare soil and of full vegetation cover (scalars or per cell).
+
+    Returns
+    -------
+    numpy.ndarray
+        FVC clipped to [0, 1]; NaN where NDVI is NaN or ``ndvi_veg <= ndvi_soil``.
+    """
+    ndvi = np.asarray(ndvi, dtype="float64")
+    span = np.asarray(ndvi_veg, dtype="float64") - np.asarray(ndvi_soil, dtype="float64")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        fvc = (ndvi - ndvi_soil) / span
+    fvc = np.clip(fvc, 0.0, 1.0)
+    return np.where(span > 0, fvc, np.nan)
+
+
+def check_ndvi(values: np.ndarray, valid: np.ndarray, layer: Layer) -> None:
+    """Refuse NDVI outside [−1, 1] (e.g. scaled integers without scale metadata)."""
+    if not valid.any():
+        raise DataError(f"NDVI layer {layer.name!r} ({layer.path}) has no valid cell")
+    lo, hi = float(values[valid].min()), float(values[valid].max())
+    if lo < -1.0001 or hi > 1.0001:
+        raise DataError(
+            f"NDVI layer {layer.name!r} ({layer.path}) has values {lo:g}…{hi:g}, outside [-1, 1]: "
+            "it looks like scaled integers; give its scale and offset (e.g. 0.0001 for MODIS "
+            "NDVI, 0.004/-0.08 for Copernicus) in layers.toml or rescale the file"
+        )
+
+
+def sandified_degree(
+    fvc_pct: np.ndarray,
+    landcover: np.ndarray,
+    climate: np.ndarray,
+    valid: np.ndarray,
+    config: DeriveConfig,
+) -> np.ndarray:
+    """Sandified-land degree codes (see :data:`SANDIFIED_CLASSES`), 255 where undefined.
+
+    A cell is sandified land when it lies in a dryland climate class, its land cover is a
+    candidate class and its FVC is below ``sandified_max_fvc_pct``; the degree follows the
+    FVC thresholds of GB/T 24255-2009 (a cell exactly on a threshold takes the lighter
+    degree: FVC = 40 % is light, 25 % moderate, 10 % severe).
+    """
+    light, moderate, severe = config.sandified_fvc_pct
+    candidate = (
+        np.isin(climate, config.dryland_classes)
+        & np.isin(landcover, config.sandified_candidate_classes)
+        & (fvc_pct < config.sandified_max_fvc_pct)
+    )
+    degree = np.select(
+        [fvc_pct >= light, fvc_pct >= moderate, fvc_pct >= severe], [1, 2, 3], default=4
+    ).astype("uint8")
+    out = np.where(candidate, degree, 0).astype("uint8")
+    return np.where(valid, out, _NODATA_U8).astype("uint8")
+
+
+def _region_mask(grid: Grid, region) -> np.ndarray:
+    geoms = region.to_crs(grid.crs).geometry.values
+    return rasterize(
+        [(g, 1) for g in geoms], out_shape=grid.shape, transform=grid.transform, dtype="uint8"
+    ).astype(bool)
+
+
+def _percentiles(values: np.ndarray, mask: np.ndarray, config: DeriveConfig) -> tuple[float, float]:
+    sample = values[mask]
+    if sample.size == 0:
+        raise DataError("no valid NDVI cell inside the region; check the NDVI layer's extent")
+    soil, veg = np.percentile(sample, [config.soil_pct, config.veg_pct])
+    if veg <= soil:
+        raise LayerError(
+            f"NDVI percentiles {config.soil_pct}/{config.veg_pct} give NDVI_veg {veg:.3f} <= "
+            f"NDVI_soil {soil:.3f}; choose percentiles further apart"
+        )
+    return float(soil), float(veg)
+
+
+def _fvc(grid: Grid, region_mask: np.ndarray, config: DeriveConfig) -> tuple[np.ndarray, str]:
+    layers = catalogue()
+    if config.ndvi not in layers:
+        raise LayerError(
+            f"no NDVI layer named {config.ndvi!r}; shipped layers: {', '.join(layers)}"
+        )
+    ndvi, ok = read_on_grid(layers[config.ndvi], grid)
+    check_ndvi(ndvi, ok, layers[config.ndvi])
+    ndvi = np.where(ok, ndvi, np.nan)
+    if config.fvc_method == "percentile":
+        soil, veg = _percentiles(ndvi, ok & region_mask, config)
+        method = (
+            f"FVC = (NDVI - {soil:.4f}) / ({veg:.4f} - {soil:.4f}) clipped to [0, 1]; NDVI = layer "
+            f"{config.ndvi}; NDVI_soil/NDVI_veg = {config.soil_pct:g}th/{config.veg_pct:g}th "
+            "percentiles of NDVI over the region (dimidiate pixel model)"
+        )
+        return fvc_from_ndvi(ndvi, soil, veg) * 100.0, method
+    if config.fvc_method == "pixel":
+        lo, ok_lo = read_on_grid(layers["ndvi_min"], grid)
+        hi, ok_hi = read_on_grid(layers["ndvi_max"], grid)
+        lo, hi = np.where(ok_lo, lo, np.nan), np.where(ok_hi, hi, np.nan)
+        method = (
+            f"FVC = (NDVI - NDVI_min) / (NDVI_max - NDVI_min) per cell, clipped to [0, 1]; NDVI = "
+            f"layer {config.ndvi}; NDVI_min/NDVI_max = BESS climatology per cell (undefined where "
+            "max <= min)"
+        )
+        return fvc_from_ndvi(ndvi, lo, hi) * 100.0, method
+    raise LayerError(f"unknown FVC method {config.fvc_method!r}; use 'percentile' or 'pixel'")
+
+
+def _redline_proxy(
+    fvc_pct: np.ndarray,
+    lc: np.ndarray,
+    dry: np.ndarray,
+    valid: np.ndarray,
+    grid: Grid,
+    region_mask: np.ndarray,
+    config: DeriveConfig,
+) -> tuple[np.ndarray, str]:
+    # Ecological importance in the spirit of the national red-line guide: forests, wetlands
+    # and water (importance 1), dense vegetation (water conservation, biodiversity: FVC) and
+    # sand-prone drylands (windbreak and sand fixation, desertification sensitivity: 1 - FVC).
+    f = np.nan_to_num(fvc_pct / 100.0, nan=0.0)
+    score = np.where(np.isin(lc, (*config.forest_classes, 0, 11)), 1.0, f)
+    score = np.maximum(score, np.where(dry, 1.0 - f, 0.0))
+    inside = valid & region_mask
+    area = np.broadcast_to(grid.row_cell_area_m2()[:, None], grid.shape)
+    order = np.argsort(-score[inside], kind="stable")
+    cum = np.cumsum(area[inside][order])
+    k = int(np.searchsorted(cum, cum[-1] * config.redline_share_pct / 100.0))
+    threshold = float(score[inside][order][min(k, order.size - 1)])
+    proxy = np.where(valid, (score >= threshold).astype("uint8"), _NODATA_U8).astype("uint8")
+    method = (
+        "red-line PROXY, not the official red line: ecological-importance score = 1 for forest "
+        "(IGBP 1-5, 8), wetland and water, else FVC; in drylands at least 1 - FVC (sand-fixation "
+        f"importance); cells with score >= {threshold:.4f} selected so that the region-wide share "
+        f"equals the official {config.redline_share_pct} %"
+    )
+    return proxy, method
+
+
+def derive_all(region, config: DeriveConfig | None = None) -> dict[str, Derived]:
+    """Compute every derived layer on the land-cover grid.
+
+    Parameters
+    ----------
+    region : geopandas.GeoDataFrame
+        The region (province polygon) over which percentiles and the red-line calibration
+        are computed.
+    config : DeriveConfig, optional
+
+    Returns
+    -------
+    dict of str to Derived
+        ``fvc`` (%, 0–100), ``fvc_grassland`` (%, grassland cells only), ``landcover_cn``
+        (1 forest by China's definition, 2 shrub forest, 3 grassland, 4 other land, 5 water),
+        ``sandified`` (degree codes), ``redline_proxy`` (1 inside, 0 outside).
+    """
+    config = config or DeriveConfig()
+    layers = catalogue()
+    lc_layer = layers["landcover"]
+    with rasterio.open(lc_layer.path) as src:
+        grid = Grid.from_dataset(src)
+    lc, lc_ok = read_on_grid(lc_layer, grid)
+    unknown = sorted(set(np.unique(lc[lc_ok]).tolist()) - set(lc_layer.classes))
+    if unknown:
+        raise DataError(f"land-cover layer {lc_layer.path} has unknown class codes {unknown}")
+    climate, cl_ok = read_on_grid(layers["climate"], grid)
+    region_mask = _region_mask(grid, region)
+    fvc_pct, fvc_method = _fvc(grid, region_mask, config)
+    ok = lc_ok & np.isfinite(fvc_pct)
+    dry = cl_ok & np.isin(climate, config.dryland_classes)
+    f32 = lambda a, m: np.where(m, a, _NODATA_F32).astype("float32")  # noqa: E731
+    grass = ok & np.isin(lc, config.grassland_classes)
+    cn = np.select(
+        [
+            np.isin(lc, config.forest_classes),
+            np.isin(lc, config.shrub_forest_classes),
+            np.isin(lc, config.grassland_classes),
+            lc == 0,
+        ],
+        [1, 2, 3, 5],
+        default=4,
+    ).astype("uint8")
+    sand = sandified_degree(fvc_pct, lc, np.where(cl_ok, climate, 0), ok & cl_ok, config)
+    redline, red_method = _redline_proxy(fvc_pct, lc, dry, ok, grid, region_mask, config)
+    return {
+        "fvc": Derived("fvc", f32(fvc_pct, ok), grid, _NODATA_F32, "continuous", "%", fvc_method),
+        "fvc_grassland": Derived(
+            "fvc_grassland",
+            f32(fvc_pct, grass),
+            grid,
+            _NODATA_F32,
+            "continuous",
+            "%",
+            f"{fvc_method}; grassland cells only (IGBP {list(config.grassland_classes)})",
+        ),
+        "landcover_cn": Derived(
+            "landcover_cn",
+            np.where(lc_ok, cn, _NODATA_U8).astype("uint8"),
+            grid,
+            _NODATA_U8,
+            "categorical",
+            "class",
+            f"MODIS IGBP 2019 regrouped: forest = IGBP {list(config.forest_classes)} (China's "
+            f"definition, canopy closure >= 0.2), shrub forest = IGBP "
+            f"{list(config.shrub_forest_classes)}, grassland = IGBP "
+            f"{list(config.grassland_classes)}",
+            {1: "forest", 2: "shrub forest", 3: "grassland", 4: "other land", 5: "water"},
+        ),
+        "sandified": Derived(
+            "sandified",
+            sand,
+            grid,
+            _NODATA_U8,
+            "categorical",
+            "degree",
+            "sandified-land PROXY: Koppen-Geiger groups "
+            f"{list(config.dryland_classes)} x IGBP {list(config.sandified_candidate_classes)} x "
+            f"FVC < {config.sandified_max_fvc_pct:g} %; degrees by FVC thresholds "
+            f"{list(config.sandified_fvc_pct)} % (GB/T 24255-2009)",
+            {k: v[0] for k, v in SANDIFIED_CLASSES.items()},
+        ),
+        "redline_proxy": Derived(
+            "redline_proxy",
+            redline,
+            grid,
+            _NODATA_U8,
+            "categorical",
+            "class",
+            red_method,
+            {0: "outside", 1: "inside"},
+        ),
+    }
+
+
+#: Names of the derived layers, for the catalogue and ``barrier stats --layer``.
+DERIVED_NAMES = ("fvc", "fvc_grassland", "landcover_cn", "sandified", "redline_proxy")
+
+
+def _inputs_key(config: DeriveConfig) -> str:
+    from geo import __version__
+    from geo.data import data_path, sha256
+
+    digest = hashlib.sha256(f"{__version__}|{config.key()}".encode())
+    for layer in catalogue().values():
+        digest.update(sha256(layer.path).encode())
+    digest.update(sha256(data_path("boundaries", "im_admin_wgs84.gpkg")).encode())
+    return digest.hexdigest()[:20]
+
+
+def derived_layers(
+    config: DeriveConfig | None = None, *, cache: str | Path | None = None, force: bool = False
+) -> dict[str, Layer]:
+    """Derived layers of the shipped data as GeoTIFFs in the cache, computed once.
+
+    Parameters
+    ----------
+    config : DeriveConfig, optional
+    cache : path, optional
+        Cache folder (default :func:`geo.data.cache_dir`). The files live in a sub-folder
+        keyed by the package version, the configuration and the SHA-256 of every input, so a
+        changed input or parameter never reuses stale layers.
+    force : bool
+        Recompute even if cached.
+
+    Returns
+    -------
+    dict of str to Layer
+        Keyed by :data:`DERIVED_NAMES`; each layer's ``source`` holds its method.
+    """
+    from geo import boundaries
+    from geo.data import cache_dir
+
+    config = config or DeriveConfig()
+    folder = Path(cache or cache_dir()) / "derived" / _inputs_key(config)
+    meta_path = folder / "layers.json"
+    if force or not meta_path.exists():
+        derived = derive_all(boundaries.load("province"), config)
+        meta = {}
+        for name, item in derived.items():
+            item.write(folder / f"{name}.tif")
+            meta[name] = {
+                "kind": item.kind,
+                "unit": item.unit,
+                "method": item.method,
+                "classes": {str(k): v for k, v in item.classes.items()},
+            }
+        meta["config"] = asdict(config)
+        with atomic_path(meta_path) as tmp:
+            tmp.write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    return {
+        name: Layer(
+            name=name,
+            path=folder / f"{name}.tif",
+            kind=meta[name]["kind"],
+            unit=meta[name]["unit"],
+            title_en=name,
+            title_zh=name,
+            source=f"derived: {meta[name]['method']}",
+            licence="derived from the shipped layers (see their licences)",
+            classes={int(k): v for k, v in meta[name]["classes"].items()},
+        )
+        for name in DERIVED_NAMES
+    }
