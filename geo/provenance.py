@@ -1,0 +1,63 @@
+"""Provenance: the ``manifest.json`` written beside every output set."""
+
+from __future__ import annotations
+
+import datetime as dt
+import platform
+import sys
+from importlib import metadata
+from pathlib import Path
+
+from geo import __version__
+from geo.data import sha256
+
+__all__ = ["manifest"]
+
+_PACKAGES = (
+    "numpy",
+    "pandas",
+    "shapely",
+    "pyproj",
+    "geopandas",
+    "pyogrio",
+    "rasterio",
+    "exactextract",
+)
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": sys.version.split()[0], "geo-barrier": __version__}
+    for pkg in _PACKAGES:
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+def manifest(inputs: list[Path], outputs: list[Path], root: Path, parameters: dict) -> dict:
+    """Return the provenance record of an output set.
+
+    Parameters
+    ----------
+    inputs : list of Path
+        Files read; each is recorded with its size and SHA-256.
+    outputs : list of Path
+        Files written, recorded relative to ``root`` with their SHA-256.
+    root : Path
+        The output folder.
+    parameters : dict
+        Options of the run (command line), methods and CRS used.
+    """
+    return {
+        "tool": "barrier (geo-barrier)",
+        "version": __version__,
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "platform": platform.platform(),
+        "packages": _versions(),
+        "parameters": parameters,
+        "inputs": [
+            {"path": str(p), "bytes": p.stat().st_size, "sha256": sha256(p)} for p in inputs
+        ],
+        "outputs": [{"path": str(p.relative_to(root)), "sha256": sha256(p)} for p in outputs],
+    }

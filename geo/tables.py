@@ -1,0 +1,166 @@
+"""Tables: zonal statistics of layers as one table, and writing tables (CSV, JSON, XLSX).
+
+CSV files are UTF-8 with a byte-order mark so that Excel shows Chinese names; every file is
+written atomically.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from geo.errors import DataError, OutputError
+from geo.outputs import atomic_path
+from geo.units import convert
+
+__all__ = ["stats_table", "write_csv", "write_table"]
+
+
+def write_csv(table: pd.DataFrame, path: str | Path) -> Path:
+    """Write a table as UTF-8 CSV with a byte-order mark (so Excel shows Chinese), atomically."""
+    with atomic_path(path) as tmp:
+        table.to_csv(tmp, index=False, encoding="utf-8-sig")
+    return Path(path)
+
+
+_LINEAR = ("mean", "min", "max", "median")
+
+
+def _physical(frame: pd.DataFrame, layer) -> pd.DataFrame:
+    """Statistics of stored values → statistics of physical values (value × scale + offset)."""
+    if layer.scale == 1 and layer.offset == 0:
+        return frame
+    out = frame.copy()
+    for col in out.columns:
+        if col in _LINEAR or col.startswith("quantile_"):
+            out[col] = out[col] * layer.scale + layer.offset
+        elif col == "stdev":
+            out[col] = out[col] * abs(layer.scale)
+        elif col == "sum":
+            out[col] = out[col] * layer.scale + layer.offset * out["count"]
+    return out
+
+
+def _in_units(frame: pd.DataFrame, unit: str) -> pd.DataFrame:
+    if unit == "km2":
+        return frame
+    factor = convert(1.0, "km2", unit)
+    renamed = {}
+    for col in frame.columns:
+        if "area_km2" in col:
+            renamed[col] = col.replace("area_km2", f"area_{unit}")
+            frame[col] = frame[col] * factor
+    return frame.rename(columns=renamed)
+
+
+def stats_table(
+    zones,
+    layer_specs,
+    stats=("count", "mean"),
+    *,
+    method: str = "exact",
+    unit: str = "km2",
+    cache_dir=None,
+    quantiles=None,
+) -> pd.DataFrame:
+    """Zonal statistics of several layers over one zone set, as one table.
+
+    The coverage of the zones is computed once per raster grid and reused for every
+    further layer on the same grid.
+
+    Parameters
+    ----------
+    zones : geopandas.GeoDataFrame
+        From :func:`geo.zones.load`.
+    layer_specs : sequence of geo.layers.Layer
+    stats : sequence of str
+        Statistics of :func:`geo.zonal.zonal_stats` for continuous layers; ``fraction`` and
+        ``area`` ask for class fractions and class areas (km², ha or mu) of categorical layers.
+    method : {"exact", "all_touched", "center"}
+    unit : {"km2", "ha", "mu"}
+        Unit of every area column.
+    cache_dir : path, optional
+        Folder for the on-disk coverage cache.
+    quantiles : sequence of float, optional
+        Quantiles in [0, 1] for the ``quantile`` statistic.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Identifier (``adcode`` or ``zone``), names and level, then ``<layer>_<stat>`` columns.
+        Statistics are of physical values (the layer's scale and offset applied); flagged
+        codes (e.g. the NDVI water flag) count as nodata.
+    """
+    id_col = "adcode" if "adcode" in zones.columns else "zone"
+    table = pd.DataFrame(zones[[id_col, "name_zh", "name_en", "level"]]).reset_index(drop=True)
+    coverages: dict = {}
+    for layer in layer_specs:
+        frame = _layer_frame(zones, layer, stats, method, cache_dir, coverages, quantiles)
+        frame = _in_units(_physical(frame, layer), unit)
+        frame.columns = [f"{layer.name}_{c}" for c in frame.columns]
+        table = pd.concat([table, frame.reset_index(drop=True)], axis=1)
+    return table
+
+
+def _layer_frame(zones, layer, stats, method, cache_dir, coverages, quantiles) -> pd.DataFrame:
+    import rasterio
+
+    from geo.grid import Grid
+    from geo.zonal import Coverage, zonal_stats
+
+    categorical = layer.categorical or "fraction" in stats or "area" in stats
+    wanted = [s for s in stats if s not in ("fraction", "area")]
+    if categorical:
+        wanted = [s for s in wanted if s in ("count", "nodata_fraction")]
+    try:
+        with rasterio.open(layer.path) as ds:
+            grid = Grid.from_dataset(ds)
+    except rasterio.errors.RasterioIOError as exc:
+        raise DataError(f"layer {layer.name!r}: cannot open {layer.path}: {exc}") from None
+    key = grid.key()
+    if key not in coverages:
+        coverages[key] = Coverage.load_or_build(zones, grid, method, cache_dir)
+    frame = zonal_stats(
+        zones,
+        layer.path,
+        stats=wanted,
+        categorical=categorical,
+        coverage=coverages[key],
+        method=method,
+        quantiles=quantiles,
+        nodata_values=tuple(layer.flags),
+    )
+    drop = []
+    if categorical and "area" not in stats:
+        drop += [c for c in frame.columns if c.startswith("area_km2_")]
+    if categorical and "fraction" not in stats:
+        drop += [c for c in frame.columns if c.startswith("fraction_")]
+    return frame.drop(columns=drop)
+
+
+def write_table(table: pd.DataFrame, path: str | Path, fmt: str | None = None) -> Path:
+    """Write a table atomically as CSV (UTF-8 with BOM), JSON (records) or XLSX.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+    path : path
+        Output file; its suffix chooses the format unless ``fmt`` is given.
+    fmt : {"csv", "json", "xlsx"}, optional
+    """
+    path = Path(path)
+    fmt = fmt or path.suffix.lstrip(".").lower() or "csv"
+    if fmt == "csv":
+        return write_csv(table, path)
+    with atomic_path(path) as tmp:
+        if fmt == "json":
+            tmp.write_text(
+                table.to_json(orient="records", force_ascii=False, indent=1), encoding="utf-8"
+            )
+        elif fmt == "xlsx":
+            with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
+                table.to_excel(writer, index=False, sheet_name="stats", freeze_panes=(1, 0))
+        else:
+            raise OutputError(f"unknown table format {fmt!r} for {path}; use csv, json or xlsx")
+    return path
