@@ -429,13 +429,9 @@ def context_overlays() -> gpd.GeoDataFrame:
         Missing context file or layer.
     """
     path = data_path(*_CONTEXT_FILE)
-    try:
-        gdf = gpd.read_file(path, layer="geography_regions", engine="pyogrio")
-    except ValueError as exc:
-        raise LayerError(f"{path} has no readable layer 'geography_regions' ({exc})") from None
-    require_crs(gdf, f"{path} (layer geography_regions)")
+    gdf = read_polygons(path, layer="geography_regions", what="context layer")
     deserts = gdf.loc[gdf["featurecla"] == "Desert", ["name", "featurecla", "geometry"]]
-    deserts = deserts.to_crs("EPSG:4326").reset_index(drop=True)
+    deserts = deserts.reset_index(drop=True)
     deserts.insert(2, "note", _OVERLAY_NOTE)
     deserts.index = deserts["name"].to_numpy()
     deserts.attrs["source"] = f"{path} (layer geography_regions, featurecla Desert)"
