@@ -32,6 +32,8 @@ _STATS = (
     "fraction",
     "area",
 )
+#: Zone sets listed by ``barrier zones`` and accepted by ``--zones``.
+ZONE_SETS = ("province", "league", "county", "battle", "battle_part")
 _EPILOG = (
     "Documentation: README.md. Exit code 2 means bad input or usage; the message says what to fix."
 )
@@ -59,7 +61,7 @@ def _parser() -> argparse.ArgumentParser:
 
     zones = sub.add_parser("zones", help="list zone sets and their members", epilog=_EPILOG)
     zones.add_argument(
-        "set", nargs="?", choices=boundaries.LEVELS, help="one zone set (default: all)"
+        "set", nargs="?", choices=ZONE_SETS, help="one zone set (default: all)"
     )
     zones.add_argument("--format", choices=("text", "csv", "json"), default="text")
     zones.set_defaults(func=_cmd_zones)
@@ -166,9 +168,16 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 def _cmd_zones(args: argparse.Namespace) -> int:
     frames = []
-    for level in [args.set] if args.set else boundaries.LEVELS:
-        gdf = boundaries.load(level)
-        frames.append(pd.DataFrame(gdf[["level", "adcode", "name_zh", "name_en", "league_adcode"]]))
+    from geo import zones
+
+    for level in [args.set] if args.set else ZONE_SETS:
+        gdf = zones.load(level)
+        id_col = "adcode" if "adcode" in gdf.columns else "zone"
+        part_of = "league_adcode" if "league_adcode" in gdf.columns else "members"
+        frame = pd.DataFrame(gdf[["level", id_col, "name_zh", "name_en", part_of]])
+        frames.append(
+            frame.set_axis(["level", "id", "name_zh", "name_en", "parent_or_members"], axis=1)
+        )
     table = pd.concat(frames, ignore_index=True)
     if args.format == "text":
         counts = table.groupby("level", sort=False).size()

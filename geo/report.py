@@ -42,7 +42,7 @@ def area_table(level: str) -> pd.DataFrame:
 
 
 #: Zone sets of the report, in order.
-REPORT_LEVELS = ("province", "league", "county")
+REPORT_LEVELS = ("province", "league", "county", "battle", "battle_part")
 
 
 def indicator_tables(

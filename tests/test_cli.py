@@ -32,9 +32,21 @@ def test_zones_lists_members(capsys):
     from io import StringIO
 
     table = pd.read_csv(StringIO(capsys.readouterr().out), dtype=str)
-    assert table.level.value_counts().to_dict() == {"county": 103, "league": 12, "province": 1}
-    ejin = table.loc[table.adcode == "152923"].iloc[0]
-    assert (ejin.name_zh, ejin.name_en, ejin.league_adcode) == ("额济纳旗", "Ejin Banner", "152900")
+    counts = table.level.value_counts().to_dict()
+    assert {k: counts[k] for k in ("county", "league", "province", "battle")} == {
+        "county": 103,
+        "league": 12,
+        "province": 1,
+        "battle": 3,
+    }
+    ejin = table.loc[table.id == "152923"].iloc[0]
+    assert (ejin.name_zh, ejin.name_en, ejin.parent_or_members) == (
+        "额济纳旗",
+        "Ejin Banner",
+        "152900",
+    )
+    hexi = table.loc[table.id == "hexi_taklimakan"].iloc[0]
+    assert set(hexi.parent_or_members.split(",")) >= {"152922", "152923"}
     assert cli.main(["zones", "league"]) == 0
     out = capsys.readouterr().out
     assert "league (12)" in out and "锡林郭勒盟" in out and "Xilingol League" in out

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo import boundaries, report
+from geo import boundaries, report, zones
 from geo.crs import EQUAL_AREA
 from geo.data import sha256
 from geo.indicators import INDICATORS
@@ -26,9 +26,11 @@ def built(tmp_path_factory):
 
 def test_tables_schema_and_units(built):
     tables = {level: _read(built, level) for level in report.REPORT_LEVELS}
-    assert [len(t) for t in tables.values()] == [1, 12, 103]
-    for table in tables.values():
-        assert list(table.columns[:4]) == ["adcode", "name_zh", "name_en", "level"]
+    parts = len(zones.load("battle_part"))
+    assert [len(t) for t in tables.values()] == [1, 12, 103, 3, parts]
+    for level, table in tables.items():
+        id_col = "zone" if level.startswith("battle") else "adcode"
+        assert list(table.columns[:4]) == [id_col, "name_zh", "name_en", "level"]
         for name in ["area", "grassland_area", "forest_area", "sandified_area", "redline_area"]:
             km2, ha, mu = (table[f"{name}_{u}"].to_numpy() for u in ("km2", "ha", "mu"))
             assert ha == pytest.approx(km2 * 100) and mu == pytest.approx(km2 * 1500)
@@ -47,7 +49,7 @@ def test_tables_schema_and_units(built):
 
 
 def test_totals_agree_across_levels(built):
-    province, leagues, counties = (_read(built, lv) for lv in report.REPORT_LEVELS)
+    province, leagues, counties = (_read(built, lv) for lv in ("province", "league", "county"))
     for col in ["area_km2"] + [f"{k}_km2" for k in AREA_INDICATORS if f"{k}_km2" in province]:
         total = province[col].iloc[0]
         assert leagues[col].sum() == pytest.approx(total, rel=1e-9, abs=1e-6), col
@@ -61,13 +63,21 @@ def test_totals_agree_across_levels(built):
         counties[f"sandified_{d}_area_km2"] for d in ("light", "moderate", "severe", "extreme")
     )
     assert degrees.to_numpy() == pytest.approx(counties.sandified_area_km2.to_numpy(), rel=1e-9)
+    # battle zones: the sum of their member banners (each banner once per zone)
+    battle = _read(built, "battle").set_index("zone")
+    members = zones.load("battle").set_index("zone").members.str.split(",")
+    by_adcode = counties.set_index("adcode")
+    for zone, adcodes in members.items():
+        for col in ("area_km2", "sandified_area_km2", "forest_area_km2"):
+            expected = by_adcode.loc[adcodes, col].sum()
+            assert battle.loc[zone, col] == pytest.approx(expected, rel=1e-9), (zone, col)
     # the red-line proxy is calibrated to the official 50.46 % region-wide share
     assert province.redline_pct.iloc[0] == pytest.approx(50.46, abs=0.1)
 
 
 def test_long_table_labels_proxies(built):
     long = pd.read_csv(built / "tables" / "indicators_long.csv", dtype={"id": str})
-    assert set(long.level) == {"province", "league", "county"}
+    assert set(long.level) == set(report.REPORT_LEVELS)
     assert not long.official.any()
     r1 = long[(long.indicator == "grassland_fvc_pct") & (long.level == "province")].iloc[0]
     assert r1.target == 45.0 and r1.direction == ">="
