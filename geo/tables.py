@@ -14,7 +14,7 @@ from geo.errors import DataError, OutputError
 from geo.outputs import atomic_path
 from geo.units import convert
 
-__all__ = ["stats_table", "write_csv", "write_table"]
+__all__ = ["column_label", "stats_table", "write_csv", "write_table", "write_xlsx"]
 
 
 def write_csv(table: pd.DataFrame, path: str | Path) -> Path:
@@ -164,3 +164,69 @@ def write_table(table: pd.DataFrame, path: str | Path, fmt: str | None = None) -
         else:
             raise OutputError(f"unknown table format {fmt!r} for {path}; use csv, json or xlsx")
     return path
+
+
+_UNIT_LABEL = {"km2": "km²", "ha": "ha", "mu": "亩 mu", "pct": "%"}
+
+
+def column_label(column: str) -> str:
+    """Human header of a table column: English and Chinese name with the unit.
+
+    ``grassland_fvc_pct`` → ``Grassland comprehensive vegetation coverage (proxy) / 草原综合植被
+    盖度（遥感估算） [%]``; ``area_mu`` → ``Area / 面积 [亩 mu]``; other columns unchanged.
+    """
+    from geo.indicators import INDICATORS
+
+    for suffix in ("_meets_target", "_gap"):
+        if column.endswith(suffix):
+            base = column.removesuffix(suffix)
+            if base in INDICATORS:
+                what = (
+                    "meets 2027 target / 达到目标"
+                    if suffix == "_meets_target"
+                    else "gap to target / 差距"
+                )
+                return f"{INDICATORS[base].name_en}: {what}"
+    if column in INDICATORS:
+        ind = INDICATORS[column]
+        return f"{ind.name_en} / {ind.name_zh} [{_UNIT_LABEL.get(ind.unit, ind.unit)}]"
+    stem, _, unit = column.rpartition("_")
+    if stem in INDICATORS and unit in _UNIT_LABEL:
+        ind = INDICATORS[stem]
+        return f"{ind.name_en} / {ind.name_zh} [{_UNIT_LABEL[unit]}]"
+    return column
+
+
+def write_xlsx(sheets: dict[str, pd.DataFrame], path: str | Path, sources: pd.DataFrame) -> Path:
+    """Write tables to one workbook: a sheet per table plus a ``sources`` sheet.
+
+    Row 1 holds the column ids (as in the CSV files), row 2 the English/Chinese names with
+    units; both rows are frozen. Areas get thousands separators, percentages two decimals.
+    """
+    from openpyxl.styles import Font
+
+    path = Path(path)
+    with atomic_path(path) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as writer:
+        for name, table in {**sheets, "sources": sources}.items():
+            table.to_excel(writer, index=False, sheet_name=name, startrow=2, header=False)
+            sheet = writer.sheets[name]
+            for j, col in enumerate(table.columns, start=1):
+                sheet.cell(row=1, column=j, value=col).font = Font(bold=True)
+                sheet.cell(row=2, column=j, value=column_label(col)).font = Font(italic=True)
+                fmt = _number_format(col)
+                if fmt:
+                    for row in sheet.iter_rows(min_row=3, min_col=j, max_col=j):
+                        row[0].number_format = fmt
+                sheet.column_dimensions[sheet.cell(row=1, column=j).column_letter].width = min(
+                    max(len(col), 10), 40
+                )
+            sheet.freeze_panes = "B3"
+    return path
+
+
+def _number_format(column: str) -> str | None:
+    if column.endswith(("_km2", "_ha", "_mu")):
+        return "#,##0.00"
+    if column.endswith(("_pct", "_gap")):
+        return "0.00"
+    return None

@@ -124,3 +124,49 @@ def test_official_redline_file(tmp_path):
     long = pd.read_csv(out / "tables" / "indicators_long.csv")
     assert long[long.indicator == "redline_pct"].official.all()
     assert not long[long.indicator == "grassland_fvc_pct"].official.any()
+
+
+def test_xlsx_holds_the_csv_numbers(built):
+    from openpyxl import load_workbook
+
+    book = load_workbook(built / "tables" / "indicators.xlsx", read_only=True)
+    assert {"province", "league", "county", "battle", "battle_part", "sources"} <= set(
+        book.sheetnames
+    )
+    sheet = book["league"]
+    rows = list(sheet.iter_rows(values_only=True))
+    header, labels, body = rows[0], rows[1], rows[2:]
+    csv = _read(built, "league")
+    assert list(header) == list(csv.columns)
+    assert "Area / 面积 [km²]" in labels and "Area / 面积 [亩 mu]" in labels
+    col = header.index("sandified_area_mu")
+    assert [r[col] for r in body] == pytest.approx(csv.sandified_area_mu.tolist(), rel=1e-12)
+    assert [r[header.index("name_zh")] for r in body] == csv.name_zh.tolist()
+    sources = list(book["sources"].iter_rows(values_only=True))
+    assert any("MCD12C1" in str(r) for r in sources)
+
+
+def test_gpkg_and_geoparquet_keep_names_and_values(built):
+    import pyogrio
+
+    layers = [name for name, _ in pyogrio.list_layers(built / "tables" / "indicators.gpkg")]
+    assert layers == list(report.REPORT_LEVELS)
+    leagues = gpd.read_file(built / "tables" / "indicators.gpkg", layer="league")
+    assert "锡林郭勒盟" in leagues.name_zh.tolist() and leagues.crs.to_epsg() == 4326
+    parquet = gpd.read_parquet(built / "tables" / "indicators_county.parquet")
+    assert len(parquet) == 103
+    assert parquet.forest_area_km2.sum() == pytest.approx(
+        _read(built, "county").forest_area_km2.sum()
+    )
+
+
+def test_proxy_vs_official_table(built):
+    versus = pd.read_csv(built / "tables" / "proxy_vs_official.csv").set_index("indicator")
+    assert versus.loc["redline_pct", "official"] == 50.46
+    assert versus.loc["forest_cover_pct", "official"] == 21.98
+    province = _read(built, "province").iloc[0]
+    assert versus.loc["forest_cover_pct", "toolkit"] == pytest.approx(province.forest_cover_pct)
+    assert versus.loc["forest_cover_pct", "difference"] == pytest.approx(
+        province.forest_cover_pct - 21.98
+    )
+    assert versus.why.str.len().min() > 40
