@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
+import pandas as pd
 import pyogrio
+import shapely
 
 from geo.crs import require_crs, to_wgs84
-from geo.errors import DataError, LayerError, ZoneError
+from geo.errors import CRSError, DataError, GeoWarning, LayerError, ZoneError
 
-__all__ = ["read_polygons"]
+__all__ = ["check_gcj02_shift", "read_polygons"]
 
 
 def read_polygons(
@@ -68,14 +72,137 @@ def read_polygons(
             f"{what} {path} has no layer {layer!r}; its layers are: {', '.join(layers)}"
         )
     label = f"{what} {path}" + (f" (layer {layer})" if layer else "")
-    gdf = gpd.read_file(path, layer=layer or layers[0], engine="pyogrio")
+    try:
+        gdf = gpd.read_file(
+            path,
+            layer=layer or layers[0],
+            engine="pyogrio",
+            encoding=_shapefile_encoding(path, label),
+        )
+    except Exception as exc:  # GDAL read errors: truncated files, broken geometries
+        raise DataError(
+            f"cannot read {label}: {exc}; the file may be truncated or corrupt"
+        ) from None
     if gdf.empty:
         raise ZoneError(f"{label} holds no features; choose a layer with polygons")
     if source_crs is None:
         require_crs(gdf, label)
     gdf = to_wgs84(gdf, source_crs, source=label)
-    kinds = set(gdf.geometry.geom_type.dropna())
-    if not kinds or not kinds <= {"Polygon", "MultiPolygon"}:
-        raise ZoneError(f"{label} must hold polygons, found {sorted(kinds) or 'no geometry'}")
+    gdf = _polygons_only(gdf, label)
     gdf.attrs["source"] = label
     return gdf
+
+
+def _polygons_only(gdf: gpd.GeoDataFrame, label: str) -> gpd.GeoDataFrame:
+    """Refuse empty and non-polygon geometries; repair invalid polygons with a warning."""
+    geoms = gdf.geometry
+    empty = np.flatnonzero(geoms.isna().to_numpy() | geoms.is_empty.to_numpy())
+    if empty.size:
+        rows = ", ".join(str(i + 1) for i in empty[:10])
+        raise ZoneError(f"{label}: feature(s) {rows} have no geometry; delete them or draw them")
+    kinds = set(geoms.geom_type)
+    if not kinds <= {"Polygon", "MultiPolygon"}:
+        raise ZoneError(
+            f"{label} must hold polygons only, found {sorted(kinds)}; "
+            "split the layer or keep its polygons"
+        )
+    invalid = np.flatnonzero(~geoms.is_valid.to_numpy())
+    if invalid.size:
+        reasons = shapely.is_valid_reason(geoms.to_numpy()[invalid[:3]])
+        warnings.warn(
+            f"{label}: {invalid.size} invalid polygon(s) (feature {invalid[0] + 1}: "
+            f"{reasons[0]}) repaired with shapely.make_valid; check them in a GIS",
+            GeoWarning,
+            stacklevel=3,
+        )
+        fixed = shapely.make_valid(geoms.to_numpy()[invalid])
+        # make_valid may return collections with lines: keep the polygonal part
+        fixed = [_polygonal(g) for g in fixed]
+        gdf = gdf.copy()
+        gdf.loc[gdf.index[invalid], gdf.geometry.name] = fixed
+    return gdf
+
+
+def _polygonal(geom):
+    if geom.geom_type in ("Polygon", "MultiPolygon"):
+        return geom
+    parts = [g for g in getattr(geom, "geoms", []) if g.geom_type in ("Polygon", "MultiPolygon")]
+    return shapely.union_all(parts) if parts else shapely.Polygon()
+
+
+def _shapefile_encoding(path: Path, label: str) -> str | None:
+    """Encoding of a shapefile's attributes when it has no ``.cpg``: UTF-8 or GB18030.
+
+    Desktop GIS in China often writes GBK attributes without a ``.cpg``; GDAL then reads
+    them as Latin-1 and Chinese names turn into mojibake. Decide from the raw bytes.
+    """
+    if path.suffix.lower() != ".shp" or path.with_suffix(".cpg").exists():
+        return None
+    if path.with_suffix(".CPG").exists():
+        return None
+    dbf = path.with_suffix(".dbf")
+    if not dbf.exists():
+        return None
+    raw = dbf.read_bytes()
+    if len(raw) > 29 and raw[29] != 0:  # a language driver id in the header: GDAL knows
+        return None
+    if all(b < 0x80 for b in raw[32:]):
+        return None
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            raw[32:].decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if encoding != "utf-8":
+            warnings.warn(
+                f"{label}: no .cpg file; attributes decoded as {encoding.upper()} (Chinese). "
+                f"Add {path.with_suffix('.cpg').name} containing 'GBK' to make this explicit",
+                GeoWarning,
+                stacklevel=4,
+            )
+        return encoding
+    raise DataError(
+        f"{label}: no .cpg file and the attributes are neither UTF-8 nor GBK/GB18030; "
+        f"add {path.with_suffix('.cpg').name} naming the encoding"
+    )
+
+
+def check_gcj02_shift(gdf: gpd.GeoDataFrame, label: str) -> None:
+    """Refuse polygons that match the shipped boundaries only after a GCJ-02 correction.
+
+    Amap-derived boundaries labelled WGS84 are shifted by ≈ 100–700 m. For zones that are
+    administrative units, compare each polygon with the best-overlapping shipped unit as
+    given and after :func:`geo.crs.gcj02_to_wgs84`; if the correction clearly improves the
+    match for most polygons, the file is GCJ-02.
+    """
+    from geo import boundaries
+    from geo.crs import EQUAL_AREA, gcj02_to_wgs84, transform_geometry
+
+    gdf = gdf.head(20)  # a sample decides; the shift is systematic
+    # 100 m simplification keeps the test sensitive to a 100-700 m shift and makes it fast
+    given = shapely.simplify(gdf.to_crs(EQUAL_AREA).geometry.to_numpy(), 100)
+    fixed = gpd.GeoSeries(transform_geometry(gdf.geometry.to_numpy(), gcj02_to_wgs84), crs=gdf.crs)
+    fixed = shapely.simplify(fixed.to_crs(EQUAL_AREA).to_numpy(), 100)
+    reference = pd.concat([boundaries.load(lv) for lv in boundaries.LEVELS]).to_crs(EQUAL_AREA)
+    reference = shapely.simplify(reference.geometry.to_numpy(), 100)
+    tree = shapely.STRtree(reference)
+    votes = []
+    for a, b in zip(given, fixed, strict=True):
+        near = tree.query(a)
+        if near.size == 0:
+            continue
+        ref = reference[near]
+        iou_a = np.max(
+            shapely.area(shapely.intersection(ref, a)) / shapely.area(shapely.union(ref, a))
+        )
+        iou_b = np.max(
+            shapely.area(shapely.intersection(ref, b)) / shapely.area(shapely.union(ref, b))
+        )
+        if max(iou_a, iou_b) > 0.9:
+            votes.append(iou_b - iou_a > 0.002)
+    if votes and np.mean(votes) > 0.5:
+        raise CRSError(
+            f"{label} lines up with the shipped boundaries only after a GCJ-02 correction "
+            "(a systematic shift of several hundred metres, typical of Amap/Gaode data): "
+            "add --source-crs gcj02"
+        )

