@@ -1,0 +1,225 @@
+"""Raster grid geometry: transform, shape, CRS, cell areas and a stable identity.
+
+A :class:`Grid` describes *where* the cells of a raster are, independently of the
+values they hold. Two rasters on the same grid share every per-cell geometric
+quantity (cell areas, zone coverage), which is what lets :mod:`geo.zonal` reuse
+the coverage of a zone set across layers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pyproj
+from affine import Affine
+from rasterio.crs import CRS
+
+from geo.errors import CRSError, DataError, GeoWarning
+
+__all__ = ["Grid", "ellipsoid_band_area_m2", "is_equal_area"]
+
+# Projection methods that preserve area (matched case-insensitively against the
+# PROJ method name), so a projected pixel has the same ground area everywhere.
+_EQUAL_AREA_METHODS = (
+    "equal area",
+    "albers",
+    "mollweide",
+    "sinusoidal",
+    "equal earth",
+    "eckert ii",
+    "eckert iv",
+    "eckert vi",
+    "homolosine",
+    "hammer",
+    "quartic authalic",
+    "bonne",
+)
+
+
+def is_equal_area(crs: CRS | pyproj.CRS | str) -> bool:
+    """Whether ``crs`` is a projected CRS whose projection method preserves area.
+
+    Parameters
+    ----------
+    crs : rasterio.crs.CRS, pyproj.CRS or str
+        Any CRS definition pyproj understands.
+
+    Returns
+    -------
+    bool
+        True for equal-area projections (Albers, Lambert azimuthal/cylindrical
+        equal area, Mollweide, ...); False for geographic and other projected CRSs.
+    """
+    pcrs = pyproj.CRS.from_user_input(crs.to_wkt() if isinstance(crs, CRS) else crs)
+    if not pcrs.is_projected or pcrs.coordinate_operation is None:
+        return False
+    name = pcrs.coordinate_operation.method_name.lower()
+    return any(key in name for key in _EQUAL_AREA_METHODS)
+
+
+def ellipsoid_band_area_m2(
+    lat_south_rad: np.ndarray, lat_north_rad: np.ndarray, dlon_rad: float, a: float, f: float
+) -> np.ndarray:
+    """Exact area of the ellipsoid between two parallels and two meridians.
+
+    Uses the authalic-latitude integral ``A = b²/2 · Δλ · [q(φ₂) − q(φ₁)]`` with
+    ``q(φ) = sin φ / (1 − e² sin² φ) + atanh(e sin φ) / e``.
+
+    Parameters
+    ----------
+    lat_south_rad, lat_north_rad : numpy.ndarray
+        Latitudes of the bounding parallels, radians.
+    dlon_rad : float
+        Longitude width of the band, radians (positive).
+    a : float
+        Semi-major axis, metres.
+    f : float
+        Flattening (0 for a sphere).
+
+    Returns
+    -------
+    numpy.ndarray
+        Area of each band, square metres (non-negative).
+    """
+    s1 = np.sin(lat_south_rad)
+    s2 = np.sin(lat_north_rad)
+    if f == 0:
+        return np.abs(a * a * dlon_rad * (s2 - s1))
+    e2 = f * (2 - f)
+    e = math.sqrt(e2)
+    b2 = a * a * (1 - e2)
+
+    def q(s: np.ndarray) -> np.ndarray:
+        return s / (1 - e2 * s * s) + np.arctanh(e * s) / e
+
+    return np.abs(0.5 * b2 * dlon_rad * (q(s2) - q(s1)))
+
+
+@dataclass(frozen=True)
+class Grid:
+    """The geometry of a north-up raster grid.
+
+    Parameters
+    ----------
+    transform : affine.Affine
+        Pixel-to-CRS transform (rotation terms must be zero).
+    shape : tuple of int
+        ``(height, width)`` in cells.
+    crs : rasterio.crs.CRS
+        Coordinate reference system of the grid.
+    """
+
+    transform: Affine
+    shape: tuple[int, int]
+    crs: CRS
+
+    @classmethod
+    def from_dataset(cls, ds) -> Grid:
+        """Grid of an open rasterio dataset.
+
+        Raises
+        ------
+        CRSError
+            If the dataset has no CRS.
+        DataError
+            If its transform is rotated or sheared.
+        """
+        if ds.crs is None:
+            raise CRSError(
+                f"raster {ds.name} has no CRS; assign one, e.g. "
+                f"`gdal_edit.py -a_srs EPSG:4326 {ds.name}`"
+            )
+        t = ds.transform
+        if t.b != 0 or t.d != 0:
+            raise DataError(
+                f"raster {ds.name} has a rotated grid; warp it to a north-up grid first (gdalwarp)"
+            )
+        return cls(t, (ds.height, ds.width), ds.crs)
+
+    @property
+    def height(self) -> int:
+        """Number of rows."""
+        return self.shape[0]
+
+    @property
+    def width(self) -> int:
+        """Number of columns."""
+        return self.shape[1]
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """``(left, bottom, right, top)`` in CRS units."""
+        t = self.transform
+        x0, x1 = t.c, t.c + t.a * self.width
+        y0, y1 = t.f, t.f + t.e * self.height
+        return min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)
+
+    @property
+    def is_geographic(self) -> bool:
+        """Whether the CRS is geographic (cells in angular units)."""
+        return bool(self.crs.is_geographic)
+
+    def key(self) -> str:
+        """Stable hex digest identifying the grid (transform, shape, CRS)."""
+        pcrs = pyproj.CRS.from_user_input(self.crs.to_wkt())
+        parts = [
+            repr(tuple(float(v) for v in self.transform[:6])),
+            repr(tuple(self.shape)),
+            pcrs.to_wkt(),
+        ]
+        return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+    def same_as(self, other: Grid) -> bool:
+        """Whether ``other`` has the same cells (transform, shape and CRS)."""
+        return (
+            self.shape == other.shape
+            and self.transform.almost_equals(other.transform, precision=1e-12)
+            and (self.crs == other.crs or self.key() == other.key())
+        )
+
+    def row_cell_area_m2(self, *, warn: bool = True) -> np.ndarray:
+        """Ground area of one cell of each row.
+
+        For geographic grids the area of the ellipsoidal cell (between two
+        parallels and two meridians) on the ellipsoid of the grid's CRS; cells
+        shrink towards the poles. For projected grids the pixel area in square
+        metres, identical for every row.
+
+        Parameters
+        ----------
+        warn : bool, default True
+            Emit a :class:`~geo.errors.GeoWarning` when a projected CRS is not
+            equal-area (pixel areas then are not ground areas).
+
+        Returns
+        -------
+        numpy.ndarray
+            float64 array of length ``height``, square metres.
+        """
+        t = self.transform
+        pcrs = pyproj.CRS.from_user_input(self.crs.to_wkt())
+        if self.is_geographic:
+            to_rad = pcrs.axis_info[0].unit_conversion_factor
+            ell = pcrs.ellipsoid
+            f = 0.0 if ell.inverse_flattening == 0 else 1.0 / ell.inverse_flattening
+            edges = t.f + t.e * np.arange(self.height + 1, dtype=np.float64)
+            # Cells beyond the poles do not exist on the ellipsoid.
+            lat = np.clip(edges * to_rad, -math.pi / 2, math.pi / 2)
+            return ellipsoid_band_area_m2(
+                lat[1:], lat[:-1], abs(t.a) * to_rad, ell.semi_major_metre, f
+            )
+        if warn and not is_equal_area(pcrs):
+            method = pcrs.coordinate_operation.method_name if pcrs.coordinate_operation else "?"
+            warnings.warn(
+                f"grid CRS {pcrs.name!r} ({method}) is not equal-area: cell areas are "
+                "map-plane areas, not ground areas; use an equal-area CRS (e.g. Albers) "
+                "or a geographic raster for area statistics",
+                GeoWarning,
+                stacklevel=2,
+            )
+        unit = pcrs.axis_info[0].unit_conversion_factor
+        return np.full(self.height, abs(t.a * t.e - t.b * t.d) * unit * unit)
