@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from geo import __version__, boundaries, layers
-from geo.errors import GeoError
+from geo.errors import GeoError, UsageError
 
 __all__ = ["main"]
 
@@ -57,12 +57,25 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--source-crs", metavar="CRS", help="CRS override for --redline (gcj02 …)")
     rep.add_argument("--cache", metavar="DIR", help="cache folder (default ~/.cache/geo-barrier)")
     rep.add_argument("--force", action="store_true", help="recompute cached layers and coverages")
+    rep.add_argument(
+        "--zones", metavar="FILE", help="your own zone polygons, reported as level 'user'"
+    )
+    rep.add_argument(
+        "--offline", action="store_true", help="self-contained maps, no network requests"
+    )
+    rep.add_argument(
+        "--tables-only", action="store_true", help="skip maps, figures and report.html"
+    )
+    rep.add_argument(
+        "--basemap",
+        choices=("osm", "tianditu", "amap", "none"),
+        default="osm",
+        help="web-map basemap",
+    )
     rep.set_defaults(func=_cmd_report)
 
     zones = sub.add_parser("zones", help="list zone sets and their members", epilog=_EPILOG)
-    zones.add_argument(
-        "set", nargs="?", choices=ZONE_SETS, help="one zone set (default: all)"
-    )
+    zones.add_argument("set", nargs="?", choices=ZONE_SETS, help="one zone set (default: all)")
     zones.add_argument("--format", choices=("text", "csv", "json"), default="text")
     zones.set_defaults(func=_cmd_zones)
 
@@ -158,6 +171,10 @@ def _cmd_report(args: argparse.Namespace) -> int:
         args.out,
         redline=args.redline,
         source_crs=args.source_crs,
+        zones_file=args.zones,
+        offline=args.offline,
+        basemap=args.basemap,
+        tables_only=args.tables_only,
         cache=args.cache,
         force=args.force,
         progress=say,
@@ -222,9 +239,9 @@ def _cmd_stats(args: argparse.Namespace) -> int:
 
     fmt = args.format or (Path(args.output).suffix.lstrip(".").lower() if args.output else "csv")
     if fmt not in ("csv", "json", "xlsx"):
-        raise GeoError(f"cannot tell the format of {args.output}; add --format csv|json|xlsx")
+        raise UsageError(f"cannot tell the format of {args.output}; add --format csv|json|xlsx")
     if fmt == "xlsx" and not args.output:
-        raise GeoError("--format xlsx needs -o FILE.xlsx")
+        raise UsageError("--format xlsx needs -o FILE.xlsx")
     if args.output:
         check_writable(Path(args.output).absolute().parent)
     zone_set = zones.load(

@@ -195,15 +195,43 @@ def require_crs(obj: Any, source: str | None = None) -> CRS:
     return crs
 
 
+# Projection methods that preserve area (matched case-insensitively against the
+# PROJ method name), so a projected pixel has the same ground area everywhere.
+_EQUAL_AREA_METHODS = (
+    "equal area",
+    "albers",
+    "mollweide",
+    "sinusoidal",
+    "equal earth",
+    "eckert ii",
+    "eckert iv",
+    "eckert vi",
+    "homolosine",
+    "hammer",
+    "quartic authalic",
+    "bonne",
+)
+
+
 def is_equal_area(crs: Any) -> bool:
-    """True if ``crs`` is a projected CRS whose projection preserves area."""
-    crs = CRS.from_user_input(crs)
+    """Whether ``crs`` is a projected CRS whose projection method preserves area.
+
+    Parameters
+    ----------
+    crs : pyproj.CRS, rasterio.crs.CRS or str
+        Any CRS definition pyproj understands.
+
+    Returns
+    -------
+    bool
+        True for equal-area projections (Albers, Lambert azimuthal/cylindrical equal area,
+        Mollweide, …); False for geographic and other projected CRSs.
+    """
+    crs = CRS.from_user_input(crs.to_wkt() if hasattr(crs, "to_wkt") else crs)
     if not crs.is_projected or crs.coordinate_operation is None:
         return False
-    method = crs.coordinate_operation.method_name.lower()
-    return any(
-        k in method for k in ("equal area", "equal-area", "albers", "sinusoidal", "mollweide")
-    )
+    name = crs.coordinate_operation.method_name.lower()
+    return any(key in name for key in _EQUAL_AREA_METHODS)
 
 
 def to_wgs84(

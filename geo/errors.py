@@ -15,6 +15,7 @@ __all__ = [
     "LayerError",
     "OutputError",
     "PlaceLookupError",
+    "UsageError",
     "ZoneError",
 ]
 
@@ -41,6 +42,10 @@ class ZoneError(GeoError):
 
 class PlaceLookupError(ZoneError, LookupError):
     """A place name or adcode does not resolve to exactly one administrative unit."""
+
+
+class UsageError(GeoError):
+    """An argument is not valid (unknown statistic, method or unit, missing option)."""
 
 
 class OutputError(GeoError):

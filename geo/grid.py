@@ -18,47 +18,10 @@ import pyproj
 from affine import Affine
 from rasterio.crs import CRS
 
+from geo.crs import is_equal_area
 from geo.errors import CRSError, DataError, GeoWarning
 
-__all__ = ["Grid", "ellipsoid_band_area_m2", "is_equal_area"]
-
-# Projection methods that preserve area (matched case-insensitively against the
-# PROJ method name), so a projected pixel has the same ground area everywhere.
-_EQUAL_AREA_METHODS = (
-    "equal area",
-    "albers",
-    "mollweide",
-    "sinusoidal",
-    "equal earth",
-    "eckert ii",
-    "eckert iv",
-    "eckert vi",
-    "homolosine",
-    "hammer",
-    "quartic authalic",
-    "bonne",
-)
-
-
-def is_equal_area(crs: CRS | pyproj.CRS | str) -> bool:
-    """Whether ``crs`` is a projected CRS whose projection method preserves area.
-
-    Parameters
-    ----------
-    crs : rasterio.crs.CRS, pyproj.CRS or str
-        Any CRS definition pyproj understands.
-
-    Returns
-    -------
-    bool
-        True for equal-area projections (Albers, Lambert azimuthal/cylindrical
-        equal area, Mollweide, ...); False for geographic and other projected CRSs.
-    """
-    pcrs = pyproj.CRS.from_user_input(crs.to_wkt() if isinstance(crs, CRS) else crs)
-    if not pcrs.is_projected or pcrs.coordinate_operation is None:
-        return False
-    name = pcrs.coordinate_operation.method_name.lower()
-    return any(key in name for key in _EQUAL_AREA_METHODS)
+__all__ = ["Grid", "ellipsoid_band_area_m2"]
 
 
 def ellipsoid_band_area_m2(

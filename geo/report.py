@@ -76,9 +76,18 @@ class Results:
 
 
 def compute_all(
-    *, levels=REPORT_LEVELS, redline=None, cache=None, force=False, progress=None
+    *,
+    levels=REPORT_LEVELS,
+    redline=None,
+    user_zones=None,
+    cache=None,
+    force=False,
+    progress=None,
 ) -> Results:
-    """Compute every indicator for each zone set (derived layers and coverages cached)."""
+    """Compute every indicator for each zone set (derived layers and coverages cached).
+
+    ``user_zones`` (from :func:`geo.zones.load` on a file) is added as the level ``user``.
+    """
     from geo import indicators, zones
     from geo.data import cache_dir
     from geo.layers import catalogue
@@ -91,9 +100,12 @@ def compute_all(
     paths = {name: layer.path for name, layer in layers.items()}
     paths["landcover"] = catalogue()["landcover"].path
     results = Results({}, {}, {}, layers)
-    for level in levels:
+    sets = [(level, None) for level in levels]
+    if user_zones is not None:
+        sets.append(("user", user_zones))
+    for level, given in sets:
         say(f"indicators for {level}")
-        zone_set = zones.load(level)
+        zone_set = zones.load(level) if given is None else given
         long = indicators.compute(
             zone_set, paths, redline=redline, cache_dir=None if force else cache / "coverage"
         )
@@ -160,6 +172,10 @@ def build_report(
     *,
     redline: str | Path | None = None,
     source_crs: str | None = None,
+    zones_file: str | Path | None = None,
+    offline: bool = False,
+    basemap: str = "osm",
+    tables_only: bool = False,
     cache: str | Path | None = None,
     force: bool = False,
     progress=None,
@@ -181,7 +197,15 @@ def build_report(
     redline : path, optional
         The official red-line polygons; without them the labelled proxy is used.
     source_crs : str, optional
-        CRS override for the red-line file (``gcj02`` for Amap coordinates).
+        CRS override for the red-line and zone files (``gcj02`` for Amap coordinates).
+    zones_file : path, optional
+        A polygon file of the user's own zones, reported as the extra level ``user``.
+    offline : bool
+        Self-contained HTML maps that make no network request (embedded hillshade basemap).
+    basemap : {"osm", "tianditu", "amap", "none"}
+        Basemap of the web maps when not offline.
+    tables_only : bool
+        Skip maps, figures and ``report.html`` (a quick run for the tables).
     cache : path, optional
         Cache folder for derived layers and coverages (default :func:`geo.data.cache_dir`).
     force : bool
@@ -194,23 +218,32 @@ def build_report(
     Path
         The output folder.
     """
+    from geo import reporthtml, zones
     from geo.outputs import check_writable
     from geo.vectors import read_polygons
 
     out = check_writable(out)
     red = read_polygons(redline, source_crs=source_crs, what="red line") if redline else None
+    own = zones.load(zones_file, source_crs=source_crs) if zones_file else None
     with staged_dir(out) as stage:
         log = _Log(stage / "report.log", progress)
-        results = compute_all(redline=red, cache=cache, force=force, progress=log)
+        results = compute_all(redline=red, user_zones=own, cache=cache, force=force, progress=log)
         inputs = [
             data_dir() / "boundaries" / "im_admin_wgs84.gpkg",
             data_dir() / "boundaries" / "names.csv",
         ]
         inputs += [layer.path for layer in _shipped_inputs()]
-        if redline:
-            inputs.append(Path(redline))
+        inputs += [Path(p) for p in (redline, zones_file) if p]
         log("writing tables (CSV, XLSX, GeoPackage, GeoParquet)")
         written = _write_tables(stage, results, inputs)
+        if not tables_only:
+            log("writing web maps" + (" (offline)" if offline else ""))
+            maps = reporthtml.write_maps(stage, results, offline=offline, basemap=basemap)
+            log("writing figures")
+            figures = reporthtml.write_figures(stage, results)
+            log("writing report.html")
+            page = reporthtml.write_html(stage, results, maps, figures, written)
+            written = [*written, *maps, *figures, page]
         log("writing manifest")
         record = manifest(inputs, written, stage, _parameters(results, redline))
         with atomic_path(stage / "manifest.json") as tmp:

@@ -19,7 +19,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from geo.errors import GeoError
+from geo.errors import UsageError
 
 __all__ = ["UNITS", "area_columns", "convert", "format_area", "normalise_unit"]
 
@@ -89,7 +89,7 @@ def normalise_unit(unit: str) -> str:
     key = _ALIASES.get(key, key)
     if key not in UNITS:
         known = ", ".join(list(UNITS) + list(_ALIASES))
-        raise GeoError(f"unknown area unit {unit!r}; use one of: {known}")
+        raise UsageError(f"unknown area unit {unit!r}; use one of: {known}")
     return key
 
 
@@ -162,7 +162,7 @@ def format_area(
     str
     """
     if lang not in _SYMBOL:
-        raise GeoError(f"unknown language {lang!r}; use 'en' or 'zh'")
+        raise UsageError(f"unknown language {lang!r}; use 'en' or 'zh'")
     key = normalise_unit(unit)
     value = convert(value_m2, "m2", key)
     if not np.isfinite(value):

@@ -56,7 +56,7 @@ import shapely
 from rasterio.features import rasterize
 from rasterio.windows import Window
 
-from geo.errors import CRSError, DataError, GeoError, GeoWarning, LayerError, ZoneError
+from geo.errors import CRSError, DataError, GeoWarning, LayerError, UsageError, ZoneError
 from geo.grid import Grid
 
 __all__ = [
@@ -351,7 +351,7 @@ class Coverage:
 
 def _check_method(method: str) -> None:
     if method not in METHODS:
-        raise GeoError(f"unknown zonal method {method!r}; use one of {', '.join(METHODS)}")
+        raise UsageError(f"unknown zonal method {method!r}; use one of {', '.join(METHODS)}")
 
 
 def _zones_in_grid_crs(zones: gpd.GeoDataFrame, grid: Grid) -> np.ndarray:
@@ -983,6 +983,7 @@ def zonal_stats(
     cache_dir: str | os.PathLike | None = None,
     quantiles: Sequence[float] | None = None,
     window_rows: int | None = None,
+    nodata_values: Sequence[float] = (),
 ) -> pd.DataFrame:
     """Summarise a raster band over polygon zones.
 
@@ -1020,6 +1021,9 @@ def zonal_stats(
     window_rows : int, optional
         Rows per streamed window (rounded up to whole blocks); default chosen
         for about four million cells per window.
+    nodata_values : sequence of float, optional
+        Further stored values that count as nodata besides the band's nodata
+        (e.g. a water flag such as 254 in the Copernicus NDVI layer).
 
     Returns
     -------
@@ -1060,7 +1064,7 @@ def zonal_stats(
                 f"no zone overlaps raster {ds.name} (bounds {_fmt_bounds(grid.bounds)}, CRS "
                 f"{grid.crs}); check that the zones and the raster cover the same region"
             )
-        acc = _stream(ds, band, cov, spec, window_rows)
+        acc = _stream(ds, band, cov, spec, window_rows, tuple(nodata_values))
         scale, offset = ds.scales[band - 1], ds.offsets[band - 1]
         return acc.frame(zones.index, cov.outside_area_km2, scale, offset)
 
@@ -1104,12 +1108,12 @@ def _make_spec(stats, quantiles, categorical) -> _Spec:
         stats = (stats,)
     unknown = [s for s in stats if s not in STATS]
     if unknown:
-        raise GeoError(f"unknown statistic(s) {unknown}; choose from {', '.join(STATS)}")
+        raise UsageError(f"unknown statistic(s) {unknown}; choose from {', '.join(STATS)}")
     qs = tuple(float(q) for q in (quantiles or ()))
     if "quantile" in stats and not qs:
-        raise GeoError("statistic 'quantile' needs quantiles=..., e.g. quantiles=(0.1, 0.9)")
+        raise UsageError("statistic 'quantile' needs quantiles=..., e.g. quantiles=(0.1, 0.9)")
     if any(not 0 <= q <= 1 for q in qs):
-        raise GeoError(f"quantiles must lie in [0, 1]; got {list(qs)}")
+        raise UsageError(f"quantiles must lie in [0, 1]; got {list(qs)}")
     if "median" in stats:
         qs = (0.5, *qs)
     keep = tuple(s for s in stats if s not in AREA_COLUMNS and s != "quantile")
@@ -1160,7 +1164,7 @@ def _get_coverage(zones, grid: Grid, method: str, coverage, cache_dir) -> Covera
             f"{coverage.grid.transform[:6]}); build a Coverage for this raster's grid"
         )
     if coverage.method != method:
-        raise GeoError(
+        raise UsageError(
             f"coverage was built with method {coverage.method!r}, not {method!r}; "
             "pass method=coverage.method or build another Coverage"
         )
@@ -1189,14 +1193,18 @@ def _windows(cov: Coverage, ds, band: int, rows: int) -> Iterator[Window]:
         yield Window(c0, r0, c1 - c0, r1 - r0)
 
 
-def _invalid_mask(a: np.ndarray, nodata) -> np.ndarray:
+def _invalid_mask(a: np.ndarray, nodata, extra: tuple = ()) -> np.ndarray:
     invalid = np.zeros(a.shape, dtype=bool) if nodata is None else a == nodata
+    if extra:
+        invalid |= np.isin(a, extra)
     if a.dtype.kind == "f":
         invalid |= ~np.isfinite(a)
     return invalid
 
 
-def _stream(ds, band: int, cov: Coverage, spec: _Spec, window_rows: int | None) -> _Accumulator:
+def _stream(
+    ds, band: int, cov: Coverage, spec: _Spec, window_rows: int | None, extra: tuple = ()
+) -> _Accumulator:
     """Read the raster once, window by window, and accumulate per-zone sums.
 
     The next window is read in a background thread (GDAL releases the GIL while
@@ -1216,7 +1224,9 @@ def _stream(ds, band: int, cov: Coverage, spec: _Spec, window_rows: int | None) 
             for k, win in enumerate(windows):
                 a = pending.result()
                 pending = pool.submit(read, windows[k + 1]) if k + 1 < len(windows) else None
-                acc.add_window(cov, a, _invalid_mask(a, nodata), int(win.row_off), int(win.col_off))
+                acc.add_window(
+                    cov, a, _invalid_mask(a, nodata, extra), int(win.row_off), int(win.col_off)
+                )
     except rasterio.errors.RasterioIOError as exc:
         raise DataError(
             f"cannot read raster {ds.name}: {exc}. The file is corrupt or truncated; "

@@ -101,13 +101,14 @@ def test_manifest_traces_inputs_and_outputs(built):
     assert record["packages"]["geopandas"]
 
 
-def test_rerun_replaces_whole_folder(built, tmp_path):
-    stale = built / "tables" / "old_file.csv"
+def test_rerun_replaces_whole_folder(tmp_path):
+    out = report.build_report(tmp_path / "report", cache=tmp_path / "c", tables_only=True)
+    stale = out / "tables" / "old_file.csv"
     stale.write_text("from an older run")
-    report.build_report(built, cache=tmp_path)
+    report.build_report(out, cache=tmp_path / "c", tables_only=True)
     assert not stale.exists()
-    assert (built / "manifest.json").exists()
-    assert not list(built.parent.glob(".report.*"))
+    assert (out / "manifest.json").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c", "report"]
 
 
 def test_official_redline_file(tmp_path):
@@ -115,7 +116,9 @@ def test_official_redline_file(tmp_path):
     west = gpd.GeoDataFrame(geometry=[shapely.box(90, 30, 110, 60)], crs=4326).to_crs(EQUAL_AREA)
     path = tmp_path / "redline.gpkg"
     west.to_file(path)
-    out = report.build_report(tmp_path / "rep", redline=path, cache=tmp_path / "cache")
+    out = report.build_report(
+        tmp_path / "rep", redline=path, cache=tmp_path / "cache", tables_only=True
+    )
     province = _read(out, "province").iloc[0]
     outline = boundaries.load("province").to_crs(EQUAL_AREA).geometry.iloc[0]
     expected = shapely.intersection(outline, west.geometry.iloc[0]).area / 1e6
@@ -170,3 +173,35 @@ def test_proxy_vs_official_table(built):
         province.forest_cover_pct - 21.98
     )
     assert versus.why.str.len().min() > 40
+
+
+def test_report_html_has_every_indicator_and_working_links(built):
+    import re
+
+    page = (built / "report.html").read_text(encoding="utf-8")
+    for key in INDICATORS:
+        assert f"<b>{key}</b>" in page, key
+    assert "遥感估算" in page and "Remote-sensing proxies" in page
+    targets = re.findall(r"(?:href|src)='([^']+)'|(?:href|src)=\"([^\"]+)\"", page)
+    links = [a or b for a, b in targets]
+    assert len(links) > 20
+    for link in links:
+        assert (built / link).is_file(), link
+    maps = sorted(p.name for p in (built / "maps").glob("*.html"))
+    assert "battle_zones.html" in maps and "county_grassland_fvc_pct.html" in maps
+    assert (built / "figures" / "county_sandified_pct.png").stat().st_size > 50_000
+    assert (built / "report.log").read_text(encoding="utf-8").count("\n") >= 8
+
+
+def test_user_zone_file(tmp_path):
+    leagues = zones.load("league")[["adcode", "name_zh", "name_en", "geometry"]].head(2)
+    path = tmp_path / "mine.geojson"
+    leagues.rename(columns={"adcode": "code"}).to_file(path)
+    out = report.build_report(
+        tmp_path / "rep", zones_file=path, cache=tmp_path / "c", tables_only=True
+    )
+    user = pd.read_csv(out / "tables" / "indicators_user.csv", dtype={"zone": str})
+    league = _read(out, "league").set_index("adcode").loc[user.zone]
+    assert user.sandified_area_km2.to_numpy() == pytest.approx(
+        league.sandified_area_km2.to_numpy(), rel=1e-6
+    )

@@ -16,8 +16,9 @@ from hypothesis import strategies as st
 from pyproj import Geod
 from shapely.geometry import MultiPolygon, box
 
+from geo.crs import is_equal_area
 from geo.errors import CRSError, DataError, GeoError, GeoWarning, LayerError, ZoneError
-from geo.grid import Grid, is_equal_area
+from geo.grid import Grid
 from geo.zonal import Coverage, categorical_long, zonal_stats
 
 DATA = Path(__file__).resolve().parents[1] / "data"
