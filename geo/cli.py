@@ -9,13 +9,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
 from geo import __version__, boundaries, layers
-from geo.errors import GeoError, UsageError
+from geo.errors import GeoError, GeoWarning, UsageError
 
 __all__ = ["main"]
 
@@ -129,6 +130,14 @@ def _parser() -> argparse.ArgumentParser:
         type=float,
         metavar="Q",
         help="quantile in [0, 1] (repeatable)",
+    )
+    st.add_argument(
+        "--nodata",
+        action="append",
+        type=float,
+        default=[],
+        metavar="VALUE",
+        help="treat VALUE as nodata in raster files (repeatable)",
     )
     st.add_argument("--method", choices=("exact", "all_touched", "center"), default="exact")
     st.add_argument(
@@ -247,7 +256,10 @@ def _cmd_stats(args: argparse.Namespace) -> int:
     zone_set = zones.load(
         args.zones, layer=args.zones_layer, id_field=args.id_field, source_crs=args.source_crs
     )
-    specs = [layers.resolve(spec, categorical=args.categorical) for spec in args.layer]
+    specs = [
+        layers.resolve(spec, categorical=args.categorical, nodata=tuple(args.nodata))
+        for spec in args.layer
+    ]
     stats = args.stat or ["count", "mean"]
     if args.quantile and "quantile" not in stats:
         stats.append("quantile")
@@ -291,8 +303,15 @@ def _cmd_lookup(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``barrier`` with ``argv`` (default: ``sys.argv[1:]``) and return the exit code."""
     args = _parser().parse_args(argv)
+
+    def one_line(message, category, *_args, **_kwargs):
+        print(f"barrier {args.command}: warning: {message}", file=sys.stderr)
+
     try:
-        return args.func(args)
+        with warnings.catch_warnings():
+            warnings.simplefilter("default", GeoWarning)
+            warnings.showwarning = one_line
+            return args.func(args)
     except GeoError as exc:
         print(f"barrier {args.command}: error: {exc}", file=sys.stderr)
         return 2

@@ -6,11 +6,13 @@ written atomically.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from geo.errors import DataError, OutputError
+from geo.errors import DataError, GeoWarning, OutputError
 from geo.outputs import atomic_path
 from geo.units import convert
 
@@ -97,10 +99,27 @@ def stats_table(
     coverages: dict = {}
     for layer in layer_specs:
         frame = _layer_frame(zones, layer, stats, method, cache_dir, coverages, quantiles)
+        _warn_partial(frame, layer)
         frame = _in_units(_physical(frame, layer), unit)
         frame.columns = [f"{layer.name}_{c}" for c in frame.columns]
         table = pd.concat([table, frame.reset_index(drop=True)], axis=1)
     return table
+
+
+def _warn_partial(frame: pd.DataFrame, layer) -> None:
+    """Say when zones reach beyond the raster: their statistics cover only part of them."""
+    outside = frame["outside_area_km2"].to_numpy()
+    total = outside + frame["valid_area_km2"].to_numpy() + frame["nodata_area_km2"].to_numpy()
+    partial = outside > 1e-9 * np.maximum(total, 1.0)
+    if partial.any():
+        share = 100.0 * (1.0 - outside[partial] / total[partial])
+        warnings.warn(
+            f"{int(partial.sum())} zone(s) lie partly outside raster {layer.path} (covered share "
+            f"as low as {share.min():.1f} %); their statistics describe the covered part only — "
+            "see the outside_area column",
+            GeoWarning,
+            stacklevel=3,
+        )
 
 
 def _layer_frame(zones, layer, stats, method, cache_dir, coverages, quantiles) -> pd.DataFrame:

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import tomllib
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import rasterio
+from rasterio.windows import Window
 
 from geo.data import data_path
-from geo.errors import DataError, LayerError
+from geo.errors import CRSError, DataError, GeoWarning, LayerError
 
-__all__ = ["Layer", "catalogue", "get", "resolve"]
+__all__ = ["Layer", "catalogue", "check_raster", "get", "resolve"]
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,7 @@ class Layer:
     licence: str
     scale: float = 1.0
     offset: float = 0.0
-    flags: dict[int, str] = field(default_factory=dict)
+    flags: dict[float, str] = field(default_factory=dict)
     classes: dict[int, str] = field(default_factory=dict)
 
     def grid(self) -> dict:
@@ -67,8 +70,7 @@ class Layer:
     def from_file(cls, path: str | Path, *, categorical: bool = False) -> Layer:
         """Describe a user's raster file as a layer (no scale, no flags)."""
         path = Path(path)
-        if not path.is_file():
-            raise DataError(f"raster {path} does not exist; check the path")
+        check_raster(path)
         return cls(
             name=path.stem,
             path=path,
@@ -84,6 +86,95 @@ class Layer:
     def categorical(self) -> bool:
         """True for class layers (land cover, climate zones)."""
         return self.kind == "categorical"
+
+
+# First bytes of formats users rename to .tif by mistake.
+_MAGIC = {
+    b"\x89PNG": "a PNG image",
+    b"\xff\xd8\xff": "a JPEG image",
+    b"PK\x03\x04": "a ZIP archive",
+    b"%PDF": "a PDF document",
+    b"<?xml": "an XML file",
+    b"<!DOCTYPE": "an HTML page",
+    b"<html": "an HTML page",
+}
+# Values that data producers use as fill when they forget to declare nodata.
+_FILL_VALUES = (-9999.0, -3000.0, -32768.0, -999.0, 65535.0, 9.96920996838687e36, -3.4028235e38)
+
+
+def _sniff(path: Path) -> str | None:
+    with open(path, "rb") as fh:
+        head = fh.read(16)
+    for magic, what in _MAGIC.items():
+        if head.startswith(magic):
+            return what
+    return None
+
+
+def check_raster(path: str | Path, *, what: str = "raster") -> dict:
+    """Open a raster file once and refuse what would give wrong numbers.
+
+    Checks that the path is an existing file, that GDAL can read it (not a renamed image,
+    not truncated: the last block row is read), that it has a CRS, and warns when a float
+    raster declares no nodata but holds a typical fill value (−9999, −3000 …).
+
+    Returns
+    -------
+    dict
+        ``crs``, ``dtype``, ``nodata``, ``shape``, ``bounds``, ``count`` (bands).
+
+    Raises
+    ------
+    geo.errors.DataError, geo.errors.CRSError
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise DataError(f"{what} {path} is a folder, not a raster file; give the GeoTIFF itself")
+    if not path.is_file():
+        raise DataError(f"{what} {path} does not exist; check the path")
+    kind = _sniff(path)
+    if kind:
+        raise DataError(f"{what} {path} is {kind}, not a GeoTIFF; export the raster as GeoTIFF")
+    try:
+        with rasterio.open(path) as src:
+            info = {
+                "crs": src.crs,
+                "dtype": src.dtypes[0],
+                "nodata": src.nodata,
+                "shape": src.shape,
+                "bounds": tuple(src.bounds),
+                "count": src.count,
+            }
+            # a truncated file opens fine and fails on the blocks it lost: read the last row
+            src.read(1, window=Window(0, src.height - 1, src.width, 1))
+            sample = src.read(1, out_shape=(min(src.height, 256), min(src.width, 256)))
+    except rasterio.errors.RasterioIOError as exc:
+        raise DataError(
+            f"{what} {path} cannot be read ({exc}); the file is truncated or corrupt: "
+            "copy or export it again"
+        ) from None
+    if info["crs"] is None:
+        raise CRSError(
+            f"{what} {path} has no CRS; assign one, e.g. `gdal_edit.py -a_srs EPSG:4326 {path}`"
+        )
+    _warn_fill(path, what, info, sample)
+    return info
+
+
+def _warn_fill(path: Path, what: str, info: dict, sample: np.ndarray) -> None:
+    if info["nodata"] is not None or sample.dtype.kind not in "fi":
+        return
+    for value in _FILL_VALUES:
+        share = float(np.mean(sample == np.asarray(value, dtype=sample.dtype)))
+        if share > 0.001:
+            warnings.warn(
+                f"{what} {path} declares no nodata but {share:.1%} of its cells hold {value:g}, a "
+                f"common fill value; if it is nodata, pass --nodata {value:g} (or set it with "
+                f"`gdal_edit.py -a_nodata {value:g}`), otherwise those cells count as values",
+                GeoWarning,
+                stacklevel=3,
+            )
+            return
 
 
 def _int_keys(table: dict) -> dict[int, str]:
@@ -105,7 +196,9 @@ def catalogue() -> dict[str, Layer]:
     return layers
 
 
-def resolve(spec: str | Path, *, categorical: bool | None = None) -> Layer:
+def resolve(
+    spec: str | Path, *, categorical: bool | None = None, nodata: tuple[float, ...] = ()
+) -> Layer:
     """Return a shipped layer by name, or describe a raster file as a layer.
 
     Parameters
@@ -114,17 +207,25 @@ def resolve(spec: str | Path, *, categorical: bool | None = None) -> Layer:
         A catalogue name (``ndvi``, ``landcover`` …) or the path of a GeoTIFF.
     categorical : bool, optional
         For files: treat the values as classes. Ignored for catalogue layers.
+    nodata : tuple of float
+        Further stored values to treat as nodata (added to the layer's flags).
     """
-    layers = catalogue()
-    if str(spec) in layers:
-        return layers[str(spec)]
+    from dataclasses import replace
+
     from geo.layers.derive import DERIVED_NAMES, derived_layers
 
-    if str(spec) in DERIVED_NAMES:
-        return derived_layers()[str(spec)]
-    path = Path(spec)
-    if path.suffix or path.exists():
-        return Layer.from_file(path, categorical=bool(categorical))
+    layers = catalogue()
+    if str(spec) in layers:
+        layer = layers[str(spec)]
+    elif str(spec) in DERIVED_NAMES:
+        layer = derived_layers()[str(spec)]
+    elif Path(spec).suffix or Path(spec).exists():
+        layer = Layer.from_file(spec, categorical=bool(categorical))
+    else:
+        layer = None
+    if layer is not None:
+        flags = {**layer.flags, **{value: "nodata (user)" for value in nodata}}
+        return replace(layer, flags=flags) if nodata else layer
     raise LayerError(
         f"{str(spec)!r} is neither a shipped layer ({', '.join(sorted(layers))}), a derived layer "
         f"({', '.join(DERIVED_NAMES)}) nor a raster file"
