@@ -148,6 +148,15 @@ def _parser() -> argparse.ArgumentParser:
     st.add_argument("--cache", metavar="DIR", help="keep coverages in DIR for later runs")
     st.set_defaults(func=_cmd_stats)
 
+    bench = sub.add_parser(
+        "bench",
+        help="side-by-side benchmark against exactextract and rasterstats",
+        description="Runs benchmarks/zonal.py (needs a source checkout); options are passed on.",
+        epilog=_EPILOG,
+    )
+    bench.add_argument("options", nargs=argparse.REMAINDER, help="e.g. --resolution 250 --quick")
+    bench.set_defaults(func=_cmd_bench)
+
     look = sub.add_parser(
         "lookup", help="resolve a place name or alias to its adcode", epilog=_EPILOG
     )
@@ -294,6 +303,21 @@ def _cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_bench(args: argparse.Namespace) -> int:
+    import importlib.util
+
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "zonal.py"
+    if not script.is_file():
+        raise UsageError(
+            "barrier bench needs the project's source checkout (benchmarks/zonal.py); "
+            "run it from a git clone"
+        )
+    spec = importlib.util.spec_from_file_location("geo_bench_zonal", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return int(module.main(args.options) or 0)
+
+
 def _cmd_lookup(args: argparse.Namespace) -> int:
     place = boundaries.lookup(args.name, level=args.level)
     print(f"{place.adcode}\t{place.level}\t{place.name_zh}\t{place.name_en}")
@@ -302,7 +326,12 @@ def _cmd_lookup(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``barrier`` with ``argv`` (default: ``sys.argv[1:]``) and return the exit code."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command != "bench":
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    if args.command == "bench":
+        args.options = [*extra, *args.options]
 
     def one_line(message, category, *_args, **_kwargs):
         print(f"barrier {args.command}: warning: {message}", file=sys.stderr)

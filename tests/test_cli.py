@@ -21,7 +21,7 @@ def run(*args, cwd=None):
 def test_version_and_help():
     done = run("--version")
     assert done.returncode == 0 and done.stdout.strip() == f"barrier {__version__}"
-    for sub in ("report", "zones", "layers", "lookup"):
+    for sub in ("report", "zones", "layers", "lookup", "stats", "bench"):
         done = run(sub, "--help")
         assert done.returncode == 0, sub
         assert "usage: barrier " + sub in done.stdout
