@@ -180,25 +180,56 @@ def _emit(table: pd.DataFrame, fmt: str) -> None:
 def _cmd_report(args: argparse.Namespace) -> int:
     from geo.report import build_report  # heavy imports only for this command
 
-    say = (
-        (lambda _m: None)
-        if args.quiet
-        else (lambda m: print(f"barrier report: {m}", file=sys.stderr))
-    )
-    out = build_report(
-        args.out,
-        redline=args.redline,
-        source_crs=args.source_crs,
-        zones_file=args.zones,
-        offline=args.offline,
-        basemap=args.basemap,
-        tables_only=args.tables_only,
-        cache=args.cache,
-        force=args.force,
-        progress=say,
-    )
-    say(f"done → {out}")
+    options = {
+        "redline": args.redline,
+        "source_crs": args.source_crs,
+        "zones_file": args.zones,
+        "offline": args.offline,
+        "basemap": args.basemap,
+        "tables_only": args.tables_only,
+        "cache": args.cache,
+        "force": args.force,
+    }
+    if args.quiet:
+        build_report(args.out, **options)
+        return 0
+    with _ProgressBar() as step:
+        out = build_report(args.out, progress=step, **options)
+    print(f"barrier report: done → {out}", file=sys.stderr)
     return 0
+
+
+class _ProgressBar:
+    """A rich progress bar on stderr for the report's steps (plain lines when not a terminal)."""
+
+    _STEPS = 12  # derived layers, 6 zone sets, tables, maps, figures, html, manifest
+
+    def __enter__(self):
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        console = Console(stderr=True)
+        self._plain = not console.is_terminal
+        self._bar = Progress(
+            TextColumn("[bold]barrier report[/]"),
+            BarColumn(),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=console,
+            disable=self._plain,
+        )
+        self._bar.__enter__()
+        self._task = self._bar.add_task("starting", total=self._STEPS)
+        return self
+
+    def __call__(self, message: str) -> None:
+        if self._plain:
+            print(f"barrier report: {message}", file=sys.stderr)
+        self._bar.update(self._task, advance=1, description=message)
+
+    def __exit__(self, *exc) -> None:
+        self._bar.update(self._task, completed=self._STEPS)
+        self._bar.__exit__(*exc)
 
 
 def _cmd_zones(args: argparse.Namespace) -> int:
