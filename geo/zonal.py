@@ -729,8 +729,72 @@ class _Accumulator:
     # values ----------------------------------------------------------------------------
 
     def add_window(self, cov: Coverage, a: np.ndarray, invalid: np.ndarray, r0: int, c0: int):
-        """Add the window ``a`` (rows from ``r0``, columns from ``c0``)."""
+        """Add the window ``a`` (rows from ``r0``, columns from ``c0``).
+
+        The window must hold every column the zones touch in its rows, as the
+        windows of :func:`_stream` do; :meth:`add_chunk` takes any window.
+        """
         h = a.shape[0]
+        rs, cs = cov.runs_in(r0, r0 + h), cov.cells_in(r0, r0 + h)
+        runs = (cov.run_row[rs], cov.run_start[rs], cov.run_end[rs], cov.run_zone[rs])
+        cells = (cov.cell_row[cs], cov.cell_col[cs], cov.cell_zone[cs], cov.cell_weight[cs])
+        self._add(runs, cells, a, invalid, r0, c0)
+
+    def add_chunk(self, cov: Coverage, a: np.ndarray, invalid: np.ndarray, r0: int, c0: int):
+        """Add the chunk ``a`` (rows from ``r0``, columns from ``c0``), of any extent.
+
+        Runs are clipped to the chunk's columns and cells outside them dropped, so
+        chunks need not align with zones or with the raster's blocks; the chunks of
+        a tiling add up to the same sums as whole-row windows.
+        """
+        h, w = a.shape
+        c1 = c0 + w
+        rs, cs = cov.runs_in(r0, r0 + h), cov.cells_in(r0, r0 + h)
+        start, end = cov.run_start[rs], cov.run_end[rs]
+        keep = (end > c0) & (start < c1)
+        runs = (
+            cov.run_row[rs][keep],
+            np.maximum(start[keep], c0),
+            np.minimum(end[keep], c1),
+            cov.run_zone[rs][keep],
+        )
+        col = cov.cell_col[cs]
+        inside = (col >= c0) & (col < c1)
+        cells = (cov.cell_row[cs][inside], col[inside], cov.cell_zone[cs][inside])
+        self._add(runs, (*cells, cov.cell_weight[cs][inside]), a, invalid, r0, c0)
+
+    def merge(self, other: _Accumulator) -> _Accumulator:
+        """Add the sums of ``other`` (same zones, statistics and dtype) into this one.
+
+        Sums are kept relative to a shift (see :meth:`_add`); ``other``'s are moved
+        to this accumulator's shift exactly: Σw(y + d) = S + dC and
+        Σw(y + d)² = Q + 2dS + d²C with d the difference of the shifts.
+
+        Returns
+        -------
+        _Accumulator
+            ``self``, updated.
+        """
+        if other.shift is not None and self.shift is None:
+            # No valid cell summed here yet: sum and sq are 0, so adopting is exact.
+            self.shift = other.shift
+        d = (other.shift or 0.0) - (self.shift or 0.0)
+        self.sum += other.sum + d * other.count
+        self.sq += other.sq + 2 * d * other.sum + d * d * other.count
+        self.count += other.count
+        np.fmin(self.min, other.min, out=self.min)
+        np.fmax(self.max, other.max, out=self.max)
+        self.valid_area += other.valid_area
+        self.nodata_area += other.nodata_area
+        if self.hist_cov is not None:
+            self.hist_cov += other.hist_cov
+        if self.hist_area is not None:
+            self.hist_area += other.hist_area
+        self.gathered.extend(other.gathered)
+        return self
+
+    def _add(self, runs, cells, a: np.ndarray, invalid: np.ndarray, r0: int, c0: int) -> None:
+        """Add window ``a`` given its runs ``(row, start, end, zone)`` and cells."""
         x = None
         if self.spec.need_sum:
             x = a.astype(np.float64)
@@ -740,18 +804,16 @@ class _Accumulator:
             if self.shift:
                 x -= self.shift
             x[invalid] = 0.0
-        rs = cov.runs_in(r0, r0 + h)
-        if rs.stop > rs.start:
-            self._add_runs(cov, rs, x, a, invalid, r0, c0)
-        cs = cov.cells_in(r0, r0 + h)
-        if cs.stop > cs.start:
-            self._add_cells(cov, cs, x, a, invalid, r0, c0)
+        if len(runs[0]):
+            self._add_runs(runs, x, a, invalid, r0, c0)
+        if len(cells[0]):
+            self._add_cells(cells, x, a, invalid, r0, c0)
 
-    def _add_runs(self, cov, rs, x, a, invalid, r0, c0):
+    def _add_runs(self, runs, x, a, invalid, r0, c0):
         w = a.shape[1]
-        row, zone = cov.run_row[rs], cov.run_zone[rs]
+        row, start, end, zone = runs
         base = (row.astype(np.int64) - r0) * w - c0
-        s, e = base + cov.run_start[rs], base + cov.run_end[rs]
+        s, e = base + start, base + end
         idx = np.empty(2 * len(s), dtype=np.int64)
         idx[0::2], idx[1::2] = s, e
         if idx[-1] == a.size:
@@ -805,12 +867,12 @@ class _Accumulator:
             weights = np.repeat(area, w)
             self.hist_area += np.bincount(idx, weights=weights, minlength=size + self.nbins)[:size]
 
-    def _add_cells(self, cov, cs, x, a, invalid, r0, c0):
-        r = cov.cell_row[cs] - r0
-        c = cov.cell_col[cs] - c0
-        zone, wt = cov.cell_zone[cs], cov.cell_weight[cs]
+    def _add_cells(self, cells, x, a, invalid, r0, c0):
+        row, col, zone, wt = cells
+        r = row - r0
+        c = col - c0
         ok = ~invalid[r, c]
-        area = wt * self.row_area[cov.cell_row[cs]]
+        area = wt * self.row_area[row]
         self._bin(self.count, zone, wt * ok)
         self._bin(self.valid_area, zone, area * ok)
         self._bin(self.nodata_area, zone, area * ~ok)
@@ -1049,21 +1111,10 @@ def zonal_stats(
         stack.enter_context(rasterio.Env(GDAL_CACHEMAX=_GDAL_CACHEMAX_MB))
         ds = _open_raster(raster, stack)
         _check_band(ds, band)
-        if categorical and (
-            ds.dtypes[band - 1][0] not in "ui"
-            or np.dtype(ds.dtypes[band - 1]).itemsize * 8 > _INT_HIST_MAX_BITS
-        ):
-            raise LayerError(
-                f"categorical statistics need an integer raster of at most 16 bits; "
-                f"band {band} of {ds.name} is {ds.dtypes[band - 1]}"
-            )
+        _check_categorical(ds, band, categorical)
         grid = Grid.from_dataset(ds)
         cov = _get_coverage(zones, grid, method, coverage, cache_dir)
-        if not cov.touched.any():
-            raise ZoneError(
-                f"no zone overlaps raster {ds.name} (bounds {_fmt_bounds(grid.bounds)}, CRS "
-                f"{grid.crs}); check that the zones and the raster cover the same region"
-            )
+        _check_overlap(cov, ds)
         acc = _stream(ds, band, cov, spec, window_rows, tuple(nodata_values))
         scale, offset = ds.scales[band - 1], ds.offsets[band - 1]
         return acc.frame(zones.index, cov.outside_area_km2, scale, offset)
@@ -1138,6 +1189,28 @@ def _open_raster(raster, stack: ExitStack):
             f"cannot read raster {path}: {exc}. It is not a raster GDAL can read or it is "
             "corrupt; re-download or regenerate it"
         ) from exc
+
+
+def _check_categorical(ds, band: int, categorical: bool) -> None:
+    """Categorical statistics need an integer band of at most 16 bits (histograms)."""
+    if categorical and (
+        ds.dtypes[band - 1][0] not in "ui"
+        or np.dtype(ds.dtypes[band - 1]).itemsize * 8 > _INT_HIST_MAX_BITS
+    ):
+        raise LayerError(
+            f"categorical statistics need an integer raster of at most 16 bits; "
+            f"band {band} of {ds.name} is {ds.dtypes[band - 1]}"
+        )
+
+
+def _check_overlap(cov: Coverage, ds) -> None:
+    """At least one zone must intersect the raster's extent."""
+    if not cov.touched.any():
+        grid = cov.grid
+        raise ZoneError(
+            f"no zone overlaps raster {ds.name} (bounds {_fmt_bounds(grid.bounds)}, CRS "
+            f"{grid.crs}); check that the zones and the raster cover the same region"
+        )
 
 
 def _fmt_bounds(bounds) -> str:
