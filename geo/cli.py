@@ -15,24 +15,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from geo import __version__, boundaries, layers
+from geo import __version__, boundaries, layers, zonal
 from geo.errors import GeoError, GeoWarning, UsageError
 
 __all__ = ["main"]
 
-_STATS = (
-    "count",
-    "sum",
-    "mean",
-    "min",
-    "max",
-    "stdev",
-    "median",
-    "quantile",
-    "nodata_fraction",
-    "fraction",
-    "area",
-)
+# zonal statistics (the area columns always come) plus class fractions and class areas
+_STATS = (*(s for s in zonal.STATS if s not in zonal.AREA_COLUMNS), "fraction", "area")
 #: Zone sets listed by ``barrier zones`` and accepted by ``--zones``.
 ZONE_SETS = ("province", "league", "county", "battle", "battle_part")
 _EPILOG = (

@@ -20,7 +20,16 @@ import shapely
 from geo.crs import EQUAL_AREA, area_km2
 from geo.units import area_columns
 
-__all__ = ["DEGREES", "INDICATORS", "Indicator", "compute", "gap", "meets_target", "wide"]
+__all__ = [
+    "DEGREES",
+    "INDICATORS",
+    "Indicator",
+    "compute",
+    "gap",
+    "meets_target",
+    "overlay_area_km2",
+    "wide",
+]
 
 
 @dataclass(frozen=True)
@@ -256,7 +265,7 @@ def _class_area(frame: pd.DataFrame, codes) -> np.ndarray:
     return frame[cols].sum(axis=1).to_numpy() if cols else np.zeros(len(frame))
 
 
-def _overlay_km2(zones: gpd.GeoDataFrame, layer: gpd.GeoDataFrame) -> np.ndarray:
+def overlay_area_km2(zones: gpd.GeoDataFrame, layer: gpd.GeoDataFrame) -> np.ndarray:
     """Area (km²) of ``layer``'s union inside each zone, in the equal-area CRS."""
     union = shapely.make_valid(shapely.union_all(layer.to_crs(EQUAL_AREA).geometry.values))
     geoms = zones.to_crs(EQUAL_AREA).geometry.values
@@ -331,7 +340,7 @@ def compute(
         values[f"sandified_{degree}_area"] = _class_area(sand, (code,))
     official = {}
     if redline is not None:
-        red_area = _overlay_km2(zones, redline)
+        red_area = overlay_area_km2(zones, redline)
         values["redline_area"], values["redline_pct"] = red_area, _share(red_area, area_km2(zones))
         official.update(redline_area=True, redline_pct=True)
     else:
@@ -339,10 +348,10 @@ def compute(
         values["redline_area"] = _class_area(red, (1,))
         values["redline_pct"] = _share(values["redline_area"], red["valid_area_km2"].to_numpy())
     if treated is not None and treatable is not None:
-        both = _overlay_km2(
+        both = overlay_area_km2(
             zones, gpd.overlay(treated, treatable.to_crs(treated.crs), how="intersection")
         )
-        values["treated_sandified_pct"] = _share(both, _overlay_km2(zones, treatable))
+        values["treated_sandified_pct"] = _share(both, overlay_area_km2(zones, treatable))
     return _long(zones, values, official)
 
 

@@ -120,7 +120,7 @@ def test_redline_share_from_a_polygon_of_known_area():
     red = gpd.GeoDataFrame(
         geometry=[shapely.box(-50_000, 4_400_000, 37_000, 4_700_000)], crs=EQUAL_AREA
     )
-    area = indicators._overlay_km2(zone, red)
+    area = indicators.overlay_area_km2(zone, red)
     assert area[0] == pytest.approx(3700.0, rel=1e-9)
 
 
