@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from geo.errors import DataError, GeoWarning, OutputError
+from geo.errors import DataError, GeoWarning, OutputError, UsageError
 from geo.outputs import atomic_path
 from geo.units import convert
 
@@ -94,6 +94,11 @@ def stats_table(
         Statistics are of physical values (the layer's scale and offset applied); flagged
         codes (e.g. the NDVI water flag) count as nodata.
     """
+    if {"fraction", "area"} & set(stats) and not any(layer.categorical for layer in layer_specs):
+        raise UsageError(
+            "--stat fraction/area need a class layer (landcover, climate, sandified, landcover_cn, "
+            "redline_proxy, or a raster file with --categorical)"
+        )
     id_col = "adcode" if "adcode" in zones.columns else "zone"
     table = pd.DataFrame(zones[[id_col, "name_zh", "name_en", "level"]]).reset_index(drop=True)
     coverages: dict = {}
@@ -128,7 +133,8 @@ def _layer_frame(zones, layer, stats, method, cache_dir, coverages, quantiles) -
     from geo.grid import Grid
     from geo.zonal import Coverage, zonal_stats
 
-    categorical = layer.categorical or "fraction" in stats or "area" in stats
+    # class fractions and areas apply to class layers; the other statistics to value layers
+    categorical = layer.categorical
     wanted = [s for s in stats if s not in ("fraction", "area")]
     if categorical:
         wanted = [s for s in wanted if s in ("count", "nodata_fraction")]
