@@ -90,6 +90,25 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         tmp_path.unlink(missing_ok=True)
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
+
+
+def _remove_orphans(folder: Path) -> None:
+    """Delete staging and trash folders left by runs that were killed (their process is gone)."""
+    for kind in ("staging", "old"):
+        for path in folder.parent.glob(f".{folder.name}.{kind}-*"):
+            pid = path.name.removeprefix(f".{folder.name}.{kind}-").split("-")[0]
+            if pid.isdigit() and not _alive(int(pid)):
+                shutil.rmtree(path, ignore_errors=True)
+
+
 @contextlib.contextmanager
 def staged_dir(folder: str | os.PathLike) -> Iterator[Path]:
     """Build an output folder in a hidden sibling and swap it in when the block succeeds.
@@ -101,7 +120,10 @@ def staged_dir(folder: str | os.PathLike) -> Iterator[Path]:
     folder = check_writable(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     try:
-        stage = Path(tempfile.mkdtemp(prefix=f".{folder.name}.staging-", dir=folder.parent))
+        _remove_orphans(folder)
+        stage = Path(
+            tempfile.mkdtemp(prefix=f".{folder.name}.staging-{os.getpid()}-", dir=folder.parent)
+        )
         stage.chmod(0o777 & ~_umask())
     except OSError as exc:
         raise _explain(exc, folder) from None
@@ -109,7 +131,9 @@ def staged_dir(folder: str | os.PathLike) -> Iterator[Path]:
         yield stage
         trash = None
         if folder.exists():
-            trash = Path(tempfile.mkdtemp(prefix=f".{folder.name}.old-", dir=folder.parent))
+            trash = Path(
+                tempfile.mkdtemp(prefix=f".{folder.name}.old-{os.getpid()}-", dir=folder.parent)
+            )
             os.replace(folder, trash / folder.name)
         os.replace(stage, folder)
         if trash is not None:

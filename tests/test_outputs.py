@@ -1,3 +1,5 @@
+import os
+
 import pytest
 
 from geo.errors import OutputError
@@ -53,3 +55,43 @@ def test_check_writable_refuses_a_file_as_folder(tmp_path):
     f.write_text("x")
     with pytest.raises(OutputError, match="not a folder"):
         check_writable(f / "out")
+
+
+def test_orphans_of_killed_runs_are_removed(tmp_path):
+    out = tmp_path / "report"
+    orphan = tmp_path / ".report.staging-999999999-abc"
+    orphan.mkdir()
+    (orphan / "half.csv").write_text("half")
+    live = tmp_path / f".report.staging-{os.getpid()}-xyz"  # a run still going: kept
+    live.mkdir()
+    with staged_dir(out) as stage:
+        (stage / "a.csv").write_text("new")
+    assert not orphan.exists() and live.exists()
+
+
+def test_killed_report_leaves_old_report_intact(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "report"
+    out.mkdir()
+    (out / "old.csv").write_text("previous run")
+    barrier = [sys.executable, "-c", "import sys; from geo.cli import main; sys.exit(main())"]
+    env = {**os.environ, "GEO_BARRIER_CACHE": str(tmp_path / "cache")}
+    proc = subprocess.Popen([*barrier, "report", "--out", str(out), "--quiet"], env=env)
+    deadline = time.time() + 120
+    while not list(tmp_path.glob(".report.staging-*")) and time.time() < deadline:
+        time.sleep(0.05)
+    time.sleep(1.0)  # let it write some files into the staging folder
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert sorted(p.name for p in out.iterdir()) == ["old.csv"]
+    assert (out / "old.csv").read_text() == "previous run"
+    done = subprocess.run(
+        [*barrier, "report", "--out", str(out), "--quiet", "--tables-only"], env=env
+    )
+    assert done.returncode == 0
+    assert (out / "manifest.json").exists() and not (out / "old.csv").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "report"]
