@@ -33,6 +33,7 @@ _E = html.escape
 def write_maps(stage: Path, results, *, offline: bool = False, basemap: str = "osm") -> list[Path]:
     """One banner choropleth per indicator and ``battle_zones.html``; returns the files."""
     from geo.maps import interactive
+    from geo.zones import context_overlays
 
     banners = results.with_geometry("county")
     battle = results.with_geometry("battle")
@@ -50,6 +51,7 @@ def write_maps(stage: Path, results, *, offline: bool = False, basemap: str = "o
     overlays = [
         "leagues",
         "banners",
+        context_overlays(),
         results.layers["sandified"],
         results.layers["fvc"],
         "landcover",

@@ -189,6 +189,10 @@ def test_report_html_has_every_indicator_and_working_links(built):
         assert (built / link).is_file(), link
     maps = sorted(p.name for p in (built / "maps").glob("*.html"))
     assert "battle_zones.html" in maps and "county_grassland_fvc_pct.html" in maps
+    # the real (Natural Earth) desert outlines are offered as an overlay, labelled display-only
+    assert "desert outlines (1:10M, display only)" in (
+        built / "maps" / "battle_zones.html"
+    ).read_text(encoding="utf-8")
     assert (built / "figures" / "county_sandified_pct.png").stat().st_size > 50_000
     assert (built / "report.log").read_text(encoding="utf-8").count("\n") >= 8
 

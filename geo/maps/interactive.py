@@ -760,6 +760,11 @@ def _outline_layer(
 
 
 def _add_overlay(m: folium.Map, item, gcj: bool) -> None:
+    if isinstance(item, gpd.GeoDataFrame) and "featurecla" in item.columns:
+        # geo.zones.context_overlays(): real desert outlines, generalised — never a banner union
+        name = "Natural Earth 沙漠轮廓 desert outlines (1:10M, display only)"
+        _outline_layer(item, name, colour="#b8860b", weight=2, dash="2 4", gcj=gcj).add_to(m)
+        return
     if isinstance(item, gpd.GeoDataFrame):
         is_zone = "zone" in item.columns
         name = _LEVEL_NAMES["battle"] if is_zone else "Outlines"
