@@ -68,6 +68,24 @@ class Results:
     zones: dict[str, gpd.GeoDataFrame]
     layers: dict
 
+    def _repr_html_(self) -> str:
+        """Jupyter view: zone sets computed and the headline indicators of the widest set."""
+        import html
+
+        levels = ", ".join(f"{html.escape(k)} ({len(v)})" for k, v in self.wide.items())
+        level = next(iter(self.wide))
+        keys = [
+            c
+            for c in ("grassland_fvc_pct", "forest_cover_pct", "sandified_pct", "redline_pct")
+            if c in self.wide[level]
+        ]
+        table = self.wide[level][[self.wide[level].columns[0], "name_zh", "name_en", *keys]]
+        return (
+            f"<p><b>barrier results</b> — zone sets: {levels}. Values are remote-sensing proxies "
+            "unless marked official (see <code>long[level].official</code>).</p>"
+            + table.head(15).to_html(index=False, float_format=lambda v: f"{v:.1f}", escape=True)
+        )
+
     def with_geometry(self, level: str) -> gpd.GeoDataFrame:
         """The wide table of ``level`` joined to its zone geometries."""
         table = self.wide[level]

@@ -209,3 +209,9 @@ def test_user_zone_file(tmp_path):
     assert user.sandified_area_km2.to_numpy() == pytest.approx(
         league.sandified_area_km2.to_numpy(), rel=1e-6
     )
+
+
+def test_results_render_in_jupyter():
+    results = report.compute_all(levels=("league",))
+    page = results._repr_html_()
+    assert "league (12)" in page and "锡林郭勒盟" in page and "proxies" in page
