@@ -56,6 +56,11 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument(
         "--tables-only", action="store_true", help="skip maps, figures and report.html"
     )
+    rep.add_argument("--treated", metavar="FILE", help="treated sandified land polygons (R3)")
+    rep.add_argument("--treatable", metavar="FILE", help="treatable sandified land polygons (R3)")
+    rep.add_argument(
+        "--correction", metavar="FILE", help="polygons with 'layer' and 'value' overriding classes"
+    )
     rep.add_argument(
         "--basemap",
         choices=("osm", "tianditu", "amap", "none"),
@@ -173,6 +178,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
         "redline": args.redline,
         "source_crs": args.source_crs,
         "zones_file": args.zones,
+        "treated": args.treated,
+        "treatable": args.treatable,
+        "corrections": args.correction,
         "offline": args.offline,
         "basemap": args.basemap,
         "tables_only": args.tables_only,

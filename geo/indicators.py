@@ -352,6 +352,7 @@ def compute(
             zones, gpd.overlay(treated, treatable.to_crs(treated.crs), how="intersection")
         )
         values["treated_sandified_pct"] = _share(both, overlay_area_km2(zones, treatable))
+        official["treated_sandified_pct"] = True
     return _long(zones, values, official)
 
 

@@ -16,6 +16,7 @@ import pandas as pd
 from geo import boundaries
 from geo.crs import EQUAL_AREA
 from geo.data import data_dir
+from geo.errors import UsageError
 from geo.outputs import atomic_path, staged_dir
 from geo.provenance import manifest
 from geo.tables import write_csv
@@ -67,6 +68,7 @@ class Results:
     long: dict[str, pd.DataFrame]
     zones: dict[str, gpd.GeoDataFrame]
     layers: dict
+    corrections: gpd.GeoDataFrame | None = None
 
     def _repr_html_(self) -> str:
         """Jupyter view: zone sets computed and the headline indicators of the widest set."""
@@ -98,26 +100,34 @@ def compute_all(
     levels=REPORT_LEVELS,
     redline=None,
     user_zones=None,
+    treated=None,
+    treatable=None,
+    corrections=None,
     cache=None,
     force=False,
     progress=None,
 ) -> Results:
     """Compute every indicator for each zone set (derived layers and coverages cached).
 
-    ``user_zones`` (from :func:`geo.zones.load` on a file) is added as the level ``user``.
+    ``user_zones`` (from :func:`geo.zones.load` on a file) is added as the level ``user``;
+    ``redline``, ``treated``, ``treatable`` are polygon GeoDataFrames of the official layers;
+    ``corrections`` override derived classes (see :func:`geo.layers.derive.apply_corrections`).
     """
     from geo import indicators, zones
     from geo.data import cache_dir
     from geo.layers import catalogue
-    from geo.layers.derive import derived_layers
+    from geo.layers.derive import apply_corrections, derived_layers
 
     say = progress or (lambda _msg: None)
     cache = Path(cache or cache_dir())
     say("derived layers (FVC, land-cover groups, sandified land, red-line proxy)")
     layers = derived_layers(cache=cache, force=force)
+    if corrections is not None:
+        say("applying corrections")
+        layers = apply_corrections(layers, corrections, cache=cache)
     paths = {name: layer.path for name, layer in layers.items()}
     paths["landcover"] = catalogue()["landcover"].path
-    results = Results({}, {}, {}, layers)
+    results = Results({}, {}, {}, layers, corrections)
     sets = [(level, None) for level in levels]
     if user_zones is not None:
         sets.append(("user", user_zones))
@@ -125,7 +135,12 @@ def compute_all(
         say(f"indicators for {level}")
         zone_set = zones.load(level) if given is None else given
         long = indicators.compute(
-            zone_set, paths, redline=redline, cache_dir=None if force else cache / "coverage"
+            zone_set,
+            paths,
+            redline=redline,
+            treated=treated,
+            treatable=treatable,
+            cache_dir=None if force else cache / "coverage",
         )
         id_name = "adcode" if "adcode" in zone_set.columns else "zone"
         results.long[level] = long
@@ -191,6 +206,9 @@ def build_report(
     redline: str | Path | None = None,
     source_crs: str | None = None,
     zones_file: str | Path | None = None,
+    treated: str | Path | None = None,
+    treatable: str | Path | None = None,
+    corrections: str | Path | None = None,
     offline: bool = False,
     basemap: str = "osm",
     tables_only: bool = False,
@@ -218,6 +236,10 @@ def build_report(
         CRS override for the red-line and zone files (``gcj02`` for Amap coordinates).
     zones_file : path, optional
         A polygon file of the user's own zones, reported as the extra level ``user``.
+    treated, treatable : path, optional
+        Treated and treatable sandified land polygons; together they give R3 (official).
+    corrections : path, optional
+        Polygons with ``layer`` and ``value`` fields that override derived classes.
     offline : bool
         Self-contained HTML maps that make no network request (embedded hillshade basemap).
     basemap : {"osm", "tianditu", "amap", "none"}
@@ -243,15 +265,27 @@ def build_report(
     out = check_writable(out)
     red = read_polygons(redline, source_crs=source_crs, what="red line") if redline else None
     own = zones.load(zones_file, source_crs=source_crs) if zones_file else None
+    extra = {
+        name: read_polygons(path, source_crs=source_crs, what=what) if path else None
+        for name, path, what in (
+            ("treated", treated, "treated land"),
+            ("treatable", treatable, "treatable sandified land"),
+            ("corrections", corrections, "corrections"),
+        )
+    }
+    if (extra["treated"] is None) != (extra["treatable"] is None):
+        raise UsageError("--treated and --treatable go together (R3 is treated ÷ treatable)")
     with staged_dir(out) as stage:
         log = _Log(stage / "report.log", progress)
-        results = compute_all(redline=red, user_zones=own, cache=cache, force=force, progress=log)
+        results = compute_all(
+            redline=red, user_zones=own, cache=cache, force=force, progress=log, **extra
+        )
         inputs = [
             data_dir() / "boundaries" / "im_admin_wgs84.gpkg",
             data_dir() / "boundaries" / "names.csv",
         ]
         inputs += [layer.path for layer in _shipped_inputs()]
-        inputs += [Path(p) for p in (redline, zones_file) if p]
+        inputs += [Path(p) for p in (redline, zones_file, treated, treatable, corrections) if p]
         log("writing tables (CSV, XLSX, GeoPackage, GeoParquet)")
         written = _write_tables(stage, results, inputs)
         if not tables_only:

@@ -52,6 +52,7 @@ def write_maps(stage: Path, results, *, offline: bool = False, basemap: str = "o
         "leagues",
         "banners",
         context_overlays(),
+        *([results.corrections] if results.corrections is not None else []),
         results.layers["sandified"],
         results.layers["fvc"],
         "landcover",

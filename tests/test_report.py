@@ -215,3 +215,45 @@ def test_results_render_in_jupyter():
     results = report.compute_all(levels=("league",))
     page = results._repr_html_()
     assert "league (12)" in page and "锡林郭勒盟" in page and "proxies" in page
+
+
+def test_treated_land_and_corrections(tmp_path):
+    # treatable: everything west of 108° E; treated: the part of it west of 105° E
+    treatable = gpd.GeoDataFrame(geometry=[shapely.box(90, 30, 108, 60)], crs=4326)
+    treated = gpd.GeoDataFrame(geometry=[shapely.box(90, 30, 105, 60)], crs=4326)
+    # a correction: a box in Alxa Left Banner declared "not sandified" (class 0) after field work
+    fix = gpd.GeoDataFrame(
+        {"layer": ["sandified"], "value": [0], "note": ["treated, field survey 2026"]},
+        geometry=[shapely.box(104, 38, 106, 40)],
+        crs=4326,
+    )
+    paths = {}
+    for name, gdf in (("treatable", treatable), ("treated", treated), ("fix", fix)):
+        paths[name] = tmp_path / f"{name}.gpkg"
+        gdf.to_file(paths[name])
+    out = report.build_report(
+        tmp_path / "rep",
+        treated=paths["treated"],
+        treatable=paths["treatable"],
+        corrections=paths["fix"],
+        cache=tmp_path / "c",
+    )
+    province = _read(out, "province").iloc[0]
+    outline = boundaries.load("province").to_crs(EQUAL_AREA).geometry.iloc[0]
+    def area(box):
+        return (
+            shapely.intersection(
+                outline, gpd.GeoSeries([box], crs=4326).to_crs(EQUAL_AREA).iloc[0]
+            ).area
+        )
+    expected = 100 * area(shapely.box(90, 30, 105, 60)) / area(shapely.box(90, 30, 108, 60))
+    assert province.treated_sandified_pct == pytest.approx(expected, rel=1e-6)
+    long = pd.read_csv(out / "tables" / "indicators_long.csv")
+    assert long[long.indicator == "treated_sandified_pct"].official.all()
+    plain = report.build_report(tmp_path / "plain", cache=tmp_path / "c", tables_only=True)
+    before = _read(plain, "county").set_index("adcode").loc["152921", "sandified_area_km2"]
+    after = _read(out, "county").set_index("adcode").loc["152921", "sandified_area_km2"]
+    assert after < before - 1000  # the 2°×2° box (~ 37,000 km²) was largely sandified
+    record = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert "corrected by 1 user polygon" in record["parameters"]["derived_layers"]["sandified"]
+    assert "User corrections" in (out / "maps" / "battle_zones.html").read_text(encoding="utf-8")

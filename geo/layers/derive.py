@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +39,7 @@ __all__ = [
     "SANDIFIED_CLASSES",
     "DeriveConfig",
     "Derived",
+    "apply_corrections",
     "derive_all",
     "derived_layers",
     "fvc_from_ndvi",
@@ -529,3 +530,69 @@ def derived_layers(
         )
         for name in DERIVED_NAMES
     }
+
+
+def apply_corrections(
+    layers: dict[str, Layer], corrections, *, cache: str | Path | None = None
+) -> dict[str, Layer]:
+    """Override derived classes or values where the user knows better (field survey).
+
+    Parameters
+    ----------
+    layers : dict of str to Layer
+        From :func:`derived_layers`.
+    corrections : geopandas.GeoDataFrame
+        Polygons with a ``layer`` field (a derived layer name, e.g. ``sandified``) and a
+        ``value`` field (the class code or value to impose, e.g. 0 = not sandified); an
+        optional ``note`` says why. Cells whose centre lies inside a polygon take the value.
+
+    Returns
+    -------
+    dict of str to Layer
+        The layers, with corrected copies (in the cache, keyed by the inputs and the
+        corrections) replacing the affected ones; their ``source`` records the correction.
+    """
+    from geo.data import cache_dir
+    from geo.errors import ZoneError
+
+    missing = {"layer", "value"} - set(corrections.columns)
+    if missing:
+        raise ZoneError(
+            f"corrections {corrections.attrs.get('source', '')} lack fields {sorted(missing)}; "
+            "give each polygon the derived layer name ('layer') and the value to impose ('value')"
+        )
+    unknown = sorted(set(corrections["layer"].astype(str)) - set(layers))
+    if unknown:
+        raise ZoneError(f"corrections name unknown layers {unknown}; use one of {sorted(layers)}")
+    digest = hashlib.sha256(corrections.to_json(sort_keys=True).encode())
+    out = dict(layers)
+    for name, group in corrections.groupby(corrections["layer"].astype(str)):
+        layer = layers[name]
+        key = hashlib.sha256((digest.hexdigest() + str(layer.path)).encode()).hexdigest()[:20]
+        path = Path(cache or cache_dir()) / "corrected" / key / f"{name}.tif"
+        if not path.exists():
+            _write_corrected(layer, group, path)
+        note = (
+            f"; corrected by {len(group)} user polygon(s) ({corrections.attrs.get('source', '')})"
+        )
+        out[name] = replace(layer, path=path, source=layer.source + note)
+    return out
+
+
+def _write_corrected(layer: Layer, polygons, path: Path) -> None:
+    with rasterio.open(layer.path) as src:
+        data, profile = src.read(1), src.profile
+        shapes = [
+            (geom, float(value))
+            for geom, value in zip(
+                polygons.to_crs(src.crs).geometry, polygons["value"], strict=True
+            )
+        ]
+        burnt = rasterize(
+            shapes, out_shape=src.shape, transform=src.transform, fill=np.nan, dtype="float64"
+        )
+    hit = ~np.isnan(burnt)
+    data = np.where(hit, burnt, data).astype(data.dtype)
+    with atomic_path(path) as tmp, rasterio.open(tmp, "w", **profile) as dst:
+        dst.write(data, 1)
+        dst.update_tags(corrections=f"{int(hit.sum())} cells overridden by user polygons")

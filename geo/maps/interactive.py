@@ -760,6 +760,11 @@ def _outline_layer(
 
 
 def _add_overlay(m: folium.Map, item, gcj: bool) -> None:
+    if isinstance(item, gpd.GeoDataFrame) and {"layer", "value"} <= set(item.columns):
+        # geo.layers.derive.apply_corrections(): where the user overrode a derived class
+        name = "用户更正 User corrections (field survey)"
+        _outline_layer(item, name, colour="#e7298a", weight=2, dash=None, gcj=gcj).add_to(m)
+        return
     if isinstance(item, gpd.GeoDataFrame) and "featurecla" in item.columns:
         # geo.zones.context_overlays(): real desert outlines, generalised — never a banner union
         name = "Natural Earth 沙漠轮廓 desert outlines (1:10M, display only)"
