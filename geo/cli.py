@@ -142,6 +142,25 @@ def _parser() -> argparse.ArgumentParser:
     st.add_argument("--cache", metavar="DIR", help="keep coverages in DIR for later runs")
     st.set_defaults(func=_cmd_stats)
 
+    ch = sub.add_parser(
+        "change",
+        help="change between two epochs of a layer, per zone",
+        description=(
+            "Class layers: transition matrix (area from class i to class j). Continuous layers: "
+            "area-weighted mean of each epoch over cells valid in both, and the change."
+        ),
+        epilog=_EPILOG,
+    )
+    ch.add_argument("--zones", required=True, metavar="SET|FILE", help="zone set or polygon file")
+    ch.add_argument("--source-crs", metavar="CRS", help="CRS override for a zone file (gcj02 …)")
+    ch.add_argument("--before", required=True, metavar="FILE", help="raster of the first epoch")
+    ch.add_argument("--after", required=True, metavar="FILE", help="raster of the second epoch")
+    ch.add_argument("--categorical", action="store_true", help="class rasters: transition matrix")
+    ch.add_argument("--units", choices=("km2", "ha", "mu"), default="km2", help="area unit")
+    ch.add_argument("--format", choices=("csv", "json", "xlsx"), help="default: from -o, else csv")
+    ch.add_argument("-o", "--output", metavar="FILE", help="write here (default: standard output)")
+    ch.set_defaults(func=_cmd_change)
+
     bench = sub.add_parser(
         "bench",
         help="side-by-side benchmark against exactextract and rasterstats",
@@ -279,17 +298,11 @@ def _cmd_layers(args: argparse.Namespace) -> int:
 
 def _cmd_stats(args: argparse.Namespace) -> int:
     from geo import zones
-    from geo.outputs import atomic_path, check_writable
+    from geo.outputs import atomic_path
     from geo.provenance import manifest
     from geo.tables import stats_table, write_table
 
-    fmt = args.format or (Path(args.output).suffix.lstrip(".").lower() if args.output else "csv")
-    if fmt not in ("csv", "json", "xlsx"):
-        raise UsageError(f"cannot tell the format of {args.output}; add --format csv|json|xlsx")
-    if fmt == "xlsx" and not args.output:
-        raise UsageError("--format xlsx needs -o FILE.xlsx")
-    if args.output:
-        check_writable(Path(args.output).absolute().parent)
+    fmt = _output_format(args)
     zone_set = zones.load(
         args.zones, layer=args.zones_layer, id_field=args.id_field, source_crs=args.source_crs
     )
@@ -329,6 +342,41 @@ def _cmd_stats(args: argparse.Namespace) -> int:
         tmp.write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
     print(f"barrier stats: wrote {out} and {side.name}", file=sys.stderr)
     return 0
+
+
+def _cmd_change(args: argparse.Namespace) -> int:
+    from geo import zones
+    from geo.change import continuous_change, transition_matrix
+    from geo.tables import in_units, write_table
+
+    fmt = _output_format(args)
+    zone_set = zones.load(args.zones, source_crs=args.source_crs)
+    if args.categorical:
+        table = transition_matrix(zone_set, args.before, args.after)
+    else:
+        table = (
+            continuous_change(zone_set, args.before, args.after).rename_axis("zone").reset_index()
+        )
+    table = in_units(table, args.units)
+    if not args.output:
+        _emit(table, fmt)
+        return 0
+    write_table(table, args.output, fmt)
+    return 0
+
+
+def _output_format(args: argparse.Namespace) -> str:
+    """The table format from --format or the -o suffix; checks -o is writable before any work."""
+    from geo.outputs import check_writable
+
+    fmt = args.format or (Path(args.output).suffix.lstrip(".").lower() if args.output else "csv")
+    if fmt not in ("csv", "json", "xlsx"):
+        raise UsageError(f"cannot tell the format of {args.output}; add --format csv|json|xlsx")
+    if fmt == "xlsx" and not args.output:
+        raise UsageError("--format xlsx needs -o FILE.xlsx")
+    if args.output:
+        check_writable(Path(args.output).absolute().parent)
+    return fmt
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:

@@ -16,7 +16,7 @@ from geo.errors import DataError, GeoWarning, OutputError, UsageError
 from geo.outputs import atomic_path
 from geo.units import convert
 
-__all__ = ["column_label", "stats_table", "write_csv", "write_table", "write_xlsx"]
+__all__ = ["column_label", "in_units", "stats_table", "write_csv", "write_table", "write_xlsx"]
 
 
 def write_csv(table: pd.DataFrame, path: str | Path) -> Path:
@@ -44,9 +44,11 @@ def _physical(frame: pd.DataFrame, layer) -> pd.DataFrame:
     return out
 
 
-def _in_units(frame: pd.DataFrame, unit: str) -> pd.DataFrame:
+def in_units(frame: pd.DataFrame, unit: str) -> pd.DataFrame:
+    """Convert every ``*area_km2*`` column to ``unit`` (``km2``, ``ha`` or ``mu``), renaming it."""
     if unit == "km2":
         return frame
+    frame = frame.copy()
     factor = convert(1.0, "km2", unit)
     renamed = {}
     for col in frame.columns:
@@ -105,7 +107,7 @@ def stats_table(
     for layer in layer_specs:
         frame = _layer_frame(zones, layer, stats, method, cache_dir, coverages, quantiles)
         _warn_partial(frame, layer)
-        frame = _in_units(_physical(frame, layer), unit)
+        frame = in_units(_physical(frame, layer), unit)
         frame.columns = [f"{layer.name}_{c}" for c in frame.columns]
         table = pd.concat([table, frame.reset_index(drop=True)], axis=1)
     return table

@@ -71,3 +71,40 @@ def test_epochs_on_different_grids_are_refused(tmp_path, zones):
     a = _write(tmp_path / "a.tif", data, 255, transform=from_origin(500, 4000, 1000, 1000))
     with pytest.raises(DataError, match="not on the same grid"):
         transition_matrix(zones, b, a)
+
+
+def test_change_command(tmp_path, capsys):
+    from geo import cli
+
+    zones = gpd.GeoDataFrame({"zone": ["a"]}, geometry=[shapely.box(0, 0, 2000, 4000)], crs=CRS)
+    zones.to_file(tmp_path / "z.gpkg")
+    before = np.array([[1, 1, 2, 2]] * 4, dtype="uint8")
+    after = np.array([[1, 3, 2, 3]] * 4, dtype="uint8")
+    b = _write(tmp_path / "b.tif", before, 255)
+    a = _write(tmp_path / "a.tif", after, 255)
+    out = tmp_path / "t.csv"
+    code = cli.main(
+        [
+            "change",
+            "--zones",
+            str(tmp_path / "z.gpkg"),
+            "--before",
+            str(b),
+            "--after",
+            str(a),
+            "--categorical",
+            "--units",
+            "mu",
+            "-o",
+            str(out),
+        ]
+    )
+    assert code == 0
+    import pandas as pd
+
+    table = pd.read_csv(out).set_index(["from_class", "to_class"])
+    assert table.loc[(1, 3), "area_mu"] == pytest.approx(4 * 1500)
+    code = cli.main(
+        ["change", "--zones", "league", "--before", str(b), "--after", str(tmp_path / "no.tif")]
+    )
+    assert code == 2 and "no.tif does not exist" in capsys.readouterr().err
