@@ -140,6 +140,14 @@ def _parser() -> argparse.ArgumentParser:
     st.add_argument("--format", choices=("csv", "json", "xlsx"), help="default: from -o, else csv")
     st.add_argument("-o", "--output", metavar="FILE", help="write here (default: standard output)")
     st.add_argument("--cache", metavar="DIR", help="keep coverages in DIR for later runs")
+    st.add_argument(
+        "--scheduler",
+        metavar="NAME|ADDRESS",
+        help="run on Dask: threads, processes, synchronous or a scheduler address tcp://host:port",
+    )
+    st.add_argument(
+        "--chunks", type=int, metavar="N", help="Dask chunk size in cells per side (default ~2048)"
+    )
     st.set_defaults(func=_cmd_stats)
 
     ch = sub.add_parser(
@@ -321,6 +329,7 @@ def _cmd_stats(args: argparse.Namespace) -> int:
         unit=args.units,
         cache_dir=args.cache,
         quantiles=args.quantile,
+        dask=_dask_options(args),
     )
     if not args.output:
         _emit(table, fmt)
@@ -363,6 +372,19 @@ def _cmd_change(args: argparse.Namespace) -> int:
         return 0
     write_table(table, args.output, fmt)
     return 0
+
+
+def _dask_options(args: argparse.Namespace) -> dict | None:
+    if args.scheduler is None and args.chunks is None:
+        return None
+    try:
+        import distributed  # noqa: F401 - checked here to give a clear message
+    except ImportError:
+        raise UsageError(
+            "--scheduler/--chunks need Dask: pip install 'geo-barrier[dask]'"
+        ) from None
+    chunks = (args.chunks, args.chunks) if args.chunks else None
+    return {"scheduler": args.scheduler or "threads", "chunks": chunks}
 
 
 def _output_format(args: argparse.Namespace) -> str:

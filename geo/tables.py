@@ -67,6 +67,7 @@ def stats_table(
     unit: str = "km2",
     cache_dir=None,
     quantiles=None,
+    dask: dict | None = None,
 ) -> pd.DataFrame:
     """Zonal statistics of several layers over one zone set, as one table.
 
@@ -88,6 +89,9 @@ def stats_table(
         Folder for the on-disk coverage cache.
     quantiles : sequence of float, optional
         Quantiles in [0, 1] for the ``quantile`` statistic.
+    dask : dict, optional
+        Run on Dask with these options of :func:`geo.scale.zonal_stats_dask`
+        (``scheduler``, ``chunks``, ``client``); same numbers as in process.
 
     Returns
     -------
@@ -105,7 +109,7 @@ def stats_table(
     table = pd.DataFrame(zones[[id_col, "name_zh", "name_en", "level"]]).reset_index(drop=True)
     coverages: dict = {}
     for layer in layer_specs:
-        frame = _layer_frame(zones, layer, stats, method, cache_dir, coverages, quantiles)
+        frame = _layer_frame(zones, layer, stats, method, cache_dir, coverages, quantiles, dask)
         _warn_partial(frame, layer)
         frame = in_units(_physical(frame, layer), unit)
         frame.columns = [f"{layer.name}_{c}" for c in frame.columns]
@@ -129,7 +133,9 @@ def _warn_partial(frame: pd.DataFrame, layer) -> None:
         )
 
 
-def _layer_frame(zones, layer, stats, method, cache_dir, coverages, quantiles) -> pd.DataFrame:
+def _layer_frame(
+    zones, layer, stats, method, cache_dir, coverages, quantiles, dask=None
+) -> pd.DataFrame:
     import rasterio
 
     from geo.grid import Grid
@@ -148,6 +154,8 @@ def _layer_frame(zones, layer, stats, method, cache_dir, coverages, quantiles) -
     key = grid.key()
     if key not in coverages:
         coverages[key] = Coverage.load_or_build(zones, grid, method, cache_dir)
+    if dask is not None:
+        from geo.scale import zonal_stats_dask as zonal_stats
     frame = zonal_stats(
         zones,
         layer.path,
@@ -157,6 +165,7 @@ def _layer_frame(zones, layer, stats, method, cache_dir, coverages, quantiles) -
         method=method,
         quantiles=quantiles,
         nodata_values=tuple(layer.flags),
+        **(dask or {}),
     )
     drop = []
     if categorical and "area" not in stats:

@@ -80,6 +80,11 @@ def read_polygons(
             encoding=_shapefile_encoding(path, label),
         )
     except Exception as exc:  # GDAL read errors: truncated files, broken geometries
+        if "closed linestring" in str(exc):
+            raise ZoneError(
+                f"{label} has a polygon ring that is not closed (its last point differs from its "
+                "first); close the rings (e.g. QGIS 'Fix geometries') and try again"
+            ) from None
         raise DataError(
             f"cannot read {label}: {exc}; the file may be truncated or corrupt"
         ) from None

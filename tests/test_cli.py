@@ -96,3 +96,18 @@ def test_report_into_unwritable_folder_fails_before_work(tmp_path):
     assert done.returncode == 2
     assert "Traceback" not in done.stderr and str(out.parent) in done.stderr
     assert not out.exists()
+
+
+def test_stats_on_dask_equals_in_process(tmp_path, capsys):
+    pytest.importorskip("distributed")
+    base = ["stats", "--zones", "league", "--layer", "ndvi_max", "--layer", "landcover"]
+    base += ["--stat", "mean", "--stat", "area"]
+    assert cli.main([*base, "-o", str(tmp_path / "a.csv")]) == 0
+    assert (
+        cli.main([*base, "--scheduler", "threads", "--chunks", "97", "-o", str(tmp_path / "b.csv")])
+        == 0
+    )
+    a = pd.read_csv(tmp_path / "a.csv").select_dtypes("number")
+    b = pd.read_csv(tmp_path / "b.csv").select_dtypes("number")
+    assert list(a.columns) == list(b.columns)
+    assert b.to_numpy() == pytest.approx(a.to_numpy(), rel=1e-9, abs=1e-9)
