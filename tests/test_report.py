@@ -240,12 +240,12 @@ def test_treated_land_and_corrections(tmp_path):
     )
     province = _read(out, "province").iloc[0]
     outline = boundaries.load("province").to_crs(EQUAL_AREA).geometry.iloc[0]
+
     def area(box):
-        return (
-            shapely.intersection(
-                outline, gpd.GeoSeries([box], crs=4326).to_crs(EQUAL_AREA).iloc[0]
-            ).area
-        )
+        return shapely.intersection(
+            outline, gpd.GeoSeries([box], crs=4326).to_crs(EQUAL_AREA).iloc[0]
+        ).area
+
     expected = 100 * area(shapely.box(90, 30, 105, 60)) / area(shapely.box(90, 30, 108, 60))
     assert province.treated_sandified_pct == pytest.approx(expected, rel=1e-6)
     long = pd.read_csv(out / "tables" / "indicators_long.csv")
