@@ -24,6 +24,7 @@ __all__ = ["main"]
 _STATS = (*(s for s in zonal.STATS if s not in zonal.AREA_COLUMNS), "fraction", "area")
 #: Zone sets listed by ``barrier zones`` and accepted by ``--zones``.
 ZONE_SETS = ("province", "league", "county", "battle", "battle_part")
+_MEMBERSHIP_HELP = "your battle-zone membership table (default data/zones/battle_zones.csv)"
 _EPILOG = (
     "Documentation: README.md. Exit code 2 means bad input or usage; the message says what to fix."
 )
@@ -56,6 +57,10 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument(
         "--tables-only", action="store_true", help="skip maps, figures and report.html"
     )
+    rep.add_argument("--ndvi", metavar="FILE", help="your NDVI GeoTIFF for vegetation cover")
+    rep.add_argument("--ndvi-scale", type=float, metavar="S", help="NDVI = stored × S + O")
+    rep.add_argument("--ndvi-offset", type=float, metavar="O", help="see --ndvi-scale")
+    rep.add_argument("--membership", metavar="CSV", help=_MEMBERSHIP_HELP)
     rep.add_argument("--treated", metavar="FILE", help="treated sandified land polygons (R3)")
     rep.add_argument("--treatable", metavar="FILE", help="treatable sandified land polygons (R3)")
     rep.add_argument(
@@ -72,6 +77,7 @@ def _parser() -> argparse.ArgumentParser:
     zones = sub.add_parser("zones", help="list zone sets and their members", epilog=_EPILOG)
     zones.add_argument("set", nargs="?", choices=ZONE_SETS, help="one zone set (default: all)")
     zones.add_argument("--format", choices=("text", "csv", "json"), default="text")
+    zones.add_argument("--membership", metavar="CSV", help=_MEMBERSHIP_HELP)
     zones.set_defaults(func=_cmd_zones)
 
     lay = sub.add_parser("layers", help="list the shipped layers", epilog=_EPILOG)
@@ -140,6 +146,7 @@ def _parser() -> argparse.ArgumentParser:
     st.add_argument("--format", choices=("csv", "json", "xlsx"), help="default: from -o, else csv")
     st.add_argument("-o", "--output", metavar="FILE", help="write here (default: standard output)")
     st.add_argument("--cache", metavar="DIR", help="keep coverages in DIR for later runs")
+    st.add_argument("--membership", metavar="CSV", help=_MEMBERSHIP_HELP)
     st.add_argument(
         "--scheduler",
         metavar="NAME|ADDRESS",
@@ -208,6 +215,10 @@ def _cmd_report(args: argparse.Namespace) -> int:
         "treated": args.treated,
         "treatable": args.treatable,
         "corrections": args.correction,
+        "membership": args.membership,
+        "ndvi": args.ndvi,
+        "ndvi_scale": args.ndvi_scale,
+        "ndvi_offset": args.ndvi_offset,
         "offline": args.offline,
         "basemap": args.basemap,
         "tables_only": args.tables_only,
@@ -261,7 +272,7 @@ def _cmd_zones(args: argparse.Namespace) -> int:
     from geo import zones
 
     for level in [args.set] if args.set else ZONE_SETS:
-        gdf = zones.load(level)
+        gdf = zones.load(level, membership=_membership(args, level))
         id_col = "adcode" if "adcode" in gdf.columns else "zone"
         part_of = "league_adcode" if "league_adcode" in gdf.columns else "members"
         frame = pd.DataFrame(gdf[["level", id_col, "name_zh", "name_en", part_of]])
@@ -312,7 +323,11 @@ def _cmd_stats(args: argparse.Namespace) -> int:
 
     fmt = _output_format(args)
     zone_set = zones.load(
-        args.zones, layer=args.zones_layer, id_field=args.id_field, source_crs=args.source_crs
+        args.zones,
+        layer=args.zones_layer,
+        id_field=args.id_field,
+        source_crs=args.source_crs,
+        membership=_membership(args, args.zones),
     )
     specs = [
         layers.resolve(spec, categorical=args.categorical, nodata=tuple(args.nodata))
@@ -385,6 +400,13 @@ def _dask_options(args: argparse.Namespace) -> dict | None:
         ) from None
     chunks = (args.chunks, args.chunks) if args.chunks else None
     return {"scheduler": args.scheduler or "threads", "chunks": chunks}
+
+
+def _membership(args: argparse.Namespace, zone_set: str):
+    """The user's membership CSV where it applies (battle zone sets), else None."""
+    from geo.zones import BATTLE_LEVELS
+
+    return args.membership if str(zone_set) in BATTLE_LEVELS else None
 
 
 def _output_format(args: argparse.Namespace) -> str:

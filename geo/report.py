@@ -103,6 +103,8 @@ def compute_all(
     treated=None,
     treatable=None,
     corrections=None,
+    membership=None,
+    config=None,
     cache=None,
     force=False,
     progress=None,
@@ -111,7 +113,9 @@ def compute_all(
 
     ``user_zones`` (from :func:`geo.zones.load` on a file) is added as the level ``user``;
     ``redline``, ``treated``, ``treatable`` are polygon GeoDataFrames of the official layers;
-    ``corrections`` override derived classes (see :func:`geo.layers.derive.apply_corrections`).
+    ``corrections`` override derived classes (see :func:`geo.layers.derive.apply_corrections`);
+    ``membership`` is a battle-zone membership CSV replacing the shipped one; ``config``
+    (:class:`geo.layers.derive.DeriveConfig`) sets the derivation parameters.
     """
     from geo import indicators, zones
     from geo.data import cache_dir
@@ -121,7 +125,7 @@ def compute_all(
     say = progress or (lambda _msg: None)
     cache = Path(cache or cache_dir())
     say("derived layers (FVC, land-cover groups, sandified land, red-line proxy)")
-    layers = derived_layers(cache=cache, force=force)
+    layers = derived_layers(config, cache=cache, force=force)
     if corrections is not None:
         say("applying corrections")
         layers = apply_corrections(layers, corrections, cache=cache)
@@ -133,7 +137,8 @@ def compute_all(
         sets.append(("user", user_zones))
     for level, given in sets:
         say(f"indicators for {level}")
-        zone_set = zones.load(level) if given is None else given
+        own_table = membership if level in zones.BATTLE_LEVELS else None
+        zone_set = zones.load(level, membership=own_table) if given is None else given
         long = indicators.compute(
             zone_set,
             paths,
@@ -209,6 +214,10 @@ def build_report(
     treated: str | Path | None = None,
     treatable: str | Path | None = None,
     corrections: str | Path | None = None,
+    membership: str | Path | None = None,
+    ndvi: str | Path | None = None,
+    ndvi_scale: float | None = None,
+    ndvi_offset: float | None = None,
     offline: bool = False,
     basemap: str = "osm",
     tables_only: bool = False,
@@ -240,6 +249,12 @@ def build_report(
         Treated and treatable sandified land polygons; together they give R3 (official).
     corrections : path, optional
         Polygons with ``layer`` and ``value`` fields that override derived classes.
+    membership : path, optional
+        Battle-zone membership CSV (default ``data/zones/battle_zones.csv``).
+    ndvi : path, optional
+        Your own NDVI GeoTIFF for vegetation cover (default: the shipped NDVI maximum).
+    ndvi_scale, ndvi_offset : float, optional
+        NDVI = stored × scale + offset, for a file of scaled integers without scale tags.
     offline : bool
         Self-contained HTML maps that make no network request (embedded hillshade basemap).
     basemap : {"osm", "tianditu", "amap", "none"}
@@ -259,6 +274,7 @@ def build_report(
         The output folder.
     """
     from geo import reporthtml, zones
+    from geo.layers.derive import DeriveConfig
     from geo.outputs import check_writable
     from geo.vectors import read_polygons
 
@@ -278,14 +294,26 @@ def build_report(
     with staged_dir(out) as stage:
         log = _Log(stage / "report.log", progress)
         results = compute_all(
-            redline=red, user_zones=own, cache=cache, force=force, progress=log, **extra
+            redline=red,
+            user_zones=own,
+            membership=membership,
+            config=DeriveConfig(
+                ndvi=str(ndvi) if ndvi else "ndvi_max",
+                ndvi_scale=ndvi_scale,
+                ndvi_offset=ndvi_offset,
+            ),
+            cache=cache,
+            force=force,
+            progress=log,
+            **extra,
         )
         inputs = [
             data_dir() / "boundaries" / "im_admin_wgs84.gpkg",
             data_dir() / "boundaries" / "names.csv",
         ]
         inputs += [layer.path for layer in _shipped_inputs()]
-        inputs += [Path(p) for p in (redline, zones_file, treated, treatable, corrections) if p]
+        own_files = (redline, zones_file, treated, treatable, corrections, membership, ndvi)
+        inputs += [Path(p) for p in own_files if p]
         log("writing tables (CSV, XLSX, GeoPackage, GeoParquet)")
         written = _write_tables(stage, results, inputs)
         if not tables_only:

@@ -378,3 +378,79 @@ def test_fuzz_vector_reader(tmp_path):
                 pass
             finally:
                 os.unlink(path)
+
+
+def test_scaled_integer_ndvi_needs_its_scale(capsys, tmp_path):
+    with rasterio.open(SHIPPED_NDVI) as src:
+        array = src.read(1)
+    valid = np.isfinite(array) & (array != -3000)
+    scaled = np.where(valid, np.round(np.nan_to_num(array) * 10000), -32768).astype("int16")
+    path = _raster(tmp_path / "ndvi_int16.tif", scaled, dtype="int16", nodata=-32768)
+    out = tmp_path / "rep"
+    args = ["report", "--out", out, "--ndvi", path, "--tables-only", "--cache", tmp_path / "c"]
+    code, _, err = run(capsys, *args)
+    assert code == 2 and "outside [-1, 1]" in err and "scale" in err
+    assert not out.exists()
+    code, _, err = run(capsys, *args, "--ndvi-scale", "0.0001")
+    assert code == 0, err
+    own = pd.read_csv(out / "tables" / "indicators_league.csv").fvc_mean_pct
+    code, _, _ = run(
+        capsys, "report", "--out", tmp_path / "ref", "--tables-only", "--cache", tmp_path / "c"
+    )
+    ref = pd.read_csv(tmp_path / "ref" / "tables" / "indicators_league.csv").fvc_mean_pct
+    assert own.to_numpy() == pytest.approx(ref.to_numpy(), abs=0.05)  # 1e-4 NDVI quantisation
+
+
+def test_malformed_membership_csv_names_the_line(capsys, tmp_path):
+    rows = (
+        boundaries.data_path("zones", "battle_zones.csv").read_text(encoding="utf-8").splitlines()
+    )
+    bad = tmp_path / "members.csv"
+    bad.write_text(
+        "\n".join(
+            [
+                *rows[:3],
+                rows[3]
+                .replace(",high", ",certain")
+                .replace(",medium", ",certain")
+                .replace(",low", ",certain"),
+            ]
+        ),
+        encoding="utf-8",
+    )
+    out = tmp_path / "o.csv"
+    code, _, err = run(
+        capsys, "stats", "--zones", "battle", "--membership", bad, "--layer", "fvc", "-o", out
+    )
+    assert code == 2 and "line 4" in err and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_unclosed_ring(capsys, tmp_path):
+    path = tmp_path / "open.geojson"
+    path.write_text(
+        '{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"zone":"u"},'
+        '"geometry":{"type":"Polygon","coordinates":[[[110,40],[111,40],[111,41],[110,41]]]}}]}'
+    )
+    code, _, err = run(
+        capsys, "stats", "--zones", path, "--layer", "ndvi_max", "-o", tmp_path / "o.csv"
+    )
+    assert code == 2 and "not closed" in err
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_full_disk_through_the_cli(capsys, tmp_path, monkeypatch):
+    import errno
+
+    real_replace = os.replace
+
+    def full(src, dst):
+        if str(dst).endswith(".csv"):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", full)
+    out = tmp_path / "o.csv"
+    code, _, err = run(capsys, "stats", "--zones", "league", "--layer", "ndvi", "-o", out)
+    assert code == 2 and "no space left" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == []

@@ -67,7 +67,11 @@ class DeriveConfig:
     ----------
     ndvi : str
         Catalogue layer used as NDVI for FVC (``ndvi_max``: climatological maximum, the
-        growing-season peak; ``ndvi``: Copernicus long-term mean of late June).
+        growing-season peak; ``ndvi``: Copernicus long-term mean of late June), or the path
+        of the user's own NDVI GeoTIFF (any grid and CRS: averaged onto the analysis grid).
+    ndvi_scale, ndvi_offset : float, optional
+        NDVI = stored × scale + offset for a user file stored as scaled integers (e.g. 0.0001
+        for MODIS); default: the file's own scale/offset tags.
     fvc_method : {"percentile", "pixel"}
         Where NDVI_soil and NDVI_veg come from (see module docstring).
     soil_pct, veg_pct : float
@@ -98,6 +102,8 @@ class DeriveConfig:
     """
 
     ndvi: str = "ndvi_max"
+    ndvi_scale: float | None = None
+    ndvi_offset: float | None = None
     fvc_method: str = "percentile"
     soil_pct: float = 5.0
     veg_pct: float = 95.0
@@ -306,12 +312,9 @@ def _percentiles(values: np.ndarray, mask: np.ndarray, config: DeriveConfig) -> 
 
 def _fvc(grid: Grid, region_mask: np.ndarray, config: DeriveConfig) -> tuple[np.ndarray, str]:
     layers = catalogue()
-    if config.ndvi not in layers:
-        raise LayerError(
-            f"no NDVI layer named {config.ndvi!r}; shipped layers: {', '.join(layers)}"
-        )
-    ndvi, ok = read_on_grid(layers[config.ndvi], grid)
-    check_ndvi(ndvi, ok, layers[config.ndvi])
+    source = _ndvi_layer(config, layers)
+    ndvi, ok = read_on_grid(source, grid)
+    check_ndvi(ndvi, ok, source)
     ndvi = np.where(ok, ndvi, np.nan)
     if config.fvc_method == "percentile":
         soil, veg = _percentiles(ndvi, ok & region_mask, config)
@@ -464,11 +467,28 @@ def derive_all(region, config: DeriveConfig | None = None) -> dict[str, Derived]
 DERIVED_NAMES = ("fvc", "fvc_grassland", "landcover_cn", "sandified", "redline_proxy")
 
 
+def _ndvi_layer(config: DeriveConfig, layers: dict[str, Layer]) -> Layer:
+    if config.ndvi in layers:
+        return layers[config.ndvi]
+    if not Path(config.ndvi).suffix:
+        raise LayerError(
+            f"no NDVI layer named {config.ndvi!r}; shipped layers: {', '.join(layers)}, "
+            "or give the path of an NDVI GeoTIFF"
+        )
+    layer = Layer.from_file(config.ndvi)
+    with rasterio.open(layer.path) as src:
+        scale = config.ndvi_scale if config.ndvi_scale is not None else src.scales[0]
+        offset = config.ndvi_offset if config.ndvi_offset is not None else src.offsets[0]
+    return replace(layer, name="ndvi (user)", scale=scale, offset=offset)
+
+
 def _inputs_key(config: DeriveConfig) -> str:
     from geo import __version__
     from geo.data import data_path, sha256
 
     digest = hashlib.sha256(f"{__version__}|{config.key()}".encode())
+    if Path(config.ndvi).is_file():
+        digest.update(sha256(config.ndvi).encode())
     for layer in catalogue().values():
         digest.update(sha256(layer.path).encode())
     digest.update(sha256(data_path("boundaries", "im_admin_wgs84.gpkg")).encode())
