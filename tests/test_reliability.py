@@ -454,3 +454,14 @@ def test_full_disk_through_the_cli(capsys, tmp_path, monkeypatch):
     code, _, err = run(capsys, "stats", "--zones", "league", "--layer", "ndvi", "-o", out)
     assert code == 2 and "no space left" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_wrong_declared_nodata_is_warned(capsys, tmp_path):
+    with rasterio.open(SHIPPED_NDVI) as src:
+        array = src.read(1)
+    array[:100] = -9999.0  # the real fill, while the file declares -3000
+    path = _raster(tmp_path / "wrong.tif", array, nodata=-3000)
+    code, _, err = run(
+        capsys, "stats", "--zones", "league", "--layer", path, "-o", tmp_path / "a.csv"
+    )
+    assert code == 0 and "declares nodata -3000" in err and "--nodata -9999" in err

@@ -162,14 +162,22 @@ def check_raster(path: str | Path, *, what: str = "raster") -> dict:
 
 
 def _warn_fill(path: Path, what: str, info: dict, sample: np.ndarray) -> None:
-    if info["nodata"] is not None or sample.dtype.kind not in "fi":
+    """Warn when typical fill values are present but not declared as nodata (none or another)."""
+    if sample.dtype.kind not in "fi":
         return
+    declared = info["nodata"]
     for value in _FILL_VALUES:
-        share = float(np.mean(sample == np.asarray(value, dtype=sample.dtype)))
+        if declared is not None and np.isclose(value, declared):
+            continue
+        fill = np.asarray(value).astype(sample.dtype)
+        if fill != value:  # not representable in this dtype (e.g. -9999 in uint8)
+            continue
+        share = float(np.mean(sample == fill))
         if share > 0.001:
+            said = "declares no nodata" if declared is None else f"declares nodata {declared:g}"
             warnings.warn(
-                f"{what} {path} declares no nodata but {share:.1%} of its cells hold {value:g}, a "
-                f"common fill value; if it is nodata, pass --nodata {value:g} (or set it with "
+                f"{what} {path} {said} but {share:.1%} of its cells hold {value:g}, a common "
+                f"fill value; if it is nodata, pass --nodata {value:g} (or set it with "
                 f"`gdal_edit.py -a_nodata {value:g}`), otherwise those cells count as values",
                 GeoWarning,
                 stacklevel=3,
