@@ -154,6 +154,50 @@ def compute_all(
     return results
 
 
+#: Alternative derivations shown beside the default, to document each choice and its effect.
+SENSITIVITY = (
+    ("default: NDVI maximum, soil/veg = 5th/95th percentiles", {}),
+    ("NDVI soil/veg = 2nd/98th percentiles", {"soil_pct": 2.0, "veg_pct": 98.0}),
+    (
+        "Copernicus late-June NDVI, per-pixel NDVI min/max climatology",
+        {"fvc_method": "pixel", "ndvi": "ndvi"},
+    ),
+    ("NDVI = Copernicus late-June long-term mean", {"ndvi": "ndvi"}),
+    (
+        "forest = IGBP forests 1-5 only (no woody savanna, no shrub forest)",
+        {"forest_classes": (1, 2, 3, 4, 5), "shrub_forest_classes": ()},
+    ),
+    ("sandified: FVC cap 40 % (moderate and worse only)", {"sandified_max_fvc_pct": 40.0}),
+)
+_SENSITIVE = ("grassland_fvc_pct", "fvc_mean_pct", "forest_cover_pct", "sandified_pct")
+
+
+def sensitivity_table(*, cache=None, progress=None) -> pd.DataFrame:
+    """Region-wide proxies under alternative method choices (see :data:`SENSITIVITY`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per choice: ``choice`` and the region-wide value of each of ``_SENSITIVE``.
+    """
+    from geo import indicators, zones
+    from geo.layers import catalogue
+    from geo.layers.derive import DeriveConfig, derived_layers
+
+    province = zones.load("province")
+    rows = []
+    for label, change in SENSITIVITY:
+        if progress:
+            progress(f"method sensitivity: {label}")
+        layers = derived_layers(DeriveConfig(**change), cache=cache)
+        paths = {name: layer.path for name, layer in layers.items()}
+        paths["landcover"] = catalogue()["landcover"].path
+        long = indicators.compute(province, paths)
+        values = long.set_index("indicator")["value"]
+        rows.append({"choice": label, **{key: values[key] for key in _SENSITIVE}})
+    return pd.DataFrame(rows)
+
+
 def sources_table(results: Results, inputs: list[Path]) -> pd.DataFrame:
     """Provenance rows for the workbook's ``sources`` sheet: every input and derived layer."""
     from geo.data import sha256
@@ -179,7 +223,9 @@ def sources_table(results: Results, inputs: list[Path]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _write_tables(stage: Path, results: Results, inputs: list[Path]) -> list[Path]:
+def _write_tables(
+    stage: Path, results: Results, inputs: list[Path], sensitivity: pd.DataFrame
+) -> list[Path]:
     from geo.summary import proxy_vs_official
     from geo.tables import write_xlsx
 
@@ -192,7 +238,8 @@ def _write_tables(stage: Path, results: Results, inputs: list[Path]) -> list[Pat
     written.append(write_csv(long, tables / "indicators_long.csv"))
     versus = proxy_vs_official(results.wide["province"])
     written.append(write_csv(versus, tables / "proxy_vs_official.csv"))
-    sheets = {**results.wide, "proxy_vs_official": versus}
+    written.append(write_csv(sensitivity, tables / "method_sensitivity.csv"))
+    sheets = {**results.wide, "proxy_vs_official": versus, "method_sensitivity": sensitivity}
     written.append(write_xlsx(sheets, tables / "indicators.xlsx", sources_table(results, inputs)))
     with atomic_path(tables / "indicators.gpkg") as tmp:
         for level in results.wide:
@@ -315,14 +362,15 @@ def build_report(
         own_files = (redline, zones_file, treated, treatable, corrections, membership, ndvi)
         inputs += [Path(p) for p in own_files if p]
         log("writing tables (CSV, XLSX, GeoPackage, GeoParquet)")
-        written = _write_tables(stage, results, inputs)
+        sensitivity = sensitivity_table(cache=cache, progress=log)
+        written = _write_tables(stage, results, inputs, sensitivity)
         if not tables_only:
             log("writing web maps" + (" (offline)" if offline else ""))
             maps = reporthtml.write_maps(stage, results, offline=offline, basemap=basemap)
             log("writing figures")
             figures = reporthtml.write_figures(stage, results)
             log("writing report.html")
-            page = reporthtml.write_html(stage, results, maps, figures, written)
+            page = reporthtml.write_html(stage, results, maps, figures, written, sensitivity)
             written = [*written, *maps, *figures, page]
         log("writing manifest")
         record = manifest(inputs, written, stage, _parameters(results, redline))

@@ -143,6 +143,23 @@ def _summary(province: pd.Series) -> str:
     )
 
 
+def _sensitivity(table: pd.DataFrame | None) -> str:
+    if table is None:
+        return ""
+    heads = [
+        "Choice 方法",
+        "Grassland cover 草原盖度",
+        "FVC all land 全部植被盖度",
+        "Forest 森林覆盖率",
+        "Sandified 沙化",
+    ]
+    return _table(table, list(table.columns), heads) + (
+        "<p>The first row is the method used everywhere else in this report; the others show how "
+        "much each choice moves the region-wide proxies. Change them with "
+        "<code>geo.layers.derive.DeriveConfig</code>.</p>"
+    )
+
+
 def _links(stage: Path, files: list[Path], kind: str) -> str:
     items = [
         f"<li><a href='{_E(p.relative_to(stage).as_posix())}'>{_E(p.name)}</a></li>"
@@ -162,7 +179,12 @@ def _images(stage: Path, files: list[Path]) -> str:
 
 
 def write_html(
-    stage: Path, results, maps: list[Path], figures: list[Path], tables: list[Path]
+    stage: Path,
+    results,
+    maps: list[Path],
+    figures: list[Path],
+    tables: list[Path],
+    sensitivity: pd.DataFrame | None = None,
 ) -> Path:
     """Write ``report.html``: summary against the plan's targets, proxy-vs-official notes,
     league and battle-zone tables, sentences, rankings, charts, maps, methods and provenance."""
@@ -248,6 +270,8 @@ confidence per banner); a banner union is not a desert outline.</p>
 <h2>8. Tables 表</h2>
 {_links(stage, tables, ".csv")}{_links(stage, tables, ".xlsx")}{_links(stage, tables, ".gpkg")}
 <h2>9. Methods and provenance 方法与数据来源</h2>
+<h3>Method choices and their effect 方法选择及其影响 (region-wide, %)</h3>
+{_sensitivity(sensitivity)}
 <ul>{methods}</ul>
 <h3>Indicators 指标定义</h3><ul>{defs}</ul>
 <p>Inputs, SHA-256 checksums and package versions: <a href="manifest.json">manifest.json</a>.

@@ -129,3 +129,11 @@ def test_redline_without_crs_is_refused(tmp_path):
     gpd.GeoDataFrame(geometry=[shapely.box(110, 40, 111, 41)]).to_file(path)
     with pytest.raises(CRSError, match=r"red line .*redline\.gpkg.*no coordinate reference system"):
         read_polygons(path, what="red line")
+
+
+def test_per_pixel_fvc_refuses_the_maximum_itself():
+    from geo.errors import LayerError
+
+    cfg = derive.DeriveConfig(fvc_method="pixel", ndvi="ndvi_max")
+    with pytest.raises(LayerError, match="0 or 100 % everywhere"):
+        derive.derive_all(boundaries.load("province"), cfg)

@@ -257,3 +257,15 @@ def test_treated_land_and_corrections(tmp_path):
     record = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert "corrected by 1 user polygon" in record["parameters"]["derived_layers"]["sandified"]
     assert "User corrections" in (out / "maps" / "battle_zones.html").read_text(encoding="utf-8")
+
+
+def test_method_sensitivity_documents_each_choice(built):
+    table = pd.read_csv(built / "tables" / "method_sensitivity.csv")
+    assert len(table) == len(report.SENSITIVITY)
+    province = _read(built, "province").iloc[0]
+    default = table.iloc[0]
+    for key in ("grassland_fvc_pct", "forest_cover_pct", "sandified_pct"):
+        assert default[key] == pytest.approx(province[key], rel=1e-9)
+    igbp = table[table.choice.str.startswith("forest = IGBP")].iloc[0]
+    assert igbp.forest_cover_pct == pytest.approx(province.igbp_forest_pct, rel=1e-9)
+    assert "Method choices and their effect" in (built / "report.html").read_text(encoding="utf-8")

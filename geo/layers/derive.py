@@ -325,6 +325,12 @@ def _fvc(grid: Grid, region_mask: np.ndarray, config: DeriveConfig) -> tuple[np.
         )
         return fvc_from_ndvi(ndvi, soil, veg) * 100.0, method
     if config.fvc_method == "pixel":
+        if config.ndvi in ("ndvi_max", "ndvi_min"):
+            raise LayerError(
+                f"per-pixel FVC scales NDVI between the per-pixel minimum and maximum "
+                f"climatology; with NDVI = {config.ndvi} it is 0 or 100 % everywhere: choose an "
+                "observed NDVI (e.g. ndvi, or your own file)"
+            )
         lo, ok_lo = read_on_grid(layers["ndvi_min"], grid)
         hi, ok_hi = read_on_grid(layers["ndvi_max"], grid)
         lo, hi = np.where(ok_lo, lo, np.nan), np.where(ok_hi, hi, np.nan)
