@@ -78,11 +78,24 @@ OFFICIAL_FIGURES = (
         "indicator": "sandified_pct",
         "official": 34.5,
         "kind": "background, unverified",
-        "source": "plan digest §1.6 [background]",
+        "source": (
+            "plan digest §1.6 [background]; consistent with the 5th national monitoring (2014) "
+            "as reprinted: IM sandified land 6.12亿亩 ≈ 408,000 km²"
+        ),
         "why": (
             "the proxy counts every dryland cell of candidate land cover with FVC < 60 %, "
             "including gobi and sparse steppe; the official monitoring maps sandy surface in the "
             "field; the background figure is from a paper abstract, not from the plan's sources"
+        ),
+    },
+    {
+        "indicator": "sandified_area",
+        "official": 408_000.0,
+        "kind": "background (km²), unverified",
+        "source": "5th national sandification monitoring (2014): 6.12亿亩, as reprinted",
+        "why": (
+            "same proxy as the share above; the official figure is from the 2014 round, the "
+            "proxy from a 2019 land-cover map and a multi-year NDVI climatology"
         ),
     },
     {
