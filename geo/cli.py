@@ -157,6 +157,23 @@ def _parser() -> argparse.ArgumentParser:
     )
     st.set_defaults(func=_cmd_stats)
 
+    mp = sub.add_parser(
+        "map",
+        help="an interactive HTML map of one indicator",
+        description="Computes the indicator for the zone set and writes a choropleth web map.",
+        epilog=_EPILOG,
+    )
+    mp.add_argument("--zones", required=True, metavar="SET|FILE", help="zone set or polygon file")
+    mp.add_argument("--indicator", required=True, metavar="NAME", help="e.g. grassland_fvc_pct")
+    mp.add_argument(
+        "-o", "--output", metavar="FILE.html", help="default maps/<zones>_<indicator>.html"
+    )
+    mp.add_argument("--offline", action="store_true", help="self-contained, no network requests")
+    mp.add_argument("--basemap", choices=("osm", "tianditu", "amap", "none"), default="osm")
+    mp.add_argument("--source-crs", metavar="CRS", help="CRS override for a zone file (gcj02 …)")
+    mp.add_argument("--membership", metavar="CSV", help=_MEMBERSHIP_HELP)
+    mp.set_defaults(func=_cmd_map)
+
     ch = sub.add_parser(
         "change",
         help="change between two epochs of a layer, per zone",
@@ -365,6 +382,42 @@ def _cmd_stats(args: argparse.Namespace) -> int:
     with atomic_path(side) as tmp:
         tmp.write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
     print(f"barrier stats: wrote {out} and {side.name}", file=sys.stderr)
+    return 0
+
+
+def _cmd_map(args: argparse.Namespace) -> int:
+    from geo import zones
+    from geo.indicators import INDICATORS
+    from geo.maps import interactive
+    from geo.outputs import check_writable
+    from geo.report import compute_all
+
+    if args.indicator not in INDICATORS:
+        raise UsageError(
+            f"unknown indicator {args.indicator!r}; use one of {', '.join(INDICATORS)}"
+        )
+    stem = Path(str(args.zones)).stem
+    out = Path(args.output or Path("maps") / f"{stem}_{args.indicator}.html")
+    check_writable(out.absolute().parent)
+    if str(args.zones) in ZONE_SETS:
+        results = compute_all(levels=(str(args.zones),), membership=_membership(args, args.zones))
+        level = str(args.zones)
+    else:
+        own = zones.load(args.zones, source_crs=args.source_crs)
+        results, level = compute_all(levels=(), user_zones=own), "user"
+    table = results.with_geometry(level)
+    column = args.indicator if args.indicator in table.columns else f"{args.indicator}_km2"
+    if column not in table.columns:
+        raise UsageError(f"indicator {args.indicator!r} was not computed for these zones")
+    m = interactive.choropleth(
+        table,
+        column,
+        indicator=INDICATORS[args.indicator],
+        basemap=args.basemap,
+        offline=args.offline,
+    )
+    interactive.save(m, out)
+    print(f"barrier map: wrote {out}", file=sys.stderr)
     return 0
 
 

@@ -21,7 +21,7 @@ def run(*args, cwd=None):
 def test_version_and_help():
     done = run("--version")
     assert done.returncode == 0 and done.stdout.strip() == f"barrier {__version__}"
-    for sub in ("report", "zones", "layers", "lookup", "stats", "bench"):
+    for sub in ("report", "zones", "layers", "lookup", "stats", "bench", "map", "change"):
         done = run(sub, "--help")
         assert done.returncode == 0, sub
         assert "usage: barrier " + sub in done.stdout
@@ -111,3 +111,41 @@ def test_stats_on_dask_equals_in_process(tmp_path, capsys):
     b = pd.read_csv(tmp_path / "b.csv").select_dtypes("number")
     assert list(a.columns) == list(b.columns)
     assert b.to_numpy() == pytest.approx(a.to_numpy(), rel=1e-9, abs=1e-9)
+
+
+def test_map_command(tmp_path, capsys):
+    out = tmp_path / "m.html"
+    assert (
+        cli.main(
+            [
+                "map",
+                "--zones",
+                "battle",
+                "--indicator",
+                "sandified_pct",
+                "--offline",
+                "-o",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    page = out.read_text(encoding="utf-8")
+    assert "河西走廊" in page or "\\u6cb3\\u897f\\u8d70\\u5eca" in page
+    assert "https://unpkg" not in page and "cdn.jsdelivr" not in page
+    assert (
+        cli.main(
+            [
+                "map",
+                "--zones",
+                "league",
+                "--indicator",
+                "treated_sandified_pct",
+                "-o",
+                str(tmp_path / "x.html"),
+            ]
+        )
+        == 2
+    )
+    assert "was not computed" in capsys.readouterr().err
+    assert not (tmp_path / "x.html").exists()
