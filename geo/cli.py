@@ -305,8 +305,10 @@ def _cmd_zones(args: argparse.Namespace) -> int:
 
 
 def _cmd_layers(args: argparse.Namespace) -> int:
+    from geo.layers.derive import derived_layers
+
     rows = []
-    for layer in layers.catalogue().values():
+    for layer in [*layers.catalogue().values(), *derived_layers().values()]:
         grid = layer.grid()
         xres, yres = grid["res"]
         rows.append(

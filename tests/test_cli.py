@@ -60,6 +60,10 @@ def test_layers_lists_catalogue(capsys):
     assert rows["landcover"]["resolution"] == "0.05° × 0.05°"
     assert rows["landcover"]["crs"] == "EPSG:4326"
     assert "MCD12C1" in rows["landcover"]["source"] and rows["landcover"]["licence"]
+    assert (
+        rows["sandified"]["kind"] == "categorical" and "GB/T 24255" in rows["sandified"]["source"]
+    )
+    assert rows["fvc"]["resolution"] == "0.05° × 0.05°" and "dimidiate" in rows["fvc"]["source"]
 
 
 def test_lookup_command():
