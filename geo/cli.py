@@ -436,7 +436,11 @@ def _cmd_change(args: argparse.Namespace) -> int:
         table = (
             continuous_change(zone_set, args.before, args.after).rename_axis("zone").reset_index()
         )
-    table = in_units(table, args.units)
+    # the table convention: identifier, names and level first
+    names = (
+        pd.DataFrame(zone_set[["name_zh", "name_en", "level"]]).rename_axis("zone").reset_index()
+    )
+    table = in_units(names.merge(table, on="zone", how="right"), args.units)
     if not args.output:
         _emit(table, fmt)
         return 0

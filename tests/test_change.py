@@ -102,7 +102,9 @@ def test_change_command(tmp_path, capsys):
     assert code == 0
     import pandas as pd
 
-    table = pd.read_csv(out).set_index(["from_class", "to_class"])
+    table = pd.read_csv(out)
+    assert list(table.columns[:4]) == ["zone", "name_zh", "name_en", "level"]
+    table = table.set_index(["from_class", "to_class"])
     assert table.loc[(1, 3), "area_mu"] == pytest.approx(4 * 1500)
     code = cli.main(
         ["change", "--zones", "league", "--before", str(b), "--after", str(tmp_path / "no.tif")]
