@@ -239,6 +239,7 @@ def _write_tables(
     versus = proxy_vs_official(results.wide["province"])
     written.append(write_csv(versus, tables / "proxy_vs_official.csv"))
     written.append(write_csv(sensitivity, tables / "method_sensitivity.csv"))
+    written.append(write_csv(_all_sentences(results), tables / "sentences.csv"))
     sheets = {**results.wide, "proxy_vs_official": versus, "method_sensitivity": sensitivity}
     written.append(write_xlsx(sheets, tables / "indicators.xlsx", sources_table(results, inputs)))
     with atomic_path(tables / "indicators.gpkg") as tmp:
@@ -250,6 +251,25 @@ def _write_tables(
             results.with_geometry(level).to_parquet(tmp)
         written.append(tables / f"indicators_{level}.parquet")
     return written
+
+
+def _all_sentences(results: Results) -> pd.DataFrame:
+    """A sentence in Chinese and English per area and targeted indicator, every level."""
+    from geo.indicators import INDICATORS
+    from geo.summary import sentences
+
+    frames = []
+    for level, table in results.wide.items():
+        if level == "province":
+            continue
+        for key, ind in INDICATORS.items():
+            if ind.target is None or key not in table or table[key].isna().all():
+                continue
+            said = sentences(table, key, level).rename(columns={table.columns[0]: "id"})
+            frames.append(
+                said.assign(level=level, indicator=key)[["level", "id", "indicator", "zh", "en"]]
+            )
+    return pd.concat(frames, ignore_index=True)
 
 
 def build_report(

@@ -269,3 +269,13 @@ def test_method_sensitivity_documents_each_choice(built):
     igbp = table[table.choice.str.startswith("forest = IGBP")].iloc[0]
     assert igbp.forest_cover_pct == pytest.approx(province.igbp_forest_pct, rel=1e-9)
     assert "Method choices and their effect" in (built / "report.html").read_text(encoding="utf-8")
+
+
+def test_sentences_for_every_area(built):
+    said = pd.read_csv(built / "tables" / "sentences.csv", dtype={"id": str})
+    county = said[(said.level == "county") & (said.indicator == "grassland_fvc_pct")]
+    assert len(county) == 103
+    ejin = county[county.id == "152923"].iloc[0]
+    value = _read(built, "county").set_index("adcode").loc["152923", "grassland_fvc_pct"]
+    assert ejin.zh.startswith(f"额济纳旗草原综合植被盖度（遥感估算）为{value:.1f}%")
+    assert "below the 2027 target of 45 %" in ejin.en and "of 103 banners and counties" in ejin.en
