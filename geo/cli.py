@@ -148,6 +148,9 @@ def _parser() -> argparse.ArgumentParser:
     st.add_argument("--cache", metavar="DIR", help="keep coverages in DIR for later runs")
     st.add_argument("--membership", metavar="CSV", help=_MEMBERSHIP_HELP)
     st.add_argument(
+        "--long", action="store_true", help="class areas as one row per zone and class, with names"
+    )
+    st.add_argument(
         "--scheduler",
         metavar="NAME|ADDRESS",
         help="run on Dask: threads, processes, synchronous or a scheduler address tcp://host:port",
@@ -338,7 +341,7 @@ def _cmd_stats(args: argparse.Namespace) -> int:
     from geo import zones
     from geo.outputs import atomic_path
     from geo.provenance import manifest
-    from geo.tables import stats_table, write_table
+    from geo.tables import class_table, stats_table, write_table
 
     fmt = _output_format(args)
     zone_set = zones.load(
@@ -365,6 +368,8 @@ def _cmd_stats(args: argparse.Namespace) -> int:
         quantiles=args.quantile,
         dask=_dask_options(args),
     )
+    if args.long:
+        table = class_table(table, specs, args.units)
     if not args.output:
         _emit(table, fmt)
         return 0

@@ -16,7 +16,15 @@ from geo.errors import DataError, GeoWarning, OutputError, UsageError
 from geo.outputs import atomic_path
 from geo.units import convert
 
-__all__ = ["column_label", "in_units", "stats_table", "write_csv", "write_table", "write_xlsx"]
+__all__ = [
+    "class_table",
+    "column_label",
+    "in_units",
+    "stats_table",
+    "write_csv",
+    "write_table",
+    "write_xlsx",
+]
 
 
 def write_csv(table: pd.DataFrame, path: str | Path) -> Path:
@@ -266,3 +274,35 @@ def _number_format(column: str) -> str | None:
     if column.endswith(("_pct", "_gap")):
         return "0.00"
     return None
+
+
+def class_table(table: pd.DataFrame, layer_specs, unit: str = "km2") -> pd.DataFrame:
+    """Long form of the class columns of :func:`stats_table`, with class names.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The identifier and name columns, then ``layer``, ``class``, ``class_name``,
+        ``area_<unit>`` and ``fraction`` (share of the valid area); one row per zone, class
+        layer and class with a non-zero area.
+    """
+    keys = list(table.columns[:4])
+    frames = []
+    for layer in layer_specs:
+        prefix = f"{layer.name}_area_{unit}_"
+        codes = [int(c.removeprefix(prefix)) for c in table.columns if c.startswith(prefix)]
+        for code in codes:
+            frac = table.get(f"{layer.name}_fraction_{code}")
+            frame = table[keys].copy()
+            frame["layer"] = layer.name
+            frame["class"] = code
+            frame["class_name"] = layer.classes.get(code, "")
+            frame[f"area_{unit}"] = table[f"{prefix}{code}"]
+            frame["fraction"] = frac if frac is not None else float("nan")
+            frames.append(frame[frame[f"area_{unit}"] > 0])
+    if not frames:
+        raise UsageError("--long needs a class layer with --stat area or --stat fraction")
+    order = {zone: i for i, zone in enumerate(table[keys[0]])}
+    long = pd.concat(frames, ignore_index=True)
+    long = long.assign(_order=long[keys[0]].map(order)).sort_values(["_order", "layer", "class"])
+    return long.drop(columns="_order").reset_index(drop=True)

@@ -153,3 +153,18 @@ def test_map_command(tmp_path, capsys):
     )
     assert "was not computed" in capsys.readouterr().err
     assert not (tmp_path / "x.html").exists()
+
+
+def test_stats_long_class_table(tmp_path):
+    out = tmp_path / "c.csv"
+    args = ["stats", "--zones", "league", "--layer", "landcover", "--stat", "area"]
+    assert cli.main([*args, "--units", "mu", "--long", "-o", str(out)]) == 0
+    long = pd.read_csv(out, dtype={"adcode": str})
+    assert list(long.columns[:4]) == ["adcode", "name_zh", "name_en", "level"]
+    assert "grassland" in set(long.class_name)
+    assert cli.main([*args, "--units", "mu", "-o", str(tmp_path / "w.csv")]) == 0
+    wide = pd.read_csv(tmp_path / "w.csv", dtype={"adcode": str}).set_index("adcode")
+    sums = long.groupby("adcode")["area_mu"].sum()
+    assert sums.to_numpy() == pytest.approx(
+        wide.loc[sums.index, "landcover_valid_area_mu"].to_numpy()
+    )
