@@ -14,8 +14,9 @@ from affine import Affine
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from pyproj import Geod
-from shapely.geometry import MultiPolygon, box
+from shapely.geometry import MultiPolygon, Polygon, box
 
+from geo import zonal
 from geo.crs import is_equal_area
 from geo.errors import CRSError, DataError, GeoError, GeoWarning, LayerError, ZoneError
 from geo.grid import Grid
@@ -187,6 +188,21 @@ def test_categorical_hand(tmp_path):
     assert long["fraction"].sum() == pytest.approx(1)
 
 
+def test_categorical_extra_nodata_values(tmp_path):
+    # Class 3 flagged as nodata (as the water flag of a real layer): no class
+    # column, counted in the nodata area, not in the fractions.
+    data = np.array([[1, 1, 2, 2], [1, 1, 2, 2], [3, 3, 0, 0], [3, 3, 0, 0]], dtype=np.uint8)
+    path = write_raster(tmp_path / "cls.tif", data, nodata=0)
+    out = zonal_stats(
+        zones_of(km(1, 0, 3, 4)), path, ["count"], categorical=True, nodata_values=(3, 7.5)
+    ).iloc[0]
+    assert "area_km2_3" not in out.index
+    assert out["count"] == pytest.approx(4)
+    assert out["nodata_area_km2"] == pytest.approx(4)
+    assert out["fraction_1"] == pytest.approx(0.5)
+    assert out["fraction_2"] == pytest.approx(0.5)
+
+
 def test_median_quantiles_hand(zonal_grid):
     out = zonal_stats(
         zones_of(km(0, 3, 4, 4)), zonal_grid, ["median", "quantile"], quantiles=[0, 1]
@@ -302,6 +318,83 @@ def test_geographic_areas_add_up(zonal_banners):
     ]
     # Cells are bounded by straight lat/lon lines, Geod by geodesics: ~1e-5 apart.
     assert np.allclose(total, ref, rtol=1e-4)
+
+
+# --------------------------------------------------------------------------- tiled build
+
+COVERAGE_INDEX = ("run_row", "run_start", "run_end", "run_zone", "cell_row", "cell_col")
+FLOAT32_STEP = 2.0**-24  # exactextract returns float32 fractions: their resolution below 1
+
+
+def force_tiles(monkeypatch, tile: int = 8) -> None:
+    """Make every zone of every job go through the tiled exact build."""
+    monkeypatch.setattr(zonal, "_EXACT_TILE", tile)
+    monkeypatch.setattr(zonal, "_TILED_MIN_CELLS", 0)
+    monkeypatch.setattr(zonal, "_tiles_cost", lambda bounds: 0)
+
+
+def whole_zone_coverage(monkeypatch, zones, grid) -> Coverage:
+    """Coverage by exactextract on whole zones (the reference path)."""
+    with monkeypatch.context() as m:
+        m.setattr(zonal, "_EXACT_TILE", None)
+        return Coverage.build(zones, grid)
+
+
+@pytest.mark.parametrize("path", [NDVI_MAX, KOPPEN], ids=["0p05deg", "1km"])
+def test_default_build_matches_whole_zone_build(zonal_banners, monkeypatch, path):
+    with rasterio.open(path) as ds:
+        grid = Grid.from_dataset(ds)
+    ref = whole_zone_coverage(monkeypatch, zonal_banners, grid)
+    cov = Coverage.build(zonal_banners, grid)
+    for name in (*COVERAGE_INDEX, "cell_zone"):
+        np.testing.assert_array_equal(getattr(cov, name), getattr(ref, name))
+    assert np.max(np.abs(cov.cell_weight - ref.cell_weight)) <= 1e-12
+
+
+@pytest.mark.parametrize("path", [NDVI_MAX, KOPPEN], ids=["0p05deg", "1km"])
+def test_tiled_build_matches_whole_zone_build(zonal_banners, monkeypatch, path):
+    """Tiles give the same cells and weights as exactextract on whole zones.
+
+    exactextract rounds each fraction to float32 from a double that depends on
+    the origin of the feature's bounding box (to ~1e-16), so a clipped feature
+    may round a few boundary cells to the neighbouring float32: one step, 6e-8.
+    """
+    with rasterio.open(path) as ds:
+        grid = Grid.from_dataset(ds)
+    ref = whole_zone_coverage(monkeypatch, zonal_banners, grid)
+    force_tiles(monkeypatch)
+    cov = Coverage.build(zonal_banners, grid)
+    for name in (*COVERAGE_INDEX, "cell_zone"):
+        np.testing.assert_array_equal(getattr(cov, name), getattr(ref, name))
+    diff = np.abs(cov.cell_weight - ref.cell_weight)
+    assert diff.max() <= FLOAT32_STEP
+    assert np.mean(diff > 0) < 0.01
+
+
+def test_tiled_build_hand(monkeypatch, tmp_path):
+    # A rotated square with a square hole on a 1 m grid of 120 × 120 cells,
+    # tiles of 8 cells: the weights add up to the polygon's area and every cell
+    # wholly inside is a weight-1 run cell.
+    transform = Affine(1.0, 0, 0, 0, -1.0, 120.0)
+    path = write_raster(
+        tmp_path / "fine.tif", np.zeros((120, 120), np.float32), transform=transform
+    )
+    outer = Polygon([(60, 3.3), (116.7, 60), (60, 116.7), (3.3, 60)])
+    zone = Polygon(outer.exterior.coords, [box(40.5, 40.5, 79.25, 79.25).exterior.coords])
+    force_tiles(monkeypatch)
+    with rasterio.open(path) as ds:
+        grid = Grid.from_dataset(ds)
+    cov = Coverage.build(zones_of(zone), grid)
+    covered = np.sum(cov.run_end - cov.run_start) + cov.cell_weight.sum()
+    assert covered == pytest.approx(zone.area, rel=1e-7)
+    assert np.all((cov.cell_weight > 0) & (cov.cell_weight < 1))
+    cells = [
+        box(c, 119 - r, c + 1, 120 - r) for r, c in zip(cov.cell_row, cov.cell_col, strict=True)
+    ]
+    exact = np.array([zone.intersection(c).area for c in cells])
+    assert np.max(np.abs(cov.cell_weight - exact)) < 1e-6
+    for r, s, e in zip(cov.run_row, cov.run_start, cov.run_end, strict=True):
+        assert zone.contains(box(s, 119 - r, e, 120 - r))
 
 
 # --------------------------------------------------------------------------- coverage cache
