@@ -169,8 +169,12 @@ def _warn_fill(path: Path, what: str, info: dict, sample: np.ndarray) -> None:
     for value in _FILL_VALUES:
         if declared is not None and np.isclose(value, declared):
             continue
+        if sample.dtype.kind == "i" and not (
+            np.iinfo(sample.dtype).min <= value <= np.iinfo(sample.dtype).max
+        ):
+            continue  # not representable in this dtype (e.g. 9.97e36 in int16)
         fill = np.asarray(value).astype(sample.dtype)
-        if fill != value:  # not representable in this dtype (e.g. -9999 in uint8)
+        if fill != value:
             continue
         share = float(np.mean(sample == fill))
         if share > 0.001:
