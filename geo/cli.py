@@ -90,21 +90,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Exact (coverage-weighted) zonal statistics of raster layers over zones.",
         epilog=_EPILOG,
     )
-    st.add_argument(
-        "--zones",
-        required=True,
-        metavar="SET|FILE",
-        help="province, league, county or a polygon file",
-    )
-    st.add_argument("--zones-layer", metavar="NAME", help="layer of a multi-layer zone file")
-    st.add_argument(
-        "--id-field", metavar="FIELD", help="field identifying each zone of a zone file"
-    )
-    st.add_argument(
-        "--source-crs",
-        metavar="CRS",
-        help="override the zone file's CRS; gcj02 for Amap/Gaode coordinates",
-    )
+    _zone_options(st)
     st.add_argument(
         "--layer",
         action="append",
@@ -140,13 +126,8 @@ def _parser() -> argparse.ArgumentParser:
         help="treat VALUE as nodata in raster files (repeatable)",
     )
     st.add_argument("--method", choices=("exact", "all_touched", "center"), default="exact")
-    st.add_argument(
-        "--units", choices=("km2", "ha", "mu"), default="km2", help="unit of area columns"
-    )
-    st.add_argument("--format", choices=("csv", "json", "xlsx"), help="default: from -o, else csv")
-    st.add_argument("-o", "--output", metavar="FILE", help="write here (default: standard output)")
+    _table_options(st)
     st.add_argument("--cache", metavar="DIR", help="keep coverages in DIR for later runs")
-    st.add_argument("--membership", metavar="CSV", help=_MEMBERSHIP_HELP)
     st.add_argument(
         "--long", action="store_true", help="class areas as one row per zone and class, with names"
     )
@@ -166,15 +147,13 @@ def _parser() -> argparse.ArgumentParser:
         description="Computes the indicator for the zone set and writes a choropleth web map.",
         epilog=_EPILOG,
     )
-    mp.add_argument("--zones", required=True, metavar="SET|FILE", help="zone set or polygon file")
+    _zone_options(mp)
     mp.add_argument("--indicator", required=True, metavar="NAME", help="e.g. grassland_fvc_pct")
     mp.add_argument(
         "-o", "--output", metavar="FILE.html", help="default maps/<zones>_<indicator>.html"
     )
     mp.add_argument("--offline", action="store_true", help="self-contained, no network requests")
     mp.add_argument("--basemap", choices=("osm", "tianditu", "amap", "none"), default="osm")
-    mp.add_argument("--source-crs", metavar="CRS", help="CRS override for a zone file (gcj02 …)")
-    mp.add_argument("--membership", metavar="CSV", help=_MEMBERSHIP_HELP)
     mp.set_defaults(func=_cmd_map)
 
     ch = sub.add_parser(
@@ -186,14 +165,11 @@ def _parser() -> argparse.ArgumentParser:
         ),
         epilog=_EPILOG,
     )
-    ch.add_argument("--zones", required=True, metavar="SET|FILE", help="zone set or polygon file")
-    ch.add_argument("--source-crs", metavar="CRS", help="CRS override for a zone file (gcj02 …)")
+    _zone_options(ch)
     ch.add_argument("--before", required=True, metavar="FILE", help="raster of the first epoch")
     ch.add_argument("--after", required=True, metavar="FILE", help="raster of the second epoch")
     ch.add_argument("--categorical", action="store_true", help="class rasters: transition matrix")
-    ch.add_argument("--units", choices=("km2", "ha", "mu"), default="km2", help="area unit")
-    ch.add_argument("--format", choices=("csv", "json", "xlsx"), help="default: from -o, else csv")
-    ch.add_argument("-o", "--output", metavar="FILE", help="write here (default: standard output)")
+    _table_options(ch)
     ch.set_defaults(func=_cmd_change)
 
     bench = sub.add_parser(
@@ -212,6 +188,49 @@ def _parser() -> argparse.ArgumentParser:
     look.add_argument("--level", choices=boundaries.LEVELS)
     look.set_defaults(func=_cmd_lookup)
     return parser
+
+
+def _zone_options(parser: argparse.ArgumentParser) -> None:
+    """Options choosing the zones, shared by stats, map and change."""
+    parser.add_argument(
+        "--zones",
+        required=True,
+        metavar="SET|FILE",
+        help=f"one of {', '.join(ZONE_SETS)} or a polygon file (gpkg, shp, geojson …)",
+    )
+    parser.add_argument("--zones-layer", metavar="NAME", help="layer of a multi-layer zone file")
+    parser.add_argument("--id-field", metavar="FIELD", help="field identifying each zone of a file")
+    parser.add_argument(
+        "--source-crs",
+        metavar="CRS",
+        help="override the zone file's CRS; gcj02 for Amap/Gaode coordinates",
+    )
+    parser.add_argument("--membership", metavar="CSV", help=_MEMBERSHIP_HELP)
+
+
+def _table_options(parser: argparse.ArgumentParser) -> None:
+    """Options of a written table, shared by stats and change."""
+    parser.add_argument(
+        "--units", choices=("km2", "ha", "mu"), default="km2", help="unit of area columns"
+    )
+    parser.add_argument(
+        "--format", choices=("csv", "json", "xlsx"), help="default: from -o, else csv"
+    )
+    parser.add_argument(
+        "-o", "--output", metavar="FILE", help="write here (default: standard output)"
+    )
+
+
+def _load_zones(args: argparse.Namespace):
+    from geo import zones
+
+    return zones.load(
+        args.zones,
+        layer=args.zones_layer,
+        id_field=args.id_field,
+        source_crs=args.source_crs,
+        membership=_membership(args, args.zones),
+    )
 
 
 def _emit(table: pd.DataFrame, fmt: str) -> None:
@@ -338,19 +357,12 @@ def _cmd_layers(args: argparse.Namespace) -> int:
 
 
 def _cmd_stats(args: argparse.Namespace) -> int:
-    from geo import zones
     from geo.outputs import atomic_path
     from geo.provenance import manifest
     from geo.tables import class_table, stats_table, write_table
 
     fmt = _output_format(args)
-    zone_set = zones.load(
-        args.zones,
-        layer=args.zones_layer,
-        id_field=args.id_field,
-        source_crs=args.source_crs,
-        membership=_membership(args, args.zones),
-    )
+    zone_set = _load_zones(args)
     specs = [
         layers.resolve(spec, categorical=args.categorical, nodata=tuple(args.nodata))
         for spec in args.layer
@@ -393,7 +405,6 @@ def _cmd_stats(args: argparse.Namespace) -> int:
 
 
 def _cmd_map(args: argparse.Namespace) -> int:
-    from geo import zones
     from geo.indicators import INDICATORS
     from geo.maps import interactive
     from geo.outputs import check_writable
@@ -410,8 +421,7 @@ def _cmd_map(args: argparse.Namespace) -> int:
         results = compute_all(levels=(str(args.zones),), membership=_membership(args, args.zones))
         level = str(args.zones)
     else:
-        own = zones.load(args.zones, source_crs=args.source_crs)
-        results, level = compute_all(levels=(), user_zones=own), "user"
+        results, level = compute_all(levels=(), user_zones=_load_zones(args)), "user"
     table = results.with_geometry(level)
     column = args.indicator if args.indicator in table.columns else f"{args.indicator}_km2"
     if column not in table.columns:
@@ -429,12 +439,11 @@ def _cmd_map(args: argparse.Namespace) -> int:
 
 
 def _cmd_change(args: argparse.Namespace) -> int:
-    from geo import zones
     from geo.change import continuous_change, transition_matrix
     from geo.tables import in_units, write_table
 
     fmt = _output_format(args)
-    zone_set = zones.load(args.zones, source_crs=args.source_crs)
+    zone_set = _load_zones(args)
     if args.categorical:
         table = transition_matrix(zone_set, args.before, args.after)
     else:
