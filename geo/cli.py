@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import warnings
 from collections.abc import Sequence
@@ -56,6 +57,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     rep.add_argument(
         "--tables-only", action="store_true", help="skip maps, figures and report.html"
+    )
+    rep.add_argument(
+        "--layer",
+        action="append",
+        default=[],
+        metavar="NAME|FILE",
+        help="a further layer summarised per zone in the tables (repeatable)",
+    )
+    rep.add_argument(
+        "--data", metavar="DIR", help="use this data folder instead of the shipped one"
     )
     rep.add_argument("--ndvi", metavar="FILE", help="your NDVI GeoTIFF for vegetation cover")
     rep.add_argument("--ndvi-scale", type=float, metavar="S", help="NDVI = stored × S + O")
@@ -247,6 +258,11 @@ def _emit(table: pd.DataFrame, fmt: str) -> None:
 def _cmd_report(args: argparse.Namespace) -> int:
     from geo.report import build_report  # heavy imports only for this command
 
+    if args.data:
+        from geo.data import ENV_VAR
+
+        os.environ[ENV_VAR] = args.data  # geo.data resolves every shipped path from it
+
     options = {
         "redline": args.redline,
         "source_crs": args.source_crs,
@@ -258,6 +274,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         "ndvi": args.ndvi,
         "ndvi_scale": args.ndvi_scale,
         "ndvi_offset": args.ndvi_offset,
+        "layers": tuple(args.layer),
         "offline": args.offline,
         "basemap": args.basemap,
         "tables_only": args.tables_only,

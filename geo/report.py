@@ -105,6 +105,7 @@ def compute_all(
     corrections=None,
     membership=None,
     config=None,
+    extra_layers=(),
     cache=None,
     force=False,
     progress=None,
@@ -115,7 +116,9 @@ def compute_all(
     ``redline``, ``treated``, ``treatable`` are polygon GeoDataFrames of the official layers;
     ``corrections`` override derived classes (see :func:`geo.layers.derive.apply_corrections`);
     ``membership`` is a battle-zone membership CSV replacing the shipped one; ``config``
-    (:class:`geo.layers.derive.DeriveConfig`) sets the derivation parameters.
+    (:class:`geo.layers.derive.DeriveConfig`) sets the derivation parameters; ``extra_layers``
+    (:class:`geo.layers.Layer`) are summarised per zone beside the indicators (mean of value
+    layers, class areas of class layers).
     """
     from geo import indicators, zones
     from geo.data import cache_dir
@@ -150,6 +153,8 @@ def compute_all(
         id_name = "adcode" if "adcode" in zone_set.columns else "zone"
         results.long[level] = long
         results.wide[level] = indicators.wide(long, id_name)
+        if extra_layers:
+            results.wide[level] = _with_layers(results.wide[level], zone_set, extra_layers, cache)
         results.zones[level] = zone_set
     return results
 
@@ -196,6 +201,17 @@ def sensitivity_table(*, cache=None, progress=None) -> pd.DataFrame:
         values = long.set_index("indicator")["value"]
         rows.append({"choice": label, **{key: values[key] for key in _SENSITIVE}})
     return pd.DataFrame(rows)
+
+
+def _with_layers(table: pd.DataFrame, zone_set, layers, cache) -> pd.DataFrame:
+    """Append per-zone statistics of extra layers to a wide indicator table."""
+    from geo.tables import stats_table
+
+    extra = stats_table(
+        zone_set, layers, ("count", "mean", "area"), cache_dir=Path(cache) / "coverage"
+    )
+    keep = [c for c in extra.columns[4:] if not c.endswith(("_count", "_nodata_area_km2"))]
+    return pd.concat([table, extra[keep].set_axis(table.index)], axis=1)
 
 
 def sources_table(results: Results, inputs: list[Path]) -> pd.DataFrame:
@@ -285,6 +301,7 @@ def build_report(
     ndvi: str | Path | None = None,
     ndvi_scale: float | None = None,
     ndvi_offset: float | None = None,
+    layers: tuple = (),
     offline: bool = False,
     basemap: str = "osm",
     tables_only: bool = False,
@@ -322,6 +339,8 @@ def build_report(
         Your own NDVI GeoTIFF for vegetation cover (default: the shipped NDVI maximum).
     ndvi_scale, ndvi_offset : float, optional
         NDVI = stored × scale + offset, for a file of scaled integers without scale tags.
+    layers : tuple of str
+        Further layers (catalogue names or GeoTIFF paths) summarised per zone in the tables.
     offline : bool
         Self-contained HTML maps that make no network request (embedded hillshade basemap).
     basemap : {"osm", "tianditu", "amap", "none"}
@@ -341,6 +360,7 @@ def build_report(
         The output folder.
     """
     from geo import reporthtml, zones
+    from geo.layers import resolve
     from geo.layers.derive import DeriveConfig
     from geo.outputs import check_writable
     from geo.vectors import read_polygons
@@ -364,6 +384,7 @@ def build_report(
             redline=red,
             user_zones=own,
             membership=membership,
+            extra_layers=[resolve(spec) for spec in layers],
             config=DeriveConfig(
                 ndvi=str(ndvi) if ndvi else "ndvi_max",
                 ndvi_scale=ndvi_scale,

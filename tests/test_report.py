@@ -279,3 +279,19 @@ def test_sentences_for_every_area(built):
     value = _read(built, "county").set_index("adcode").loc["152923", "grassland_fvc_pct"]
     assert ejin.zh.startswith(f"额济纳旗草原综合植被盖度（遥感估算）为{value:.1f}%")
     assert "below the 2027 target of 45 %" in ejin.en and "of 103 banners and counties" in ejin.en
+
+
+def test_further_layers_join_the_tables(tmp_path):
+    from geo import zonal
+
+    out = report.build_report(
+        tmp_path / "rep", layers=("dem", "climate"), cache=tmp_path / "c", tables_only=True
+    )
+    leagues = _read(out, "league").set_index("adcode")
+    direct = zonal.zonal_stats(
+        zones.load("league"), boundaries.data_path("rasters", "dem_pvlib_mapzen_5arcmin_im.tif")
+    )
+    assert leagues.loc[direct.index, "dem_mean"].to_numpy() == pytest.approx(
+        direct["mean"].to_numpy(), rel=1e-12
+    )
+    assert "climate_area_km2_2" in leagues.columns  # Koppen B (arid) area per league
