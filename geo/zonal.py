@@ -44,6 +44,7 @@ import hashlib
 import json
 import os
 import tempfile
+import threading
 import warnings
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -108,6 +109,13 @@ _FEATURE_COST_CELLS = 6000
 _TILED_MIN_CELLS = 20_000_000
 # Threads building the coverage of different zones at once.
 _BUILD_THREADS = min(os.cpu_count() or 1, 4)
+# Class histograms of run cells with a compiled (numba) kernel when numba imports;
+# False forces the numpy path. Both give identical results.
+_USE_NUMBA = True
+# Threads the compiled histogram kernel splits the runs of a window over.
+_HIST_THREADS = min(os.cpu_count() or 1, 2)
+# Windows with fewer run cells than this are counted on one thread.
+_HIST_SPLIT_CELLS = 1 << 19
 
 
 # --------------------------------------------------------------------------- coverage
@@ -1068,6 +1076,8 @@ class _Accumulator:
         """
         h, w = a.shape
         size = self.n * self.nbins
+        if _numba_kernels() is not None:
+            return self._add_histograms_compiled(s, e, zone, a, invalid, r0)
         key = _key_dtype(size + self.nbins) if not self.hist_offset else np.intp
         idx = _expand_labels(s, e, zone.astype(key) * key(self.nbins), a.size, size, key)
         idx += a.ravel()
@@ -1088,6 +1098,38 @@ class _Accumulator:
                 self.hist_area += self._drop_invalid(binned)
         return counts
 
+    def _add_histograms_compiled(self, s, e, zone, a, invalid, r0) -> np.ndarray:
+        """:meth:`_add_histograms` with the compiled kernels (same counts and sums).
+
+        Counts are integers, so splitting the runs over threads changes nothing;
+        the area sums of rows of unequal area are added cell by cell in the flat
+        order of the window, as ``np.bincount`` does, on one thread.
+        """
+        kernels = _numba_kernels()
+        h, w = a.shape
+        size = self.n * self.nbins
+        flat = a.reshape(-1)
+        skip = self.invalid_values is None
+        bad = invalid.reshape(-1) if skip else np.zeros(1, dtype=bool)
+        zone = zone.astype(np.int64, copy=False)
+        s, e = s.astype(np.int64, copy=False), e.astype(np.int64, copy=False)
+        area = self.row_area[r0 : r0 + h] if self.hist_area is not None else None
+        args = (bad, skip, self.nbins, self.hist_offset)
+        if area is not None and area.min() != area.max():
+            run_area = area[s // w]
+            counts, binned = np.zeros(size, np.int64), np.zeros(size)
+            kernels["weighted"](s, e, zone, flat, *args, run_area, counts, binned)
+            self.hist_area += self._drop_invalid(binned)
+            area = None
+        else:
+            counts = _compiled_counts(kernels["counts"], s, e, zone, flat, args, size)
+        counts = self._drop_invalid(counts)
+        if self.hist_cov is not None:
+            self.hist_cov += counts
+        if area is not None:  # equal-area grid: one area for every cell
+            self.hist_area += counts * area[0]
+        return counts
+
     def _drop_invalid(self, hist: np.ndarray) -> np.ndarray:
         """Zero the bins of the nodata values (when known) of flat per-zone histograms."""
         if self.invalid_values is not None and len(self.invalid_values):
@@ -1096,6 +1138,11 @@ class _Accumulator:
 
     def _add_cells(self, cells, x, a, invalid, r0, c0):
         row, col, zone, wt = cells
+        spec = self.spec
+        kernels = _numba_kernels() if self.nbins else None
+        if kernels is not None and not (spec.need_sum or spec.need_sq or spec.need_minmax):
+            self._add_cells_compiled(kernels["cells"], cells, a, invalid, r0, c0)
+            return
         r = row - r0
         c = col - c0
         ok = ~invalid[r, c]
@@ -1121,6 +1168,34 @@ class _Accumulator:
                 self.hist_cov += np.bincount(idx, weights=wt[ok], minlength=size)
         elif self.spec.need_quantiles:
             self.gathered.append((zv, raw.astype(np.float64), wt[ok]))
+
+    def _add_cells_compiled(self, kernel, cells, a, invalid, r0, c0) -> None:
+        """:meth:`_add_cells` of a histogram-only layer, compiled: the same sums
+        (``np.bincount``'s, added cell by cell in order into zeroed arrays)."""
+        row, col, zone, wt = cells
+        size = self.n * self.nbins
+        sums = np.zeros((3, self.n))  # count, valid area, nodata area
+        hists = np.zeros((2, size))  # area, coverage
+        kernel(
+            row.astype(np.int64, copy=False) - r0,
+            col.astype(np.int64, copy=False) - c0,
+            zone.astype(np.int64, copy=False),
+            wt.astype(np.float64, copy=False),
+            self.row_area[row],
+            a,
+            invalid,
+            self.nbins,
+            self.hist_offset,
+            sums,
+            hists,
+        )
+        self.count += sums[0]
+        self.valid_area += sums[1]
+        self.nodata_area += sums[2]
+        if self.hist_area is not None:
+            self.hist_area += hists[0]
+        if self.hist_cov is not None:
+            self.hist_cov += hists[1]
 
     def _bin(self, target: np.ndarray, zone: np.ndarray, weights: np.ndarray) -> None:
         target += np.bincount(zone, weights=weights, minlength=self.n)
@@ -1229,6 +1304,172 @@ def _expand_labels(s, e, zone, size: int, none: int, dtype=np.intp) -> np.ndarra
     values = np.full(2 * len(s) + 1, none, dtype=dtype)
     values[1::2] = zone
     return np.repeat(values, np.diff(bounds))
+
+
+_KERNELS: dict | None = None
+_KERNELS_LOCK = threading.Lock()
+
+
+def _numba_kernels() -> dict | None:
+    """The compiled histogram kernels; None without numba or with ``_USE_NUMBA`` off.
+
+    numba is imported and the kernels are defined on first use, never at import;
+    each is compiled (``njit`` is lazy) on its first call for a raster dtype, see
+    :func:`_warm_kernels`.
+    """
+    global _KERNELS
+    if not _USE_NUMBA:
+        return None
+    if _KERNELS is None:
+        with _KERNELS_LOCK:  # threads (e.g. Dask's) may stream at once
+            if _KERNELS is None:
+                try:
+                    import numba
+                except ImportError:
+                    _KERNELS = {}
+                else:
+                    _KERNELS = _define_kernels(numba)
+    return _KERNELS or None
+
+
+def _numba_cache_dir() -> str | None:
+    """Writable folder for the compiled kernels (``<geo cache>/numba``), else None."""
+    from geo.data import cache_dir
+
+    path = cache_dir() / "numba"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=path).close()
+    except OSError:
+        return None
+    return str(path)
+
+
+def _define_kernels(numba) -> dict:
+    """The kernels, cached on disk (numba's first-call compilation, ~1 s, is then
+    paid once per machine rather than per process) under the geo cache folder,
+    or under ``NUMBA_CACHE_DIR`` when the user set one; uncached if neither is
+    writable. Only numba's setting during the definitions is changed."""
+    saved = numba.config.CACHE_DIR
+    folder = saved or _numba_cache_dir()
+    numba.config.CACHE_DIR = folder or ""
+    try:
+        return _kernel_functions(numba.njit(nogil=True, cache=folder is not None))
+    finally:
+        numba.config.CACHE_DIR = saved
+
+
+def _kernel_functions(jit) -> dict:
+
+    @jit
+    def counts(s, e, zone, a, bad, skip, nbins, offset, hist):
+        # hist[zone * nbins + value - offset] += 1 over the cells of the runs, in
+        # four partial histograms (hist is 4 × bins; the caller adds them up):
+        # neighbouring cells mostly share a class, and one histogram would make
+        # every increment wait for the previous one.
+        for k in range(s.shape[0]):
+            base = zone[k] * nbins - offset
+            i, stop = s[k], e[k]
+            if skip:
+                for j in range(i, stop):
+                    if not bad[j]:
+                        hist[0, base + a[j]] += 1
+                continue
+            while i + 4 <= stop:
+                hist[0, base + a[i]] += 1
+                hist[1, base + a[i + 1]] += 1
+                hist[2, base + a[i + 2]] += 1
+                hist[3, base + a[i + 3]] += 1
+                i += 4
+            for j in range(i, stop):
+                hist[0, base + a[j]] += 1
+
+    @jit
+    def weighted(s, e, zone, a, bad, skip, nbins, offset, run_area, hist, area_hist):
+        # As counts, and the cell area of each run's row summed per bin, cell by cell.
+        for k in range(s.shape[0]):
+            base = zone[k] * nbins - offset
+            ar = run_area[k]
+            for i in range(s[k], e[k]):
+                if skip and bad[i]:
+                    continue
+                j = base + a[i]
+                hist[j] += 1
+                area_hist[j] += ar
+
+    @jit
+    def cells(r, c, zone, wt, row_area, a, bad, nbins, offset, sums, hists):
+        # The partial cells, in order: weight, area, and their per-zone and
+        # per-bin sums (as np.bincount adds them; zero terms left out).
+        for i in range(r.shape[0]):
+            z = zone[i]
+            area = wt[i] * row_area[i]
+            if bad[r[i], c[i]]:
+                sums[2, z] += area
+            else:
+                sums[0, z] += wt[i]
+                sums[1, z] += area
+                j = z * nbins + (np.int64(a[r[i], c[i]]) - offset)
+                hists[0, j] += area
+                hists[1, j] += wt[i]
+
+    return {"counts": counts, "weighted": weighted, "cells": cells}
+
+
+def _compiled_counts(kernel, s, e, zone, flat, args, size: int) -> np.ndarray:
+    """Per-zone value counts of the runs, the runs split over ``_HIST_THREADS``."""
+    hist = np.zeros((4, size), np.int64)
+    cells = int((e - s).sum())
+    if _HIST_THREADS < 2 or cells < _HIST_SPLIT_CELLS or len(s) < 2:
+        kernel(s, e, zone, flat, *args, hist)
+        return hist.sum(axis=0)
+    cut = int(np.searchsorted(np.cumsum(e - s), cells // 2)) + 1
+    cut = min(max(cut, 1), len(s) - 1)
+    other = np.zeros((4, size), np.int64)
+    job = _hist_pool().submit(kernel, s[cut:], e[cut:], zone[cut:], flat, *args, other)
+    kernel(s[:cut], e[:cut], zone[:cut], flat, *args, hist)
+    job.result()
+    return hist.sum(axis=0) + other.sum(axis=0)
+
+
+_HIST_POOL: ThreadPoolExecutor | None = None
+
+
+def _hist_pool() -> ThreadPoolExecutor:
+    global _HIST_POOL
+    if _HIST_POOL is None:
+        _HIST_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="geo-hist")
+    return _HIST_POOL
+
+
+def _warm_kernels(dtype) -> bool:
+    """Compile the histogram kernels for rasters of ``dtype`` now (numba's first-call
+    cost); False when the compiled path is off. Results are not affected."""
+    kernels = _numba_kernels()
+    if kernels is None:
+        return False
+    one = np.zeros(1, np.int64)
+    a = np.zeros(1, dtype=np.dtype(dtype))
+    bad = np.zeros(1, dtype=bool)
+    kernels["cells"](
+        one,
+        one,
+        one,
+        np.ones(1),
+        np.ones(1),
+        a.reshape(1, 1),
+        bad.reshape(1, 1),
+        1,
+        0,
+        np.zeros((3, 1)),
+        np.zeros((2, 1)),
+    )
+    for skip in (False, True):
+        kernels["counts"](one, one + 1, one, a, bad, skip, 1, 0, np.zeros((4, 1), np.int64))
+        kernels["weighted"](
+            one, one + 1, one, a, bad, skip, 1, 0, np.ones(1), np.zeros(1, np.int64), np.zeros(1)
+        )
+    return True
 
 
 def _key_dtype(n_keys: int) -> type:
@@ -1506,7 +1747,22 @@ def _windows(cov: Coverage, ds, band: int, rows: int) -> Iterator[Window]:
         yield Window(c0, r0, c1 - c0, r1 - r0)
 
 
-def _invalid_mask(a: np.ndarray, nodata, extra: tuple = ()) -> np.ndarray:
+def _invalid_mask(a: np.ndarray, nodata, extra: tuple = (), out=None) -> np.ndarray:
+    """Cells of ``a`` that are nodata, NaN/inf or in ``extra`` (into ``out`` if given)."""
+    if a.dtype.kind in "ui":
+        # The same cells as comparing with the (float) values, but in the raster's
+        # own type: ~10x faster than a uint8 == float comparison.
+        values = _invalid_values(a.dtype, nodata, extra)
+        invalid = np.zeros(a.shape, dtype=bool) if out is None else out
+        if not len(values):
+            invalid[...] = False
+            return invalid
+        np.equal(a, a.dtype.type(values[0]), out=invalid)
+        for v in values[1:]:
+            invalid |= a == a.dtype.type(v)
+        return invalid
+    if out is not None:
+        return _invalid_mask(a, nodata, extra)
     invalid = np.zeros(a.shape, dtype=bool) if nodata is None else a == nodata
     if extra:
         invalid |= np.isin(a, extra)
@@ -1546,18 +1802,26 @@ def _stream(
     acc.invalid_values = _invalid_values(dtype, nodata, extra)
     windows = list(_windows(cov, ds, band, _window_rows(ds, band, cov.grid.width, window_rows)))
 
-    def read(win: Window) -> np.ndarray:
-        return ds.read(band, window=win)
+    # Two window buffers, read into in turn, and one for the invalid mask: reused
+    # rather than allocated per window (fresh pages cost about as much as an
+    # integer window's mask). The accumulator keeps no reference to them.
+    most = max((int(win.width) * int(win.height) for win in windows), default=0)
+    bufs = [np.empty(most, dtype=dtype), np.empty(most, dtype=dtype)]
+    mask_buf = np.empty(most, dtype=bool)
+
+    def read(k: int) -> np.ndarray:
+        win = windows[k]
+        out = bufs[k % 2][: int(win.width) * int(win.height)]
+        return ds.read(band, window=win, out=out.reshape(int(win.height), int(win.width)))
 
     try:
         with ThreadPoolExecutor(max_workers=1) as pool:
-            pending = pool.submit(read, windows[0]) if windows else None
+            pending = pool.submit(read, 0) if windows else None
             for k, win in enumerate(windows):
                 a = pending.result()
-                pending = pool.submit(read, windows[k + 1]) if k + 1 < len(windows) else None
-                acc.add_window(
-                    cov, a, _invalid_mask(a, nodata, extra), int(win.row_off), int(win.col_off)
-                )
+                pending = pool.submit(read, k + 1) if k + 1 < len(windows) else None
+                invalid = _invalid_mask(a, nodata, extra, mask_buf[: a.size].reshape(a.shape))
+                acc.add_window(cov, a, invalid, int(win.row_off), int(win.col_off))
     except rasterio.errors.RasterioIOError as exc:
         raise DataError(
             f"cannot read raster {ds.name}: {exc}. The file is corrupt or truncated; "

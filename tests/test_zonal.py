@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import math
+import sys
 from pathlib import Path
 
 import geopandas as gpd
@@ -77,6 +79,18 @@ def zonal_grid(tmp_path):
 @pytest.fixture(scope="module")
 def zonal_banners():
     return gpd.read_file(DATA / "boundaries" / "im_admin_wgs84.gpkg", layer="county")
+
+
+HAS_NUMBA = importlib.util.find_spec("numba") is not None
+
+
+@pytest.fixture(params=["numpy", "numba"])
+def hist_path(request, monkeypatch):
+    """Run a test with the numpy and with the compiled (numba) class histograms."""
+    if request.param == "numba" and not HAS_NUMBA:
+        pytest.skip("numba is not installed: the compiled class-histogram kernel is unused")
+    monkeypatch.setattr(zonal, "_USE_NUMBA", request.param == "numba")
+    return request.param
 
 
 def rel_err(a, b, floor=1e-12):
@@ -173,7 +187,7 @@ def test_binary_methods(zonal_grid, method, expected):
     assert out["count"].iloc[0] == expected
 
 
-def test_categorical_hand(tmp_path):
+def test_categorical_hand(tmp_path, hist_path):
     data = np.array([[1, 1, 2, 2], [1, 1, 2, 2], [3, 3, 0, 0], [3, 3, 0, 0]], dtype=np.uint8)
     path = write_raster(tmp_path / "cls.tif", data, nodata=0)
     out = zonal_stats(zones_of(km(1, 0, 3, 4)), path, categorical=True).iloc[0]
@@ -188,7 +202,7 @@ def test_categorical_hand(tmp_path):
     assert long["fraction"].sum() == pytest.approx(1)
 
 
-def test_categorical_extra_nodata_values(tmp_path):
+def test_categorical_extra_nodata_values(tmp_path, hist_path):
     # Class 3 flagged as nodata (as the water flag of a real layer): no class
     # column, counted in the nodata area, not in the fractions.
     data = np.array([[1, 1, 2, 2], [1, 1, 2, 2], [3, 3, 0, 0], [3, 3, 0, 0]], dtype=np.uint8)
@@ -283,7 +297,7 @@ def test_exact_matches_exactextract(zonal_banners, path):
 
 
 @pytest.mark.parametrize("path", [LANDCOVER, KOPPEN])
-def test_class_fractions_match_exactextract(zonal_banners, path):
+def test_class_fractions_match_exactextract(zonal_banners, path, hist_path):
     from exactextract import exact_extract
     from exactextract.raster import NumPyRasterSource, RasterioRasterSource
 
@@ -460,10 +474,64 @@ def test_coverage_mismatch_errors(zonal_banners, zonal_grid):
         zonal_stats(zonal_banners, NDVI_MIN, coverage=cov, method="center")
 
 
-def test_small_windows_same_result(zonal_banners):
+def test_small_windows_same_result(zonal_banners, hist_path):
     whole = zonal_stats(zonal_banners, KOPPEN, EXACT_STATS, categorical=True)
     streamed = zonal_stats(zonal_banners, KOPPEN, EXACT_STATS, categorical=True, window_rows=1)
     pd.testing.assert_frame_equal(whole, streamed, rtol=1e-12)
+
+
+def _both_paths(monkeypatch, run):
+    monkeypatch.setattr(zonal, "_USE_NUMBA", False)
+    slow = run()
+    monkeypatch.setattr(zonal, "_USE_NUMBA", True)
+    return slow, run()
+
+
+@pytest.mark.skipif(not HAS_NUMBA, reason="numba is not installed: no compiled kernel to compare")
+@pytest.mark.parametrize("window_rows", [None, 7])
+def test_compiled_histograms_identical_landcover(zonal_banners, monkeypatch, window_rows):
+    # Geographic grid: rows of unequal area, so the area sums go through the
+    # weighted kernel, which adds cell by cell in np.bincount's order.
+    slow, fast = _both_paths(
+        monkeypatch,
+        lambda: zonal_stats(zonal_banners, LANDCOVER, categorical=True, window_rows=window_rows),
+    )
+    assert zonal._numba_kernels() is not None
+    pd.testing.assert_frame_equal(slow, fast, check_exact=True)
+
+
+@pytest.mark.skipif(not HAS_NUMBA, reason="numba is not installed: no compiled kernel to compare")
+@pytest.mark.parametrize("dtype, nodata", [("uint8", 255), ("int16", -32768), ("uint16", None)])
+def test_compiled_histograms_identical_synthetic(tmp_path, monkeypatch, dtype, nodata):
+    # Equal-area grid (one area per cell, counts split over threads), signed
+    # values (histogram offset), unknown nodata values (masked in the kernel) and
+    # integer quantiles (coverage histograms).
+    rng = np.random.default_rng(7)
+    data = rng.integers(-3 if dtype == "int16" else 0, 9, size=(600, 2000)).astype(dtype)
+    if nodata is not None:
+        data[rng.random(data.shape) < 0.1] = nodata
+    transform = Affine(CELL, 0, 0, 0, -CELL, 600 * CELL)
+    path = write_raster(tmp_path / "cls.tif", data, nodata=nodata, transform=transform)
+    zones = zones_of(km(0.3, 0.2, 1500.5, 599.7), km(200.1, 10.4, 1999.9, 333.3))
+    for kwargs in (
+        {"categorical": True, "nodata_values": (4,)},
+        {"categorical": True},
+        {"stats": ["count", "median", "quantile"], "quantiles": [0.1, 0.9]},
+    ):
+        slow, fast = _both_paths(monkeypatch, lambda kw=kwargs: zonal_stats(zones, path, **kw))
+        pd.testing.assert_frame_equal(slow, fast, check_exact=True)
+
+
+def test_numpy_path_without_numba(tmp_path, monkeypatch):
+    # numba not importable: the kernels are absent and the numpy path runs.
+    monkeypatch.setitem(sys.modules, "numba", None)
+    monkeypatch.setattr(zonal, "_KERNELS", None)
+    assert zonal._numba_kernels() is None
+    assert zonal._warm_kernels(np.uint8) is False
+    data = np.array([[1, 1, 2, 2], [1, 1, 2, 2], [3, 3, 0, 0], [3, 3, 0, 0]], dtype=np.uint8)
+    path = write_raster(tmp_path / "cls.tif", data, nodata=0)
+    out = zonal_stats(zones_of(km(1, 0, 3, 4)), path, categorical=True).iloc[0]
+    assert out["area_km2_2"] == pytest.approx(2)
 
 
 # --------------------------------------------------------------------------- properties
@@ -492,7 +560,7 @@ coord = st.floats(min_value=-3, max_value=53, allow_nan=False)
     split=st.floats(0.05, 0.95),
     method=st.sampled_from(["exact", "all_touched", "center"]),
 )
-def test_split_rectangle_adds_up(zonal_classes, x0, x1, y0, y1, split, method):
+def test_split_rectangle_adds_up(zonal_classes, hist_path, x0, x1, y0, y1, split, method):
     x0, x1 = sorted((x0, x1))
     y0, y1 = sorted((y0, y1))
     assume(x1 - x0 > 0.5 and y1 - y0 > 0.5)
