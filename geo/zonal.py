@@ -268,7 +268,23 @@ class Coverage:
 
     def matches(self, zones: gpd.GeoDataFrame) -> bool:
         """Whether this coverage was built from exactly these zones."""
-        return len(zones) == self.n_zones and self.zones_key(zones) == self.zone_key
+        if len(zones) != self.n_zones:
+            return False
+        # shapely geometries are immutable: the same objects, ids and CRS as last time mean the
+        # same zones, without hashing every vertex again for each further layer
+        geoms = np.asarray(zones.geometry.values, dtype=object)
+        seen = getattr(self, "_seen", None)
+        if (
+            seen is not None
+            and seen[1] == zones.crs
+            and seen[2] == list(zones.index)
+            and all(a is b for a, b in zip(seen[0], geoms, strict=True))
+        ):
+            return True
+        ok = self.zones_key(zones) == self.zone_key
+        if ok:
+            self._seen = (geoms.copy(), zones.crs, list(zones.index))
+        return ok
 
     @property
     def nbytes(self) -> int:

@@ -644,3 +644,17 @@ def test_bad_arguments(zonal_grid, tmp_path):
     points = gpd.GeoDataFrame(geometry=gpd.points_from_xy([500], [500]), crs=EQUAL_AREA)
     with pytest.raises(ZoneError, match="polygons"):
         zonal_stats(points, zonal_grid)
+
+
+def test_coverage_match_sees_a_changed_geometry():
+    zones = gpd.read_file(DATA / "boundaries" / "im_admin_wgs84.gpkg", layer="county")
+    zones = zones.set_index("adcode")
+    with rasterio.open(LANDCOVER) as src:
+        grid = Grid.from_dataset(src)
+    cov = Coverage.build(zones, grid)
+    assert cov.matches(zones) and cov.matches(zones.copy())  # second call: the fast path
+    edited = zones.copy()
+    edited.loc["152923", "geometry"] = edited.geometry.iloc[0]
+    assert not cov.matches(edited)
+    with pytest.raises(ZoneError, match="built for other zones"):
+        zonal_stats(edited, LANDCOVER, coverage=cov)
