@@ -13,35 +13,14 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from geo import boundaries
 from geo.crs import EQUAL_AREA
 from geo.data import data_dir
 from geo.errors import UsageError
 from geo.outputs import atomic_path, staged_dir
 from geo.provenance import manifest
 from geo.tables import write_csv
-from geo.units import area_columns
 
-__all__ = ["REPORT_LEVELS", "Results", "area_table", "build_report", "compute_all"]
-
-
-def area_table(level: str) -> pd.DataFrame:
-    """Return the area table of one level: identifiers, names and area in km², ha and mu.
-
-    Parameters
-    ----------
-    level : {"province", "league", "county"}
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``adcode, name_zh, name_en, level, league_adcode, area_km2, area_ha, area_mu``.
-    """
-    gdf = boundaries.load(level)
-    table = pd.DataFrame(gdf.drop(columns=["geometry", "name_pinyin", "area_km2"]))
-    for name, values in area_columns("area", gdf["area_km2"].to_numpy()).items():
-        table[name] = values
-    return table
+__all__ = ["REPORT_LEVELS", "Results", "build_report", "compute_all"]
 
 
 #: Zone sets of the report, in order.

@@ -176,20 +176,6 @@ class Derived:
             dst.update_tags(method=self.method, unit=self.unit, layer=self.name)
         return path
 
-    def as_layer(self, path: Path) -> Layer:
-        """Describe the written file as a catalogue :class:`~geo.layers.Layer`."""
-        return Layer(
-            name=self.name,
-            path=path,
-            kind=self.kind,
-            unit=self.unit,
-            title_en=self.name,
-            title_zh=self.name,
-            source=f"derived: {self.method}",
-            licence="derived from the shipped layers (see their licences)",
-            classes=self.classes,
-        )
-
 
 def read_on_grid(layer: Layer, grid: Grid) -> tuple[np.ndarray, np.ndarray]:
     """Read a layer's physical values onto ``grid``.
