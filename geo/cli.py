@@ -428,6 +428,11 @@ def _cmd_stats(args: argparse.Namespace) -> int:
         for spec in args.layer
     ]
     inputs = [*_zone_inputs(args), *(("layer", s.path) for s in specs)]
+    if any(str(spec) in layers.catalogue() for spec in args.layer):
+        from geo.data import data_path
+
+        # scale, offset and flags of shipped layers come from the catalogue
+        inputs.append(("layer catalogue", data_path("rasters", "layers.toml")))
     if args.output:
         _refuse_input_as_output(args.output, [*inputs, ("membership", args.membership)])
     stats = args.stat or ["count", "mean"]

@@ -425,6 +425,7 @@ def _inputs(
         ("names", data_dir() / "boundaries" / "names.csv"),
         ("membership", Path(membership) if membership else data_path("zones", "battle_zones.csv")),
     ]
+    inputs += [("layer catalogue", data_path("rasters", "layers.toml"))]
     inputs += [("shipped layer", layer.path) for layer in _shipped_inputs()]
     own = (
         ("redline", redline),

@@ -39,8 +39,9 @@ __all__ = [
 #: Characters XML 1.0 forbids (openpyxl refuses them) and DEL, plus lone UTF-16 surrogates
 #: (left by broken decoding; they cannot be encoded as UTF-8). Tab, newline and CR are kept.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
-#: A text cell starting with one of these is run as a formula by spreadsheet programs.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: A text cell starting with one of these is run as a formula by spreadsheet programs
+#: (OWASP lists =, +, -, @, tab and CR; a leading newline is defused as well).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
 def _text_columns(table: pd.DataFrame) -> list:
@@ -74,8 +75,10 @@ def clean_text(table: pd.DataFrame, where: str | Path) -> pd.DataFrame:
     """Remove control characters from the text of ``table`` (with one warning if any).
 
     Text pasted from word processors can hold characters such as vertical tab (``\\x0b``)
-    or form feed that XML, and hence XLSX, forbids. Values that are not text are untouched;
-    a table without such characters is returned as is, silently.
+    or form feed that XML, and hence XLSX, forbids; they are removed. A carriage return
+    becomes a line break (XLSX does the same; unquoted in a CSV it would split the row).
+    Tab and line break stay. Values that are not text are untouched; a table without such
+    characters is returned as is, silently.
 
     Parameters
     ----------
@@ -83,7 +86,10 @@ def clean_text(table: pd.DataFrame, where: str | Path) -> pd.DataFrame:
     where : str or Path
         The file the table comes from or goes to, named in the warning.
     """
-    out, changed = _map_text(table, lambda v: _CONTROL.sub("", v))
+    # a carriage return inside a field is written unquoted by pandas and splits the CSV row
+    out, changed = _map_text(
+        table, lambda v: _CONTROL.sub("", v.replace("\r\n", "\n").replace("\r", "\n"))
+    )
     if changed:
         col, row = changed[0]
         if row is None:
@@ -92,8 +98,8 @@ def clean_text(table: pd.DataFrame, where: str | Path) -> pd.DataFrame:
             key = table.iloc[row, 0] if len(table.columns) else row
             what = f"{col} of row {row + 1} ({table.columns[0]} {key!r})"
         warnings.warn(
-            f"{where}: removed control characters from {len(changed)} text value(s), first "
-            f"{what}; they are not allowed in spreadsheets",
+            f"{where}: removed control characters (carriage returns became line breaks) from "
+            f"{len(changed)} text value(s), first {what}; spreadsheets do not allow them",
             GeoWarning,
             stacklevel=2,
         )
