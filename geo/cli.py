@@ -508,8 +508,34 @@ def _cmd_map(args: argparse.Namespace) -> int:
         offline=args.offline,
     )
     interactive.save(m, out)
-    print(f"barrier map: wrote {out}", file=sys.stderr)
+    side = _write_manifest(out, _map_inputs(args, results), _map_parameters(args, results))
+    print(f"barrier map: wrote {out} and {side.name}", file=sys.stderr)
     return 0
+
+
+def _map_inputs(args: argparse.Namespace, results) -> list:
+    """Files behind a map: the zones, the shipped rasters and the derived layers used."""
+    from geo.data import data_path
+    from geo.report import _shipped_inputs
+
+    inputs = [*_zone_inputs(args), ("layer catalogue", data_path("rasters", "layers.toml"))]
+    inputs += [("shipped layer", layer.path) for layer in _shipped_inputs()]
+    return inputs + [("derived layer", layer.path) for layer in results.layers.values()]
+
+
+def _map_parameters(args: argparse.Namespace, results) -> dict:
+    zone_set = next(iter(results.zones.values()))
+    return {
+        "command": "map",
+        "zones": str(args.zones),
+        "zones_source": zone_set.attrs.get("source"),
+        "zones_layer": _zones_layer(args, zone_set),
+        "indicator": args.indicator,
+        "basemap": args.basemap,
+        "offline": args.offline,
+        "derived_layers": {name: layer.source for name, layer in results.layers.items()},
+        "official": False,
+    }
 
 
 def _cmd_change(args: argparse.Namespace) -> int:

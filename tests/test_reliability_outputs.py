@@ -485,3 +485,20 @@ def test_report_gpkg_and_parquet_keep_the_literal_names(evil_report):
     assert list(user.name_zh)[:4] == EVIL[:4] and list(user.name_zh)[-1] == "Ordosnorth"
     parquet = pd.read_parquet(tables / "indicators_user.parquet")
     assert parquet.zone.iloc[0] == "=0+1"
+
+
+def test_map_writes_a_manifest(capsys, tmp_path):
+    zones = tmp_path / "z.geojson"
+    _boxes(["a", "b"]).to_file(zones)
+    out = tmp_path / "m.html"
+    code, _, err = run(
+        capsys, "map", "--zones", zones, "--indicator", "grassland_fvc_pct", "--offline",
+        "-o", out,
+    )  # fmt: skip
+    assert code == 0, err
+    record = json.loads((tmp_path / "m.html.manifest.json").read_text(encoding="utf-8"))
+    inputs = _inputs(record)
+    assert inputs[str(zones)] == _sha(zones)
+    ndvi = boundaries.data_path("rasters", "ndvi_maximum_bess_0p05deg_im.tif").absolute()
+    assert inputs[str(ndvi)] == _sha(ndvi)
+    assert record["outputs"] == [{"path": "m.html", "sha256": _sha(out)}]
