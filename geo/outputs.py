@@ -39,8 +39,10 @@ __all__ = [
 #: Name of the provenance record in an output folder, and the tool it names (ownership mark).
 MANIFEST = "manifest.json"
 TOOL = "barrier (geo-barrier)"
-#: Files an output folder may hold besides those its manifest lists (our log, desktop litter).
-_ALSO_OURS = frozenset({MANIFEST, "report.log", ".DS_Store", "Thumbs.db", "desktop.ini"})
+#: Files an output folder may hold besides those its manifest lists: our own records at the
+#: top, and what file browsers leave anywhere (macOS Finder, Windows Explorer).
+_OUR_RECORDS = frozenset({MANIFEST, "report.log"})
+_LITTER = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
 
 
 def _explain(exc: OSError, path: Path) -> OutputError:
@@ -179,7 +181,10 @@ def check_output_file(output: str | os.PathLike, inputs: Iterable = (), flag: st
 def _protected(folder: Path) -> str | None:
     """Why ``folder`` must never be replaced, or None."""
     real = folder.resolve()
-    home = Path.home().resolve()
+    try:
+        home = Path.home().resolve()
+    except (RuntimeError, KeyError):  # no home folder known: protect the root only
+        home = Path(real.anchor)
     cwd = Path.cwd().resolve()
     if real == Path(real.anchor):
         return "is the root of the file system"
@@ -234,26 +239,27 @@ def check_replaceable(folder: str | os.PathLike) -> Path:
         return folder
     if not folder.is_dir():
         raise OutputError(f"{folder} exists and is not a folder; {advice}")
-    first = next(iter(folder.iterdir()), None)
-    if first is None:
-        return folder
-    listed = _listed(folder)
-    if listed is None:
-        raise OutputError(
-            f"will not replace {folder}: it is not an output folder written by barrier (no "
-            f"barrier {MANIFEST}) and it holds {first.name}; {advice}"
+    try:
+        first = next((p for p in folder.iterdir() if p.name not in _LITTER), None)
+        if first is None:
+            return folder
+        listed = _listed(folder)
+        if listed is None:
+            raise OutputError(
+                f"will not replace {folder}: it is not an output folder written by barrier (no "
+                f"barrier {MANIFEST}) and it holds {first.name}; {advice}"
+            )
+        foreign = sorted(
+            rel
+            for rel in (p.relative_to(folder) for p in folder.rglob("*") if not p.is_dir())
+            if rel.as_posix() not in listed | _OUR_RECORDS and rel.name not in _LITTER
         )
-    foreign = sorted(
-        p
-        for p in folder.rglob("*")
-        if not p.is_dir()
-        and p.relative_to(folder).as_posix() not in listed
-        and p.name not in _ALSO_OURS
-    )
+    except OSError as exc:
+        raise OutputError(f"cannot look into {folder}: {exc.strerror or exc}; {advice}") from None
     if foreign:
         raise OutputError(
             f"will not replace {folder}: it holds {len(foreign)} file(s) barrier did not write, "
-            f"such as {foreign[0].relative_to(folder)}; move them or {advice}"
+            f"such as {foreign[0]}; move them or {advice}"
         )
     return folder
 

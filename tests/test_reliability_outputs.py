@@ -144,6 +144,7 @@ def test_report_refuses_its_own_folder_once_the_user_added_a_file(capsys, tmp_pa
 
 def test_report_replaces_its_own_folder(capsys, tmp_path):
     out = _our_report(tmp_path / "report", "tables/old_table.csv")
+    (out / "tables" / ".DS_Store").write_bytes(b"\0")  # left by a file browser: not the user's
     code, _, err = run(
         capsys, "report", "--out", out, "--quiet", "--tables-only", "--cache", tmp_path / "c"
     )
