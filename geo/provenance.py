@@ -22,7 +22,11 @@ _PACKAGES = (
     "pyogrio",
     "rasterio",
     "exactextract",
+    "matplotlib",
+    "pylopdf-fonts-zh-cn",
 )
+
+_FIGURE_SUFFIXES = {".png", ".svg", ".pdf"}
 
 
 def _versions() -> dict[str, str]:
@@ -48,8 +52,14 @@ def manifest(inputs: list[Path], outputs: list[Path], root: Path, parameters: di
         The output folder.
     parameters : dict
         Options of the run (command line), methods and CRS used.
+
+    Returns
+    -------
+    dict
+        When figures (PNG, SVG, PDF) are among the outputs, ``fonts`` names the CJK font files
+        their Chinese text is set in (family, source, version, SHA-256).
     """
-    return {
+    record = {
         "tool": "barrier (geo-barrier)",
         "version": __version__,
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -61,3 +71,8 @@ def manifest(inputs: list[Path], outputs: list[Path], root: Path, parameters: di
         ],
         "outputs": [{"path": str(p.relative_to(root)), "sha256": sha256(p)} for p in outputs],
     }
+    if any(p.suffix in _FIGURE_SUFFIXES for p in outputs):
+        from geo.maps.static import font_record
+
+        record["fonts"] = font_record()["fonts"]  # the files the Chinese text was set in
+    return record
