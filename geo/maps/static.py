@@ -14,6 +14,7 @@ overlap (larger zones first).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import os
@@ -91,6 +92,11 @@ def _register_packaged_font() -> bool:
     manager = font_manager.fontManager
     if not any(Path(f.fname) == path for f in manager.ttflist):
         manager.addfont(path)
+        # The package ships one weight: bold text (the north arrow) is set in it as matplotlib
+        # would do anyway, without a "Failed to find font weight bold" message per figure.
+        regular = [f for f in manager.ttflist if Path(f.fname) == path]
+        manager.ttflist += [dataclasses.replace(f, weight=700) for f in regular]
+        manager._findfont_cached.cache_clear()
     return True
 
 
