@@ -51,11 +51,8 @@ def bare(monkeypatch):
     hidden = {*static.CJK_FONTS, static.PACKAGED_FONT}
     kept = [f for f in font_manager.fontManager.ttflist if f.name not in hidden]
     monkeypatch.setattr(font_manager.fontManager, "ttflist", kept)
-    static._register_packaged_font.cache_clear()
     font_manager.fontManager._findfont_cached.cache_clear()
     yield
-    # the next test sees the real font list again: let it register the font anew
-    static._register_packaged_font.cache_clear()
     font_manager.fontManager._findfont_cached.cache_clear()
 
 
@@ -130,7 +127,6 @@ def test_bold_text_needs_no_bold_file(bare, caplog):
 
 def test_registering_twice_adds_the_font_once(bare):
     static.cjk_fonts()
-    static._register_packaged_font.cache_clear()
     static.cjk_fonts()
     entries = [f for f in font_manager.fontManager.ttflist if Path(f.fname) == PACKAGED]
     assert len({(f.name, f.weight) for f in entries}) == len(entries) >= 1
@@ -140,6 +136,9 @@ def test_system_cjk_font_comes_first(bare):
     static.cjk_fonts()  # registers the packaged font
     entry = next(f for f in font_manager.fontManager.ttflist if Path(f.fname) == PACKAGED)
     system = dataclasses.replace(entry, name="Noto Sans CJK SC", fname="/nonexistent/cjk.ttc")
+    font_manager.fontManager.ttflist.append(system)
+    assert static.cjk_fonts() == ["Noto Sans SC"]  # its file is gone: a stale cache entry
+    system = dataclasses.replace(system, fname=str(font_manager.findfont("DejaVu Sans")))
     font_manager.fontManager.ttflist.append(system)
     assert static.cjk_fonts() == ["Noto Sans CJK SC", "Noto Sans SC"]
     assert static._rc()["font.family"] == ["Noto Sans CJK SC", "Noto Sans SC", "DejaVu Sans"]

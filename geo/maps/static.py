@@ -79,12 +79,12 @@ def _packaged_font_file() -> Path | None:
     return path if path.is_file() else None
 
 
-@functools.cache
 def _register_packaged_font() -> bool:
-    """Add the packaged font to matplotlib by file path (once per process).
+    """Add the packaged font to matplotlib by file path, unless its list holds it already.
 
     matplotlib's font cache lists only the fonts it found when the cache was built; a font added
-    by path needs no rebuild, so a stale cache can never hide it.
+    by path needs no rebuild, so a stale cache can never hide it. Checked on every call because
+    matplotlib replaces its list when it rebuilds the cache (on finding a listed file missing).
     """
     path = _packaged_font_file()
     if path is None:
@@ -114,7 +114,8 @@ def cjk_fonts() -> list[str]:
         If neither a font of :data:`CJK_FONTS` nor the packaged font is available.
     """
     _register_packaged_font()
-    installed = {f.name for f in font_manager.fontManager.ttflist}
+    # a stale cache may list a font since removed: matplotlib would rebuild its list on use
+    installed = {f.name for f in font_manager.fontManager.ttflist if os.path.isfile(f.fname)}
     system = [name for name in CJK_FONTS if name in installed][:1]
     packaged = [PACKAGED_FONT] if PACKAGED_FONT in installed else []
     if not system and not packaged:
