@@ -29,7 +29,11 @@ _PACKAGES = (
     "pyogrio",
     "rasterio",
     "exactextract",
+    "matplotlib",
+    "pylopdf-fonts-zh-cn",
 )
+
+_FIGURE_SUFFIXES = {".png", ".svg", ".pdf"}
 
 #: Sidecar files read with a file of the given suffix (checked in lower and upper case).
 _SIDECARS = {
@@ -100,8 +104,14 @@ def manifest(inputs: list, outputs: list[Path], root: Path, parameters: dict) ->
         The output folder.
     parameters : dict
         Options of the run (command line), methods and CRS used.
+
+    Returns
+    -------
+    dict
+        When figures (PNG, SVG, PDF) are among the outputs, ``fonts`` names the CJK font files
+        their Chinese text is set in (family, source, version, SHA-256).
     """
-    return {
+    record = {
         "tool": TOOL,
         "version": __version__,
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -116,6 +126,11 @@ def manifest(inputs: list, outputs: list[Path], root: Path, parameters: dict) ->
             {"path": Path(p).relative_to(root).as_posix(), "sha256": sha256(p)} for p in outputs
         ],
     }
+    if any(Path(p).suffix in _FIGURE_SUFFIXES for p in outputs):
+        from geo.maps.static import font_record
+
+        record["fonts"] = font_record()["fonts"]  # the files the Chinese text was set in
+    return record
 
 
 def vector_layer(path, layer: str | None = None, frame=None) -> str | None:
