@@ -1,0 +1,233 @@
+"""Reliability round two: change, derived layers, sensitivity table, report layers, names.
+
+Every case goes through the ``barrier`` command and checks numbers computed independently
+(shapely areas of boxes on an equal-area grid, numpy on known arrays).
+"""
+
+import json
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import rasterio
+import shapely
+from rasterio.transform import from_origin
+
+from geo import cli
+
+CRS = "EPSG:6933"  # equal-area: a 1 km cell is exactly 1 km²
+
+
+def run(capsys, *args):
+    """Run ``barrier`` in-process; return (exit code, stdout, stderr)."""
+    code = cli.main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _write(path, data, nodata, *, crs=CRS, transform=None, **extra):
+    profile = {
+        "driver": "GTiff",
+        "width": data.shape[1],
+        "height": data.shape[0],
+        "count": 1,
+        "dtype": data.dtype,
+        "crs": crs,
+        "transform": transform or from_origin(0, 1000 * data.shape[0], 1000, 1000),
+        "nodata": nodata,
+        **extra,
+    }
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(data, 1)
+    return path
+
+
+def _zones(path, boxes, crs=CRS):
+    frame = gpd.GeoDataFrame(
+        {"zone": [f"z{k}" for k in range(len(boxes))]},
+        geometry=[shapely.box(*b) for b in boxes],
+        crs=crs,
+    )
+    frame.to_file(path)
+    return path
+
+
+# --------------------------------------------------------------------------- change
+
+
+def test_transition_255_to_255_is_kept(capsys, tmp_path):
+    """255→255 was coded 65535 = the nodata of the temporary transition raster: lost."""
+    before = np.zeros((10, 10), np.uint8)
+    after = np.zeros((10, 10), np.uint8)
+    before[2:6, 3:8] = 255  # rows 2–5, columns 3–7 (cells of 1 km²)
+    after[2:6, 3:8] = 255
+    after[0, 0] = 7  # a 0 → 7 transition
+    b = _write(tmp_path / "b.tif", before, None)
+    a = _write(tmp_path / "a.tif", after, None)
+    # the zone cuts the 255 block: columns 3–7 × y 4.5–8 km (rows 2–5 are y 4–8 km)
+    box = (2500, 4500, 7500, 10000)
+    z = _zones(tmp_path / "z.gpkg", [box])
+    out = tmp_path / "t.csv"
+    code, _, err = run(
+        capsys, "change", "--zones", z, "--before", b, "--after", a, "--categorical", "-o", out
+    )
+    assert code == 0, err
+    t = pd.read_csv(out).set_index(["from_class", "to_class"])["area_km2"]
+    block = shapely.box(3000, 4000, 8000, 8000)  # the 255 cells
+    zone = shapely.box(*box)
+    expected = zone.intersection(block).area / 1e6
+    assert t[(255, 255)] == pytest.approx(expected)  # 3.5 rows × 5 columns = 17.5 km²
+    assert (0, 7) not in t.index  # the 0 → 7 cell (x 0–1 km) lies outside the zone
+    assert t[(0, 0)] == pytest.approx(zone.area / 1e6 - expected)
+    assert t.sum() == pytest.approx(zone.intersection(shapely.box(0, 0, 10000, 10000)).area / 1e6)
+
+
+def test_transition_of_16bit_classes(capsys, tmp_path):
+    """16-bit class rasters were refused ("needs 8-bit"); their classes are kept as stored."""
+    before = np.full((6, 6), 1000, np.uint16)
+    after = np.full((6, 6), 1000, np.uint16)
+    after[:, 3:] = 65535  # a class value, not nodata (nodata is 0 here)
+    before[0, :] = 0  # nodata in the first epoch: left out
+    b = _write(tmp_path / "b.tif", before, 0)
+    a = _write(tmp_path / "a.tif", after, 0)
+    z = _zones(tmp_path / "z.gpkg", [(0, 0, 6000, 6000)])
+    code, out, err = run(
+        capsys,
+        "change",
+        "--zones",
+        z,
+        "--before",
+        b,
+        "--after",
+        a,
+        "--categorical",
+        "--format",
+        "json",
+    )
+    assert code == 0, err
+    rows = {
+        (r["from_class"], r["to_class"]): r["area_km2"]
+        for r in pd.DataFrame(json.loads(out)).to_dict("records")
+    }
+    assert rows == {(1000, 1000): pytest.approx(15.0), (1000, 65535): pytest.approx(15.0)}
+
+
+def test_too_many_classes_is_one_line(capsys, tmp_path):
+    data = np.arange(400, dtype=np.uint16).reshape(20, 20)
+    b = _write(tmp_path / "b.tif", data, None)
+    z = _zones(tmp_path / "z.gpkg", [(0, 0, 20000, 20000)])
+    code, out, err = run(
+        capsys, "change", "--zones", z, "--before", b, "--after", b, "--categorical"
+    )
+    assert code == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1 and "b.tif" in err and "256" in err
+
+
+def test_float_class_raster_is_refused(capsys, tmp_path):
+    data = np.ones((4, 4), np.float32)
+    b = _write(tmp_path / "b.tif", data, None)
+    z = _zones(tmp_path / "z.gpkg", [(0, 0, 4000, 4000)])
+    code, _, err = run(capsys, "change", "--zones", z, "--before", b, "--after", b, "--categorical")
+    assert code == 2 and "b.tif is float32" in err and "Traceback" not in err
+
+
+def test_transition_zone_batches_give_the_same_numbers(tmp_path, monkeypatch):
+    """Zones are split into batches to stay within the memory budget: same numbers."""
+    from geo import change
+
+    rng = np.random.default_rng(3)
+    before = rng.integers(0, 4, (30, 30), dtype=np.uint8)
+    after = rng.integers(0, 4, (30, 30), dtype=np.uint8)
+    b = _write(tmp_path / "b.tif", before, None)
+    a = _write(tmp_path / "a.tif", after, None)
+    boxes = [(k * 3000 + 500, 1000, k * 3000 + 3500, 29000) for k in range(9)]
+    zones = gpd.GeoDataFrame(geometry=[shapely.box(*x) for x in boxes], crs=CRS)
+    whole = change.transition_matrix(zones, b, a)
+    monkeypatch.setattr(change, "MEMORY_BUDGET_BYTES", 2 * change._BYTES_PER_ZONE)
+    assert len(change._zone_batches(9)) == 5
+    batched = change.transition_matrix(zones, b, a)
+    pd.testing.assert_frame_equal(whole, batched)
+    # independent: zone 0 covers columns 0.5–3.5, rows 1–29 (y 1–29 km: rows 1..28)
+    w = np.zeros((30, 30))
+    w[1:29, 0] = 0.5
+    w[1:29, 1:3] = 1.0
+    w[1:29, 3] = 0.5
+    w = w[::-1]  # row 0 is the top (y = 30 km); the box is symmetric, so only for clarity
+    ref = {}
+    for i, j, wt in zip(before.ravel(), after.ravel(), w.ravel(), strict=True):
+        if wt:
+            ref[(int(i), int(j))] = ref.get((int(i), int(j)), 0.0) + wt
+    got = whole[whole.zone == 0].set_index(["from_class", "to_class"])["area_km2"].to_dict()
+    assert got == pytest.approx(ref)
+
+
+def _sparse(path, value, *, dtype="uint8", nodata=None):
+    """A tiled sparse GeoTIFF declaring 60000 × 34000 cells with one 256² block written."""
+    profile = {
+        "driver": "GTiff",
+        "width": 60000,
+        "height": 34000,
+        "count": 1,
+        "dtype": dtype,
+        "crs": CRS,
+        "transform": from_origin(0, 5_000_000, 100, 100),  # 100 m cells: 0.01 km²
+        "tiled": True,
+        "blockxsize": 256,
+        "blockysize": 256,
+        "sparse_ok": True,
+        "nodata": nodata,
+        "compress": "deflate",
+    }
+    with rasterio.open(path, "w", **profile) as dst:
+        block = np.full((256, 256), value, dtype=dtype)
+        dst.write(block, 1, window=rasterio.windows.Window(512, 256, 256, 256))
+    return path
+
+
+@pytest.mark.parametrize("categorical", [True, False])
+def test_sparse_huge_raster_is_streamed(capsys, tmp_path, categorical):
+    """A 64 KB sparse TIFF declaring 2 billion cells: streamed, right numbers, no MemoryError."""
+    b = _sparse(tmp_path / "b.tif", 3)
+    a = _sparse(tmp_path / "a.tif", 5)
+    assert b.stat().st_size < 1_000_000  # the tile index; no pixel data
+    # a zone over part of the written block (columns 512–767, rows 256–511) and empty cells
+    top = 5_000_000
+    box = (60_000, top - 40_050, 90_000, top - 30_000)
+    z = _zones(tmp_path / "z.gpkg", [box])
+    args = ["change", "--zones", z, "--before", b, "--after", a, "--format", "json"]
+    code, out, err = run(capsys, *args, *(["--categorical"] if categorical else []))
+    assert code == 0, err
+    rows = pd.DataFrame(json.loads(out))
+    zone = shapely.box(*box)
+    block = shapely.box(51_200, top - 51_200, 76_800, top - 25_600)
+    inside = zone.intersection(block).area / 1e6
+    if categorical:
+        t = rows.set_index(["from_class", "to_class"])["area_km2"]
+        assert t[(3, 5)] == pytest.approx(inside)
+        assert t[(0, 0)] == pytest.approx(zone.area / 1e6 - inside)
+    else:
+        # unwritten blocks read as 0 (no nodata): mean = share of the block × value
+        share = inside / (zone.area / 1e6)
+        assert rows.loc[0, "mean_before"] == pytest.approx(3 * share)
+        assert rows.loc[0, "change"] == pytest.approx(2 * share)
+
+
+def test_continuous_change_streamed_valid_in_both(capsys, tmp_path):
+    rng = np.random.default_rng(5)
+    before = rng.random((40, 40)).astype(np.float32)
+    after = rng.random((40, 40)).astype(np.float32)
+    before[5:9, :] = -9999.0
+    after[:, 30:] = np.nan
+    b = _write(tmp_path / "b.tif", before, -9999.0)
+    a = _write(tmp_path / "a.tif", after, None)
+    z = _zones(tmp_path / "z.gpkg", [(0, 0, 40000, 40000)])
+    code, out, err = run(
+        capsys, "change", "--zones", z, "--before", b, "--after", a, "--format", "json"
+    )
+    assert code == 0, err
+    ok = (before != -9999.0) & np.isfinite(after)
+    row = pd.DataFrame(json.loads(out)).iloc[0]
+    assert row["mean_before"] == pytest.approx(before[ok].astype(float).mean())
+    assert row["mean_after"] == pytest.approx(after[ok].astype(float).mean())
+    assert row["valid_area_km2"] == pytest.approx(ok.sum())
