@@ -18,6 +18,7 @@ carried by a separate mask, never by a reserved code.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
@@ -33,8 +34,23 @@ from geo.errors import DataError, UsageError
 from geo.grid import Grid
 from geo.layers import check_raster
 
-__all__ = ["MAX_CLASSES", "MEMORY_BUDGET_BYTES", "continuous_change", "transition_matrix"]
+__all__ = [
+    "MAX_CLASSES",
+    "MEMORY_BUDGET_BYTES",
+    "continuous_change",
+    "memory_budget",
+    "transition_matrix",
+]
 
+#: Memory budget of one ``change`` run (bytes): 4 GiB, or ``GEO_BARRIER_MEMORY_MB`` MiB.
+#: Inputs whose work would need more are refused with a message, never a MemoryError.
+MEMORY_BUDGET_ENV = "GEO_BARRIER_MEMORY_MB"
+_DEFAULT_BUDGET_MB = 4096
+# Peak bytes per cell of a zone's bounding window while its exact coverage is built
+# (measured: 4.2 GB for a 30,000² window, 0.7 GB for a 10,000² one; the build runs two
+# zones at a time).
+_COVERAGE_BYTES_PER_CELL = 5
+_BUILD_AT_ONCE = 2
 #: Most distinct classes per epoch of a transition matrix (transition codes fit 16 bits).
 MAX_CLASSES = 256
 #: Memory the per-zone transition histograms may take (bytes); zones are processed in as
@@ -68,9 +84,54 @@ def _open_pair(before: Path, after: Path, stack: ExitStack):
     return a, b, grid_a
 
 
+def memory_budget() -> int:
+    """Memory budget of one run (bytes): ``GEO_BARRIER_MEMORY_MB`` MiB, default 4096 MiB."""
+    raw = os.environ.get(MEMORY_BUDGET_ENV, "")
+    try:
+        mb = float(raw) if raw.strip() else _DEFAULT_BUDGET_MB
+    except ValueError:
+        raise UsageError(
+            f"{MEMORY_BUDGET_ENV}={raw!r} is not a number of MiB; e.g. {MEMORY_BUDGET_ENV}=8192"
+        ) from None
+    if not mb > 0:
+        raise UsageError(f"{MEMORY_BUDGET_ENV}={raw!r} must be a positive number of MiB")
+    return int(mb * 2**20)
+
+
+def _check_coverage_budget(zones: gpd.GeoDataFrame, grid: Grid, path: Path) -> None:
+    """Refuse zones whose exact coverage on ``grid`` would not fit :func:`memory_budget`.
+
+    The coverage of a zone is built over its bounding window of cells; a raster that
+    declares billions of cells (a sparse TIFF of a few KB can) under a large zone would
+    need tens of GB.
+    """
+    from geo.zonal import _zone_window, _zones_in_grid_crs
+
+    cells = sorted(
+        (
+            int(win.width) * int(win.height)
+            for geom in _zones_in_grid_crs(zones, grid)
+            if geom is not None and (win := _zone_window(geom, grid)) is not None
+        ),
+        reverse=True,
+    )
+    need = sum(cells[:_BUILD_AT_ONCE]) * _COVERAGE_BYTES_PER_CELL
+    budget = memory_budget()
+    if need > budget:
+        raise DataError(
+            f"{path} declares {grid.height:,} × {grid.width:,} cells; the zones span up to "
+            f"{cells[0]:,} of them, whose coverage needs about {need / 2**30:.1f} GiB, more than "
+            f"the memory budget of {budget / 2**30:.1f} GiB ({MEMORY_BUDGET_ENV}); use smaller "
+            "zones or a coarser raster (gdalwarp -tr), or raise the budget if the machine has "
+            "the memory"
+        )
+
+
 def _coverage(zones: gpd.GeoDataFrame, ds, grid: Grid, coverage):
     from geo.zonal import _check_overlap, _get_coverage
 
+    if coverage is None:
+        _check_coverage_budget(zones, grid, Path(ds.name))
     cov = _get_coverage(
         zones, grid, "exact" if coverage is None else coverage.method, coverage, None
     )
@@ -164,7 +225,7 @@ def _check_class_dtype(ds, path) -> None:
 
 def _zone_batches(n: int) -> list[range]:
     """Ranges of zones whose transition histograms fit :data:`MEMORY_BUDGET_BYTES`."""
-    per = max(MEMORY_BUDGET_BYTES // _BYTES_PER_ZONE, 1)
+    per = max(min(MEMORY_BUDGET_BYTES, memory_budget() // 2) // _BYTES_PER_ZONE, 1)
     return [range(z0, min(z0 + per, n)) for z0 in range(0, n, per)]
 
 

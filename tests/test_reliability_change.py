@@ -213,6 +213,29 @@ def test_sparse_huge_raster_is_streamed(capsys, tmp_path, categorical):
         assert rows.loc[0, "change"] == pytest.approx(2 * share)
 
 
+@pytest.mark.parametrize("categorical", [True, False])
+def test_sparse_huge_raster_beyond_the_budget_is_one_line(capsys, tmp_path, categorical):
+    """A zone over all 2 billion declared cells: refused before any allocation, exit 2."""
+    b = _sparse(tmp_path / "b.tif", 3)
+    a = _sparse(tmp_path / "a.tif", 5)
+    z = _zones(tmp_path / "z.gpkg", [(0, 1_600_000, 6_000_000, 5_000_000)])
+    out = tmp_path / "t.csv"
+    args = ["change", "--zones", z, "--before", b, "--after", a, "-o", out]
+    code, stdout, err = run(capsys, *args, *(["--categorical"] if categorical else []))
+    assert code == 2 and stdout == "" and not out.exists()
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert "b.tif" in err and "memory budget" in err and "GEO_BARRIER_MEMORY_MB" in err
+
+
+def test_memory_budget_must_be_a_number(capsys, tmp_path, monkeypatch):
+    data = np.ones((4, 4), np.uint8)
+    b = _write(tmp_path / "b.tif", data, None)
+    z = _zones(tmp_path / "z.gpkg", [(0, 0, 4000, 4000)])
+    monkeypatch.setenv("GEO_BARRIER_MEMORY_MB", "lots")
+    code, _, err = run(capsys, "change", "--zones", z, "--before", b, "--after", b)
+    assert code == 2 and "GEO_BARRIER_MEMORY_MB='lots'" in err
+
+
 def test_continuous_change_streamed_valid_in_both(capsys, tmp_path):
     rng = np.random.default_rng(5)
     before = rng.random((40, 40)).astype(np.float32)
