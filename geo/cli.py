@@ -31,6 +31,12 @@ _EPILOG = (
 )
 
 
+_LAYER_NAMES = (
+    "Column prefix: the layer's name, or a file's stem (x.tif → x); file_x if the stem is a "
+    "shipped/derived layer name; a/x.tif and b/x.tif → a_x, b_x; a repeat → x_2"
+)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="barrier",
@@ -63,7 +69,10 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="NAME|FILE",
-        help="a further layer summarised per zone in the tables (repeatable)",
+        help=(
+            "a further layer summarised per zone in the tables (repeatable): mean/min/max of "
+            f"value layers, class areas of class layers. {_LAYER_NAMES}"
+        ),
     )
     rep.add_argument(
         "--data", metavar="DIR", help="use this data folder instead of the shipped one"
@@ -107,7 +116,7 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         required=True,
         metavar="NAME|FILE",
-        help="shipped layer or GeoTIFF (repeatable)",
+        help=f"shipped layer or GeoTIFF (repeatable). {_LAYER_NAMES}",
     )
     st.add_argument(
         "--categorical",
@@ -245,6 +254,9 @@ def _load_zones(args: argparse.Namespace):
 
 
 def _emit(table: pd.DataFrame, fmt: str) -> None:
+    from geo.tables import _check_unique_columns
+
+    _check_unique_columns(table, "the table")  # to_dict would drop all but one silently
     if fmt == "csv":
         sys.stdout.write(table.to_csv(index=False))
     elif fmt == "json":
@@ -376,14 +388,16 @@ def _cmd_layers(args: argparse.Namespace) -> int:
 def _cmd_stats(args: argparse.Namespace) -> int:
     from geo.outputs import atomic_path
     from geo.provenance import manifest
-    from geo.tables import class_table, stats_table, write_table
+    from geo.tables import class_table, name_layers, stats_table, write_table
 
     fmt = _output_format(args)
     zone_set = _load_zones(args)
-    specs = [
-        layers.resolve(spec, categorical=args.categorical, nodata=tuple(args.nodata))
-        for spec in args.layer
-    ]
+    specs = name_layers(
+        [
+            layers.resolve(spec, categorical=args.categorical, nodata=tuple(args.nodata))
+            for spec in args.layer
+        ]
+    )
     stats = args.stat or ["count", "mean"]
     if args.quantile and "quantile" not in stats:
         stats.append("quantile")

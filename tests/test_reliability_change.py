@@ -254,3 +254,85 @@ def test_continuous_change_streamed_valid_in_both(capsys, tmp_path):
     assert row["mean_before"] == pytest.approx(before[ok].astype(float).mean())
     assert row["mean_after"] == pytest.approx(after[ok].astype(float).mean())
     assert row["valid_area_km2"] == pytest.approx(ok.sum())
+
+
+# --------------------------------------------------------------------------- corrections
+
+
+def _corrections(path, rows, fields=("layer", "value")):
+    """A correction file: one 1°×1° box per row in Alxa (inside the region)."""
+    data = {f: [r[k] for r in rows] for k, f in enumerate(fields)}
+    boxes = [shapely.box(104 + k * 0.1, 39, 105 + k * 0.1, 40) for k in range(len(rows))]
+    gpd.GeoDataFrame(data, geometry=boxes, crs=4326).to_file(path)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("rows", "fields", "message"),
+    [
+        ([("sandified", 0), ("sandified", 300)], None, "feature 2: value 300"),
+        ([("sandified", -1)], None, "value -1"),
+        ([("sandified", "abc")], None, "value 'abc' is not a number"),
+        ([("landcover_cn", 2.5)], None, "value 2.5 is not a whole class code"),
+        ([("landcover_cn", 9)], None, "is not a class of 'landcover_cn'"),
+        ([("sandified", None)], None, "the 'value' field is empty"),
+        ([("sandy", 0)], None, "'sandy' is not a derived layer; use one of"),
+        ([(None, 0)], None, "the 'layer' field is empty"),
+        ([("fvc", 150.0)], None, "value 150.0 is out of range"),
+        ([("sandified", 0)], ("layer", "note"), "lacks the field(s) ['value']"),
+    ],
+)
+def test_bad_correction_values_are_refused(capsys, tmp_path, rows, fields, message):
+    """300 wrapped to class 44, −1 became nodata, "abc" gave a traceback: now exit 2."""
+    fix = _corrections(tmp_path / "fix.gpkg", rows, fields or ("layer", "value"))
+    out, cache = tmp_path / "rep", tmp_path / "cache"
+    code, _, err = run(
+        capsys,
+        "report",
+        "--out",
+        out,
+        "--cache",
+        cache,
+        "--tables-only",
+        "--quiet",
+        "--correction",
+        fix,
+    )
+    assert code == 2, err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert "fix.gpkg" in err and message in err
+    assert not out.exists() and not cache.exists()  # refused before any work
+    if message.startswith(("feature", "value")):
+        assert "takes one of its classes" in err or "takes a number" in err
+    if "not a derived layer" in message:
+        assert "sandified" in err and "landcover_cn" in err
+
+
+# --------------------------------------------------------------------------- layer names
+
+
+def _const(path, value, shape=(8, 8)):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return _write(path, np.full(shape, value, np.float32), -9999.0)
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "xlsx", "stdout-json"])
+def test_layers_with_the_same_stem_get_unique_names(capsys, tmp_path, fmt):
+    """a/x.tif, b/x.tif and a user ndvi_max.tif: unique columns, none dropped, no traceback."""
+    ax, bx = _const(tmp_path / "a" / "x.tif", 1.0), _const(tmp_path / "b" / "x.tif", 2.0)
+    user = _const(tmp_path / "c" / "ndvi_max.tif", 3.0)
+    z = _zones(tmp_path / "z.gpkg", [(0, 0, 8000, 8000)])
+    args = ["stats", "--zones", z, "--layer", ax, "--layer", bx, "--layer", user]
+    args += ["--layer", ax, "--stat", "mean"]
+    if fmt == "stdout-json":
+        code, out, err = run(capsys, *args, "--format", "json")
+        assert code == 0, err
+        row = json.loads(out)[0]
+    else:
+        target = tmp_path / f"t.{fmt}"
+        code, out, err = run(capsys, *args, "-o", target)
+        assert code == 0, err
+        read = {"json": pd.read_json, "csv": pd.read_csv, "xlsx": pd.read_excel}[fmt]
+        row = read(target).iloc[0].to_dict()
+    means = {k: v for k, v in row.items() if k.endswith("_mean")}
+    assert means == {"a_x_mean": 1.0, "b_x_mean": 2.0, "file_ndvi_max_mean": 3.0, "a_x_2_mean": 1.0}
