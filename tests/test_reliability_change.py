@@ -4,6 +4,8 @@ Every case goes through the ``barrier`` command and checks numbers computed inde
 (shapely areas of boxes on an equal-area grid, numpy on known arrays).
 """
 
+import contextlib
+import io
 import json
 
 import geopandas as gpd
@@ -336,3 +338,162 @@ def test_layers_with_the_same_stem_get_unique_names(capsys, tmp_path, fmt):
         row = read(target).iloc[0].to_dict()
     means = {k: v for k, v in row.items() if k.endswith("_mean")}
     assert means == {"a_x_mean": 1.0, "b_x_mean": 2.0, "file_ndvi_max_mean": 3.0, "a_x_2_mean": 1.0}
+
+
+# --------------------------------------------------------------------------- report runs
+
+
+def _report(capsys, out, cache, *extra):
+    return run(capsys, "report", "--out", out, "--cache", cache, "--tables-only", "--quiet", *extra)
+
+
+def _tables(folder):
+    return {
+        p.name: pd.read_csv(p, dtype={"adcode": str})
+        for p in sorted((folder / "tables").glob("*.csv"))
+    }
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory):
+    """One report with the user's NDVI, a correction, and value, class and same-stem layers."""
+    from geo.layers import catalogue
+
+    root = tmp_path_factory.mktemp("base")
+    shipped = catalogue()["ndvi_max"].path
+    with rasterio.open(shipped) as src:
+        profile, ndvi = src.profile, src.read(1)
+    own = np.where(ndvi == src.nodata, ndvi, np.sqrt(np.clip(ndvi, 0, 1))).astype("float32")
+    with rasterio.open(root / "my_ndvi.tif", "w", **profile) as dst:
+        dst.write(own, 1)
+    for folder, factor in (("a", 1.0), ("b", 2.0)):
+        (root / folder).mkdir()
+        with rasterio.open(root / folder / "x.tif", "w", **profile) as dst:
+            dst.write(np.where(ndvi == src.nodata, ndvi, ndvi * factor).astype("float32"), 1)
+    # shapefile-style upper-case field names, matched case-insensitively
+    # feature 2 lies in the Pacific: it changes no cell, which is said
+    fix = gpd.GeoDataFrame(
+        {"LAYER": ["sandified", "sandified"], "VALUE": [0, 1]},
+        geometry=[shapely.box(104, 38, 106, 40), shapely.box(150, 0, 151, 1)],
+        crs=4326,
+    )
+    fix.to_file(root / "fix.gpkg")
+    args = ["--ndvi", root / "my_ndvi.tif", "--correction", root / "fix.gpkg"]
+    args += ["--layer", "dem", "--layer", "landcover", "--layer", root / "a" / "x.tif"]
+    args += ["--layer", root / "b" / "x.tif"]
+    stderr = io.StringIO()
+    with contextlib.redirect_stderr(stderr):
+        code, _, _ = _report(_NoCapture(), root / "rep", root / "cache", *args)
+    err = stderr.getvalue()
+    assert code == 0, err
+    return {"root": root, "args": args, "out": root / "rep", "cache": root / "cache", "err": err}
+
+
+class _NoCapture:
+    """capsys stand-in for a module fixture (stderr is redirected by the fixture)."""
+
+    def readouterr(self):
+        return "", ""
+
+
+def test_correction_that_changes_nothing_is_said(base):
+    lines = [line for line in base["err"].splitlines() if "change no cell" in line]
+    assert len(lines) == 1 and "fix.gpkg" in lines[0] and "feature 2 " in lines[0]
+    assert lines[0].startswith("barrier report: warning:")
+
+
+def test_non_finite_ndvi_scale_is_refused(capsys, tmp_path):
+    out = tmp_path / "rep"
+    code, _, err = _report(capsys, out, tmp_path / "cache", "--ndvi-scale", "nan")
+    assert code == 2 and "--ndvi-scale nan is not a finite number" in err
+    assert not out.exists()
+
+
+def test_sensitivity_first_row_is_the_runs_method(base):
+    """The "default" row ignored --ndvi and corrections while said to be the method used."""
+    tables = _tables(base["out"])
+    first = tables["method_sensitivity.csv"].iloc[0]
+    province = tables["indicators_province.csv"].iloc[0]
+    for key in ("grassland_fvc_pct", "fvc_mean_pct", "forest_cover_pct", "sandified_pct"):
+        assert first[key] == pytest.approx(province[key], rel=1e-9), key
+    assert "my_ndvi.tif" in first["choice"] and "2 user correction" in first["choice"]
+    # the shipped-NDVI row differs: the user's NDVI (√NDVI) moved the grassland cover
+    others = tables["method_sensitivity.csv"].iloc[1:]
+    assert (others["grassland_fvc_pct"] - first["grassland_fvc_pct"]).abs().max() > 1.0
+
+
+def test_report_layer_summarises_value_and_class_layers(base):
+    """--layer dem was refused ("--stat fraction/area need a class layer")."""
+    from exactextract import exact_extract
+
+    from geo import boundaries
+    from geo.layers import catalogue
+
+    league = _tables(base["out"])["indicators_league.csv"].set_index("adcode")
+    zones = boundaries.load("league").set_index("adcode")
+    dem = catalogue()["dem"].path
+    ref = exact_extract(
+        str(dem),
+        zones.reset_index(),
+        ["mean", "min", "max"],
+        include_cols=["adcode"],
+        output="pandas",
+    ).set_index("adcode")
+    for stat in ("mean", "min", "max"):
+        got = league[f"dem_{stat}"].loc[ref.index].to_numpy()
+        assert got == pytest.approx(ref[stat].to_numpy(), rel=1e-6), stat
+    assert league.filter(like="landcover_area_km2_").shape[1] >= 5
+    assert "dem_area_km2_0" not in league
+    # a/x.tif and b/x.tif: two columns, b twice a
+    assert league["b_x_mean"].to_numpy() == pytest.approx(2 * league["a_x_mean"].to_numpy())
+
+
+def _corrupt(path):
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def test_corrupt_cache_is_rebuilt_with_a_warning(capsys, base):
+    """A corrupt derived or corrected layer is detected by checksum, rebuilt, same numbers."""
+    cache = base["cache"]
+    derived = sorted(cache.glob("derived/*/fvc.tif"))
+    corrected = sorted(cache.glob("corrected/*/sandified.tif"))
+    assert derived and corrected
+    derived[0].write_bytes(derived[0].read_bytes()[:1000])  # truncated
+    _corrupt(corrected[0])  # one flipped byte
+    out = base["root"] / "again"
+    code, _, err = _report(capsys, out, cache, *base["args"])
+    assert code == 0, err
+    assert "corrupt" in err and str(derived[0].parent) in err and str(corrected[0].parent) in err
+    assert "Traceback" not in err
+    for name, table in _tables(base["out"]).items():
+        pd.testing.assert_frame_equal(_tables(out)[name], table, check_exact=False, rtol=1e-12)
+
+
+def test_force_repairs_every_cache_entry(capsys, base):
+    """--force reached neither the sensitivity table nor the corrections cache."""
+    cache = base["cache"]
+    for meta in cache.glob("derived/*/layers.json"):
+        meta.write_text("{ not json", encoding="utf-8")
+    for tif in cache.glob("corrected/*/*.tif"):
+        _corrupt(tif)
+    out = base["root"] / "forced"
+    code, _, err = _report(capsys, out, cache, *base["args"], "--force")
+    assert code == 0, err
+    assert "corrupt" not in err  # --force rebuilds without looking
+    for name, table in _tables(base["out"]).items():
+        pd.testing.assert_frame_equal(_tables(out)[name], table, check_exact=False, rtol=1e-12)
+    for meta in cache.glob("derived/*/layers.json"):
+        json.loads(meta.read_text(encoding="utf-8"))
+
+
+def test_unwritable_cache_is_named(capsys, tmp_path):
+    """Cache errors were blamed on the output folder ("cannot write <out>")."""
+    blocker = tmp_path / "cache"
+    blocker.write_text("a file, not a folder", encoding="utf-8")
+    out = tmp_path / "rep"
+    code, _, err = _report(capsys, out, blocker)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert f"cache folder {blocker}" in err and "--cache" in err
+    assert not out.exists()

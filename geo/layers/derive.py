@@ -118,6 +118,25 @@ class DeriveConfig:
     sandified_max_fvc_pct: float = 60.0
     redline_share_pct: float = 50.46
 
+    def __post_init__(self) -> None:
+        # NaN or ±inf (argparse's float() accepts "nan", "inf") would pass every later check
+        # (comparisons with NaN are false) and give an all-undefined or silently wrong FVC.
+        from geo.errors import UsageError
+
+        for option, value in (
+            ("--ndvi-scale", self.ndvi_scale),
+            ("--ndvi-offset", self.ndvi_offset),
+        ):
+            if value is not None and not np.isfinite(value):
+                raise UsageError(f"{option} {value} is not a finite number; e.g. {option} 0.0001")
+        if self.ndvi_scale == 0:
+            raise UsageError("--ndvi-scale 0 would make every NDVI equal; e.g. --ndvi-scale 0.0001")
+        if not 0 <= self.soil_pct < self.veg_pct <= 100:
+            raise UsageError(
+                f"NDVI percentiles soil {self.soil_pct} / veg {self.veg_pct} must satisfy "
+                "0 <= soil < veg <= 100"
+            )
+
     def key(self) -> str:
         """Digest of the parameters (part of the derived-layer cache key)."""
         return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:16]
@@ -577,6 +596,8 @@ def _cached_meta(folder: Path, meta_name: str, files: list[Path], what: str) -> 
         return None
     try:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        if isinstance(meta, dict) and "sha256" not in meta:
+            return None  # written by an earlier version, without checksums: rebuilt quietly
         sums = meta["sha256"]
         for path in files:
             if not path.is_file():
@@ -828,18 +849,36 @@ def apply_corrections(
 
 
 def _write_corrected(layer: Layer, polygons, path: Path) -> None:
+    import warnings
+
+    from geo.errors import GeoWarning
+
     with rasterio.open(layer.path) as src:
         data, profile = src.read(1), src.profile
-        shapes = [
-            (geom, float(value))
-            for geom, value in zip(
-                polygons.to_crs(src.crs).geometry, polygons["value"], strict=True
-            )
-        ]
+        geoms = list(polygons.to_crs(src.crs).geometry)
+        shapes = [(g, float(v)) for g, v in zip(geoms, polygons["value"], strict=True)]
         burnt = rasterize(
             shapes, out_shape=src.shape, transform=src.transform, fill=np.nan, dtype="float64"
         )
+        # which polygon set each cell (later ones win): a polygon that sets none is said
+        owner = rasterize(
+            [(g, k) for k, g in enumerate(geoms)],
+            out_shape=src.shape,
+            transform=src.transform,
+            fill=-1,
+            dtype="int32",
+        )
     hit = ~np.isnan(burnt)
+    idle = np.flatnonzero(np.bincount(owner[owner >= 0], minlength=len(geoms)) == 0)
+    if len(idle):
+        source = polygons.attrs.get("source") or "corrections"
+        features = ", ".join(_feature(polygons.index[k], int(k)) for k in idle[:5])
+        warnings.warn(
+            f"{source}: {features} change no cell of {layer.name!r} (outside the region, smaller "
+            "than a cell centre, or covered by a later feature); they have no effect",
+            GeoWarning,
+            stacklevel=4,
+        )
     data = np.where(hit, burnt, data).astype(data.dtype)
     with atomic_path(path) as tmp, rasterio.open(tmp, "w", **profile) as dst:
         dst.write(data, 1)
