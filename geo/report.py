@@ -225,7 +225,10 @@ def sensitivity_table(
         else:
             used = derived_layers(alternative or config, cache=cache, force=force)
             if corrections is not None:
-                used = apply_corrections(used, corrections, cache=cache, force=force)
+                # polygons that change nothing were said for the run's own layers
+                used = apply_corrections(
+                    used, corrections, cache=cache, force=force, warn_idle=False
+                )
         paths = {name: layer.path for name, layer in used.items()}
         paths["landcover"] = catalogue()["landcover"].path
         long = indicators.compute(province, paths)

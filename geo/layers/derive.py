@@ -803,7 +803,12 @@ def _fmt_classes(classes: dict) -> str:
 
 
 def apply_corrections(
-    layers: dict[str, Layer], corrections, *, cache: str | Path | None = None, force: bool = False
+    layers: dict[str, Layer],
+    corrections,
+    *,
+    cache: str | Path | None = None,
+    force: bool = False,
+    warn_idle: bool = True,
 ) -> dict[str, Layer]:
     """Override derived classes or values where the user knows better (field survey).
 
@@ -820,6 +825,8 @@ def apply_corrections(
         Cache folder (default :func:`geo.data.cache_dir`).
     force : bool
         Rewrite the corrected copies even if cached.
+    warn_idle : bool
+        Warn about polygons that change no cell (off for repeated runs on other configurations).
 
     Returns
     -------
@@ -840,7 +847,9 @@ def apply_corrections(
         path = folder / f"{name}.tif"
         meta = None if force else _cached_meta(folder, _SUMS, [path], "corrected-layer")
         if meta is None:
-            _write_cache(folder, partial(_write_corrected, layer, group, path), [path], {}, _SUMS)
+            _write_cache(
+                folder, partial(_write_corrected, layer, group, path, warn_idle), [path], {}, _SUMS
+            )
         note = (
             f"; corrected by {len(group)} user polygon(s) ({corrections.attrs.get('source', '')})"
         )
@@ -848,7 +857,7 @@ def apply_corrections(
     return out
 
 
-def _write_corrected(layer: Layer, polygons, path: Path) -> None:
+def _write_corrected(layer: Layer, polygons, path: Path, warn_idle: bool = True) -> None:
     import warnings
 
     from geo.errors import GeoWarning
@@ -870,7 +879,7 @@ def _write_corrected(layer: Layer, polygons, path: Path) -> None:
         )
     hit = ~np.isnan(burnt)
     idle = np.flatnonzero(np.bincount(owner[owner >= 0], minlength=len(geoms)) == 0)
-    if len(idle):
+    if len(idle) and warn_idle:
         source = polygons.attrs.get("source") or "corrections"
         features = ", ".join(_feature(polygons.index[k], int(k)) for k in idle[:5])
         warnings.warn(
