@@ -180,8 +180,11 @@ def _parser() -> argparse.ArgumentParser:
         "change",
         help="change between two epochs of a layer, per zone",
         description=(
-            "Class layers: transition matrix (area from class i to class j). Continuous layers: "
-            "area-weighted mean of each epoch over cells valid in both, and the change."
+            "Class layers: transition matrix (area from class i to class j; any integer rasters, "
+            "at most 256 classes each). Continuous layers: area-weighted mean of each epoch over "
+            "cells valid in both, and the change. Both rasters are streamed by window; zones "
+            "whose coverage would exceed the memory budget (4 GiB, GEO_BARRIER_MEMORY_MB) are "
+            "refused."
         ),
         epilog=_EPILOG,
     )
