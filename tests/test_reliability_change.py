@@ -278,6 +278,7 @@ def _corrections(path, rows, fields=("layer", "value")):
         ([("landcover_cn", 2.5)], None, "value 2.5 is not a whole class code"),
         ([("landcover_cn", 9)], None, "is not a class of 'landcover_cn'"),
         ([("sandified", None)], None, "the 'value' field is empty"),
+        ([("sandified", True)], None, "value True is a yes/no field"),
         ([("sandy", 0)], None, "'sandy' is not a derived layer; use one of"),
         ([(None, 0)], None, "the 'layer' field is empty"),
         ([("fvc", 150.0)], None, "value 150.0 is out of range"),

@@ -770,8 +770,10 @@ def _check_value(where: str, name: str, value, spec: dict) -> float:
         else "a number" + (" from {:g} to {:g}".format(*spec["range"]) if "range" in spec else "")
     )
     fix = f"layer {name!r} takes {accepts}"
-    if value is None or isinstance(value, bool):
+    if value is None:
         raise DataError(f"{where}: the 'value' field is empty; {fix}")
+    if isinstance(value, bool | np.bool_):  # True would silently become class 1
+        raise DataError(f"{where}: value {value!r} is a yes/no field, not a number; {fix}")
     try:
         number = float(str(value).strip()) if isinstance(value, str) else float(value)
     except (TypeError, ValueError):
