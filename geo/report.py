@@ -175,6 +175,11 @@ def _describe(config, corrections) -> str:
     return label
 
 
+def _reset_scale(change: dict) -> dict:
+    """An alternative NDVI layer drops the scale/offset given for the user's NDVI file."""
+    return {**change, "ndvi_scale": None, "ndvi_offset": None} if "ndvi" in change else change
+
+
 def sensitivity_table(
     *,
     config=None,
@@ -214,7 +219,9 @@ def sensitivity_table(
     province = zones.load("province")
     rows = []
     choices = [
-        (label, replace(config, **change)) if change else (_describe(config, corrections), None)
+        (label, replace(config, **_reset_scale(change)))
+        if change
+        else (_describe(config, corrections), None)
         for label, change in SENSITIVITY
     ]
     for label, alternative in choices:

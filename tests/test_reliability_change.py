@@ -403,10 +403,21 @@ def test_correction_that_changes_nothing_is_said(base):
     assert lines[0].startswith("barrier report: warning:")
 
 
-def test_non_finite_ndvi_scale_is_refused(capsys, tmp_path):
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--ndvi", "my.tif", "--ndvi-scale", "nan"], "--ndvi-scale nan is not a finite number"),
+        (["--ndvi", "my.tif", "--ndvi-offset", "inf"], "--ndvi-offset inf is not a finite"),
+        (["--ndvi", "my.tif", "--ndvi-scale", "0"], "--ndvi-scale 0 would make every NDVI"),
+        (["--ndvi-scale", "0.0001"], "apply to your own NDVI file"),  # was silently ignored
+    ],
+)
+def test_bad_ndvi_scale_is_refused(capsys, tmp_path, args, message):
+    _const(tmp_path / "my.tif", 0.5)
+    args = [str(tmp_path / a) if a == "my.tif" else a for a in args]
     out = tmp_path / "rep"
-    code, _, err = _report(capsys, out, tmp_path / "cache", "--ndvi-scale", "nan")
-    assert code == 2 and "--ndvi-scale nan is not a finite number" in err
+    code, _, err = _report(capsys, out, tmp_path / "cache", *args)
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1
     assert not out.exists()
 
 

@@ -129,6 +129,13 @@ class DeriveConfig:
         ):
             if value is not None and not np.isfinite(value):
                 raise UsageError(f"{option} {value} is not a finite number; e.g. {option} 0.0001")
+        if not Path(self.ndvi).suffix and (
+            self.ndvi_scale is not None or self.ndvi_offset is not None
+        ):
+            raise UsageError(
+                f"--ndvi-scale/--ndvi-offset apply to your own NDVI file (--ndvi FILE); the "
+                f"shipped layer {self.ndvi!r} has its own scale: drop them or give --ndvi"
+            )
         if self.ndvi_scale == 0:
             raise UsageError("--ndvi-scale 0 would make every NDVI equal; e.g. --ndvi-scale 0.0001")
         if not 0 <= self.soil_pct < self.veg_pct <= 100:
@@ -849,9 +856,9 @@ def apply_corrections(
         path = folder / f"{name}.tif"
         meta = None if force else _cached_meta(folder, _SUMS, [path], "corrected-layer")
         if meta is None:
-            _write_cache(
-                folder, partial(_write_corrected, layer, group, path, warn_idle), [path], {}, _SUMS
-            )
+            _write_cache(folder, partial(_write_corrected, layer, group, path), [path], {}, _SUMS)
+        if warn_idle:
+            _warn_idle(layer, group)
         note = (
             f"; corrected by {len(group)} user polygon(s) ({corrections.attrs.get('source', '')})"
         )
@@ -859,19 +866,34 @@ def apply_corrections(
     return out
 
 
-def _write_corrected(layer: Layer, polygons, path: Path, warn_idle: bool = True) -> None:
+def _write_corrected(layer: Layer, polygons, path: Path) -> None:
+    with rasterio.open(layer.path) as src:
+        data, profile = src.read(1), src.profile
+        shapes = [
+            (geom, float(value))
+            for geom, value in zip(
+                polygons.to_crs(src.crs).geometry, polygons["value"], strict=True
+            )
+        ]
+        burnt = rasterize(
+            shapes, out_shape=src.shape, transform=src.transform, fill=np.nan, dtype="float64"
+        )
+    hit = ~np.isnan(burnt)
+    data = np.where(hit, burnt, data).astype(data.dtype)
+    with atomic_path(path) as tmp, rasterio.open(tmp, "w", **profile) as dst:
+        dst.write(data, 1)
+        dst.update_tags(corrections=f"{int(hit.sum())} cells overridden by user polygons")
+
+
+def _warn_idle(layer: Layer, polygons) -> None:
+    """Say which correction polygons change no cell of ``layer`` (every run, cached or not)."""
     import warnings
 
     from geo.errors import GeoWarning
 
     with rasterio.open(layer.path) as src:
-        data, profile = src.read(1), src.profile
         geoms = list(polygons.to_crs(src.crs).geometry)
-        shapes = [(g, float(v)) for g, v in zip(geoms, polygons["value"], strict=True)]
-        burnt = rasterize(
-            shapes, out_shape=src.shape, transform=src.transform, fill=np.nan, dtype="float64"
-        )
-        # which polygon set each cell (later ones win): a polygon that sets none is said
+        # which polygon sets each cell centre (later ones win, as when burning values)
         owner = rasterize(
             [(g, k) for k, g in enumerate(geoms)],
             out_shape=src.shape,
@@ -879,9 +901,8 @@ def _write_corrected(layer: Layer, polygons, path: Path, warn_idle: bool = True)
             fill=-1,
             dtype="int32",
         )
-    hit = ~np.isnan(burnt)
     idle = np.flatnonzero(np.bincount(owner[owner >= 0], minlength=len(geoms)) == 0)
-    if len(idle) and warn_idle:
+    if len(idle):
         source = polygons.attrs.get("source") or "corrections"
         features = ", ".join(_feature(polygons.index[k], int(k)) for k in idle[:5])
         warnings.warn(
@@ -890,7 +911,3 @@ def _write_corrected(layer: Layer, polygons, path: Path, warn_idle: bool = True)
             GeoWarning,
             stacklevel=4,
         )
-    data = np.where(hit, burnt, data).astype(data.dtype)
-    with atomic_path(path) as tmp, rasterio.open(tmp, "w", **profile) as dst:
-        dst.write(data, 1)
-        dst.update_tags(corrections=f"{int(hit.sum())} cells overridden by user polygons")
