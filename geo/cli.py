@@ -263,9 +263,9 @@ def _emit(table: pd.DataFrame, fmt: str) -> None:
     if fmt == "csv":
         sys.stdout.write(table.to_csv(index=False))
     elif fmt == "json":
-        sys.stdout.write(
-            json.dumps(table.to_dict(orient="records"), ensure_ascii=False, indent=1) + "\n"
-        )
+        # missing values as null: json.dumps writes NaN, which is not JSON
+        records = table.astype(object).where(table.notna(), None).to_dict(orient="records")
+        sys.stdout.write(json.dumps(records, ensure_ascii=False, indent=1, allow_nan=False) + "\n")
     else:
         sys.stdout.write(table.to_string(index=False) + "\n")
 

@@ -509,3 +509,22 @@ def test_unwritable_cache_is_named(capsys, tmp_path):
     assert code == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert f"cache folder {blocker}" in err and "--cache" in err
     assert not out.exists()
+
+
+def test_json_on_stdout_has_null_not_nan(capsys, tmp_path):
+    """A zone without a valid cell has no mean: ``null``, not the non-JSON ``NaN``."""
+    before = np.full((4, 4), 1.0, np.float32)
+    before[:, 2:] = -9999.0
+    b = _write(tmp_path / "b.tif", before, -9999.0)
+    z = _zones(tmp_path / "z.gpkg", [(0, 0, 2000, 4000), (2000, 0, 4000, 4000)])
+    code, out, err = run(
+        capsys, "change", "--zones", z, "--before", b, "--after", b, "--format", "json"
+    )
+    assert code == 0, err
+
+    def refuse(name):
+        raise ValueError(f"not JSON: {name}")
+
+    rows = json.loads(out, parse_constant=refuse)
+    assert rows[0]["mean_before"] == 1.0 and rows[0]["change"] == 0.0
+    assert rows[1]["mean_before"] is None and rows[1]["valid_area_km2"] == 0.0
