@@ -172,19 +172,37 @@ def _pair_windows(a, b, cov) -> Iterator[tuple[int, int, np.ndarray, np.ndarray,
 
 
 class _ClassIndex:
-    """Stable index (0, 1, …) of the classes of one epoch, in order of first appearance."""
+    """Index (0 … 255) of the class of each cell of one epoch.
+
+    8-bit rasters are their own index (value, or value + 128 for int8): no lookup. Wider
+    rasters number their classes in order of first appearance (at most :data:`MAX_CLASSES`).
+    """
 
     def __init__(self, path, dtype: np.dtype) -> None:
         self.path, self.dtype = path, np.dtype(dtype)
-        self.values: list[int] = []
+        self.direct = self.dtype.itemsize == 1
         small = self.dtype.itemsize <= 2
         self.offset = int(np.iinfo(self.dtype).min) if small else 0
-        # 8/16-bit rasters: a lookup table value → index (-1: not seen yet)
-        self.table = np.full(1 << (8 * self.dtype.itemsize), -1, np.int32) if small else None
+        self._values: list[int] = []
+        # 16-bit rasters: a lookup table value → index (-1: not seen yet)
+        self.table = (
+            np.full(1 << (8 * self.dtype.itemsize), -1, np.int32)
+            if small and not self.direct
+            else None
+        )
         self.known: dict[int, int] = {}
 
+    @property
+    def values(self) -> np.ndarray:
+        """Class value of each index (int64)."""
+        if self.direct:
+            return np.arange(MAX_CLASSES, dtype=np.int64) + self.offset
+        return np.asarray(self._values, dtype=np.int64)
+
     def indices(self, a: np.ndarray, valid: np.ndarray) -> np.ndarray:
-        """Class index of every cell of ``a`` (0 for invalid cells; they are masked anyway)."""
+        """Class index of every cell of ``a`` (any index for invalid cells: they are masked)."""
+        if self.direct:
+            return a.view(np.uint8) ^ np.uint8(0x80) if self.offset else a
         if self.table is not None:
             key = a.astype(np.int64) - self.offset if self.offset else a
             seen = np.bincount(key[valid].ravel(), minlength=len(self.table)) > 0
@@ -200,18 +218,18 @@ class _ClassIndex:
                 local[k] = self.known[v] if v in self.known else self._add(v)
             out = local[inverse.reshape(a.shape)]
         out[~valid] = 0
-        return out.astype(np.uint16)
+        return out.astype(np.uint8)
 
     def _add(self, value: int) -> int:
-        if len(self.values) >= MAX_CLASSES:
+        if len(self._values) >= MAX_CLASSES:
             raise UsageError(
                 f"{self.path} holds more than {MAX_CLASSES} distinct values; a transition "
                 f"matrix needs class rasters of at most {MAX_CLASSES} classes: reclassify it, "
                 "or drop --categorical to compare the means of a continuous layer"
             )
-        self.values.append(value)
-        self.known[value] = len(self.values) - 1
-        return len(self.values) - 1
+        self._values.append(value)
+        self.known[value] = len(self._values) - 1
+        return len(self._values) - 1
 
 
 def _check_class_dtype(ds, path) -> None:
@@ -292,13 +310,14 @@ def transition_matrix(
             acc.invalid_values = None  # validity comes from the mask of both epochs
             for r0, c0, x, y, invalid in _pair_windows(a, b, part):
                 valid = ~invalid
-                code = first.indices(x, valid) * np.uint16(MAX_CLASSES)
-                code += second.indices(y, valid)
+                code = first.indices(x, valid).astype(np.uint16)
+                code <<= 8  # × MAX_CLASSES
+                code |= second.indices(y, valid)
                 acc.add_window(part, code, invalid, r0, c0)
             frames.append(_long(acc.hist_area, zones.index, batch))
     long = pd.concat(frames, ignore_index=True)
-    long["from_class"] = np.asarray(first.values, np.int64)[long.pop("i").to_numpy()]
-    long["to_class"] = np.asarray(second.values, np.int64)[long.pop("j").to_numpy()]
+    long["from_class"] = first.values[long.pop("i").to_numpy()]
+    long["to_class"] = second.values[long.pop("j").to_numpy()]
     order = long.pop("z").to_numpy()
     long = long.assign(_z=order).sort_values(["_z", "from_class", "to_class"], kind="stable")
     return long[["zone", "from_class", "to_class", "area_km2"]].reset_index(drop=True)

@@ -115,6 +115,33 @@ def test_transition_of_16bit_classes(capsys, tmp_path):
     assert rows == {(1000, 1000): pytest.approx(15.0), (1000, 65535): pytest.approx(15.0)}
 
 
+def test_transition_of_signed_8bit_classes(capsys, tmp_path):
+    """int8 classes −128 … 127 (the old code wrapped −1 to 65535 = its nodata)."""
+    before = np.full((4, 4), -1, np.int8)
+    after = np.full((4, 4), -1, np.int8)
+    after[:2] = 127
+    after[3, 3] = -128  # the declared nodata: left out
+    b = _write(tmp_path / "b.tif", before, None)
+    a = _write(tmp_path / "a.tif", after, -128)
+    z = _zones(tmp_path / "z.gpkg", [(0, 0, 4000, 4000)])
+    code, out, err = run(
+        capsys,
+        "change",
+        "--zones",
+        z,
+        "--before",
+        b,
+        "--after",
+        a,
+        "--categorical",
+        "--format",
+        "json",
+    )
+    assert code == 0, err
+    rows = {(r["from_class"], r["to_class"]): r["area_km2"] for r in json.loads(out)}
+    assert rows == {(-1, -1): pytest.approx(7.0), (-1, 127): pytest.approx(8.0)}
+
+
 def test_too_many_classes_is_one_line(capsys, tmp_path):
     data = np.arange(400, dtype=np.uint16).reshape(20, 20)
     b = _write(tmp_path / "b.tif", data, None)
