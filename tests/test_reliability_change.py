@@ -555,3 +555,16 @@ def test_json_on_stdout_has_null_not_nan(capsys, tmp_path):
     rows = json.loads(out, parse_constant=refuse)
     assert rows[0]["mean_before"] == 1.0 and rows[0]["change"] == 0.0
     assert rows[1]["mean_before"] is None and rows[1]["valid_area_km2"] == 0.0
+
+
+def test_corrupt_cache_metadata_is_rebuilt(tmp_path):
+    from geo.errors import GeoWarning
+    from geo.layers.derive import derived_layers
+
+    first = derived_layers(cache=tmp_path)
+    meta = next(tmp_path.glob("derived/*/layers.json"))
+    meta.write_text('{"fvc": ', encoding="utf-8")  # cut short
+    with pytest.warns(GeoWarning, match=r"derived-layer cache .* is corrupt"):
+        again = derived_layers(cache=tmp_path)
+    assert json.loads(meta.read_text(encoding="utf-8"))["sha256"].keys() >= {"fvc.tif"}
+    assert {k: v.path for k, v in again.items()} == {k: v.path for k, v in first.items()}
