@@ -366,7 +366,13 @@ def class_table(table: pd.DataFrame, layer_specs, unit: str = "km2") -> pd.DataF
     frames = []
     for layer in name_layers(layer_specs):
         prefix = f"{layer.name}_area_{unit}_"
-        codes = [int(c.removeprefix(prefix)) for c in table.columns if c.startswith(prefix)]
+        # only class codes: the columns of a layer named e.g. "<name>_area_km2_map" also
+        # start with the prefix
+        codes = [
+            int(c.removeprefix(prefix))
+            for c in table.columns
+            if c.startswith(prefix) and c.removeprefix(prefix).lstrip("-").isdigit()
+        ]
         for code in codes:
             frac = table.get(f"{layer.name}_fraction_{code}")
             frame = table[keys].copy()

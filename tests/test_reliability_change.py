@@ -568,3 +568,29 @@ def test_corrupt_cache_metadata_is_rebuilt(tmp_path):
         again = derived_layers(cache=tmp_path)
     assert json.loads(meta.read_text(encoding="utf-8"))["sha256"].keys() >= {"fvc.tif"}
     assert {k: v.path for k, v in again.items()} == {k: v.path for k, v in first.items()}
+
+
+def test_long_table_with_a_layer_name_that_extends_another(capsys, tmp_path):
+    """x.tif and x_area_km2_v.tif: the class columns of one are not read as the other's."""
+    x = _write(tmp_path / "x.tif", np.full((4, 4), 1, np.uint8), None)
+    xv = _write(tmp_path / "x_area_km2_v.tif", np.full((4, 4), 2, np.uint8), None)
+    z = _zones(tmp_path / "z.gpkg", [(0, 0, 4000, 4000)])
+    code, out, err = run(
+        capsys,
+        "stats",
+        "--zones",
+        z,
+        "--layer",
+        x,
+        "--layer",
+        xv,
+        "--categorical",
+        "--stat",
+        "area",
+        "--long",
+        "--format",
+        "json",
+    )
+    assert code == 0, err
+    rows = {(r["layer"], r["class"]): r["area_km2"] for r in json.loads(out)}
+    assert rows == {("x", 1): 16.0, ("x_area_km2_v", 2): 16.0}
