@@ -11,17 +11,18 @@ from __future__ import annotations
 import hashlib
 import math
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pyproj
 from affine import Affine
 from rasterio.crs import CRS
+from rasterio.windows import Window
 
 from geo.crs import is_equal_area
 from geo.errors import CRSError, DataError, GeoWarning
 
-__all__ = ["Grid", "ellipsoid_band_area_m2"]
+__all__ = ["Grid", "check_transform", "ellipsoid_band_area_m2", "read_window"]
 
 
 def ellipsoid_band_area_m2(
@@ -62,34 +63,75 @@ def ellipsoid_band_area_m2(
     return np.abs(0.5 * b2 * dlon_rad * (q(s2) - q(s1)))
 
 
+def check_transform(transform: Affine, name: str, what: str = "raster") -> None:
+    """Refuse a geotransform that does not place the cells on the ground.
+
+    GDAL reports a raster without a geotransform (or georeferenced by ground control
+    points only) with the identity transform: cells of one unit from the origin, which
+    would put any raster at the wrong place with the wrong cell areas.
+
+    Raises
+    ------
+    DataError
+        Identity (missing) transform, zero or non-finite pixel size or origin, rotation.
+    """
+    t = transform
+    if t.is_identity:
+        raise DataError(
+            f"{what} {name} has no geotransform (no pixel size or origin; GDAL reports the "
+            "identity); georeference it, e.g. `gdal_translate -a_ullr <left> <top> <right> "
+            f"<bottom> {name} fixed.tif`, or `gdalwarp` if it has ground control points"
+        )
+    if not all(math.isfinite(v) for v in t[:6]) or t.a == 0 or t.e == 0:
+        raise DataError(
+            f"{what} {name} has an invalid geotransform (pixel size {t.a:g} × {t.e:g}, origin "
+            f"{t.c:g}, {t.f:g}); fix it with `gdal_edit.py -a_ullr` or re-export the raster"
+        )
+    if t.b != 0 or t.d != 0:
+        raise DataError(
+            f"{what} {name} has a rotated grid; warp it to a north-up grid first (gdalwarp)"
+        )
+
+
 @dataclass(frozen=True)
 class Grid:
-    """The geometry of a north-up raster grid.
+    """The geometry of a raster grid, as north-up cells.
+
+    Rows run from north to south and columns from west to east, whatever the
+    orientation of the file: a south-up raster (positive y pixel size) or an
+    east-to-west one (negative x pixel size) has the grid of its north-up copy, and
+    ``flip`` records how the file's rows and columns map onto it. Read windows of
+    the grid with :func:`read_window`, which applies the flip.
 
     Parameters
     ----------
     transform : affine.Affine
-        Pixel-to-CRS transform (rotation terms must be zero).
+        North-up pixel-to-CRS transform (positive x size, negative y size, no rotation).
     shape : tuple of int
         ``(height, width)`` in cells.
     crs : rasterio.crs.CRS
         Coordinate reference system of the grid.
+    flip : tuple of bool, default (False, False)
+        ``(rows, columns)``: whether the file stores its rows south to north and its
+        columns east to west. Not part of the grid's identity (:meth:`key`).
     """
 
     transform: Affine
     shape: tuple[int, int]
     crs: CRS
+    flip: tuple[bool, bool] = field(default=(False, False), compare=False)
 
     @classmethod
     def from_dataset(cls, ds) -> Grid:
-        """Grid of an open rasterio dataset.
+        """Grid of an open rasterio dataset (normalised to north-up, see :class:`Grid`).
 
         Raises
         ------
         CRSError
             If the dataset has no CRS.
         DataError
-            If its transform is rotated or sheared.
+            If it has no geotransform, a zero or non-finite pixel size, or a rotated
+            or sheared grid.
         """
         if ds.crs is None:
             raise CRSError(
@@ -97,11 +139,12 @@ class Grid:
                 f"`gdal_edit.py -a_srs EPSG:4326 {ds.name}`"
             )
         t = ds.transform
-        if t.b != 0 or t.d != 0:
-            raise DataError(
-                f"raster {ds.name} has a rotated grid; warp it to a north-up grid first (gdalwarp)"
-            )
-        return cls(t, (ds.height, ds.width), ds.crs)
+        check_transform(t, ds.name)
+        flip = (bool(t.e > 0), bool(t.a < 0))
+        left = t.c + t.a * ds.width if flip[1] else t.c
+        top = t.f + t.e * ds.height if flip[0] else t.f
+        north_up = Affine(abs(t.a), 0.0, left, 0.0, -abs(t.e), top)
+        return cls(north_up, (ds.height, ds.width), ds.crs, flip)
 
     @property
     def height(self) -> int:
@@ -136,10 +179,19 @@ class Grid:
         ]
         return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
-    def same_as(self, other: Grid) -> bool:
-        """Whether ``other`` has the same cells (transform, shape and CRS)."""
+    def same_as(self, other: Grid, *, any_orientation: bool = False) -> bool:
+        """Whether ``other`` has the same cells (transform, shape and CRS).
+
+        Parameters
+        ----------
+        any_orientation : bool, default False
+            Also accept files stored in another orientation (``flip``); only for
+            callers that read through :func:`read_window`. By default the files must
+            also store their cells in the same order, so whole-array reads match.
+        """
         return (
             self.shape == other.shape
+            and (any_orientation or self.flip == other.flip)
             and self.transform.almost_equals(other.transform, precision=1e-12)
             and (self.crs == other.crs or self.key() == other.key())
         )
@@ -186,3 +238,40 @@ class Grid:
             )
         unit = pcrs.axis_info[0].unit_conversion_factor
         return np.full(self.height, abs(t.a * t.e - t.b * t.d) * unit * unit)
+
+
+def read_window(ds, band: int, window: Window, out: np.ndarray | None = None) -> np.ndarray:
+    """Read a window of the north-up :class:`Grid` of ``ds``, whatever the file's orientation.
+
+    ``window`` is in the rows (north to south) and columns (west to east) of
+    ``Grid.from_dataset(ds)``; for a south-up or east-to-west file the matching
+    window of the file is read and flipped.
+
+    Parameters
+    ----------
+    ds : rasterio.io.DatasetReader
+    band : int
+        1-based band.
+    window : rasterio.windows.Window
+        Whole-cell window of the north-up grid.
+    out : numpy.ndarray, optional
+        Buffer of the window's shape and the band's dtype; used as is for north-up
+        files (a flipped file returns a new array).
+
+    Returns
+    -------
+    numpy.ndarray
+        C-contiguous ``(height, width)`` array in north-up order.
+    """
+    t = ds.transform
+    flip_rows, flip_cols = t.e > 0, t.a < 0
+    if not (flip_rows or flip_cols):
+        return ds.read(band, window=window, out=out)
+    r0, c0 = int(window.row_off), int(window.col_off)
+    h, w = int(window.height), int(window.width)
+    if flip_rows:
+        r0 = ds.height - r0 - h
+    if flip_cols:
+        c0 = ds.width - c0 - w
+    a = ds.read(band, window=Window(c0, r0, w, h), out=out)
+    return np.ascontiguousarray(a[:: -1 if flip_rows else 1, :: -1 if flip_cols else 1])

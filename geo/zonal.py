@@ -32,10 +32,13 @@ Weights and areas
 ``count``, ``sum``, ``mean``, ``stdev``, ``min``/``max``, ``median`` and
 ``quantile`` are weighted by the covered share of each cell (its coverage
 fraction for ``"exact"``, 0/1 for ``"all_touched"``/``"center"``), as
-exactextract does. Areas (``*_area_km2``, class areas and class fractions,
-``nodata_fraction``) weight each cell by its coverage times its ground area
-(ellipsoidal cell area on geographic grids), so class areas sum to the valid
-area of the zone.
+exactextract does: on a geographic grid ``mean`` gives a cell near the pole the
+weight of one near the equator. ``area_mean`` weights each cell by the ground
+area it covers (coverage × ellipsoidal cell area), the mean over the *area* of
+the zone; on equal-area grids it equals ``mean``. Areas (``*_area_km2``, class
+areas and class fractions, ``nodata_fraction``) weight each cell by its
+coverage times its ground area (ellipsoidal cell area on geographic grids), so
+class areas sum to the valid area of the zone.
 """
 
 from __future__ import annotations
@@ -62,7 +65,7 @@ from rasterio.features import rasterize
 from rasterio.windows import Window
 
 from geo.errors import CRSError, DataError, GeoWarning, LayerError, UsageError, ZoneError
-from geo.grid import Grid
+from geo.grid import Grid, read_window
 
 __all__ = [
     "AREA_COLUMNS",
@@ -70,6 +73,7 @@ __all__ = [
     "STATS",
     "Coverage",
     "categorical_long",
+    "nodata_codes",
     "zonal_stats",
 ]
 
@@ -78,6 +82,7 @@ STATS = (
     "count",
     "sum",
     "mean",
+    "area_mean",
     "min",
     "max",
     "stdev",
@@ -906,7 +911,11 @@ class _Spec:
 
     @property
     def need_sum(self) -> bool:
-        return bool({"sum", "mean", "stdev"} & set(self.stats))
+        return bool({"sum", "mean", "stdev", "area_mean"} & set(self.stats))
+
+    @property
+    def need_area_sum(self) -> bool:
+        return "area_mean" in self.stats
 
     @property
     def need_sq(self) -> bool:
@@ -931,6 +940,8 @@ class _Accumulator:
         self.count = np.zeros(n)
         self.sum = np.zeros(n)
         self.sq = np.zeros(n)
+        # Σ coverage × cell ground area × (value − shift), m² × value (area_mean)
+        self.area_sum = np.zeros(n)
         self.min = np.full(n, np.inf)
         self.max = np.full(n, -np.inf)
         self.valid_area = np.zeros(n)
@@ -1003,6 +1014,7 @@ class _Accumulator:
         d = (other.shift or 0.0) - (self.shift or 0.0)
         self.sum += other.sum + d * other.count
         self.sq += other.sq + 2 * d * other.sum + d * d * other.count
+        self.area_sum += other.area_sum + d * other.valid_area
         self.count += other.count
         np.fmin(self.min, other.min, out=self.min)
         np.fmax(self.max, other.max, out=self.max)
@@ -1055,7 +1067,11 @@ class _Accumulator:
             self._bin(self.nodata_area, zone, (n_all - n_valid) * area)
         if self.spec.need_sum:
             flat = x.ravel()
-            self._bin(self.sum, zone, np.add.reduceat(flat, idx)[0::2])
+            run_sums = np.add.reduceat(flat, idx)[0::2]
+            self._bin(self.sum, zone, run_sums)
+            if self.spec.need_area_sum:
+                # a run lies in one row: one cell area per run
+                self._bin(self.area_sum, zone, run_sums * self.row_area[row])
         if self.spec.need_sq:
             self._bin(self.sq, zone, np.add.reduceat(flat * flat, idx)[0::2])
         if self.spec.need_minmax:
@@ -1169,6 +1185,8 @@ class _Accumulator:
         if self.spec.need_sum:
             xv = x[r, c]
             self._bin(self.sum, zone, wt * xv)
+            if self.spec.need_area_sum:
+                self._bin(self.area_sum, zone, area * xv)
         if self.spec.need_sq:
             self._bin(self.sq, zone, wt * xv * xv)
         zv, raw = zone[ok], a[r, c][ok]
@@ -1237,6 +1255,10 @@ class _Accumulator:
                 cols["sum"] = np.where(has, raw_sum * scale + offset * count, 0.0)
             elif stat == "mean":
                 cols["mean"] = raw_mean * scale + offset
+            elif stat == "area_mean":
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    shifted = self.area_sum / self.valid_area
+                cols[stat] = np.where(self.valid_area > 0, shifted + shift, np.nan) * scale + offset
             elif stat == "stdev":
                 sd = np.sqrt(np.maximum(var, 0.0)) * abs(scale)
                 cols["stdev"] = np.where(self.min == self.max, 0.0, sd)
@@ -1556,8 +1578,11 @@ def zonal_stats(
         Any of :data:`STATS`. ``count`` is the coverage-weighted number of
         valid cells; ``sum``, ``mean``, ``stdev`` (population), ``min``,
         ``max``, ``median`` and ``quantile`` follow exactextract's
-        coverage-weighted definitions; ``nodata_fraction`` is the share of the
-        covered area holding nodata. The area columns ``valid_area_km2``,
+        coverage-weighted definitions (raster units); ``area_mean`` is the mean
+        weighted by covered ground area (coverage × cell area in m², raster
+        units: on geographic grids cells shrink towards the poles, on
+        equal-area grids it equals ``mean``); ``nodata_fraction`` is the share
+        of the covered area holding nodata. The area columns ``valid_area_km2``,
         ``nodata_area_km2`` and ``outside_area_km2`` (km²) are always returned.
     categorical : bool, default False
         Also return, per class value ``c``, ``area_km2_<c>`` (km²) and
@@ -1608,11 +1633,13 @@ def zonal_stats(
         )
         ds = _open_raster(raster, stack)
         _check_band(ds, band)
+        _check_dtype(ds, band)
         _check_categorical(ds, band, categorical)
         grid = Grid.from_dataset(ds)
         cov = _get_coverage(zones, grid, method, coverage, cache_dir)
         _check_overlap(cov, ds)
         acc = _stream(ds, band, cov, spec, window_rows, tuple(nodata_values))
+        _warn_no_valid(acc, ds.name)
         scale, offset = ds.scales[band - 1], ds.offsets[band - 1]
         return acc.frame(zones.index, cov.outside_area_km2, scale, offset)
 
@@ -1700,6 +1727,28 @@ def _check_categorical(ds, band: int, categorical: bool) -> None:
         )
 
 
+def _check_dtype(ds, band: int) -> None:
+    """Refuse complex bands: no statistic of this toolkit is defined for them."""
+    dtype = ds.dtypes[band - 1]
+    if np.dtype(dtype).kind == "c":
+        raise LayerError(
+            f"band {band} of raster {ds.name} holds complex numbers ({dtype}); zonal statistics "
+            "need real values: export the amplitude or the real part, e.g. "
+            "`gdal_calc.py -A in.tif --calc='abs(A)' --type=Float32 --outfile=out.tif`"
+        )
+
+
+def _warn_no_valid(acc: _Accumulator, name) -> None:
+    """Say it when no covered cell holds a value: every statistic would be empty."""
+    if not (acc.count > 0).any():
+        warnings.warn(
+            f"raster {name} has no valid cell inside the zones (every covered cell is nodata); "
+            "its statistics are empty — check the raster, its nodata value and --nodata",
+            GeoWarning,
+            stacklevel=3,
+        )
+
+
 def _check_overlap(cov: Coverage, ds) -> None:
     """At least one zone must intersect the raster's extent."""
     if not cov.touched.any():
@@ -1727,7 +1776,7 @@ def _get_coverage(zones, grid: Grid, method: str, coverage, cache_dir) -> Covera
         raise CRSError("zones have no CRS; set it with zones.set_crs(...) before zonal_stats")
     if coverage is None:
         return Coverage.load_or_build(zones, grid, method, cache_dir)
-    if not coverage.grid.same_as(grid):
+    if not coverage.grid.same_as(grid, any_orientation=True):  # read by read_window
         raise DataError(
             "the raster is not on the grid the coverage was built for "
             f"(raster {grid.shape} {grid.transform[:6]}, coverage {coverage.grid.shape} "
@@ -1763,45 +1812,90 @@ def _windows(cov: Coverage, ds, band: int, rows: int) -> Iterator[Window]:
         yield Window(c0, r0, c1 - c0, r1 - r0)
 
 
-def _invalid_mask(a: np.ndarray, nodata, extra: tuple = (), out=None) -> np.ndarray:
-    """Cells of ``a`` that are nodata, NaN/inf or in ``extra`` (into ``out`` if given)."""
-    if a.dtype.kind in "ui":
-        # The same cells as comparing with the (float) values, but in the raster's
-        # own type: ~10x faster than a uint8 == float comparison.
-        values = _invalid_values(a.dtype, nodata, extra)
-        invalid = np.zeros(a.shape, dtype=bool) if out is None else out
-        if not len(values):
-            invalid[...] = False
-            return invalid
-        np.equal(a, a.dtype.type(values[0]), out=invalid)
-        for v in values[1:]:
-            invalid |= a == a.dtype.type(v)
-        return invalid
-    if out is not None:
-        return _invalid_mask(a, nodata, extra)
-    invalid = np.zeros(a.shape, dtype=bool) if nodata is None else a == nodata
-    if extra:
-        invalid |= np.isin(a, extra)
-    if a.dtype.kind == "f":
+def nodata_codes(
+    dtype, nodata=None, extra: Sequence[float] = (), name: str = "raster"
+) -> np.ndarray:
+    """The stored values that count as nodata, in the raster's own type.
+
+    Each value (the band's declared nodata, then ``extra``: layer flags and
+    ``--nodata``) is cast to ``dtype`` as GDAL stores it, so the comparison with
+    the cells happens in that type: ``-9999.1`` on a float32 raster matches the
+    cells that hold float32(−9999.1), which a float64 comparison would miss. A
+    value no cell of the type can hold (a fraction or an out-of-range number on an
+    integer raster, a number beyond the float range) cannot mark any cell: it is
+    left out with a :class:`~geo.errors.GeoWarning`. NaN needs no code (non-finite
+    float cells are always nodata).
+
+    Parameters
+    ----------
+    dtype : numpy.dtype or str
+        Data type of the band.
+    nodata : float, optional
+        Declared nodata of the band.
+    extra : sequence of float
+        Further stored values that count as nodata.
+    name : str
+        The raster, for the warning.
+
+    Returns
+    -------
+    numpy.ndarray
+        Distinct codes, of ``dtype``.
+    """
+    dtype = np.dtype(dtype)
+    codes = []
+    for v in (nodata, *extra):
+        if v is None:
+            continue
+        v = float(v)
+        if np.isnan(v):
+            continue
+        if dtype.kind in "ui":
+            info = np.iinfo(dtype)
+            ok = v.is_integer() and info.min <= v <= info.max
+        else:
+            with np.errstate(over="ignore"):
+                ok = bool(np.isfinite(np.asarray(v).astype(dtype))) or np.isinf(v)
+        if not ok:
+            warnings.warn(
+                f"nodata value {v:g} cannot occur in {dtype.name} raster {name}; it is ignored "
+                "(check the value: no cell of this type can hold it)",
+                GeoWarning,
+                stacklevel=3,
+            )
+            continue
+        codes.append(np.asarray(v).astype(dtype))
+    return np.unique(np.asarray(codes, dtype=dtype))
+
+
+def _invalid_mask(a: np.ndarray, codes: np.ndarray, out=None) -> np.ndarray:
+    """Cells of ``a`` that hold one of ``codes`` (see :func:`nodata_codes`) or are NaN/inf.
+
+    The comparison runs in the raster's own type (``codes`` has ``a``'s dtype): for
+    integers ~10x faster than against floats, for floats the only exact one.
+    """
+    invalid = np.zeros(a.shape, dtype=bool) if out is None else out
+    codes = np.asarray(codes).astype(a.dtype, copy=False)
+    if len(codes):
+        np.equal(a, codes[0], out=invalid)
+        for v in codes[1:]:
+            invalid |= a == v
+    else:
+        invalid[...] = False
+    if a.dtype.kind in "fc":
         invalid |= ~np.isfinite(a)
     return invalid
 
 
-def _invalid_values(dtype: np.dtype, nodata, extra: tuple) -> np.ndarray | None:
+def _invalid_values(codes: np.ndarray) -> np.ndarray | None:
     """Stored values :func:`_invalid_mask` flags in an integer raster (None for floats).
 
     On integer rasters validity is a function of the value alone, so histograms
     can count every cell and drop the bins of these values afterwards.
     """
-    if dtype.kind not in "ui":
+    if codes.dtype.kind not in "ui":
         return None
-    info = np.iinfo(dtype)
-    values = [
-        int(v)
-        for v in (nodata, *extra)
-        if v is not None and float(v).is_integer() and info.min <= v <= info.max
-    ]
-    return np.unique(np.asarray(values, dtype=np.int64))
+    return np.unique(codes.astype(np.int64))
 
 
 def _stream(
@@ -1814,8 +1908,8 @@ def _stream(
     """
     dtype = np.dtype(ds.dtypes[band - 1])
     acc = _Accumulator(cov.n_zones, spec, dtype, cov.grid.row_cell_area_m2())
-    nodata = ds.nodatavals[band - 1]
-    acc.invalid_values = _invalid_values(dtype, nodata, extra)
+    codes = nodata_codes(dtype, ds.nodatavals[band - 1], extra, ds.name)
+    acc.invalid_values = _invalid_values(codes)
     windows = list(_windows(cov, ds, band, _window_rows(ds, band, cov.grid.width, window_rows)))
 
     # Two window buffers, read into in turn, and one for the invalid mask: reused
@@ -1828,7 +1922,7 @@ def _stream(
     def read(k: int) -> np.ndarray:
         win = windows[k]
         out = bufs[k % 2][: int(win.width) * int(win.height)]
-        return ds.read(band, window=win, out=out.reshape(int(win.height), int(win.width)))
+        return read_window(ds, band, win, out=out.reshape(int(win.height), int(win.width)))
 
     try:
         with ThreadPoolExecutor(max_workers=1) as pool:
@@ -1836,7 +1930,7 @@ def _stream(
             for k, win in enumerate(windows):
                 a = pending.result()
                 pending = pool.submit(read, k + 1) if k + 1 < len(windows) else None
-                invalid = _invalid_mask(a, nodata, extra, mask_buf[: a.size].reshape(a.shape))
+                invalid = _invalid_mask(a, codes, mask_buf[: a.size].reshape(a.shape))
                 acc.add_window(cov, a, invalid, int(win.row_off), int(win.col_off))
     except rasterio.errors.RasterioIOError as exc:
         raise DataError(
