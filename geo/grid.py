@@ -114,12 +114,15 @@ class Grid:
     flip : tuple of bool, default (False, False)
         ``(rows, columns)``: whether the file stores its rows south to north and its
         columns east to west. Not part of the grid's identity (:meth:`key`).
+    source : str, default ""
+        The file the grid was read from, for messages; not part of its identity.
     """
 
     transform: Affine
     shape: tuple[int, int]
     crs: CRS
     flip: tuple[bool, bool] = field(default=(False, False), compare=False)
+    source: str = field(default="", compare=False)
 
     @classmethod
     def from_dataset(cls, ds) -> Grid:
@@ -144,7 +147,7 @@ class Grid:
         left = t.c + t.a * ds.width if flip[1] else t.c
         top = t.f + t.e * ds.height if flip[0] else t.f
         north_up = Affine(abs(t.a), 0.0, left, 0.0, -abs(t.e), top)
-        return cls(north_up, (ds.height, ds.width), ds.crs, flip)
+        return cls(north_up, (ds.height, ds.width), ds.crs, flip, str(ds.name))
 
     @property
     def height(self) -> int:

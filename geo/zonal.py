@@ -49,6 +49,8 @@ import os
 import tempfile
 import threading
 import warnings
+import zipfile
+import zlib
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
@@ -95,7 +97,7 @@ STATS = (
 )
 AREA_COLUMNS = ("valid_area_km2", "nodata_area_km2", "outside_area_km2")
 
-_CACHE_FORMAT = 1
+_CACHE_FORMAT = 2  # 2: arrays checksummed (sha256 in the metadata)
 # GDAL block cache for the streamed read: we never revisit a block, so a small
 # cache bounds memory without costing speed.
 _GDAL_CACHEMAX_MB = 64
@@ -234,23 +236,37 @@ class Coverage:
         """Load the coverage from ``cache_dir`` if saved there, else build and save it.
 
         The file name is a digest of the zone ids and geometries, the grid and
-        the method, so a changed zone set or grid never reuses a stale file.
+        the method, so a changed zone set or grid never reuses a stale file. A
+        file that cannot be read or fails its checksum (truncated, bit-flipped)
+        is deleted and rebuilt, with a :class:`~geo.errors.GeoWarning`; a cache
+        folder that cannot be written is said once and the coverage is used
+        without being saved.
         """
         if cache_dir is None:
             return cls.build(zones, grid, method)
         _check_method(method)
         path = Path(cache_dir) / f"coverage-{cls.cache_key(zones, grid, method)[:40]}.npz"
-        if path.exists():
+        if path.is_file():
             try:
                 return cls.load(path, grid)
-            except (OSError, ValueError, KeyError) as exc:
+            except _CORRUPT_CACHE as exc:
                 warnings.warn(
-                    f"ignoring unreadable coverage cache {path} ({exc}); recomputing it",
+                    f"ignoring unreadable coverage cache {path} (corrupt: {type(exc).__name__}: "
+                    f"{exc}); discarded it and rebuilt the coverage",
                     GeoWarning,
                     stacklevel=2,
                 )
+                path.unlink(missing_ok=True)
         cov = cls.build(zones, grid, method)
-        cov.save(path)
+        try:
+            cov.save(path)
+        except OSError as exc:
+            warnings.warn(
+                f"cannot write the coverage cache in {cache_dir} ({exc.strerror or exc}); "
+                "carrying on without caching — give a writable --cache folder",
+                GeoWarning,
+                stacklevel=2,
+            )
         return cov
 
     # -- identity -----------------------------------------------------------------
@@ -318,6 +334,7 @@ class Coverage:
             "zone_key": self.zone_key,
             "n_zones": self.n_zones,
             "grid_key": self.grid.key(),
+            "sha256": _arrays_digest(self._arrays()),
         }
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
         try:
@@ -336,13 +353,18 @@ class Coverage:
         Raises
         ------
         ValueError
-            If the file is not a coverage of this format for this grid.
+            If the file is not a coverage of this format for this grid, or its
+            arrays do not match the checksum saved with them.
+        OSError, EOFError, KeyError, zipfile.BadZipFile
+            If the file is truncated or corrupt.
         """
         with np.load(path, allow_pickle=False) as f:
             meta = json.loads(str(f["meta"]))
             if meta.get("format") != _CACHE_FORMAT or meta.get("grid_key") != grid.key():
                 raise ValueError("coverage file is for another grid or format")
             arrays = {name: f[name] for name in f.files if name != "meta"}
+        if meta.get("sha256") != _arrays_digest(arrays):
+            raise ValueError("checksum mismatch")
         return cls(
             grid=grid,
             method=meta["method"],
@@ -392,6 +414,29 @@ class Coverage:
     def cells_in(self, r0: int, r1: int) -> slice:
         """Slice of the cell arrays for rows ``[r0, r1)``."""
         return slice(int(self._cell_ptr[r0]), int(self._cell_ptr[r1]))
+
+
+# What reading a damaged .npz raises (numpy, zipfile, json): the entry is rebuilt.
+_CORRUPT_CACHE = (
+    OSError,
+    EOFError,
+    ValueError,
+    KeyError,
+    TypeError,
+    IndexError,
+    zipfile.BadZipFile,
+    zlib.error,
+)
+
+
+def _arrays_digest(arrays: dict[str, np.ndarray]) -> str:
+    """SHA-256 of named arrays (names, dtypes, shapes and bytes, in name order)."""
+    h = hashlib.sha256()
+    for name in sorted(arrays):
+        a = np.ascontiguousarray(arrays[name])
+        h.update(f"{name}|{a.dtype.str}|{a.shape}|".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
 
 
 def _check_method(method: str) -> None:
@@ -587,33 +632,58 @@ def _exact_tiled_zone(geom, grid: Grid, tile: int):
     plus a one-cell margin leaves the geometry inside every cell of the tile
     unchanged, so those fractions are exactextract's for the whole zone (up to
     its float32 rounding). Zones only a few tiles across go to exactextract whole.
+
+    Memory grows with the boundary tiles, not with the zone's window: interior
+    runs come from the runs of whole tiles plus those of the boundary cells
+    wholly inside (runs of one zone may touch; :func:`_resolve_overlaps` joins them).
     """
     win = _zone_window(geom, grid)
     r0, c0, h, w = int(win.row_off), int(win.col_off), int(win.height), int(win.width)
-    tiles, hit, full = _classify_tiles(geom, grid, (r0, c0, h, w), tile)
-    bounds = _hit_rectangles(hit.reshape(-1, -(-w // tile)), tile, (r0, c0, h, w))
-    inside = np.zeros((h, w), dtype=bool)
+    _, hit, full = _classify_tiles(geom, grid, (r0, c0, h, w), tile)
+    n_cols = -(-w // tile)
+    bounds = _hit_rectangles(hit.reshape(-1, n_cols), tile, (r0, c0, h, w))
     if _tiles_cost(bounds) >= h * w:
         bounds = np.array([[r0, r0 + h, c0, c0 + w]])
         features = iter([(0, shapely.to_wkb(geom))])
+        tile_runs = _id_runs(np.empty(0, np.int64), grid.width)
     else:
-        tr, tr1, tc, tc1 = tiles
-        for k in np.flatnonzero(full):
-            inside[tr[k] : tr1[k], tc[k] : tc1[k]] = True
+        tile_runs = _full_tile_runs(full.reshape(-1, n_cols), tile, (r0, c0, h, w))
         features = _tile_features(geom, grid, bounds)
-    results: list[tuple[int, np.ndarray, np.ndarray]] = []
-    _exact_fractions(
-        grid, features, len(bounds), lambda k, cell_id, frac: results.append((k, cell_id, frac))
+    kept: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def keep(k: int, cell_id: np.ndarray, frac: np.ndarray) -> None:
+        # Each feature reaches one cell into its neighbours: keep its own covered cells.
+        row, col = np.divmod(cell_id, grid.width)
+        b = bounds[k]
+        own = (row >= b[0]) & (row < b[1]) & (col >= b[2]) & (col < b[3]) & (frac > 0)
+        kept.append((cell_id[own], frac[own]))
+
+    _exact_fractions(grid, features, len(bounds), keep)
+    cell_id = np.concatenate([c for c, _ in kept]) if kept else np.empty(0, np.int64)
+    frac = np.concatenate([f for _, f in kept]) if kept else np.empty(0)
+    one = frac >= 1.0
+    inner = _id_runs(cell_id[one], grid.width)
+    runs = tuple(np.concatenate([a, b]) for a, b in zip(tile_runs, inner, strict=True))
+    prow, pcol = np.divmod(cell_id[~one], grid.width)
+    return runs, (prow, pcol, frac[~one])
+
+
+def _full_tile_runs(full: np.ndarray, tile: int, win: tuple[int, int, int, int]):
+    """Row runs ``(row, start, end)`` of the cells of the tiles wholly inside a zone.
+
+    ``full`` is the (tile rows × tile columns) mask of those tiles; neighbouring
+    tiles of a tile row make one run per cell row.
+    """
+    r0, c0, h, w = win
+    t_row, t_start, t_end = _mask_runs(full, 0, 0)
+    first = r0 + t_row.astype(np.int64) * tile
+    n_rows = np.minimum(first + tile, r0 + h) - first
+    row = np.repeat(first, n_rows) + (
+        np.arange(n_rows.sum()) - np.repeat(np.cumsum(n_rows) - n_rows, n_rows)
     )
-    # Each feature reaches one cell into its neighbours: keep its own cells.
-    keys, cell_id, frac = _concat_results(results)
-    row, col = np.divmod(cell_id, grid.width)
-    b = bounds[keys]
-    own = (row >= b[:, 0]) & (row < b[:, 1]) & (col >= b[:, 2]) & (col < b[:, 3])
-    one = own & (frac >= 1.0)
-    inside[row[one] - r0, col[one] - c0] = True
-    part = own & (frac > 0) & (frac < 1.0)
-    return _mask_runs(inside, r0, c0), (row[part], col[part], frac[part])
+    start = np.repeat(c0 + t_start.astype(np.int64) * tile, n_rows)
+    end = np.repeat(c0 + np.minimum(t_end.astype(np.int64) * tile, w), n_rows)
+    return row.astype(np.int32), start.astype(np.int32), end.astype(np.int32)
 
 
 def _classify_tiles(geom, grid: Grid, win: tuple[int, int, int, int], tile: int):
@@ -791,17 +861,28 @@ def _exact_fractions(grid: Grid, features, count: int, on_result) -> None:
 
 
 def _rasterized_zone(geom, grid: Grid, all_touched: bool):
-    """0/1 coverage of one zone by GDAL rasterization, as row runs."""
+    """0/1 coverage of one zone by GDAL rasterization, as row runs.
+
+    The zone's window is rasterized in strips of about ``_WINDOW_CELLS`` cells, so
+    memory does not grow with the window (GDAL burns each cell from its own
+    position: strips give the cells of a whole-window burn).
+    """
     win = _zone_window(geom, grid)
-    mask = rasterize(
-        [(geom, 1)],
-        out_shape=(int(win.height), int(win.width)),
-        transform=rasterio.windows.transform(win, grid.transform),
-        all_touched=all_touched,
-        fill=0,
-        dtype="uint8",
-    )
-    return _mask_runs(mask.astype(bool), int(win.row_off), int(win.col_off))
+    r0, c0, h, w = int(win.row_off), int(win.col_off), int(win.height), int(win.width)
+    step = max(_WINDOW_CELLS // max(w, 1), 1)
+    parts = []
+    for s0 in range(r0, r0 + h, step):
+        strip = Window(c0, s0, w, min(step, r0 + h - s0))
+        mask = rasterize(
+            [(geom, 1)],
+            out_shape=(int(strip.height), w),
+            transform=rasterio.windows.transform(strip, grid.transform),
+            all_touched=all_touched,
+            fill=0,
+            dtype="uint8",
+        )
+        parts.append(_mask_runs(mask.view(bool), s0, c0))
+    return tuple(np.concatenate(a) for a in zip(*parts, strict=True))
 
 
 def _resolve_overlaps(row, start, end, zone):
@@ -877,8 +958,13 @@ def _overlap_cells(row, start, end, zone, o_row, o_start, o_end):
 def _outside_area_km2(geoms: np.ndarray, grid: Grid) -> np.ndarray:
     """Area of each zone lying outside the grid extent, km².
 
-    Geographic grids: ellipsoidal area (pyproj.Geod) of the outside part, with
-    edges densified so they follow the straight lat/lon lines the cells use.
+    Geographic grids: the ground area of the outside part on the grid's
+    ellipsoid, with the cell areas' definition (edges straight in longitude and
+    latitude): the part is mapped to authalic coordinates
+    (λ, b²/2 · q(φ)) (see :func:`geo.grid.ellipsoid_band_area_m2`), where plane
+    area is ellipsoidal area, after densifying its edges. This holds for zones of
+    any size, a whole-world box or one reaching past ±180° included; the part
+    beyond the poles has no area. Projected grids: plane area in the grid CRS.
     """
     box = shapely.box(*grid.bounds)
     out = np.zeros(len(geoms))
@@ -886,16 +972,40 @@ def _outside_area_km2(geoms: np.ndarray, grid: Grid) -> np.ndarray:
     if not present.any():
         return out
     parts = shapely.difference(geoms[present], box)
+    pcrs = pyproj.CRS.from_user_input(grid.crs.to_wkt())
+    unit = pcrs.axis_info[0].unit_conversion_factor
     if grid.is_geographic:
-        pcrs = pyproj.CRS.from_user_input(grid.crs.to_wkt())
-        geod = pcrs.get_geod()
-        parts = shapely.orient_polygons(shapely.segmentize(parts, 0.01))
-        areas = [abs(geod.geometry_area_perimeter(p)[0]) if not p.is_empty else 0.0 for p in parts]
-        out[present] = np.asarray(areas) / 1e6
+        pole = np.pi / 2 / unit  # 90° in the CRS's angular unit
+        parts = shapely.clip_by_rect(parts, -1e12, -pole, 1e12, pole)
+        parts = shapely.segmentize(parts, 0.01 * np.pi / 180 / unit)
+        ell = pcrs.ellipsoid
+        to_plane = _authalic_plane(
+            unit,
+            ell.semi_major_metre,
+            0.0 if ell.inverse_flattening == 0 else 1 / ell.inverse_flattening,
+        )
+        out[present] = shapely.area(shapely.transform(parts, to_plane)) / 1e6
     else:
-        unit = pyproj.CRS.from_user_input(grid.crs.to_wkt()).axis_info[0].unit_conversion_factor
         out[present] = shapely.area(parts) * unit * unit / 1e6
     return out
+
+
+def _authalic_plane(unit: float, a: float, f: float):
+    """``xy → (λ, b²/2 · q(φ))`` for shapely.transform: plane area = ellipsoidal area, m²."""
+    e2 = f * (2 - f)
+    b2 = a * a * (1 - e2)
+
+    def apply(xy: np.ndarray) -> np.ndarray:
+        lam = xy[:, 0] * unit
+        sin = np.sin(np.clip(xy[:, 1] * unit, -np.pi / 2, np.pi / 2))
+        if e2 == 0:
+            y = a * a * sin
+        else:
+            e = np.sqrt(e2)
+            y = 0.5 * b2 * (sin / (1 - e2 * sin * sin) + np.arctanh(e * sin) / e)
+        return np.column_stack([lam, y])
+
+    return apply
 
 
 # --------------------------------------------------------------------------- streaming
