@@ -66,6 +66,7 @@ import shapely
 from rasterio.features import rasterize
 from rasterio.windows import Window
 
+from geo.budget import check_budget
 from geo.errors import CRSError, DataError, GeoWarning, LayerError, UsageError, ZoneError
 from geo.grid import Grid, read_window
 
@@ -203,6 +204,11 @@ class Coverage:
         _check_method(method)
         key = cls.zones_key(zones)
         geoms = _zones_in_grid_crs(zones, grid)
+        check_budget(
+            grid.source or None,
+            _coverage_bytes(geoms, grid),
+            f"the coverage of {len(zones)} zone(s) on the {grid.height} × {grid.width}-cell grid",
+        )
         runs, cells = _coverage_pieces(geoms, grid, method)
         runs, overlap_cells = _resolve_overlaps(*runs)
         cells = [np.concatenate(parts) for parts in zip(cells, overlap_cells, strict=True)]
@@ -483,6 +489,29 @@ def _zone_window(geom, grid: Grid) -> Window | None:
     return Window(col0, row0, col1 - col0, row1 - row0)
 
 
+def _coverage_bytes(geoms: np.ndarray, grid: Grid) -> float:
+    """Estimated peak memory of building a coverage, bytes (see :func:`geo.budget.check_budget`).
+
+    Runs grow with the rows of each zone, partial cells with its boundary length in
+    cells, the tile classification of the exact build with its window (one box per
+    ``_EXACT_TILE``² cells), rasterized strips with ``_WINDOW_CELLS``; the result is
+    sorted and concatenated a few times (×4), on ``_BUILD_THREADS`` zones at once.
+    """
+    cell = min(abs(grid.transform.a), abs(grid.transform.e))
+    total = 0.0
+    largest = 0.0
+    for g in geoms:
+        win = None if g is None else _zone_window(g, grid)
+        if win is None:
+            continue
+        rows, cells = float(win.height), float(win.height) * float(win.width)
+        boundary = 3.0 * float(shapely.length(g)) / cell
+        tiles = cells / float(_EXACT_TILE or 64) ** 2
+        total += 4 * (rows * 4 * 16 + boundary * 24)
+        largest = max(largest, tiles * 300 + boundary * 64 * 16 / 4)
+    return total + largest * _BUILD_THREADS + _WINDOW_CELLS * 4.0
+
+
 def _mask_runs(mask: np.ndarray, row0: int, col0: int) -> tuple[np.ndarray, ...]:
     """Row runs ``(row, start, end)`` of the True cells of a 2-D mask."""
     padded = np.zeros((mask.shape[0], mask.shape[1] + 2), dtype=np.int8)
@@ -649,23 +678,25 @@ def _exact_tiled_zone(geom, grid: Grid, tile: int):
     else:
         tile_runs = _full_tile_runs(full.reshape(-1, n_cols), tile, (r0, c0, h, w))
         features = _tile_features(geom, grid, bounds)
-    kept: list[tuple[np.ndarray, np.ndarray]] = []
+    runs: list[tuple[np.ndarray, ...]] = [tile_runs]
+    cells: list[tuple[np.ndarray, ...]] = []
 
     def keep(k: int, cell_id: np.ndarray, frac: np.ndarray) -> None:
-        # Each feature reaches one cell into its neighbours: keep its own covered cells.
+        # Each feature reaches one cell into its neighbours: keep its own covered cells,
+        # the wholly covered ones as runs at once (a feature's cells are many, its runs few).
         row, col = np.divmod(cell_id, grid.width)
         b = bounds[k]
-        own = (row >= b[0]) & (row < b[1]) & (col >= b[2]) & (col < b[3]) & (frac > 0)
-        kept.append((cell_id[own], frac[own]))
+        own = (row >= b[0]) & (row < b[1]) & (col >= b[2]) & (col < b[3])
+        one = own & (frac >= 1.0)
+        part = own & (frac > 0) & ~one
+        runs.append(_id_runs(cell_id[one], grid.width))
+        cells.append((row[part], col[part], frac[part]))
 
     _exact_fractions(grid, features, len(bounds), keep)
-    cell_id = np.concatenate([c for c, _ in kept]) if kept else np.empty(0, np.int64)
-    frac = np.concatenate([f for _, f in kept]) if kept else np.empty(0)
-    one = frac >= 1.0
-    inner = _id_runs(cell_id[one], grid.width)
-    runs = tuple(np.concatenate([a, b]) for a, b in zip(tile_runs, inner, strict=True))
-    prow, pcol = np.divmod(cell_id[~one], grid.width)
-    return runs, (prow, pcol, frac[~one])
+    joined = tuple(np.concatenate(a) for a in zip(*runs, strict=True))
+    if not cells:
+        return joined, (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0))
+    return joined, tuple(np.concatenate(a) for a in zip(*cells, strict=True))
 
 
 def _full_tile_runs(full: np.ndarray, tile: int, win: tuple[int, int, int, int]):
@@ -2008,6 +2039,16 @@ def _invalid_values(codes: np.ndarray) -> np.ndarray | None:
     return np.unique(codes.astype(np.int64))
 
 
+def _stream_bytes(n_zones: int, spec: _Spec, dtype: np.dtype, window_cells: int) -> float:
+    """Estimated peak memory of :func:`_stream`, bytes: the window buffers and their float64
+    working copies, and the per-zone class histograms (zones × 2^bits bins)."""
+    bits = dtype.itemsize * 8 if dtype.kind in "ui" else 0
+    hist = spec.categorical or (spec.need_quantiles and 0 < bits <= _INT_HIST_MAX_BITS)
+    bins = float(1 << bits) if hist else 0.0
+    per_cell = 2 * dtype.itemsize + 1 + (24 if spec.need_sum else 8)
+    return window_cells * per_cell + n_zones * bins * 8 * 3
+
+
 def _stream(
     ds, band: int, cov: Coverage, spec: _Spec, window_rows: int | None, extra: tuple = ()
 ) -> _Accumulator:
@@ -2017,15 +2058,16 @@ def _stream(
     decoding) while this one is summed; at most two windows are in memory.
     """
     dtype = np.dtype(ds.dtypes[band - 1])
+    windows = list(_windows(cov, ds, band, _window_rows(ds, band, cov.grid.width, window_rows)))
+    most = max((int(win.width) * int(win.height) for win in windows), default=0)
+    check_budget(ds.name, _stream_bytes(cov.n_zones, spec, dtype, most), "the zonal statistics")
     acc = _Accumulator(cov.n_zones, spec, dtype, cov.grid.row_cell_area_m2())
     codes = nodata_codes(dtype, ds.nodatavals[band - 1], extra, ds.name)
     acc.invalid_values = _invalid_values(codes)
-    windows = list(_windows(cov, ds, band, _window_rows(ds, band, cov.grid.width, window_rows)))
 
     # Two window buffers, read into in turn, and one for the invalid mask: reused
     # rather than allocated per window (fresh pages cost about as much as an
     # integer window's mask). The accumulator keeps no reference to them.
-    most = max((int(win.width) * int(win.height) for win in windows), default=0)
     bufs = [np.empty(most, dtype=dtype), np.empty(most, dtype=dtype)]
     mask_buf = np.empty(most, dtype=bool)
 
