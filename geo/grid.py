@@ -95,25 +95,23 @@ def check_transform(transform: Affine, name: str, what: str = "raster") -> None:
 
 @dataclass(frozen=True)
 class Grid:
-    """The geometry of a raster grid, as north-up cells.
+    """The geometry of a raster grid: transform, shape and CRS.
 
-    Rows run from north to south and columns from west to east, whatever the
-    orientation of the file: a south-up raster (positive y pixel size) or an
-    east-to-west one (negative x pixel size) has the grid of its north-up copy, and
-    ``flip`` records how the file's rows and columns map onto it. Read windows of
-    the grid with :func:`read_window`, which applies the flip.
+    The transform is the file's own, in any orientation GDAL accepts: north-up,
+    south-up (positive y pixel size) or east-to-west (negative x pixel size), so a
+    whole-array read of the file lines up with it. :meth:`north_up` gives the same
+    cells as rows from north to south and columns from west to east, the frame the
+    zone coverage of :mod:`geo.zonal` is built in; :func:`read_window` reads a
+    window of that frame from a file of any orientation.
 
     Parameters
     ----------
     transform : affine.Affine
-        North-up pixel-to-CRS transform (positive x size, negative y size, no rotation).
+        Pixel-to-CRS transform (rotation terms must be zero).
     shape : tuple of int
         ``(height, width)`` in cells.
     crs : rasterio.crs.CRS
         Coordinate reference system of the grid.
-    flip : tuple of bool, default (False, False)
-        ``(rows, columns)``: whether the file stores its rows south to north and its
-        columns east to west. Not part of the grid's identity (:meth:`key`).
     source : str, default ""
         The file the grid was read from, for messages; not part of its identity.
     """
@@ -121,12 +119,11 @@ class Grid:
     transform: Affine
     shape: tuple[int, int]
     crs: CRS
-    flip: tuple[bool, bool] = field(default=(False, False), compare=False)
     source: str = field(default="", compare=False)
 
     @classmethod
     def from_dataset(cls, ds) -> Grid:
-        """Grid of an open rasterio dataset (normalised to north-up, see :class:`Grid`).
+        """Grid of an open rasterio dataset.
 
         Raises
         ------
@@ -134,20 +131,30 @@ class Grid:
             If the dataset has no CRS.
         DataError
             If it has no geotransform, a zero or non-finite pixel size, or a rotated
-            or sheared grid.
+            or sheared grid (see :func:`check_transform`).
         """
         if ds.crs is None:
             raise CRSError(
                 f"raster {ds.name} has no CRS; assign one, e.g. "
                 f"`gdal_edit.py -a_srs EPSG:4326 {ds.name}`"
             )
-        t = ds.transform
-        check_transform(t, ds.name)
-        flip = (bool(t.e > 0), bool(t.a < 0))
-        left = t.c + t.a * ds.width if flip[1] else t.c
-        top = t.f + t.e * ds.height if flip[0] else t.f
-        north_up = Affine(abs(t.a), 0.0, left, 0.0, -abs(t.e), top)
-        return cls(north_up, (ds.height, ds.width), ds.crs, flip, str(ds.name))
+        check_transform(ds.transform, ds.name)
+        return cls(ds.transform, (ds.height, ds.width), ds.crs, str(ds.name))
+
+    @property
+    def flip(self) -> tuple[bool, bool]:
+        """``(rows, columns)``: whether rows run south to north, columns east to west."""
+        return bool(self.transform.e > 0), bool(self.transform.a < 0)
+
+    def north_up(self) -> Grid:
+        """The same cells with rows from north to south and columns from west to east."""
+        if self.flip == (False, False):
+            return self
+        t = self.transform
+        left, _, _, top = self.bounds
+        return Grid(
+            Affine(abs(t.a), 0.0, left, 0.0, -abs(t.e), top), self.shape, self.crs, self.source
+        )
 
     @property
     def height(self) -> int:
@@ -173,10 +180,13 @@ class Grid:
         return bool(self.crs.is_geographic)
 
     def key(self) -> str:
-        """Stable hex digest identifying the grid (transform, shape, CRS)."""
+        """Stable hex digest identifying the cells (north-up transform, shape, CRS).
+
+        A file and its flipped copy have the same cells, hence the same key.
+        """
         pcrs = pyproj.CRS.from_user_input(self.crs.to_wkt())
         parts = [
-            repr(tuple(float(v) for v in self.transform[:6])),
+            repr(tuple(float(v) for v in self.north_up().transform[:6])),
             repr(tuple(self.shape)),
             pcrs.to_wkt(),
         ]
@@ -188,14 +198,14 @@ class Grid:
         Parameters
         ----------
         any_orientation : bool, default False
-            Also accept files stored in another orientation (``flip``); only for
-            callers that read through :func:`read_window`. By default the files must
-            also store their cells in the same order, so whole-array reads match.
+            Also accept the same cells stored in another orientation (``flip``); only
+            for callers that read through :func:`read_window`. By default the
+            transforms must match, so whole-array reads of both files line up.
         """
         return (
             self.shape == other.shape
             and (any_orientation or self.flip == other.flip)
-            and self.transform.almost_equals(other.transform, precision=1e-12)
+            and self.north_up().transform.almost_equals(other.north_up().transform, precision=1e-12)
             and (self.crs == other.crs or self.key() == other.key())
         )
 

@@ -139,7 +139,7 @@ class Coverage:
     Attributes
     ----------
     grid : Grid
-        The grid the coverage was computed on.
+        The grid the coverage was computed on, north-up (:meth:`Grid.north_up`).
     method : str
         ``"exact"``, ``"all_touched"`` or ``"center"``.
     zone_key : str
@@ -202,6 +202,7 @@ class Coverage:
         Coverage
         """
         _check_method(method)
+        grid = grid.north_up()  # coverage rows run north to south, whatever the file's order
         key = cls.zones_key(zones)
         geoms = _zones_in_grid_crs(zones, grid)
         check_budget(
@@ -364,6 +365,7 @@ class Coverage:
         OSError, EOFError, KeyError, zipfile.BadZipFile
             If the file is truncated or corrupt.
         """
+        grid = grid.north_up()
         with np.load(path, allow_pickle=False) as f:
             meta = json.loads(str(f["meta"]))
             if meta.get("format") != _CACHE_FORMAT or meta.get("grid_key") != grid.key():
