@@ -46,6 +46,7 @@ import pandas as pd
 import rasterio
 from rasterio.windows import Window
 
+from geo.budget import check_budget
 from geo.errors import DataError, GeoError, UsageError
 from geo.grid import Grid, read_window
 from geo.zonal import (
@@ -62,6 +63,7 @@ from geo.zonal import (
     _make_spec,
     _open_raster,
     _Spec,
+    _stream_bytes,
     _warn_no_valid,
     nodata_codes,
 )
@@ -186,6 +188,7 @@ def zonal_stats_dask(
         ds = _open_raster(paths[0], stack)
         _check_overlap(cov, ds)
     windows = chunk_windows(cov, metas[0]["dtype"], metas[0]["block"], chunks)
+    _check_chunk_budget(paths[0], cov, spec, metas[0]["dtype"], windows, client, scheduler)
     extra = tuple(nodata_values)
     accs = _run(cov, paths, metas, windows, spec, band, extra, client, scheduler, split_every)
     for acc, p in zip(accs, paths, strict=True):
@@ -247,6 +250,22 @@ def chunk_windows(cov: Coverage, dtype, block: tuple[int, int], chunks=None) -> 
             if c1 > span[0] and c0 < span[1]:
                 out.append(Window(int(c0), int(r0), int(c1 - c0), int(r1 - r0)))
     return out
+
+
+def _check_chunk_budget(path, cov, spec, dtype, windows, client, scheduler) -> None:
+    """Refuse chunks whose working memory, on the local workers at once, exceeds the budget.
+
+    A distributed cluster's memory is its own: only local schedulers are checked.
+    """
+    if client is not None or (scheduler is not None and scheduler not in SCHEDULERS):
+        return
+    most = max((int(w.width) * int(w.height) for w in windows), default=0)
+    parallel = 1 if scheduler == "synchronous" else min(len(windows), os.cpu_count() or 1)
+    check_budget(
+        path,
+        _stream_bytes(cov.n_zones, spec, np.dtype(dtype), most) * max(parallel, 1),
+        f"Dask chunks of {most} cells",
+    )
 
 
 # --------------------------------------------------------------------------- inputs
@@ -351,6 +370,14 @@ def _read_window(path: str, band: int, window: Window) -> np.ndarray:
         with rasterio.Env(GDAL_CACHEMAX=_GDAL_CACHEMAX_MB), rasterio.open(path) as ds:
             return read_window(ds, band, window)
     except rasterio.errors.RasterioIOError as exc:
+        from geo.layers import missing_vrt_sources
+
+        missing = missing_vrt_sources(path) if os.path.isfile(path) else []
+        if missing:
+            raise DataError(
+                f"raster {path} is a VRT whose source file {missing[0]} does not exist on the "
+                "Dask worker; restore that file or rebuild the VRT (gdalbuildvrt)"
+            ) from exc
         raise DataError(
             f"cannot read raster {path}: {exc}. The file is corrupt, truncated or not "
             "reachable from the Dask worker; check the path on the workers"

@@ -1852,10 +1852,7 @@ def _open_raster(raster, stack: ExitStack):
     try:
         return stack.enter_context(rasterio.open(path))
     except rasterio.errors.RasterioIOError as exc:
-        raise DataError(
-            f"cannot read raster {path}: {exc}. It is not a raster GDAL can read or it is "
-            "corrupt; re-download or regenerate it"
-        ) from exc
+        raise _read_error(path, exc) from exc
 
 
 def _check_categorical(ds, band: int, categorical: bool) -> None:
@@ -1868,6 +1865,22 @@ def _check_categorical(ds, band: int, categorical: bool) -> None:
             f"categorical statistics need an integer raster of at most 16 bits; "
             f"band {band} of {ds.name} is {ds.dtypes[band - 1]}"
         )
+
+
+def _read_error(path, exc: Exception) -> DataError:
+    """The error for a raster GDAL cannot read: a VRT's missing source is named."""
+    from geo.layers import missing_vrt_sources
+
+    missing = missing_vrt_sources(path) if Path(str(path)).is_file() else []
+    if missing:
+        return DataError(
+            f"raster {path} is a VRT whose source file {missing[0]} does not exist; restore "
+            "that file or rebuild the VRT (gdalbuildvrt)"
+        )
+    return DataError(
+        f"cannot read raster {path}: {exc}. It is not a raster GDAL can read, or it is corrupt "
+        "or truncated; re-download or regenerate it"
+    )
 
 
 def _check_dtype(ds, band: int) -> None:
@@ -2087,8 +2100,5 @@ def _stream(
                 invalid = _invalid_mask(a, codes, mask_buf[: a.size].reshape(a.shape))
                 acc.add_window(cov, a, invalid, int(win.row_off), int(win.col_off))
     except rasterio.errors.RasterioIOError as exc:
-        raise DataError(
-            f"cannot read raster {ds.name}: {exc}. The file is corrupt or truncated; "
-            "re-download or regenerate it"
-        ) from exc
+        raise _read_error(ds.name, exc) from exc
     return acc

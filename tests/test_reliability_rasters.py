@@ -133,6 +133,14 @@ def test_any_orientation_class_raster_cache_and_dask(tmp_path, capsys, name):
     _close(dask, north)
 
 
+def test_any_orientation_area_mean_on_dask(tmp_path, capsys):
+    south = _flipped(NDVI, tmp_path / "south.tif", True, False)
+    args = ["--zones", "league", "--stat", "mean", "--stat", "area_mean", "--stat", "max"]
+    north, _ = stats(capsys, *args, "--layer", NDVI)
+    dask, _ = stats(capsys, *args, "--layer", south, "--scheduler", "threads", "--chunks", "100")
+    _close(dask, north)
+
+
 def test_flipped_copies_are_not_mixed_up_by_whole_array_readers(tmp_path):
     """Grid.same_as keeps files of different storage order apart unless asked."""
     from geo.grid import Grid

@@ -16,7 +16,7 @@ from geo.data import data_path
 from geo.errors import CRSError, DataError, GeoWarning, LayerError
 from geo.grid import check_transform
 
-__all__ = ["Layer", "catalogue", "check_raster", "get", "resolve"]
+__all__ = ["Layer", "catalogue", "check_raster", "get", "missing_vrt_sources", "resolve"]
 
 
 @dataclass(frozen=True)
@@ -169,7 +169,7 @@ def check_raster(path: str | Path, *, what: str = "raster") -> dict:
                 src.read(1, window=Window(0, src.height - 1, src.width, 1))
                 sample = _sample(src)
     except rasterio.errors.RasterioIOError as exc:
-        missing = _missing_vrt_sources(path)
+        missing = missing_vrt_sources(path)
         if missing:
             raise DataError(
                 f"{what} {path} is a VRT whose source file {missing[0]} does not exist; "
@@ -218,8 +218,10 @@ def _check_real(path: Path, what: str, dtype: str) -> None:
         )
 
 
-def _missing_vrt_sources(path: Path) -> list[str]:
-    """Source files named by a VRT that do not exist (empty for other files)."""
+def missing_vrt_sources(path: str | Path) -> list[str]:
+    """Source files named by a VRT that do not exist (empty for other files and VRTs
+    whose sources all exist); GDAL's own read error does not name them."""
+    path = Path(path)
     import xml.etree.ElementTree as ET
 
     try:
