@@ -255,7 +255,10 @@ class Coverage:
         path = Path(cache_dir) / f"coverage-{cls.cache_key(zones, grid, method)[:40]}.npz"
         if path.is_file():
             try:
-                return cls.load(path, grid)
+                cov = cls.load(path, grid)
+                if cov.method != method or cov.n_zones != len(zones) or not cov.matches(zones):
+                    raise ValueError("saved for other zones or another method")
+                return cov
             except _CORRUPT_CACHE as exc:
                 warnings.warn(
                     f"ignoring unreadable coverage cache {path} (corrupt: {type(exc).__name__}: "
@@ -341,8 +344,8 @@ class Coverage:
             "zone_key": self.zone_key,
             "n_zones": self.n_zones,
             "grid_key": self.grid.key(),
-            "sha256": _arrays_digest(self._arrays()),
         }
+        meta["sha256"] = _arrays_digest(self._arrays(), meta)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as f:
@@ -371,7 +374,7 @@ class Coverage:
             if meta.get("format") != _CACHE_FORMAT or meta.get("grid_key") != grid.key():
                 raise ValueError("coverage file is for another grid or format")
             arrays = {name: f[name] for name in f.files if name != "meta"}
-        if meta.get("sha256") != _arrays_digest(arrays):
+        if meta.get("sha256") != _arrays_digest(arrays, meta):
             raise ValueError("checksum mismatch")
         return cls(
             grid=grid,
@@ -437,9 +440,11 @@ _CORRUPT_CACHE = (
 )
 
 
-def _arrays_digest(arrays: dict[str, np.ndarray]) -> str:
-    """SHA-256 of named arrays (names, dtypes, shapes and bytes, in name order)."""
+def _arrays_digest(arrays: dict[str, np.ndarray], meta: dict) -> str:
+    """SHA-256 of a saved coverage: its metadata (but the digest) and its named arrays
+    (names, dtypes, shapes and bytes, in name order)."""
     h = hashlib.sha256()
+    h.update(json.dumps({k: v for k, v in meta.items() if k != "sha256"}, sort_keys=True).encode())
     for name in sorted(arrays):
         a = np.ascontiguousarray(arrays[name])
         h.update(f"{name}|{a.dtype.str}|{a.shape}|".encode())

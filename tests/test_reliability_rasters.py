@@ -500,3 +500,18 @@ def test_unwritable_cache_named_once(tmp_path, capsys):
     _close(got, expected)
     lines = [line for line in err.splitlines() if "cache" in line]
     assert len(lines) == 1 and f"cannot write the coverage cache in {cache}" in lines[0]
+
+
+def test_cache_entry_of_other_zones_under_this_name_rebuilt(tmp_path, capsys):
+    """A well-formed file that is not this entry (copied over it) is caught, not used."""
+    cache = tmp_path / "cov"
+    leagues = ["--zones", "league", "--layer", NDVI, "--stat", "mean", "--cache", cache]
+    counties = ["--zones", "county", "--layer", NDVI, "--stat", "mean", "--cache", cache]
+    first, _ = stats(capsys, *leagues)
+    (league_entry,) = cache.glob("coverage-*.npz")
+    stats(capsys, *counties)
+    (county_entry,) = set(cache.glob("coverage-*.npz")) - {league_entry}
+    league_entry.write_bytes(county_entry.read_bytes())
+    again, err = stats(capsys, *leagues)
+    _close(again, first)
+    assert "ignoring unreadable coverage cache" in err and "other zones" in err
