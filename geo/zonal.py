@@ -1959,8 +1959,14 @@ def _window_rows(ds, band: int, width: int, window_rows: int | None) -> int:
     return max(-(-rows // block_h), 1) * block_h
 
 
-def _windows(cov: Coverage, ds, band: int, rows: int) -> Iterator[Window]:
-    """Windows of whole block rows, limited to the (block-aligned) columns in use."""
+def _windows(cov: Coverage, ds, band: int, rows: int) -> Iterator[tuple[Window, bool]]:
+    """Windows of whole block rows, limited to the (block-aligned) columns in use.
+
+    Yields ``(window, whole)``: ``whole`` when the window holds every column the
+    zones touch in its rows. A band of block rows much larger than
+    ``_WINDOW_CELLS`` (tall blocks on a wide raster) is cut into block-aligned
+    column pieces, so memory stays bounded by the window size, not the raster width.
+    """
     h, w = cov.grid.shape
     block_w = max(int(ds.block_shapes[band - 1][1]), 1)
     for r0 in range(0, h, rows):
@@ -1970,7 +1976,12 @@ def _windows(cov: Coverage, ds, band: int, rows: int) -> Iterator[Window]:
             continue
         c0 = span[0] // block_w * block_w
         c1 = min(-(-span[1] // block_w) * block_w, w)
-        yield Window(c0, r0, c1 - c0, r1 - r0)
+        if (r1 - r0) * (c1 - c0) <= 2 * _WINDOW_CELLS:
+            yield Window(c0, r0, c1 - c0, r1 - r0), True
+            continue
+        step = max(_WINDOW_CELLS // (r1 - r0) // block_w, 1) * block_w
+        for p0 in range(c0, c1, step):
+            yield Window(p0, r0, min(step, c1 - p0), r1 - r0), False
 
 
 def nodata_codes(
@@ -2078,7 +2089,8 @@ def _stream(
     decoding) while this one is summed; at most two windows are in memory.
     """
     dtype = np.dtype(ds.dtypes[band - 1])
-    windows = list(_windows(cov, ds, band, _window_rows(ds, band, cov.grid.width, window_rows)))
+    pieces = list(_windows(cov, ds, band, _window_rows(ds, band, cov.grid.width, window_rows)))
+    windows = [win for win, _ in pieces]
     most = max((int(win.width) * int(win.height) for win in windows), default=0)
     check_budget(ds.name, _stream_bytes(cov.n_zones, spec, dtype, most), "the zonal statistics")
     acc = _Accumulator(cov.n_zones, spec, dtype, cov.grid.row_cell_area_m2())
@@ -2099,11 +2111,12 @@ def _stream(
     try:
         with ThreadPoolExecutor(max_workers=1) as pool:
             pending = pool.submit(read, 0) if windows else None
-            for k, win in enumerate(windows):
+            for k, (win, whole) in enumerate(pieces):
                 a = pending.result()
                 pending = pool.submit(read, k + 1) if k + 1 < len(windows) else None
                 invalid = _invalid_mask(a, codes, mask_buf[: a.size].reshape(a.shape))
-                acc.add_window(cov, a, invalid, int(win.row_off), int(win.col_off))
+                add = acc.add_window if whole else acc.add_chunk
+                add(cov, a, invalid, int(win.row_off), int(win.col_off))
     except rasterio.errors.RasterioIOError as exc:
         raise _read_error(ds.name, exc) from exc
     return acc

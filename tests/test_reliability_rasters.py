@@ -515,3 +515,17 @@ def test_cache_entry_of_other_zones_under_this_name_rebuilt(tmp_path, capsys):
     again, err = stats(capsys, *leagues)
     _close(again, first)
     assert "ignoring unreadable coverage cache" in err and "other zones" in err
+
+
+@pytest.mark.parametrize("layer", ["ndvi", "landcover"])
+def test_windows_cut_into_column_pieces_give_the_same_numbers(capsys, monkeypatch, layer):
+    """Tall blocks on a wide raster: windows are cut into column pieces (bounded memory)."""
+    from geo import zonal
+
+    args = ["--zones", "county", "--layer", layer, "--stat", "mean", "--stat", "median"]
+    if layer == "landcover":
+        args = ["--zones", "county", "--layer", layer, "--stat", "fraction", "--stat", "area"]
+    whole, _ = stats(capsys, *args)
+    monkeypatch.setattr(zonal, "_WINDOW_CELLS", 5000)  # 256-row blocks: pieces of 256 columns
+    pieces, _ = stats(capsys, *args)
+    _close(pieces, whole, rel=1e-10)
