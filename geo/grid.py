@@ -11,17 +11,18 @@ from __future__ import annotations
 import hashlib
 import math
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pyproj
 from affine import Affine
 from rasterio.crs import CRS
+from rasterio.windows import Window
 
 from geo.crs import is_equal_area
 from geo.errors import CRSError, DataError, GeoWarning
 
-__all__ = ["Grid", "ellipsoid_band_area_m2"]
+__all__ = ["Grid", "check_transform", "ellipsoid_band_area_m2", "read_window"]
 
 
 def ellipsoid_band_area_m2(
@@ -62,9 +63,46 @@ def ellipsoid_band_area_m2(
     return np.abs(0.5 * b2 * dlon_rad * (q(s2) - q(s1)))
 
 
+def check_transform(transform: Affine, name: str, what: str = "raster") -> None:
+    """Refuse a geotransform that does not place the cells on the ground.
+
+    GDAL reports a raster without a geotransform (or georeferenced by ground control
+    points only) with the identity transform: cells of one unit from the origin, which
+    would put any raster at the wrong place with the wrong cell areas.
+
+    Raises
+    ------
+    DataError
+        Identity (missing) transform, zero or non-finite pixel size or origin, rotation.
+    """
+    t = transform
+    if t.is_identity:
+        raise DataError(
+            f"{what} {name} has no geotransform (no pixel size or origin; GDAL reports the "
+            "identity); georeference it, e.g. `gdal_translate -a_ullr <left> <top> <right> "
+            f"<bottom> {name} fixed.tif`, or `gdalwarp` if it has ground control points"
+        )
+    if not all(math.isfinite(v) for v in t[:6]) or t.a == 0 or t.e == 0:
+        raise DataError(
+            f"{what} {name} has an invalid geotransform (pixel size {t.a:g} × {t.e:g}, origin "
+            f"{t.c:g}, {t.f:g}); fix it with `gdal_edit.py -a_ullr` or re-export the raster"
+        )
+    if t.b != 0 or t.d != 0:
+        raise DataError(
+            f"{what} {name} has a rotated grid; warp it to a north-up grid first (gdalwarp)"
+        )
+
+
 @dataclass(frozen=True)
 class Grid:
-    """The geometry of a north-up raster grid.
+    """The geometry of a raster grid: transform, shape and CRS.
+
+    The transform is the file's own, in any orientation GDAL accepts: north-up,
+    south-up (positive y pixel size) or east-to-west (negative x pixel size), so a
+    whole-array read of the file lines up with it. :meth:`north_up` gives the same
+    cells as rows from north to south and columns from west to east, the frame the
+    zone coverage of :mod:`geo.zonal` is built in; :func:`read_window` reads a
+    window of that frame from a file of any orientation.
 
     Parameters
     ----------
@@ -74,11 +112,14 @@ class Grid:
         ``(height, width)`` in cells.
     crs : rasterio.crs.CRS
         Coordinate reference system of the grid.
+    source : str, default ""
+        The file the grid was read from, for messages; not part of its identity.
     """
 
     transform: Affine
     shape: tuple[int, int]
     crs: CRS
+    source: str = field(default="", compare=False)
 
     @classmethod
     def from_dataset(cls, ds) -> Grid:
@@ -89,19 +130,31 @@ class Grid:
         CRSError
             If the dataset has no CRS.
         DataError
-            If its transform is rotated or sheared.
+            If it has no geotransform, a zero or non-finite pixel size, or a rotated
+            or sheared grid (see :func:`check_transform`).
         """
         if ds.crs is None:
             raise CRSError(
                 f"raster {ds.name} has no CRS; assign one, e.g. "
                 f"`gdal_edit.py -a_srs EPSG:4326 {ds.name}`"
             )
-        t = ds.transform
-        if t.b != 0 or t.d != 0:
-            raise DataError(
-                f"raster {ds.name} has a rotated grid; warp it to a north-up grid first (gdalwarp)"
-            )
-        return cls(t, (ds.height, ds.width), ds.crs)
+        check_transform(ds.transform, ds.name)
+        return cls(ds.transform, (ds.height, ds.width), ds.crs, str(ds.name))
+
+    @property
+    def flip(self) -> tuple[bool, bool]:
+        """``(rows, columns)``: whether rows run south to north, columns east to west."""
+        return bool(self.transform.e > 0), bool(self.transform.a < 0)
+
+    def north_up(self) -> Grid:
+        """The same cells with rows from north to south and columns from west to east."""
+        if self.flip == (False, False):
+            return self
+        t = self.transform
+        left, _, _, top = self.bounds
+        return Grid(
+            Affine(abs(t.a), 0.0, left, 0.0, -abs(t.e), top), self.shape, self.crs, self.source
+        )
 
     @property
     def height(self) -> int:
@@ -127,20 +180,32 @@ class Grid:
         return bool(self.crs.is_geographic)
 
     def key(self) -> str:
-        """Stable hex digest identifying the grid (transform, shape, CRS)."""
+        """Stable hex digest identifying the cells (north-up transform, shape, CRS).
+
+        A file and its flipped copy have the same cells, hence the same key.
+        """
         pcrs = pyproj.CRS.from_user_input(self.crs.to_wkt())
         parts = [
-            repr(tuple(float(v) for v in self.transform[:6])),
+            repr(tuple(float(v) for v in self.north_up().transform[:6])),
             repr(tuple(self.shape)),
             pcrs.to_wkt(),
         ]
         return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
-    def same_as(self, other: Grid) -> bool:
-        """Whether ``other`` has the same cells (transform, shape and CRS)."""
+    def same_as(self, other: Grid, *, any_orientation: bool = False) -> bool:
+        """Whether ``other`` has the same cells (transform, shape and CRS).
+
+        Parameters
+        ----------
+        any_orientation : bool, default False
+            Also accept the same cells stored in another orientation (``flip``); only
+            for callers that read through :func:`read_window`. By default the
+            transforms must match, so whole-array reads of both files line up.
+        """
         return (
             self.shape == other.shape
-            and self.transform.almost_equals(other.transform, precision=1e-12)
+            and (any_orientation or self.flip == other.flip)
+            and self.north_up().transform.almost_equals(other.north_up().transform, precision=1e-12)
             and (self.crs == other.crs or self.key() == other.key())
         )
 
@@ -186,3 +251,40 @@ class Grid:
             )
         unit = pcrs.axis_info[0].unit_conversion_factor
         return np.full(self.height, abs(t.a * t.e - t.b * t.d) * unit * unit)
+
+
+def read_window(ds, band: int, window: Window, out: np.ndarray | None = None) -> np.ndarray:
+    """Read a window of the north-up :class:`Grid` of ``ds``, whatever the file's orientation.
+
+    ``window`` is in the rows (north to south) and columns (west to east) of
+    ``Grid.from_dataset(ds)``; for a south-up or east-to-west file the matching
+    window of the file is read and flipped.
+
+    Parameters
+    ----------
+    ds : rasterio.io.DatasetReader
+    band : int
+        1-based band.
+    window : rasterio.windows.Window
+        Whole-cell window of the north-up grid.
+    out : numpy.ndarray, optional
+        Buffer of the window's shape and the band's dtype; used as is for north-up
+        files (a flipped file returns a new array).
+
+    Returns
+    -------
+    numpy.ndarray
+        C-contiguous ``(height, width)`` array in north-up order.
+    """
+    t = ds.transform
+    flip_rows, flip_cols = t.e > 0, t.a < 0
+    if not (flip_rows or flip_cols):
+        return ds.read(band, window=window, out=out)
+    r0, c0 = int(window.row_off), int(window.col_off)
+    h, w = int(window.height), int(window.width)
+    if flip_rows:
+        r0 = ds.height - r0 - h
+    if flip_cols:
+        c0 = ds.width - c0 - w
+    a = ds.read(band, window=Window(c0, r0, w, h), out=out)
+    return np.ascontiguousarray(a[:: -1 if flip_rows else 1, :: -1 if flip_cols else 1])

@@ -125,7 +125,10 @@ INDICATORS: dict[str, Indicator] = {
             name_zh="植被覆盖度（全部土地，遥感估算）",
             name_en="Fractional vegetation cover, all land (proxy)",
             unit="%",
-            method="area-weighted mean FVC of all valid cells (exact coverage weights)",
+            method=(
+                "mean FVC of the valid land, each cell weighted by the ground area it covers "
+                "(exact coverage × ellipsoidal cell area)"
+            ),
             layers=("fvc",),
         ),
         _ind(
@@ -137,7 +140,10 @@ INDICATORS: dict[str, Indicator] = {
             target=45.0,
             target_year=2027,
             plan_line=_PLAN_2027,
-            method="area-weighted mean FVC of grassland cells (MODIS IGBP grassland)",
+            method=(
+                "mean FVC of the grassland (MODIS IGBP grassland cells), each cell weighted by "
+                "the ground area it covers (exact coverage × ellipsoidal cell area)"
+            ),
             layers=("fvc_grassland",),
         ),
         _ind(
@@ -316,8 +322,10 @@ def compute(
     def stats(name, **kw):
         return zonal_stats(zones, layer_paths[name], coverage=coverage, **kw)
 
-    fvc = stats("fvc", stats=("count", "mean"))
-    grass = stats("fvc_grassland", stats=("count", "mean"))
+    # "mean cover of the area": every cell weighs the ground it covers (area_mean), not its
+    # coverage fraction alone (a cell at 37° N is 1.36× the ground of one at 54° N)
+    fvc = stats("fvc", stats=("count", "area_mean"))
+    grass = stats("fvc_grassland", stats=("count", "area_mean"))
     cn = stats("landcover_cn", stats=("count",), categorical=True)
     igbp = stats("landcover", stats=("count",), categorical=True)
     sand = stats("sandified", stats=("count",), categorical=True)
@@ -325,8 +333,8 @@ def compute(
     forest = _class_area(cn, (1, 2))
     values = {
         "area": zones["area_km2"].to_numpy() if "area_km2" in zones else area_km2(zones),
-        "fvc_mean_pct": fvc["mean"].to_numpy(),
-        "grassland_fvc_pct": grass["mean"].to_numpy(),
+        "fvc_mean_pct": fvc["area_mean"].to_numpy(),
+        "grassland_fvc_pct": grass["area_mean"].to_numpy(),
         "grassland_area": _class_area(cn, (3,)),
         "forest_cover_pct": _share(forest, land),
         "forest_area": forest,

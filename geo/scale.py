@@ -46,14 +46,16 @@ import pandas as pd
 import rasterio
 from rasterio.windows import Window
 
+from geo.budget import check_budget
 from geo.errors import DataError, GeoError, UsageError
-from geo.grid import Grid
+from geo.grid import Grid, read_window
 from geo.zonal import (
     _GDAL_CACHEMAX_MB,
     Coverage,
     _Accumulator,
     _check_band,
     _check_categorical,
+    _check_dtype,
     _check_method,
     _check_overlap,
     _get_coverage,
@@ -61,6 +63,9 @@ from geo.zonal import (
     _make_spec,
     _open_raster,
     _Spec,
+    _stream_bytes,
+    _warn_no_valid,
+    nodata_codes,
 )
 
 __all__ = ["SCHEDULERS", "WorkerLostError", "chunk_windows", "zonal_stats_dask"]
@@ -169,10 +174,11 @@ def zonal_stats_dask(
     _check_method(method)
     if split_every < 2:
         raise UsageError(f"split_every must be at least 2; got {split_every}")
-    metas = [_layer_meta(p, band, categorical) for p in paths]
+    metas = [_layer_meta(p, band, categorical, nodata_values) for p in paths]
     grid = metas[0]["grid"]
     for p, m in zip(paths, metas, strict=True):
-        if not m["grid"].same_as(grid):
+        # every chunk is read by read_window: files of any orientation share a grid
+        if not m["grid"].same_as(grid, any_orientation=True):
             raise DataError(
                 f"raster {p} is not on the grid of {paths[0]} ({m['grid'].shape} vs "
                 f"{grid.shape}); zonal_stats_dask needs every layer on one grid"
@@ -182,8 +188,11 @@ def zonal_stats_dask(
         ds = _open_raster(paths[0], stack)
         _check_overlap(cov, ds)
     windows = chunk_windows(cov, metas[0]["dtype"], metas[0]["block"], chunks)
+    _check_chunk_budget(paths[0], cov, spec, metas[0]["dtype"], windows, client, scheduler)
     extra = tuple(nodata_values)
     accs = _run(cov, paths, metas, windows, spec, band, extra, client, scheduler, split_every)
+    for acc, p in zip(accs, paths, strict=True):
+        _warn_no_valid(acc, p)
     frames = [
         acc.frame(zones.index, cov.outside_area_km2, m["scale"], m["offset"])
         for acc, m in zip(accs, metas, strict=True)
@@ -243,6 +252,22 @@ def chunk_windows(cov: Coverage, dtype, block: tuple[int, int], chunks=None) -> 
     return out
 
 
+def _check_chunk_budget(path, cov, spec, dtype, windows, client, scheduler) -> None:
+    """Refuse chunks whose working memory, on the local workers at once, exceeds the budget.
+
+    A distributed cluster's memory is its own: only local schedulers are checked.
+    """
+    if client is not None or (scheduler is not None and scheduler not in SCHEDULERS):
+        return
+    most = max((int(w.width) * int(w.height) for w in windows), default=0)
+    parallel = 1 if scheduler == "synchronous" else min(len(windows), os.cpu_count() or 1)
+    check_budget(
+        path,
+        _stream_bytes(cov.n_zones, spec, np.dtype(dtype), most) * max(parallel, 1),
+        f"Dask chunks of {most} cells",
+    )
+
+
 # --------------------------------------------------------------------------- inputs
 
 
@@ -269,16 +294,22 @@ def _layer_names(paths: list[str], layers) -> list[str]:
     return names
 
 
-def _layer_meta(path: str, band: int, categorical: bool) -> dict:
-    """Grid, dtype, nodata, block shape and scale/offset of one raster (checked)."""
+def _layer_meta(path: str, band: int, categorical: bool, extra: Sequence[float] = ()) -> dict:
+    """Grid, dtype, nodata codes, block shape and scale/offset of one raster (checked).
+
+    ``nodata`` holds the stored nodata codes in the raster's type (the band's and
+    ``extra``; see :func:`geo.zonal.nodata_codes`).
+    """
     with ExitStack() as stack:
         ds = _open_raster(path, stack)
         _check_band(ds, band)
+        _check_dtype(ds, band)
         _check_categorical(ds, band, categorical)
+        dtype = np.dtype(ds.dtypes[band - 1])
         return {
             "grid": Grid.from_dataset(ds),
-            "dtype": np.dtype(ds.dtypes[band - 1]),
-            "nodata": ds.nodatavals[band - 1],
+            "dtype": dtype,
+            "nodata": nodata_codes(dtype, ds.nodatavals[band - 1], extra, path),
             "block": tuple(int(b) for b in ds.block_shapes[band - 1]),
             "scale": ds.scales[band - 1],
             "offset": ds.offsets[band - 1],
@@ -337,8 +368,16 @@ def _read_window(path: str, band: int, window: Window) -> np.ndarray:
     """Read one window of a raster (a separate function so tests can inject faults)."""
     try:
         with rasterio.Env(GDAL_CACHEMAX=_GDAL_CACHEMAX_MB), rasterio.open(path) as ds:
-            return ds.read(band, window=window)
+            return read_window(ds, band, window)
     except rasterio.errors.RasterioIOError as exc:
+        from geo.layers import missing_vrt_sources
+
+        missing = missing_vrt_sources(path) if os.path.isfile(path) else []
+        if missing:
+            raise DataError(
+                f"raster {path} is a VRT whose source file {missing[0]} does not exist on the "
+                "Dask worker; restore that file or rebuild the VRT (gdalbuildvrt)"
+            ) from exc
         raise DataError(
             f"cannot read raster {path}: {exc}. The file is corrupt, truncated or not "
             "reachable from the Dask worker; check the path on the workers"
@@ -355,10 +394,13 @@ def _chunk_partial(
     nodata,
     extra: tuple,
 ) -> _Accumulator:
-    """Per-zone sums of one chunk of one raster."""
+    """Per-zone sums of one chunk of one raster.
+
+    ``nodata`` holds the raster's nodata codes, ``extra`` included (see :func:`_layer_meta`).
+    """
     a = _read_window(path, band, window)
     acc = _Accumulator(shared.cov.n_zones, spec, dtype, shared.row_area)
-    invalid = _invalid_mask(a, nodata, extra)
+    invalid = _invalid_mask(a, nodata)
     acc.add_chunk(shared.cov, a, invalid, int(window.row_off), int(window.col_off))
     # The cell areas are only needed while adding; don't ship them back with every partial.
     acc.row_area = None

@@ -142,7 +142,7 @@ def write_csv(table: pd.DataFrame, path: str | Path) -> Path:
     return Path(path)
 
 
-_LINEAR = ("mean", "min", "max", "median")
+_LINEAR = ("mean", "area_mean", "min", "max", "median")
 
 
 def _physical(frame: pd.DataFrame, layer) -> pd.DataFrame:

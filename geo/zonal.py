@@ -32,10 +32,13 @@ Weights and areas
 ``count``, ``sum``, ``mean``, ``stdev``, ``min``/``max``, ``median`` and
 ``quantile`` are weighted by the covered share of each cell (its coverage
 fraction for ``"exact"``, 0/1 for ``"all_touched"``/``"center"``), as
-exactextract does. Areas (``*_area_km2``, class areas and class fractions,
-``nodata_fraction``) weight each cell by its coverage times its ground area
-(ellipsoidal cell area on geographic grids), so class areas sum to the valid
-area of the zone.
+exactextract does: on a geographic grid ``mean`` gives a cell near the pole the
+weight of one near the equator. ``area_mean`` weights each cell by the ground
+area it covers (coverage × ellipsoidal cell area), the mean over the *area* of
+the zone; on equal-area grids it equals ``mean``. Areas (``*_area_km2``, class
+areas and class fractions, ``nodata_fraction``) weight each cell by its
+coverage times its ground area (ellipsoidal cell area on geographic grids), so
+class areas sum to the valid area of the zone.
 """
 
 from __future__ import annotations
@@ -46,6 +49,8 @@ import os
 import tempfile
 import threading
 import warnings
+import zipfile
+import zlib
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
@@ -61,8 +66,9 @@ import shapely
 from rasterio.features import rasterize
 from rasterio.windows import Window
 
+from geo.budget import check_budget
 from geo.errors import CRSError, DataError, GeoWarning, LayerError, UsageError, ZoneError
-from geo.grid import Grid
+from geo.grid import Grid, read_window
 
 __all__ = [
     "AREA_COLUMNS",
@@ -70,6 +76,7 @@ __all__ = [
     "STATS",
     "Coverage",
     "categorical_long",
+    "nodata_codes",
     "zonal_stats",
 ]
 
@@ -78,6 +85,7 @@ STATS = (
     "count",
     "sum",
     "mean",
+    "area_mean",
     "min",
     "max",
     "stdev",
@@ -90,7 +98,7 @@ STATS = (
 )
 AREA_COLUMNS = ("valid_area_km2", "nodata_area_km2", "outside_area_km2")
 
-_CACHE_FORMAT = 1
+_CACHE_FORMAT = 2  # 2: arrays checksummed (sha256 in the metadata)
 # GDAL block cache for the streamed read: we never revisit a block, so a small
 # cache bounds memory without costing speed.
 _GDAL_CACHEMAX_MB = 64
@@ -131,7 +139,7 @@ class Coverage:
     Attributes
     ----------
     grid : Grid
-        The grid the coverage was computed on.
+        The grid the coverage was computed on, north-up (:meth:`Grid.north_up`).
     method : str
         ``"exact"``, ``"all_touched"`` or ``"center"``.
     zone_key : str
@@ -194,8 +202,14 @@ class Coverage:
         Coverage
         """
         _check_method(method)
+        grid = grid.north_up()  # coverage rows run north to south, whatever the file's order
         key = cls.zones_key(zones)
         geoms = _zones_in_grid_crs(zones, grid)
+        check_budget(
+            grid.source or None,
+            _coverage_bytes(geoms, grid),
+            f"the coverage of {len(zones)} zone(s) on the {grid.height} × {grid.width}-cell grid",
+        )
         runs, cells = _coverage_pieces(geoms, grid, method)
         runs, overlap_cells = _resolve_overlaps(*runs)
         cells = [np.concatenate(parts) for parts in zip(cells, overlap_cells, strict=True)]
@@ -229,23 +243,40 @@ class Coverage:
         """Load the coverage from ``cache_dir`` if saved there, else build and save it.
 
         The file name is a digest of the zone ids and geometries, the grid and
-        the method, so a changed zone set or grid never reuses a stale file.
+        the method, so a changed zone set or grid never reuses a stale file. A
+        file that cannot be read or fails its checksum (truncated, bit-flipped)
+        is deleted and rebuilt, with a :class:`~geo.errors.GeoWarning`; a cache
+        folder that cannot be written is said once and the coverage is used
+        without being saved.
         """
         if cache_dir is None:
             return cls.build(zones, grid, method)
         _check_method(method)
         path = Path(cache_dir) / f"coverage-{cls.cache_key(zones, grid, method)[:40]}.npz"
-        if path.exists():
+        if path.is_file():
             try:
-                return cls.load(path, grid)
-            except (OSError, ValueError, KeyError) as exc:
+                cov = cls.load(path, grid)
+                if cov.method != method or cov.n_zones != len(zones) or not cov.matches(zones):
+                    raise ValueError("saved for other zones or another method")
+                return cov
+            except _CORRUPT_CACHE as exc:
                 warnings.warn(
-                    f"ignoring unreadable coverage cache {path} ({exc}); recomputing it",
+                    f"ignoring unreadable coverage cache {path} (corrupt: {type(exc).__name__}: "
+                    f"{exc}); discarded it and rebuilt the coverage",
                     GeoWarning,
                     stacklevel=2,
                 )
+                path.unlink(missing_ok=True)
         cov = cls.build(zones, grid, method)
-        cov.save(path)
+        try:
+            cov.save(path)
+        except OSError as exc:
+            warnings.warn(
+                f"cannot write the coverage cache in {cache_dir} ({exc.strerror or exc}); "
+                "carrying on without caching — give a writable --cache folder",
+                GeoWarning,
+                stacklevel=2,
+            )
         return cov
 
     # -- identity -----------------------------------------------------------------
@@ -314,6 +345,7 @@ class Coverage:
             "n_zones": self.n_zones,
             "grid_key": self.grid.key(),
         }
+        meta["sha256"] = _arrays_digest(self._arrays(), meta)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as f:
@@ -331,13 +363,19 @@ class Coverage:
         Raises
         ------
         ValueError
-            If the file is not a coverage of this format for this grid.
+            If the file is not a coverage of this format for this grid, or its
+            arrays do not match the checksum saved with them.
+        OSError, EOFError, KeyError, zipfile.BadZipFile
+            If the file is truncated or corrupt.
         """
+        grid = grid.north_up()
         with np.load(path, allow_pickle=False) as f:
             meta = json.loads(str(f["meta"]))
             if meta.get("format") != _CACHE_FORMAT or meta.get("grid_key") != grid.key():
                 raise ValueError("coverage file is for another grid or format")
             arrays = {name: f[name] for name in f.files if name != "meta"}
+        if meta.get("sha256") != _arrays_digest(arrays, meta):
+            raise ValueError("checksum mismatch")
         return cls(
             grid=grid,
             method=meta["method"],
@@ -389,6 +427,31 @@ class Coverage:
         return slice(int(self._cell_ptr[r0]), int(self._cell_ptr[r1]))
 
 
+# What reading a damaged .npz raises (numpy, zipfile, json): the entry is rebuilt.
+_CORRUPT_CACHE = (
+    OSError,
+    EOFError,
+    ValueError,
+    KeyError,
+    TypeError,
+    IndexError,
+    zipfile.BadZipFile,
+    zlib.error,
+)
+
+
+def _arrays_digest(arrays: dict[str, np.ndarray], meta: dict) -> str:
+    """SHA-256 of a saved coverage: its metadata (but the digest) and its named arrays
+    (names, dtypes, shapes and bytes, in name order)."""
+    h = hashlib.sha256()
+    h.update(json.dumps({k: v for k, v in meta.items() if k != "sha256"}, sort_keys=True).encode())
+    for name in sorted(arrays):
+        a = np.ascontiguousarray(arrays[name])
+        h.update(f"{name}|{a.dtype.str}|{a.shape}|".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
 def _check_method(method: str) -> None:
     if method not in METHODS:
         raise UsageError(f"unknown zonal method {method!r}; use one of {', '.join(METHODS)}")
@@ -431,6 +494,29 @@ def _zone_window(geom, grid: Grid) -> Window | None:
     if row1 <= row0 or col1 <= col0:
         return None
     return Window(col0, row0, col1 - col0, row1 - row0)
+
+
+def _coverage_bytes(geoms: np.ndarray, grid: Grid) -> float:
+    """Estimated peak memory of building a coverage, bytes (see :func:`geo.budget.check_budget`).
+
+    Runs grow with the rows of each zone, partial cells with its boundary length in
+    cells, the tile classification of the exact build with its window (one box per
+    ``_EXACT_TILE``² cells), rasterized strips with ``_WINDOW_CELLS``; the result is
+    sorted and concatenated a few times (×4), on ``_BUILD_THREADS`` zones at once.
+    """
+    cell = min(abs(grid.transform.a), abs(grid.transform.e))
+    total = 0.0
+    largest = 0.0
+    for g in geoms:
+        win = None if g is None else _zone_window(g, grid)
+        if win is None:
+            continue
+        rows, cells = float(win.height), float(win.height) * float(win.width)
+        boundary = 3.0 * float(shapely.length(g)) / cell
+        tiles = cells / float(_EXACT_TILE or 64) ** 2
+        total += 4 * (rows * 4 * 16 + boundary * 24)
+        largest = max(largest, tiles * 300 + boundary * 64 * 16 / 4)
+    return total + largest * _BUILD_THREADS + _WINDOW_CELLS * 4.0
 
 
 def _mask_runs(mask: np.ndarray, row0: int, col0: int) -> tuple[np.ndarray, ...]:
@@ -582,33 +668,60 @@ def _exact_tiled_zone(geom, grid: Grid, tile: int):
     plus a one-cell margin leaves the geometry inside every cell of the tile
     unchanged, so those fractions are exactextract's for the whole zone (up to
     its float32 rounding). Zones only a few tiles across go to exactextract whole.
+
+    Memory grows with the boundary tiles, not with the zone's window: interior
+    runs come from the runs of whole tiles plus those of the boundary cells
+    wholly inside (runs of one zone may touch; :func:`_resolve_overlaps` joins them).
     """
     win = _zone_window(geom, grid)
     r0, c0, h, w = int(win.row_off), int(win.col_off), int(win.height), int(win.width)
-    tiles, hit, full = _classify_tiles(geom, grid, (r0, c0, h, w), tile)
-    bounds = _hit_rectangles(hit.reshape(-1, -(-w // tile)), tile, (r0, c0, h, w))
-    inside = np.zeros((h, w), dtype=bool)
+    _, hit, full = _classify_tiles(geom, grid, (r0, c0, h, w), tile)
+    n_cols = -(-w // tile)
+    bounds = _hit_rectangles(hit.reshape(-1, n_cols), tile, (r0, c0, h, w))
     if _tiles_cost(bounds) >= h * w:
         bounds = np.array([[r0, r0 + h, c0, c0 + w]])
         features = iter([(0, shapely.to_wkb(geom))])
+        tile_runs = _id_runs(np.empty(0, np.int64), grid.width)
     else:
-        tr, tr1, tc, tc1 = tiles
-        for k in np.flatnonzero(full):
-            inside[tr[k] : tr1[k], tc[k] : tc1[k]] = True
+        tile_runs = _full_tile_runs(full.reshape(-1, n_cols), tile, (r0, c0, h, w))
         features = _tile_features(geom, grid, bounds)
-    results: list[tuple[int, np.ndarray, np.ndarray]] = []
-    _exact_fractions(
-        grid, features, len(bounds), lambda k, cell_id, frac: results.append((k, cell_id, frac))
+    runs: list[tuple[np.ndarray, ...]] = [tile_runs]
+    cells: list[tuple[np.ndarray, ...]] = []
+
+    def keep(k: int, cell_id: np.ndarray, frac: np.ndarray) -> None:
+        # Each feature reaches one cell into its neighbours: keep its own covered cells,
+        # the wholly covered ones as runs at once (a feature's cells are many, its runs few).
+        row, col = np.divmod(cell_id, grid.width)
+        b = bounds[k]
+        own = (row >= b[0]) & (row < b[1]) & (col >= b[2]) & (col < b[3])
+        one = own & (frac >= 1.0)
+        part = own & (frac > 0) & ~one
+        runs.append(_id_runs(cell_id[one], grid.width))
+        cells.append((row[part], col[part], frac[part]))
+
+    _exact_fractions(grid, features, len(bounds), keep)
+    joined = tuple(np.concatenate(a) for a in zip(*runs, strict=True))
+    if not cells:
+        return joined, (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0))
+    return joined, tuple(np.concatenate(a) for a in zip(*cells, strict=True))
+
+
+def _full_tile_runs(full: np.ndarray, tile: int, win: tuple[int, int, int, int]):
+    """Row runs ``(row, start, end)`` of the cells of the tiles wholly inside a zone.
+
+    ``full`` is the (tile rows × tile columns) mask of those tiles; neighbouring
+    tiles of a tile row make one run per cell row.
+    """
+    r0, c0, h, w = win
+    t_row, t_start, t_end = _mask_runs(full, 0, 0)
+    first = r0 + t_row.astype(np.int64) * tile
+    n_rows = np.minimum(first + tile, r0 + h) - first
+    row = np.repeat(first, n_rows) + (
+        np.arange(n_rows.sum()) - np.repeat(np.cumsum(n_rows) - n_rows, n_rows)
     )
-    # Each feature reaches one cell into its neighbours: keep its own cells.
-    keys, cell_id, frac = _concat_results(results)
-    row, col = np.divmod(cell_id, grid.width)
-    b = bounds[keys]
-    own = (row >= b[:, 0]) & (row < b[:, 1]) & (col >= b[:, 2]) & (col < b[:, 3])
-    one = own & (frac >= 1.0)
-    inside[row[one] - r0, col[one] - c0] = True
-    part = own & (frac > 0) & (frac < 1.0)
-    return _mask_runs(inside, r0, c0), (row[part], col[part], frac[part])
+    start = np.repeat(c0 + t_start.astype(np.int64) * tile, n_rows)
+    end = np.repeat(c0 + np.minimum(t_end.astype(np.int64) * tile, w), n_rows)
+    return row.astype(np.int32), start.astype(np.int32), end.astype(np.int32)
 
 
 def _classify_tiles(geom, grid: Grid, win: tuple[int, int, int, int], tile: int):
@@ -786,17 +899,28 @@ def _exact_fractions(grid: Grid, features, count: int, on_result) -> None:
 
 
 def _rasterized_zone(geom, grid: Grid, all_touched: bool):
-    """0/1 coverage of one zone by GDAL rasterization, as row runs."""
+    """0/1 coverage of one zone by GDAL rasterization, as row runs.
+
+    The zone's window is rasterized in strips of about ``_WINDOW_CELLS`` cells, so
+    memory does not grow with the window (GDAL burns each cell from its own
+    position: strips give the cells of a whole-window burn).
+    """
     win = _zone_window(geom, grid)
-    mask = rasterize(
-        [(geom, 1)],
-        out_shape=(int(win.height), int(win.width)),
-        transform=rasterio.windows.transform(win, grid.transform),
-        all_touched=all_touched,
-        fill=0,
-        dtype="uint8",
-    )
-    return _mask_runs(mask.astype(bool), int(win.row_off), int(win.col_off))
+    r0, c0, h, w = int(win.row_off), int(win.col_off), int(win.height), int(win.width)
+    step = max(_WINDOW_CELLS // max(w, 1), 1)
+    parts = []
+    for s0 in range(r0, r0 + h, step):
+        strip = Window(c0, s0, w, min(step, r0 + h - s0))
+        mask = rasterize(
+            [(geom, 1)],
+            out_shape=(int(strip.height), w),
+            transform=rasterio.windows.transform(strip, grid.transform),
+            all_touched=all_touched,
+            fill=0,
+            dtype="uint8",
+        )
+        parts.append(_mask_runs(mask.view(bool), s0, c0))
+    return tuple(np.concatenate(a) for a in zip(*parts, strict=True))
 
 
 def _resolve_overlaps(row, start, end, zone):
@@ -872,8 +996,13 @@ def _overlap_cells(row, start, end, zone, o_row, o_start, o_end):
 def _outside_area_km2(geoms: np.ndarray, grid: Grid) -> np.ndarray:
     """Area of each zone lying outside the grid extent, km².
 
-    Geographic grids: ellipsoidal area (pyproj.Geod) of the outside part, with
-    edges densified so they follow the straight lat/lon lines the cells use.
+    Geographic grids: the ground area of the outside part on the grid's
+    ellipsoid, with the cell areas' definition (edges straight in longitude and
+    latitude): the part is mapped to authalic coordinates
+    (λ, b²/2 · q(φ)) (see :func:`geo.grid.ellipsoid_band_area_m2`), where plane
+    area is ellipsoidal area, after densifying its edges. This holds for zones of
+    any size, a whole-world box or one reaching past ±180° included; the part
+    beyond the poles has no area. Projected grids: plane area in the grid CRS.
     """
     box = shapely.box(*grid.bounds)
     out = np.zeros(len(geoms))
@@ -881,16 +1010,40 @@ def _outside_area_km2(geoms: np.ndarray, grid: Grid) -> np.ndarray:
     if not present.any():
         return out
     parts = shapely.difference(geoms[present], box)
+    pcrs = pyproj.CRS.from_user_input(grid.crs.to_wkt())
+    unit = pcrs.axis_info[0].unit_conversion_factor
     if grid.is_geographic:
-        pcrs = pyproj.CRS.from_user_input(grid.crs.to_wkt())
-        geod = pcrs.get_geod()
-        parts = shapely.orient_polygons(shapely.segmentize(parts, 0.01))
-        areas = [abs(geod.geometry_area_perimeter(p)[0]) if not p.is_empty else 0.0 for p in parts]
-        out[present] = np.asarray(areas) / 1e6
+        pole = np.pi / 2 / unit  # 90° in the CRS's angular unit
+        parts = shapely.clip_by_rect(parts, -1e12, -pole, 1e12, pole)
+        parts = shapely.segmentize(parts, 0.01 * np.pi / 180 / unit)
+        ell = pcrs.ellipsoid
+        to_plane = _authalic_plane(
+            unit,
+            ell.semi_major_metre,
+            0.0 if ell.inverse_flattening == 0 else 1 / ell.inverse_flattening,
+        )
+        out[present] = shapely.area(shapely.transform(parts, to_plane)) / 1e6
     else:
-        unit = pyproj.CRS.from_user_input(grid.crs.to_wkt()).axis_info[0].unit_conversion_factor
         out[present] = shapely.area(parts) * unit * unit / 1e6
     return out
+
+
+def _authalic_plane(unit: float, a: float, f: float):
+    """``xy → (λ, b²/2 · q(φ))`` for shapely.transform: plane area = ellipsoidal area, m²."""
+    e2 = f * (2 - f)
+    b2 = a * a * (1 - e2)
+
+    def apply(xy: np.ndarray) -> np.ndarray:
+        lam = xy[:, 0] * unit
+        sin = np.sin(np.clip(xy[:, 1] * unit, -np.pi / 2, np.pi / 2))
+        if e2 == 0:
+            y = a * a * sin
+        else:
+            e = np.sqrt(e2)
+            y = 0.5 * b2 * (sin / (1 - e2 * sin * sin) + np.arctanh(e * sin) / e)
+        return np.column_stack([lam, y])
+
+    return apply
 
 
 # --------------------------------------------------------------------------- streaming
@@ -906,7 +1059,11 @@ class _Spec:
 
     @property
     def need_sum(self) -> bool:
-        return bool({"sum", "mean", "stdev"} & set(self.stats))
+        return bool({"sum", "mean", "stdev", "area_mean"} & set(self.stats))
+
+    @property
+    def need_area_sum(self) -> bool:
+        return "area_mean" in self.stats
 
     @property
     def need_sq(self) -> bool:
@@ -931,6 +1088,8 @@ class _Accumulator:
         self.count = np.zeros(n)
         self.sum = np.zeros(n)
         self.sq = np.zeros(n)
+        # Σ coverage × cell ground area × (value − shift), m² × value (area_mean)
+        self.area_sum = np.zeros(n)
         self.min = np.full(n, np.inf)
         self.max = np.full(n, -np.inf)
         self.valid_area = np.zeros(n)
@@ -1003,6 +1162,7 @@ class _Accumulator:
         d = (other.shift or 0.0) - (self.shift or 0.0)
         self.sum += other.sum + d * other.count
         self.sq += other.sq + 2 * d * other.sum + d * d * other.count
+        self.area_sum += other.area_sum + d * other.valid_area
         self.count += other.count
         np.fmin(self.min, other.min, out=self.min)
         np.fmax(self.max, other.max, out=self.max)
@@ -1055,7 +1215,11 @@ class _Accumulator:
             self._bin(self.nodata_area, zone, (n_all - n_valid) * area)
         if self.spec.need_sum:
             flat = x.ravel()
-            self._bin(self.sum, zone, np.add.reduceat(flat, idx)[0::2])
+            run_sums = np.add.reduceat(flat, idx)[0::2]
+            self._bin(self.sum, zone, run_sums)
+            if self.spec.need_area_sum:
+                # a run lies in one row: one cell area per run
+                self._bin(self.area_sum, zone, run_sums * self.row_area[row])
         if self.spec.need_sq:
             self._bin(self.sq, zone, np.add.reduceat(flat * flat, idx)[0::2])
         if self.spec.need_minmax:
@@ -1169,6 +1333,8 @@ class _Accumulator:
         if self.spec.need_sum:
             xv = x[r, c]
             self._bin(self.sum, zone, wt * xv)
+            if self.spec.need_area_sum:
+                self._bin(self.area_sum, zone, area * xv)
         if self.spec.need_sq:
             self._bin(self.sq, zone, wt * xv * xv)
         zv, raw = zone[ok], a[r, c][ok]
@@ -1237,6 +1403,10 @@ class _Accumulator:
                 cols["sum"] = np.where(has, raw_sum * scale + offset * count, 0.0)
             elif stat == "mean":
                 cols["mean"] = raw_mean * scale + offset
+            elif stat == "area_mean":
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    shifted = self.area_sum / self.valid_area
+                cols[stat] = np.where(self.valid_area > 0, shifted + shift, np.nan) * scale + offset
             elif stat == "stdev":
                 sd = np.sqrt(np.maximum(var, 0.0)) * abs(scale)
                 cols["stdev"] = np.where(self.min == self.max, 0.0, sd)
@@ -1556,8 +1726,11 @@ def zonal_stats(
         Any of :data:`STATS`. ``count`` is the coverage-weighted number of
         valid cells; ``sum``, ``mean``, ``stdev`` (population), ``min``,
         ``max``, ``median`` and ``quantile`` follow exactextract's
-        coverage-weighted definitions; ``nodata_fraction`` is the share of the
-        covered area holding nodata. The area columns ``valid_area_km2``,
+        coverage-weighted definitions (raster units); ``area_mean`` is the mean
+        weighted by covered ground area (coverage × cell area in m², raster
+        units: on geographic grids cells shrink towards the poles, on
+        equal-area grids it equals ``mean``); ``nodata_fraction`` is the share
+        of the covered area holding nodata. The area columns ``valid_area_km2``,
         ``nodata_area_km2`` and ``outside_area_km2`` (km²) are always returned.
     categorical : bool, default False
         Also return, per class value ``c``, ``area_km2_<c>`` (km²) and
@@ -1608,11 +1781,13 @@ def zonal_stats(
         )
         ds = _open_raster(raster, stack)
         _check_band(ds, band)
+        _check_dtype(ds, band)
         _check_categorical(ds, band, categorical)
         grid = Grid.from_dataset(ds)
         cov = _get_coverage(zones, grid, method, coverage, cache_dir)
         _check_overlap(cov, ds)
         acc = _stream(ds, band, cov, spec, window_rows, tuple(nodata_values))
+        _warn_no_valid(acc, ds.name)
         scale, offset = ds.scales[band - 1], ds.offsets[band - 1]
         return acc.frame(zones.index, cov.outside_area_km2, scale, offset)
 
@@ -1682,10 +1857,7 @@ def _open_raster(raster, stack: ExitStack):
     try:
         return stack.enter_context(rasterio.open(path))
     except rasterio.errors.RasterioIOError as exc:
-        raise DataError(
-            f"cannot read raster {path}: {exc}. It is not a raster GDAL can read or it is "
-            "corrupt; re-download or regenerate it"
-        ) from exc
+        raise _read_error(path, exc) from exc
 
 
 def _check_categorical(ds, band: int, categorical: bool) -> None:
@@ -1697,6 +1869,44 @@ def _check_categorical(ds, band: int, categorical: bool) -> None:
         raise LayerError(
             f"categorical statistics need an integer raster of at most 16 bits; "
             f"band {band} of {ds.name} is {ds.dtypes[band - 1]}"
+        )
+
+
+def _read_error(path, exc: Exception) -> DataError:
+    """The error for a raster GDAL cannot read: a VRT's missing source is named."""
+    from geo.layers import missing_vrt_sources
+
+    missing = missing_vrt_sources(path) if Path(str(path)).is_file() else []
+    if missing:
+        return DataError(
+            f"raster {path} is a VRT whose source file {missing[0]} does not exist; restore "
+            "that file or rebuild the VRT (gdalbuildvrt)"
+        )
+    return DataError(
+        f"cannot read raster {path}: {exc}. It is not a raster GDAL can read, or it is corrupt "
+        "or truncated; re-download or regenerate it"
+    )
+
+
+def _check_dtype(ds, band: int) -> None:
+    """Refuse complex bands: no statistic of this toolkit is defined for them."""
+    dtype = ds.dtypes[band - 1]
+    if np.dtype(dtype).kind == "c":
+        raise LayerError(
+            f"band {band} of raster {ds.name} holds complex numbers ({dtype}); zonal statistics "
+            "need real values: export the amplitude or the real part, e.g. "
+            "`gdal_calc.py -A in.tif --calc='abs(A)' --type=Float32 --outfile=out.tif`"
+        )
+
+
+def _warn_no_valid(acc: _Accumulator, name) -> None:
+    """Say it when no covered cell holds a value: every statistic would be empty."""
+    if not (acc.count > 0).any():
+        warnings.warn(
+            f"raster {name} has no valid cell inside the zones (every covered cell is nodata); "
+            "its statistics are empty — check the raster, its nodata value and --nodata",
+            GeoWarning,
+            stacklevel=3,
         )
 
 
@@ -1727,7 +1937,7 @@ def _get_coverage(zones, grid: Grid, method: str, coverage, cache_dir) -> Covera
         raise CRSError("zones have no CRS; set it with zones.set_crs(...) before zonal_stats")
     if coverage is None:
         return Coverage.load_or_build(zones, grid, method, cache_dir)
-    if not coverage.grid.same_as(grid):
+    if not coverage.grid.same_as(grid, any_orientation=True):  # read by read_window
         raise DataError(
             "the raster is not on the grid the coverage was built for "
             f"(raster {grid.shape} {grid.transform[:6]}, coverage {coverage.grid.shape} "
@@ -1749,8 +1959,14 @@ def _window_rows(ds, band: int, width: int, window_rows: int | None) -> int:
     return max(-(-rows // block_h), 1) * block_h
 
 
-def _windows(cov: Coverage, ds, band: int, rows: int) -> Iterator[Window]:
-    """Windows of whole block rows, limited to the (block-aligned) columns in use."""
+def _windows(cov: Coverage, ds, band: int, rows: int) -> Iterator[tuple[Window, bool]]:
+    """Windows of whole block rows, limited to the (block-aligned) columns in use.
+
+    Yields ``(window, whole)``: ``whole`` when the window holds every column the
+    zones touch in its rows. A band of block rows much larger than
+    ``_WINDOW_CELLS`` (tall blocks on a wide raster) is cut into block-aligned
+    column pieces, so memory stays bounded by the window size, not the raster width.
+    """
     h, w = cov.grid.shape
     block_w = max(int(ds.block_shapes[band - 1][1]), 1)
     for r0 in range(0, h, rows):
@@ -1760,48 +1976,108 @@ def _windows(cov: Coverage, ds, band: int, rows: int) -> Iterator[Window]:
             continue
         c0 = span[0] // block_w * block_w
         c1 = min(-(-span[1] // block_w) * block_w, w)
-        yield Window(c0, r0, c1 - c0, r1 - r0)
+        if (r1 - r0) * (c1 - c0) <= 2 * _WINDOW_CELLS:
+            yield Window(c0, r0, c1 - c0, r1 - r0), True
+            continue
+        step = max(_WINDOW_CELLS // (r1 - r0) // block_w, 1) * block_w
+        for p0 in range(c0, c1, step):
+            yield Window(p0, r0, min(step, c1 - p0), r1 - r0), False
 
 
-def _invalid_mask(a: np.ndarray, nodata, extra: tuple = (), out=None) -> np.ndarray:
-    """Cells of ``a`` that are nodata, NaN/inf or in ``extra`` (into ``out`` if given)."""
-    if a.dtype.kind in "ui":
-        # The same cells as comparing with the (float) values, but in the raster's
-        # own type: ~10x faster than a uint8 == float comparison.
-        values = _invalid_values(a.dtype, nodata, extra)
-        invalid = np.zeros(a.shape, dtype=bool) if out is None else out
-        if not len(values):
-            invalid[...] = False
-            return invalid
-        np.equal(a, a.dtype.type(values[0]), out=invalid)
-        for v in values[1:]:
-            invalid |= a == a.dtype.type(v)
-        return invalid
-    if out is not None:
-        return _invalid_mask(a, nodata, extra)
-    invalid = np.zeros(a.shape, dtype=bool) if nodata is None else a == nodata
-    if extra:
-        invalid |= np.isin(a, extra)
-    if a.dtype.kind == "f":
+def nodata_codes(
+    dtype, nodata=None, extra: Sequence[float] = (), name: str = "raster"
+) -> np.ndarray:
+    """The stored values that count as nodata, in the raster's own type.
+
+    Each value (the band's declared nodata, then ``extra``: layer flags and
+    ``--nodata``) is cast to ``dtype`` as GDAL stores it, so the comparison with
+    the cells happens in that type: ``-9999.1`` on a float32 raster matches the
+    cells that hold float32(−9999.1), which a float64 comparison would miss. A
+    value no cell of the type can hold (a fraction or an out-of-range number on an
+    integer raster, a number beyond the float range) cannot mark any cell: it is
+    left out with a :class:`~geo.errors.GeoWarning`. NaN needs no code (non-finite
+    float cells are always nodata).
+
+    Parameters
+    ----------
+    dtype : numpy.dtype or str
+        Data type of the band.
+    nodata : float, optional
+        Declared nodata of the band.
+    extra : sequence of float
+        Further stored values that count as nodata.
+    name : str
+        The raster, for the warning.
+
+    Returns
+    -------
+    numpy.ndarray
+        Distinct codes, of ``dtype``.
+    """
+    dtype = np.dtype(dtype)
+    codes = []
+    for v in (nodata, *extra):
+        if v is None:
+            continue
+        v = float(v)
+        if np.isnan(v):
+            continue
+        if dtype.kind in "ui":
+            info = np.iinfo(dtype)
+            ok = v.is_integer() and info.min <= v <= info.max
+        else:
+            with np.errstate(over="ignore"):
+                ok = bool(np.isfinite(np.asarray(v).astype(dtype))) or np.isinf(v)
+        if not ok:
+            warnings.warn(
+                f"nodata value {v:g} cannot occur in {dtype.name} raster {name}; it is ignored "
+                "(check the value: no cell of this type can hold it)",
+                GeoWarning,
+                stacklevel=3,
+            )
+            continue
+        codes.append(np.asarray(v).astype(dtype))
+    return np.unique(np.asarray(codes, dtype=dtype))
+
+
+def _invalid_mask(a: np.ndarray, codes: np.ndarray, out=None) -> np.ndarray:
+    """Cells of ``a`` that hold one of ``codes`` (see :func:`nodata_codes`) or are NaN/inf.
+
+    The comparison runs in the raster's own type (``codes`` has ``a``'s dtype): for
+    integers ~10x faster than against floats, for floats the only exact one.
+    """
+    invalid = np.zeros(a.shape, dtype=bool) if out is None else out
+    codes = np.asarray(codes).astype(a.dtype, copy=False)
+    if len(codes):
+        np.equal(a, codes[0], out=invalid)
+        for v in codes[1:]:
+            invalid |= a == v
+    else:
+        invalid[...] = False
+    if a.dtype.kind in "fc":
         invalid |= ~np.isfinite(a)
     return invalid
 
 
-def _invalid_values(dtype: np.dtype, nodata, extra: tuple) -> np.ndarray | None:
+def _invalid_values(codes: np.ndarray) -> np.ndarray | None:
     """Stored values :func:`_invalid_mask` flags in an integer raster (None for floats).
 
     On integer rasters validity is a function of the value alone, so histograms
     can count every cell and drop the bins of these values afterwards.
     """
-    if dtype.kind not in "ui":
+    if codes.dtype.kind not in "ui":
         return None
-    info = np.iinfo(dtype)
-    values = [
-        int(v)
-        for v in (nodata, *extra)
-        if v is not None and float(v).is_integer() and info.min <= v <= info.max
-    ]
-    return np.unique(np.asarray(values, dtype=np.int64))
+    return np.unique(codes.astype(np.int64))
+
+
+def _stream_bytes(n_zones: int, spec: _Spec, dtype: np.dtype, window_cells: int) -> float:
+    """Estimated peak memory of :func:`_stream`, bytes: the window buffers and their float64
+    working copies, and the per-zone class histograms (zones × 2^bits bins)."""
+    bits = dtype.itemsize * 8 if dtype.kind in "ui" else 0
+    hist = spec.categorical or (spec.need_quantiles and 0 < bits <= _INT_HIST_MAX_BITS)
+    bins = float(1 << bits) if hist else 0.0
+    per_cell = 2 * dtype.itemsize + 1 + (24 if spec.need_sum else 8)
+    return window_cells * per_cell + n_zones * bins * 8 * 3
 
 
 def _stream(
@@ -1813,34 +2089,34 @@ def _stream(
     decoding) while this one is summed; at most two windows are in memory.
     """
     dtype = np.dtype(ds.dtypes[band - 1])
+    pieces = list(_windows(cov, ds, band, _window_rows(ds, band, cov.grid.width, window_rows)))
+    windows = [win for win, _ in pieces]
+    most = max((int(win.width) * int(win.height) for win in windows), default=0)
+    check_budget(ds.name, _stream_bytes(cov.n_zones, spec, dtype, most), "the zonal statistics")
     acc = _Accumulator(cov.n_zones, spec, dtype, cov.grid.row_cell_area_m2())
-    nodata = ds.nodatavals[band - 1]
-    acc.invalid_values = _invalid_values(dtype, nodata, extra)
-    windows = list(_windows(cov, ds, band, _window_rows(ds, band, cov.grid.width, window_rows)))
+    codes = nodata_codes(dtype, ds.nodatavals[band - 1], extra, ds.name)
+    acc.invalid_values = _invalid_values(codes)
 
     # Two window buffers, read into in turn, and one for the invalid mask: reused
     # rather than allocated per window (fresh pages cost about as much as an
     # integer window's mask). The accumulator keeps no reference to them.
-    most = max((int(win.width) * int(win.height) for win in windows), default=0)
     bufs = [np.empty(most, dtype=dtype), np.empty(most, dtype=dtype)]
     mask_buf = np.empty(most, dtype=bool)
 
     def read(k: int) -> np.ndarray:
         win = windows[k]
         out = bufs[k % 2][: int(win.width) * int(win.height)]
-        return ds.read(band, window=win, out=out.reshape(int(win.height), int(win.width)))
+        return read_window(ds, band, win, out=out.reshape(int(win.height), int(win.width)))
 
     try:
         with ThreadPoolExecutor(max_workers=1) as pool:
             pending = pool.submit(read, 0) if windows else None
-            for k, win in enumerate(windows):
+            for k, (win, whole) in enumerate(pieces):
                 a = pending.result()
                 pending = pool.submit(read, k + 1) if k + 1 < len(windows) else None
-                invalid = _invalid_mask(a, nodata, extra, mask_buf[: a.size].reshape(a.shape))
-                acc.add_window(cov, a, invalid, int(win.row_off), int(win.col_off))
+                invalid = _invalid_mask(a, codes, mask_buf[: a.size].reshape(a.shape))
+                add = acc.add_window if whole else acc.add_chunk
+                add(cov, a, invalid, int(win.row_off), int(win.col_off))
     except rasterio.errors.RasterioIOError as exc:
-        raise DataError(
-            f"cannot read raster {ds.name}: {exc}. The file is corrupt or truncated; "
-            "re-download or regenerate it"
-        ) from exc
+        raise _read_error(ds.name, exc) from exc
     return acc

@@ -9,12 +9,14 @@ from pathlib import Path
 
 import numpy as np
 import rasterio
+from rasterio.errors import NotGeoreferencedWarning
 from rasterio.windows import Window
 
 from geo.data import data_path
 from geo.errors import CRSError, DataError, GeoWarning, LayerError
+from geo.grid import check_transform
 
-__all__ = ["Layer", "catalogue", "check_raster", "get", "resolve"]
+__all__ = ["Layer", "catalogue", "check_raster", "get", "missing_vrt_sources", "resolve"]
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,8 @@ _MAGIC = {
     b"<!DOCTYPE": "an HTML page",
     b"<html": "an HTML page",
 }
+# GDAL block cache (MB) while checking: only a few blocks are read.
+_CHECK_CACHE_MB = 64
 # Values that data producers use as fill when they forget to declare nodata.
 _FILL_VALUES = (-9999.0, -3000.0, -32768.0, -999.0, 65535.0, 9.96920996838687e36, -3.4028235e38)
 
@@ -115,17 +119,22 @@ def check_raster(path: str | Path, *, what: str = "raster") -> dict:
     """Open a raster file once and refuse what would give wrong numbers.
 
     Checks that the path is an existing file, that GDAL can read it (not a renamed image,
-    not truncated: the last block row is read), that it has a CRS, and warns when a float
-    raster declares no nodata but holds a typical fill value (−9999, −3000 …).
+    not truncated: the last block row is read; a VRT whose source file is missing is named
+    as such), that it has a CRS and a usable geotransform (the check of
+    :meth:`geo.grid.Grid.from_dataset`: not missing, no zero or non-finite pixel size, not
+    rotated; any orientation), that band 1 is not complex, and warns when the file has
+    several bands (band 1 is used) or when a float raster declares no nodata but holds a
+    typical fill value (−9999, −3000 …).
 
     Returns
     -------
     dict
-        ``crs``, ``dtype``, ``nodata``, ``shape``, ``bounds``, ``count`` (bands).
+        ``crs``, ``dtype``, ``nodata``, ``shape``, ``bounds``, ``count`` (bands), ``band``
+        (the band the toolkit reads: 1).
 
     Raises
     ------
-    geo.errors.DataError, geo.errors.CRSError
+    geo.errors.DataError, geo.errors.CRSError, geo.errors.LayerError
     """
     path = Path(path)
     if path.is_dir():
@@ -136,29 +145,100 @@ def check_raster(path: str | Path, *, what: str = "raster") -> dict:
     if kind:
         raise DataError(f"{what} {path} is {kind}, not a GeoTIFF; export the raster as GeoTIFF")
     try:
-        with rasterio.open(path) as src:
-            info = {
-                "crs": src.crs,
-                "dtype": src.dtypes[0],
-                "nodata": src.nodata,
-                "shape": src.shape,
-                "bounds": tuple(src.bounds),
-                "count": src.count,
-            }
-            # a truncated file opens fine and fails on the blocks it lost: read the last row
-            src.read(1, window=Window(0, src.height - 1, src.width, 1))
-            sample = src.read(1, out_shape=(min(src.height, 256), min(src.width, 256)))
+        with warnings.catch_warnings(), rasterio.Env(GDAL_CACHEMAX=_CHECK_CACHE_MB):
+            # a missing geotransform is refused below, in words
+            warnings.simplefilter("ignore", NotGeoreferencedWarning)
+            with rasterio.open(path) as src:
+                info = {
+                    "crs": src.crs,
+                    "dtype": src.dtypes[0],
+                    "nodata": src.nodata,
+                    "shape": src.shape,
+                    "bounds": tuple(src.bounds),
+                    "count": src.count,
+                    "band": 1,
+                }
+                if info["crs"] is None:
+                    raise CRSError(
+                        f"{what} {path} has no CRS; assign one, e.g. "
+                        f"`gdal_edit.py -a_srs EPSG:4326 {path}`"
+                    )
+                check_transform(src.transform, str(path), what)
+                _check_real(path, what, info["dtype"])
+                # a truncated file opens fine and fails on the blocks it lost: read the last row
+                src.read(1, window=Window(0, src.height - 1, src.width, 1))
+                sample = _sample(src)
     except rasterio.errors.RasterioIOError as exc:
+        missing = missing_vrt_sources(path)
+        if missing:
+            raise DataError(
+                f"{what} {path} is a VRT whose source file {missing[0]} does not exist; "
+                "restore that file or rebuild the VRT (gdalbuildvrt)"
+            ) from None
         raise DataError(
             f"{what} {path} cannot be read ({exc}); the file is truncated or corrupt: "
             "copy or export it again"
         ) from None
-    if info["crs"] is None:
-        raise CRSError(
-            f"{what} {path} has no CRS; assign one, e.g. `gdal_edit.py -a_srs EPSG:4326 {path}`"
+    if info["count"] > 1:
+        warnings.warn(
+            f"{what} {path} has {info['count']} bands; only band 1 is used (extract another "
+            f"with `gdal_translate -b N {path} band_N.tif`)",
+            GeoWarning,
+            stacklevel=2,
         )
     _warn_fill(path, what, info, sample)
     return info
+
+
+def _sample(src, n: int = 8, side: int = 32) -> np.ndarray:
+    """Values of ``n`` × ``n`` small windows spread over band 1, flattened.
+
+    A few blocks, not the whole file: a decimated read of a whole raster reads
+    every block row, and the block cache grows with the raster (a sparse file that
+    declares 60000 × 34000 cells took 1.2 GB).
+    """
+    h, w = src.height, src.width
+    rows = np.unique(np.linspace(0, max(h - side, 0), n).astype(int))
+    cols = np.unique(np.linspace(0, max(w - side, 0), n).astype(int))
+    parts = [
+        src.read(1, window=Window(int(c), int(r), min(side, w), min(side, h))).ravel()
+        for r in rows
+        for c in cols
+    ]
+    return np.concatenate(parts)
+
+
+def _check_real(path: Path, what: str, dtype: str) -> None:
+    """Refuse complex rasters: no statistic of the toolkit is defined for them."""
+    if np.dtype(dtype).kind == "c":
+        raise LayerError(
+            f"{what} {path} holds complex numbers ({dtype}); export the amplitude or the real "
+            "part as a real raster, e.g. `gdal_calc.py -A in.tif --calc='abs(A)' "
+            "--type=Float32 --outfile=out.tif`"
+        )
+
+
+def missing_vrt_sources(path: str | Path) -> list[str]:
+    """Source files named by a VRT that do not exist (empty for other files and VRTs
+    whose sources all exist); GDAL's own read error does not name them."""
+    path = Path(path)
+    import xml.etree.ElementTree as ET
+
+    try:
+        root = ET.parse(path).getroot()
+    except (ET.ParseError, OSError):
+        return []
+    if root.tag != "VRTDataset":
+        return []
+    missing = []
+    for node in root.iter("SourceFilename"):
+        name = (node.text or "").strip()
+        if not name or name.startswith("/vsi") or ":" in name.split("/")[0][2:]:
+            continue  # virtual file systems and subdatasets (HDF5:"f":x) are not plain files
+        src = path.parent / name if node.get("relativeToVRT") == "1" else Path(name)
+        if not src.exists() and str(src) not in missing:
+            missing.append(str(src))
+    return missing
 
 
 def _warn_fill(path: Path, what: str, info: dict, sample: np.ndarray) -> None:
