@@ -18,7 +18,6 @@ carried by a separate mask, never by a reserved code.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
@@ -30,6 +29,7 @@ import numpy as np
 import pandas as pd
 import rasterio
 
+from geo.budget import memory_budget
 from geo.errors import DataError, UsageError
 from geo.grid import Grid
 from geo.layers import check_raster
@@ -38,19 +38,9 @@ __all__ = [
     "MAX_CLASSES",
     "MEMORY_BUDGET_BYTES",
     "continuous_change",
-    "memory_budget",
     "transition_matrix",
 ]
 
-#: Memory budget of one ``change`` run (bytes): 4 GiB, or ``GEO_BARRIER_MEMORY_MB`` MiB.
-#: Inputs whose work would need more are refused with a message, never a MemoryError.
-MEMORY_BUDGET_ENV = "GEO_BARRIER_MEMORY_MB"
-_DEFAULT_BUDGET_MB = 4096
-# Peak bytes per cell of a zone's bounding window while its exact coverage is built
-# (measured: 4.2 GB for a 30,000² window, 0.7 GB for a 10,000² one; the build runs two
-# zones at a time).
-_COVERAGE_BYTES_PER_CELL = 5
-_BUILD_AT_ONCE = 2
 #: Most distinct classes per epoch of a transition matrix (transition codes fit 16 bits).
 MAX_CLASSES = 256
 #: Memory the per-zone transition histograms may take (bytes); zones are processed in as
@@ -75,7 +65,7 @@ def _open_pair(before: Path, after: Path, stack: ExitStack):
     except rasterio.errors.RasterioIOError as exc:
         raise DataError(f"cannot read {before} or {after}: {exc}") from None
     grid_a, grid_b = Grid.from_dataset(a), Grid.from_dataset(b)
-    if not grid_a.same_as(grid_b):
+    if not grid_a.same_as(grid_b, any_orientation=True):
         raise DataError(
             f"{before} and {after} are not on the same grid "
             f"({grid_a.shape} vs {grid_b.shape}); "
@@ -84,54 +74,10 @@ def _open_pair(before: Path, after: Path, stack: ExitStack):
     return a, b, grid_a
 
 
-def memory_budget() -> int:
-    """Memory budget of one run (bytes): ``GEO_BARRIER_MEMORY_MB`` MiB, default 4096 MiB."""
-    raw = os.environ.get(MEMORY_BUDGET_ENV, "")
-    try:
-        mb = float(raw) if raw.strip() else _DEFAULT_BUDGET_MB
-    except ValueError:
-        raise UsageError(
-            f"{MEMORY_BUDGET_ENV}={raw!r} is not a number of MiB; e.g. {MEMORY_BUDGET_ENV}=8192"
-        ) from None
-    if not mb > 0:
-        raise UsageError(f"{MEMORY_BUDGET_ENV}={raw!r} must be a positive number of MiB")
-    return int(mb * 2**20)
-
-
-def _check_coverage_budget(zones: gpd.GeoDataFrame, grid: Grid, path: Path) -> None:
-    """Refuse zones whose exact coverage on ``grid`` would not fit :func:`memory_budget`.
-
-    The coverage of a zone is built over its bounding window of cells; a raster that
-    declares billions of cells (a sparse TIFF of a few KB can) under a large zone would
-    need tens of GB.
-    """
-    from geo.zonal import _zone_window, _zones_in_grid_crs
-
-    cells = sorted(
-        (
-            int(win.width) * int(win.height)
-            for geom in _zones_in_grid_crs(zones, grid)
-            if geom is not None and (win := _zone_window(geom, grid)) is not None
-        ),
-        reverse=True,
-    )
-    need = sum(cells[:_BUILD_AT_ONCE]) * _COVERAGE_BYTES_PER_CELL
-    budget = memory_budget()
-    if need > budget:
-        raise DataError(
-            f"{path} declares {grid.height:,} × {grid.width:,} cells; the zones span up to "
-            f"{cells[0]:,} of them, whose coverage needs about {need / 2**30:.1f} GiB, more than "
-            f"the memory budget of {budget / 2**30:.1f} GiB ({MEMORY_BUDGET_ENV}); use smaller "
-            "zones or a coarser raster (gdalwarp -tr), or raise the budget if the machine has "
-            "the memory"
-        )
-
-
 def _coverage(zones: gpd.GeoDataFrame, ds, grid: Grid, coverage):
     from geo.zonal import _check_overlap, _get_coverage
 
-    if coverage is None:
-        _check_coverage_budget(zones, grid, Path(ds.name))
+    # the coverage build checks its own memory against geo.budget before allocating
     cov = _get_coverage(
         zones, grid, "exact" if coverage is None else coverage.method, coverage, None
     )
@@ -139,28 +85,34 @@ def _coverage(zones: gpd.GeoDataFrame, ds, grid: Grid, coverage):
     return cov
 
 
-def _pair_windows(a, b, cov) -> Iterator[tuple[int, int, np.ndarray, np.ndarray, np.ndarray]]:
-    """Windows of both epochs: ``(row, col, before, after, invalid)``.
+def _pair_windows(a, b, cov) -> Iterator[tuple[int, int, np.ndarray, np.ndarray, np.ndarray, bool]]:
+    """Windows of both epochs: ``(row, col, before, after, invalid, whole)``.
 
-    ``invalid`` marks the cells that are nodata (declared value, NaN or ±inf) in either
-    epoch. The next pair is read in a background thread while this one is summed.
+    Rows and columns are those of the north-up grid (files of any orientation are read
+    flipped, :func:`geo.grid.read_window`). ``invalid`` marks the cells that are nodata
+    (declared value compared in the raster's own type, NaN or ±inf) in either epoch;
+    ``whole`` is true when the window holds every column the zones touch in its rows
+    (else it is a column piece, summed with ``add_chunk``). The next pair is read in a
+    background thread while this one is summed.
     """
-    from geo.zonal import _invalid_mask, _window_rows, _windows
+    from geo.grid import read_window
+    from geo.zonal import _invalid_mask, _window_rows, _windows, nodata_codes
 
-    windows = list(_windows(cov, a, 1, _window_rows(a, 1, cov.grid.width, None)))
+    pieces = list(_windows(cov, a, 1, _window_rows(a, 1, cov.grid.width, None)))
+    codes = [nodata_codes(ds.dtypes[0], ds.nodata, (), ds.name) for ds in (a, b)]
 
     def read(k: int):
-        win = windows[k]
-        return a.read(1, window=win), b.read(1, window=win)
+        win = pieces[k][0]
+        return read_window(a, 1, win), read_window(b, 1, win)
 
     try:
         with ThreadPoolExecutor(max_workers=1) as pool:
-            pending = pool.submit(read, 0) if windows else None
-            for k, win in enumerate(windows):
+            pending = pool.submit(read, 0) if pieces else None
+            for k, (win, whole) in enumerate(pieces):
                 first, second = pending.result()
-                pending = pool.submit(read, k + 1) if k + 1 < len(windows) else None
-                invalid = _invalid_mask(first, a.nodata) | _invalid_mask(second, b.nodata)
-                yield int(win.row_off), int(win.col_off), first, second, invalid
+                pending = pool.submit(read, k + 1) if k + 1 < len(pieces) else None
+                invalid = _invalid_mask(first, codes[0]) | _invalid_mask(second, codes[1])
+                yield int(win.row_off), int(win.col_off), first, second, invalid, whole
     except rasterio.errors.RasterioIOError as exc:
         raise DataError(
             f"cannot read {a.name} or {b.name}: {exc}. The file is corrupt or truncated; "
@@ -303,17 +255,19 @@ def transition_matrix(
         first = _ClassIndex(before, a.dtypes[0])
         second = _ClassIndex(after, b.dtypes[0])
         spec = _Spec(stats=("count",), quantiles=(), categorical=True)
+        area = cov.grid.row_cell_area_m2()  # rows of the north-up coverage grid
         frames = []
         for batch in _zone_batches(cov.n_zones):
             part = _subset(cov, batch)
-            acc = _Accumulator(part.n_zones, spec, np.dtype(np.uint16), grid.row_cell_area_m2())
+            acc = _Accumulator(part.n_zones, spec, np.dtype(np.uint16), area)
             acc.invalid_values = None  # validity comes from the mask of both epochs
-            for r0, c0, x, y, invalid in _pair_windows(a, b, part):
+            for r0, c0, x, y, invalid, whole in _pair_windows(a, b, part):
                 valid = ~invalid
                 code = first.indices(x, valid).astype(np.uint16)
                 code <<= 8  # × MAX_CLASSES
                 code |= second.indices(y, valid)
-                acc.add_window(part, code, invalid, r0, c0)
+                add = acc.add_window if whole else acc.add_chunk
+                add(part, code, invalid, r0, c0)
             frames.append(_long(acc.hist_area, zones.index, batch))
     long = pd.concat(frames, ignore_index=True)
     long["from_class"] = first.values[long.pop("i").to_numpy()]
@@ -348,6 +302,8 @@ def continuous_change(
 ) -> pd.DataFrame:
     """Area-weighted mean of each epoch over cells valid in both, and the change, per zone.
 
+    Each cell is weighted by the ground area of its covered part (``area_mean`` of
+    :func:`geo.zonal.zonal_stats`), so geographic grids are not biased towards the north.
     Each raster's scale and offset are applied (physical values).
 
     Returns
@@ -359,21 +315,23 @@ def continuous_change(
     from geo.zonal import _Accumulator, _Spec
 
     before, after = Path(before), Path(after)
-    spec = _Spec(stats=("count", "mean"), quantiles=(), categorical=False)
+    spec = _Spec(stats=("count", "area_mean"), quantiles=(), categorical=False)
     with ExitStack() as stack:
         a, b, grid = _open_pair(before, after, stack)
         cov = _coverage(zones, a, grid, coverage)
-        area = grid.row_cell_area_m2()
+        area = cov.grid.row_cell_area_m2()  # rows of the north-up coverage grid
         accs = [_Accumulator(cov.n_zones, spec, np.dtype(ds.dtypes[0]), area) for ds in (a, b)]
-        for r0, c0, x, y, invalid in _pair_windows(a, b, cov):
-            accs[0].add_window(cov, x, invalid, r0, c0)
-            accs[1].add_window(cov, y, invalid, r0, c0)
+        for r0, c0, x, y, invalid, whole in _pair_windows(a, b, cov):
+            for acc, values in zip(accs, (x, y), strict=True):
+                add = acc.add_window if whole else acc.add_chunk
+                add(cov, values, invalid, r0, c0)
         means = [
             acc.frame(zones.index, cov.outside_area_km2, ds.scales[0], ds.offsets[0])
             for acc, ds in zip(accs, (a, b), strict=True)
         ]
     out = pd.DataFrame(
-        {"mean_before": means[0]["mean"], "mean_after": means[1]["mean"]}, index=zones.index
+        {"mean_before": means[0]["area_mean"], "mean_after": means[1]["area_mean"]},
+        index=zones.index,
     )
     out["change"] = out["mean_after"] - out["mean_before"]
     out["valid_area_km2"] = means[0]["valid_area_km2"]

@@ -183,8 +183,8 @@ def _parser() -> argparse.ArgumentParser:
             "Class layers: transition matrix (area from class i to class j; any integer rasters, "
             "at most 256 classes each). Continuous layers: area-weighted mean of each epoch over "
             "cells valid in both, and the change. Both rasters are streamed by window; zones "
-            "whose coverage would exceed the memory budget (4 GiB, GEO_BARRIER_MEMORY_MB) are "
-            "refused."
+            "whose coverage would exceed the memory budget (GEO_BARRIER_MEMORY, default ¾ of "
+            "the available memory) are refused."
         ),
         epilog=_EPILOG,
     )

@@ -243,8 +243,11 @@ def test_sparse_huge_raster_is_streamed(capsys, tmp_path, categorical):
 
 
 @pytest.mark.parametrize("categorical", [True, False])
-def test_sparse_huge_raster_beyond_the_budget_is_one_line(capsys, tmp_path, categorical):
+def test_sparse_huge_raster_beyond_the_budget_is_one_line(
+    capsys, tmp_path, monkeypatch, categorical
+):
     """A zone over all 2 billion declared cells: refused before any allocation, exit 2."""
+    monkeypatch.setenv("GEO_BARRIER_MEMORY", "64M")
     b = _sparse(tmp_path / "b.tif", 3)
     a = _sparse(tmp_path / "a.tif", 5)
     z = _zones(tmp_path / "z.gpkg", [(0, 1_600_000, 6_000_000, 5_000_000)])
@@ -253,16 +256,16 @@ def test_sparse_huge_raster_beyond_the_budget_is_one_line(capsys, tmp_path, cate
     code, stdout, err = run(capsys, *args, *(["--categorical"] if categorical else []))
     assert code == 2 and stdout == "" and not out.exists()
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
-    assert "b.tif" in err and "memory budget" in err and "GEO_BARRIER_MEMORY_MB" in err
+    assert "b.tif" in err and "budget" in err and "GEO_BARRIER_MEMORY" in err
 
 
 def test_memory_budget_must_be_a_number(capsys, tmp_path, monkeypatch):
     data = np.ones((4, 4), np.uint8)
     b = _write(tmp_path / "b.tif", data, None)
     z = _zones(tmp_path / "z.gpkg", [(0, 0, 4000, 4000)])
-    monkeypatch.setenv("GEO_BARRIER_MEMORY_MB", "lots")
+    monkeypatch.setenv("GEO_BARRIER_MEMORY", "lots")
     code, _, err = run(capsys, "change", "--zones", z, "--before", b, "--after", b)
-    assert code == 2 and "GEO_BARRIER_MEMORY_MB='lots'" in err
+    assert code == 2 and "GEO_BARRIER_MEMORY='lots'" in err
 
 
 def test_continuous_change_streamed_valid_in_both(capsys, tmp_path):
@@ -594,3 +597,37 @@ def test_long_table_with_a_layer_name_that_extends_another(capsys, tmp_path):
     assert code == 0, err
     rows = {(r["layer"], r["class"]): r["area_km2"] for r in json.loads(out)}
     assert rows == {("x", 1): 16.0, ("x_area_km2_v", 2): 16.0}
+
+
+@pytest.mark.parametrize("categorical", [True, False])
+def test_change_of_flipped_rasters_equals_north_up(capsys, tmp_path, categorical):
+    """South-up and east-to-west copies give the north-up transitions and means."""
+    from affine import Affine
+
+    rng = np.random.default_rng(7)
+    before = rng.integers(1, 6, (30, 40)).astype(np.uint8)
+    after = rng.integers(1, 6, (30, 40)).astype(np.uint8)
+    h, w = before.shape
+    north = from_origin(0, 1000 * h, 1000, 1000)
+    south = Affine(1000, 0, 0, 0, 1000, 0)  # row 0 is the southern edge
+    west = Affine(-1000, 0, 1000 * w, 0, -1000, 1000 * h)  # column 0 is the eastern edge
+    z = _zones(tmp_path / "z.gpkg", [(3500, 2500, 27300, 21800), (20000, 9000, 39000, 29000)])
+    flag = ["--categorical"] if categorical else []
+    tables = []
+    for name, transform, flip in (
+        ("n", north, lambda a: a),
+        ("s", south, lambda a: a[::-1]),
+        ("w", west, lambda a: a[:, ::-1]),
+    ):
+        b = _write(tmp_path / f"b{name}.tif", flip(before).copy(), 0, transform=transform)
+        a = _write(tmp_path / f"a{name}.tif", flip(after).copy(), 0, transform=transform)
+        args = ["change", "--zones", z, "--before", b, "--after", a, "--format", "json"]
+        code, out, err = run(capsys, *args, *flag)
+        assert code == 0, err
+        tables.append(pd.DataFrame(json.loads(out)))
+    for other in tables[1:]:
+        pd.testing.assert_frame_equal(tables[0], other, rtol=1e-12)
+    if categorical:  # an independent total: the zones' areas (equal-area grid, inside it)
+        total = tables[0].groupby("zone")["area_km2"].sum()
+        assert total["z0"] == pytest.approx((27300 - 3500) * (21800 - 2500) / 1e6)
+        assert total["z1"] == pytest.approx((39000 - 20000) * (29000 - 9000) / 1e6)
