@@ -211,6 +211,7 @@ def _zone_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--zones-layer", metavar="NAME", help="layer of a multi-layer zone file")
     parser.add_argument("--id-field", metavar="FIELD", help="field identifying each zone of a file")
+    parser.add_argument("--name-field", metavar="FIELD", help="field naming each zone of a file")
     parser.add_argument(
         "--source-crs",
         metavar="CRS",
@@ -239,6 +240,7 @@ def _load_zones(args: argparse.Namespace):
         args.zones,
         layer=args.zones_layer,
         id_field=args.id_field,
+        name_field=args.name_field,
         source_crs=args.source_crs,
         membership=_membership(args, args.zones),
     )
