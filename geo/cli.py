@@ -436,11 +436,16 @@ def _cmd_map(args: argparse.Namespace) -> int:
     stem = Path(str(args.zones)).stem
     out = Path(args.output or Path("maps") / f"{stem}_{args.indicator}.html")
     check_writable(out.absolute().parent)
+    attributes = None
     if str(args.zones) in ZONE_SETS:
         results = compute_all(levels=(str(args.zones),), membership=_membership(args, args.zones))
         level = str(args.zones)
     else:
-        results, level = compute_all(levels=(), user_zones=_load_zones(args)), "user"
+        from geo.zones import user_attributes
+
+        own = _load_zones(args)
+        results, level = compute_all(levels=(), user_zones=own), "user"
+        attributes = user_attributes(own)
     table = results.with_geometry(level)
     column = args.indicator if args.indicator in table.columns else f"{args.indicator}_km2"
     if column not in table.columns:
@@ -451,6 +456,7 @@ def _cmd_map(args: argparse.Namespace) -> int:
         indicator=INDICATORS[args.indicator],
         basemap=args.basemap,
         offline=args.offline,
+        attributes=attributes,
     )
     interactive.save(m, out)
     print(f"barrier map: wrote {out}", file=sys.stderr)
