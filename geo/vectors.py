@@ -185,12 +185,15 @@ def clean_attributes(gdf: gpd.GeoDataFrame, label: str) -> gpd.GeoDataFrame:
     """Clean text attributes and field names with :func:`clean_text`, with one warning.
 
     Text pasted from Word carries control characters, line breaks and stray spaces that
-    crash XLSX writers and break identifiers; they are removed at load, and the warning
-    names the file, the fields and the features (1-based) that changed.
+    crash XLSX writers and break identifiers; they are removed at load. The warning names
+    the file, the fields and the features (1-based) whose control characters, line breaks or
+    tabs were removed; stripping surrounding spaces alone is not warned about (so
+    ``" 150100"`` is the identifier ``"150100"``).
     """
     geometry = gdf.geometry.name
     renames = {c: clean_text(c) for c in gdf.columns if c != geometry and clean_text(str(c)) != c}
-    changed_fields, rows = list(renames), np.zeros(len(gdf), dtype=bool)
+    changed_fields = [str(c) for c in renames if clean_text(str(c)) != _strip_spaces(str(c))]
+    rows = np.zeros(len(gdf), dtype=bool)
     out = gdf
     for col in gdf.columns:
         if col == geometry or not _textual(gdf[col]):
@@ -200,19 +203,24 @@ def clean_attributes(gdf: gpd.GeoDataFrame, label: str) -> gpd.GeoDataFrame:
         if not is_text.any():
             continue
         cleaned = values.where(~is_text, values[is_text].map(clean_text))
-        diff = is_text & (cleaned.astype(object) != values.astype(object)).to_numpy(dtype=bool)
-        if diff.any():
-            out = out.copy() if out is gdf else out
-            out[col] = cleaned
+        changed = is_text & (cleaned.astype(object) != values.astype(object)).to_numpy(bool)
+        if not changed.any():
+            continue
+        out = out.copy() if out is gdf else out
+        out[col] = cleaned
+        # surrounding spaces are common and harmless once stripped: only the rest is said
+        stripped = values.where(~is_text, values[is_text].map(_strip_spaces))
+        said = is_text & (cleaned.astype(object) != stripped.astype(object)).to_numpy(bool)
+        if said.any():
             changed_fields.append(str(col))
-            rows |= diff
+            rows |= said
     if renames:
         out = out.rename(columns=renames)
     if changed_fields:
         where = np.flatnonzero(rows) + 1
         feats = ", ".join(map(str, where[:10])) + (" …" if where.size > 10 else "")
         warnings.warn(
-            f"{label}: removed control characters, line breaks or surrounding spaces in "
+            f"{label}: removed control characters or line breaks in "
             f"field(s) {', '.join(dict.fromkeys(changed_fields))}"
             + (f" of feature(s) {feats}" if where.size else " (field names)")
             + "; correct the file to silence this warning",
@@ -220,6 +228,11 @@ def clean_attributes(gdf: gpd.GeoDataFrame, label: str) -> gpd.GeoDataFrame:
             stacklevel=3,
         )
     return out
+
+
+def _strip_spaces(text: str) -> str:
+    # plain, no-break and ideographic spaces only: str.strip would also eat control characters
+    return text.strip(" \u00a0\u3000")
 
 
 def _textual(series: pd.Series) -> bool:

@@ -264,7 +264,8 @@ def _from_file(
     kept = _user_columns([c for c in columns if c not in used])
     for column, original in kept.items():
         out[column] = gdf[original].to_numpy()
-    out = out.set_geometry(out.geometry.name)  # geometry stays the last column on display
+    geometry = out.geometry.name
+    out = out[[c for c in out.columns if c != geometry] + [geometry]]  # geometry last
     out.attrs.update(
         source=label,
         layer=gdf.attrs.get("layer"),
