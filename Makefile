@@ -8,8 +8,15 @@ OUT    ?= report
 
 .PHONY: report test lint format clean
 
+# Nothing else is needed: the geospatial libraries come in wheels and the Chinese font of the
+# figures in a PyPI package (pylopdf-fonts-zh-cn). Clear errors for the two things that can miss.
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { \
+	  echo "error: '$(PYTHON)' is not Python >= 3.11; give another: make PYTHON=python3.12 ..." >&2; \
+	  exit 2; }
+	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
+	  echo "error: '$(PYTHON) -m venv' failed; on Debian/Ubuntu: apt-get install python3-venv" >&2; \
+	  exit 2; }
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 # Re-install only when the project definition changes.

@@ -235,8 +235,9 @@ def _table_options(parser: argparse.ArgumentParser) -> None:
 
 def _load_zones(args: argparse.Namespace):
     from geo import zones
+    from geo.tables import clean_text
 
-    return zones.load(
+    gdf = zones.load(
         args.zones,
         layer=args.zones_layer,
         id_field=args.id_field,
@@ -244,11 +245,52 @@ def _load_zones(args: argparse.Namespace):
         source_crs=args.source_crs,
         membership=_membership(args, args.zones),
     )
+    # names pasted from word processors may hold control characters: say so once, here
+    return clean_text(gdf, gdf.attrs.get("source", args.zones))
+
+
+def _zone_inputs(args: argparse.Namespace) -> list[tuple[str, Path]]:
+    """The files behind ``--zones`` (and ``--membership``), with their roles, for provenance."""
+    from geo.boundaries import _BOUNDARY_FILE, _NAMES_FILE
+    from geo.data import data_path
+    from geo.zones import _MEMBERSHIP_FILE, BATTLE_LEVELS
+
+    spec = str(args.zones)
+    if spec not in ZONE_SETS:
+        return [("zones", Path(spec))]
+    files = [("boundaries", data_path(*_BOUNDARY_FILE)), ("names", data_path(*_NAMES_FILE))]
+    if spec in BATTLE_LEVELS:
+        files.append(("membership", Path(args.membership or data_path(*_MEMBERSHIP_FILE))))
+    return files
+
+
+def _zones_layer(args: argparse.Namespace, zone_set) -> str | None:
+    """The layer of a zone file that was read (the first one unless --zones-layer)."""
+    from geo.provenance import vector_layer
+
+    if str(args.zones) in ZONE_SETS:
+        return None
+    return vector_layer(args.zones, args.zones_layer, zone_set)
+
+
+def _write_manifest(out: Path, inputs: list, params: dict) -> Path:
+    """Write ``<out>.manifest.json`` beside a single output file."""
+    from geo.outputs import atomic_path
+    from geo.provenance import manifest
+
+    record = manifest(inputs, [out], out.parent, params)
+    side = out.with_name(out.name + ".manifest.json")
+    with atomic_path(side) as tmp:
+        tmp.write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
+    return side
 
 
 def _emit(table: pd.DataFrame, fmt: str) -> None:
     if fmt == "csv":
-        sys.stdout.write(table.to_csv(index=False))
+        from geo.tables import clean_text, csv_safe
+
+        # stdout is often redirected into a .csv opened in a spreadsheet: defuse it the same way
+        sys.stdout.write(csv_safe(clean_text(table, "standard output")).to_csv(index=False))
     elif fmt == "json":
         sys.stdout.write(
             json.dumps(table.to_dict(orient="records"), ensure_ascii=False, indent=1) + "\n"
@@ -260,6 +302,8 @@ def _emit(table: pd.DataFrame, fmt: str) -> None:
 def _cmd_report(args: argparse.Namespace) -> int:
     from geo.report import build_report  # heavy imports only for this command
 
+    if str(args.out).strip() == "":
+        raise UsageError("--out needs a folder name, not an empty string")
     if args.data:
         from geo.data import ENV_VAR
 
@@ -376,8 +420,7 @@ def _cmd_layers(args: argparse.Namespace) -> int:
 
 
 def _cmd_stats(args: argparse.Namespace) -> int:
-    from geo.outputs import atomic_path
-    from geo.provenance import manifest
+    from geo.provenance import raster_record
     from geo.tables import class_table, stats_table, write_table
 
     fmt = _output_format(args)
@@ -386,6 +429,14 @@ def _cmd_stats(args: argparse.Namespace) -> int:
         layers.resolve(spec, categorical=args.categorical, nodata=tuple(args.nodata))
         for spec in args.layer
     ]
+    inputs = [*_zone_inputs(args), *(("layer", s.path) for s in specs)]
+    if any(str(spec) in layers.catalogue() for spec in args.layer):
+        from geo.data import data_path
+
+        # scale, offset and flags of shipped layers come from the catalogue
+        inputs.append(("layer catalogue", data_path("rasters", "layers.toml")))
+    if args.output:
+        _refuse_input_as_output(args.output, [*inputs, ("membership", args.membership)])
     stats = args.stat or ["count", "mean"]
     if args.quantile and "quantile" not in stats:
         stats.append("quantile")
@@ -409,16 +460,19 @@ def _cmd_stats(args: argparse.Namespace) -> int:
         "command": "stats",
         "zones": str(args.zones),
         "zones_source": zone_set.attrs.get("source"),
-        "layers": [s.name for s in specs],
+        "zones_layer": _zones_layer(args, zone_set),
+        "id_field": args.id_field,
+        "source_crs": args.source_crs,
+        "layers": [raster_record(s) for s in specs],
         "stats": stats,
+        "quantiles": args.quantile,
+        "nodata": args.nodata,
+        "categorical": args.categorical,
         "method": args.method,
         "units": args.units,
         "official": False,
     }
-    record = manifest([s.path for s in specs], [out], out.parent, params)
-    side = out.with_name(out.name + ".manifest.json")
-    with atomic_path(side) as tmp:
-        tmp.write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
+    side = _write_manifest(out, inputs, params)
     print(f"barrier stats: wrote {out} and {side.name}", file=sys.stderr)
     return 0
 
@@ -426,7 +480,7 @@ def _cmd_stats(args: argparse.Namespace) -> int:
 def _cmd_map(args: argparse.Namespace) -> int:
     from geo.indicators import INDICATORS
     from geo.maps import interactive
-    from geo.outputs import check_writable
+    from geo.outputs import check_output_file
     from geo.report import compute_all
 
     if args.indicator not in INDICATORS:
@@ -434,8 +488,11 @@ def _cmd_map(args: argparse.Namespace) -> int:
             f"unknown indicator {args.indicator!r}; use one of {', '.join(INDICATORS)}"
         )
     stem = Path(str(args.zones)).stem
-    out = Path(args.output or Path("maps") / f"{stem}_{args.indicator}.html")
-    check_writable(out.absolute().parent)
+    if args.output is not None:
+        check_output_file(args.output)  # an empty -o is a mistake, not "the default"
+    out = Path(args.output or Path("maps") / f"{stem}_{args.indicator}.html").expanduser()
+    check_output_file(out)
+    _refuse_input_as_output(out, [*_zone_inputs(args), ("membership", args.membership)])
     attributes = None
     if str(args.zones) in ZONE_SETS:
         results = compute_all(levels=(str(args.zones),), membership=_membership(args, args.zones))
@@ -459,8 +516,34 @@ def _cmd_map(args: argparse.Namespace) -> int:
         attributes=attributes,
     )
     interactive.save(m, out)
-    print(f"barrier map: wrote {out}", file=sys.stderr)
+    side = _write_manifest(out, _map_inputs(args, results), _map_parameters(args, results))
+    print(f"barrier map: wrote {out} and {side.name}", file=sys.stderr)
     return 0
+
+
+def _map_inputs(args: argparse.Namespace, results) -> list:
+    """Files behind a map: the zones, the shipped rasters and the derived layers used."""
+    from geo.data import data_path
+    from geo.report import _shipped_inputs
+
+    inputs = [*_zone_inputs(args), ("layer catalogue", data_path("rasters", "layers.toml"))]
+    inputs += [("shipped layer", layer.path) for layer in _shipped_inputs()]
+    return inputs + [("derived layer", layer.path) for layer in results.layers.values()]
+
+
+def _map_parameters(args: argparse.Namespace, results) -> dict:
+    zone_set = next(iter(results.zones.values()))
+    return {
+        "command": "map",
+        "zones": str(args.zones),
+        "zones_source": zone_set.attrs.get("source"),
+        "zones_layer": _zones_layer(args, zone_set),
+        "indicator": args.indicator,
+        "basemap": args.basemap,
+        "offline": args.offline,
+        "derived_layers": {name: layer.source for name, layer in results.layers.items()},
+        "official": False,
+    }
 
 
 def _cmd_change(args: argparse.Namespace) -> int:
@@ -468,6 +551,9 @@ def _cmd_change(args: argparse.Namespace) -> int:
     from geo.tables import in_units, write_table
 
     fmt = _output_format(args)
+    inputs = [*_zone_inputs(args), ("before", Path(args.before)), ("after", Path(args.after))]
+    if args.output:
+        _refuse_input_as_output(args.output, [*inputs, ("membership", args.membership)])
     zone_set = _load_zones(args)
     if args.categorical:
         table = transition_matrix(zone_set, args.before, args.after)
@@ -483,7 +569,23 @@ def _cmd_change(args: argparse.Namespace) -> int:
     if not args.output:
         _emit(table, fmt)
         return 0
-    write_table(table, args.output, fmt)
+    out = write_table(table, args.output, fmt)
+    params = {
+        "command": "change",
+        "zones": str(args.zones),
+        "zones_source": zone_set.attrs.get("source"),
+        "zones_layer": _zones_layer(args, zone_set),
+        "id_field": args.id_field,
+        "source_crs": args.source_crs,
+        "before": str(Path(args.before).absolute()),
+        "after": str(Path(args.after).absolute()),
+        "band": 1,
+        "categorical": args.categorical,
+        "units": args.units,
+        "official": False,
+    }
+    side = _write_manifest(out, inputs, params)
+    print(f"barrier change: wrote {out} and {side.name}", file=sys.stderr)
     return 0
 
 
@@ -509,16 +611,25 @@ def _membership(args: argparse.Namespace, zone_set: str):
 
 def _output_format(args: argparse.Namespace) -> str:
     """The table format from --format or the -o suffix; checks -o is writable before any work."""
-    from geo.outputs import check_writable
+    from geo.outputs import check_output_file
 
+    if args.output is not None:
+        check_output_file(args.output)
     fmt = args.format or (Path(args.output).suffix.lstrip(".").lower() if args.output else "csv")
     if fmt not in ("csv", "json", "xlsx"):
         raise UsageError(f"cannot tell the format of {args.output}; add --format csv|json|xlsx")
     if fmt == "xlsx" and not args.output:
         raise UsageError("--format xlsx needs -o FILE.xlsx")
-    if args.output:
-        check_writable(Path(args.output).absolute().parent)
     return fmt
+
+
+def _refuse_input_as_output(output, inputs: list) -> None:
+    """Refuse ``-o`` naming one of the command's inputs (a shapefile's sidecars included)."""
+    from geo.outputs import check_not_input
+    from geo.provenance import input_files
+
+    named = [p for _, p in inputs if p is not None] + [p for _, p in input_files(inputs)]
+    check_not_input(output, named)
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:

@@ -16,8 +16,8 @@ import pandas as pd
 from geo.crs import EQUAL_AREA
 from geo.data import data_dir
 from geo.errors import UsageError
-from geo.outputs import atomic_path, staged_dir
-from geo.provenance import manifest
+from geo.outputs import MANIFEST, atomic_path, staged_dir
+from geo.provenance import input_files, manifest, raster_record, vector_layer
 from geo.tables import write_csv
 
 __all__ = ["REPORT_LEVELS", "Results", "build_report", "compute_all"]
@@ -103,6 +103,7 @@ def compute_all(
     from geo.data import cache_dir
     from geo.layers import catalogue
     from geo.layers.derive import apply_corrections, derived_layers
+    from geo.tables import clean_text
 
     say = progress or (lambda _msg: None)
     cache = Path(cache or cache_dir())
@@ -121,6 +122,8 @@ def compute_all(
         say(f"indicators for {level}")
         own_table = membership if level in zones.BATTLE_LEVELS else None
         zone_set = zones.load(level, membership=own_table) if given is None else given
+        # names from users' files may hold control characters: removed once, with a warning
+        zone_set = clean_text(zone_set, zone_set.attrs.get("source", f"zone set {level}"))
         long = indicators.compute(
             zone_set,
             paths,
@@ -198,10 +201,10 @@ def sources_table(results: Results, inputs: list[Path]) -> pd.DataFrame:
     from geo.data import sha256
     from geo.layers import catalogue
 
-    by_path = {layer.path: layer for layer in catalogue().values()}
+    by_path = {Path(layer.path).absolute(): layer for layer in catalogue().values()}
     rows = []
     for path in inputs:
-        layer = by_path.get(path)
+        layer = by_path.get(Path(path).absolute())
         rows.append(
             {
                 "item": layer.name if layer else path.name,
@@ -339,12 +342,21 @@ def build_report(
         The output folder.
     """
     from geo import reporthtml, zones
+    from geo.data import cache_dir
     from geo.layers import resolve
     from geo.layers.derive import DeriveConfig
-    from geo.outputs import check_writable
+    from geo.outputs import check_not_input, check_writable
     from geo.vectors import read_polygons
 
-    out = check_writable(out)
+    if str(out).strip() == "":
+        raise UsageError("--out needs a folder name, not an empty string")
+    out = check_writable(Path(out).expanduser())
+    extra_layers = [resolve(spec) for spec in layers]
+    inputs = _inputs(
+        redline, zones_file, treated, treatable, corrections, membership, ndvi, extra_layers
+    )
+    # replacing the folder would delete any input (or the cache) inside it
+    check_not_input(out, [p for _, p in inputs] + [data_dir(), cache or cache_dir()], folder=True)
     red = read_polygons(redline, source_crs=source_crs, what="red line") if redline else None
     own = zones.load(zones_file, source_crs=source_crs) if zones_file else None
     extra = {
@@ -363,7 +375,7 @@ def build_report(
             redline=red,
             user_zones=own,
             membership=membership,
-            extra_layers=[resolve(spec) for spec in layers],
+            extra_layers=extra_layers,
             config=DeriveConfig(
                 ndvi=str(ndvi) if ndvi else "ndvi_max",
                 ndvi_scale=ndvi_scale,
@@ -374,16 +386,10 @@ def build_report(
             progress=log,
             **extra,
         )
-        inputs = [
-            data_dir() / "boundaries" / "im_admin_wgs84.gpkg",
-            data_dir() / "boundaries" / "names.csv",
-        ]
-        inputs += [layer.path for layer in _shipped_inputs()]
-        own_files = (redline, zones_file, treated, treatable, corrections, membership, ndvi)
-        inputs += [Path(p) for p in own_files if p]
         log("writing tables (CSV, XLSX, GeoPackage, GeoParquet)")
         sensitivity = sensitivity_table(cache=cache, progress=log)
-        written = _write_tables(stage, results, inputs, sensitivity)
+        files = [p for _, p in input_files(inputs)]
+        written = _write_tables(stage, results, files, sensitivity)
         if not tables_only:
             log("writing web maps" + (" (offline)" if offline else ""))
             maps = reporthtml.write_maps(stage, results, offline=offline, basemap=basemap)
@@ -393,11 +399,52 @@ def build_report(
             page = reporthtml.write_html(stage, results, maps, figures, written, sensitivity)
             written = [*written, *maps, *figures, page]
         log("writing manifest")
-        record = manifest(inputs, written, stage, _parameters(results, redline))
-        with atomic_path(stage / "manifest.json") as tmp:
+        params = _parameters(results, redline)
+        params["zones_file"] = _zones_file_record(zones_file, own)
+        params["layers"] = [raster_record(layer) for layer in extra_layers]
+        record = manifest(inputs, written, stage, params)
+        # every file of the folder, so that a later run knows the folder holds nothing else
+        record["files"] = sorted(
+            p.relative_to(stage).as_posix() for p in stage.rglob("*") if p.is_file()
+        )
+        record["files"].append(MANIFEST)
+        with atomic_path(stage / MANIFEST) as tmp:
             tmp.write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
         log.close()
     return out
+
+
+def _inputs(
+    redline, zones_file, treated, treatable, corrections, membership, ndvi, extra_layers
+) -> list[tuple[str, Path]]:
+    """Every file the report reads, with its role: shipped data, the user's files, layers."""
+    from geo.data import data_path
+
+    inputs = [
+        ("boundaries", data_dir() / "boundaries" / "im_admin_wgs84.gpkg"),
+        ("names", data_dir() / "boundaries" / "names.csv"),
+        ("membership", Path(membership) if membership else data_path("zones", "battle_zones.csv")),
+    ]
+    inputs += [("layer catalogue", data_path("rasters", "layers.toml"))]
+    inputs += [("shipped layer", layer.path) for layer in _shipped_inputs()]
+    own = (
+        ("redline", redline),
+        ("zones", zones_file),
+        ("treated", treated),
+        ("treatable", treatable),
+        ("correction", corrections),
+        ("ndvi", ndvi),
+    )
+    inputs += [(role, Path(p)) for role, p in own if p]
+    inputs += [("layer", Path(layer.path)) for layer in extra_layers]
+    return inputs
+
+
+def _zones_file_record(zones_file, own) -> dict | None:
+    """The user's zone file and the layer read from it (the first one)."""
+    if not zones_file:
+        return None
+    return {"path": str(Path(zones_file).absolute()), "layer": vector_layer(zones_file, None, own)}
 
 
 class _Log:

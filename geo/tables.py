@@ -2,10 +2,17 @@
 
 CSV files are UTF-8 with a byte-order mark so that Excel shows Chinese names; every file is
 written atomically.
+
+Text from users (zone names and ids, file names) is made safe in every table written:
+control characters that XML forbids are removed (:func:`clean_text`, with a warning), text
+cells of a workbook are stored as text, never as formulas, and CSV text fields that a
+spreadsheet would run as a formula get a leading ``'`` (:func:`csv_safe`, as the OWASP
+CSV-injection guidance advises). Numbers are never changed.
 """
 
 from __future__ import annotations
 
+import re
 import warnings
 from pathlib import Path
 
@@ -18,7 +25,9 @@ from geo.units import convert
 
 __all__ = [
     "class_table",
+    "clean_text",
     "column_label",
+    "csv_safe",
     "in_units",
     "stats_table",
     "write_csv",
@@ -27,8 +36,105 @@ __all__ = [
 ]
 
 
+#: Characters XML 1.0 forbids (openpyxl refuses them) and DEL, plus lone UTF-16 surrogates
+#: (left by broken decoding; they cannot be encoded as UTF-8). Tab, newline and CR are kept.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+#: A text cell starting with one of these is run as a formula by spreadsheet programs
+#: (OWASP lists =, +, -, @, tab and CR; a leading newline is defused as well).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def _text_columns(table: pd.DataFrame) -> list:
+    return [
+        col
+        for col in table.columns
+        if table[col].dtype == object or pd.api.types.is_string_dtype(table[col].dtype)
+    ]
+
+
+def _map_text(table: pd.DataFrame, fix) -> tuple[pd.DataFrame, list[tuple[object, object]]]:
+    """Apply ``fix`` to every text cell and column name; return the table and what changed."""
+    changed: list[tuple[object, object]] = []
+    out = None
+    for col in _text_columns(table):
+        values = table[col]
+        new = values.map(lambda v: fix(v) if isinstance(v, str) else v)
+        differs = (new != values) & values.notna()
+        if differs.any():
+            out = table.copy() if out is None else out
+            out[col] = new
+            changed += [(col, row) for row in np.flatnonzero(differs.to_numpy())]
+    names = [fix(c) if isinstance(c, str) else c for c in table.columns]
+    if names != list(table.columns):
+        out = (table.copy() if out is None else out).set_axis(names, axis=1)
+        changed += [(c, None) for c, n in zip(table.columns, names, strict=True) if c != n]
+    return (table if out is None else out), changed
+
+
+def clean_text(table: pd.DataFrame, where: str | Path) -> pd.DataFrame:
+    """Remove control characters from the text of ``table`` (with one warning if any).
+
+    Text pasted from word processors can hold characters such as vertical tab (``\\x0b``)
+    or form feed that XML, and hence XLSX, forbids; they are removed. A carriage return
+    becomes a line break (XLSX does the same; unquoted in a CSV it would split the row).
+    Tab and line break stay. Values that are not text are untouched; a table without such
+    characters is returned as is, silently.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+    where : str or Path
+        The file the table comes from or goes to, named in the warning.
+    """
+    # a carriage return inside a field is written unquoted by pandas and splits the CSV row
+    out, changed = _map_text(
+        table, lambda v: _CONTROL.sub("", v.replace("\r\n", "\n").replace("\r", "\n"))
+    )
+    if changed:
+        col, row = changed[0]
+        if row is None:
+            what = f"column name {col!r}"
+        else:
+            key = table.iloc[row, 0] if len(table.columns) else row
+            what = f"{col} of row {row + 1} ({table.columns[0]} {key!r})"
+        warnings.warn(
+            f"{where}: removed control characters (carriage returns became line breaks) from "
+            f"{len(changed)} text value(s), first {what}; spreadsheets do not allow them",
+            GeoWarning,
+            stacklevel=2,
+        )
+    return out
+
+
+def _defuse(value: str) -> str:
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def csv_safe(table: pd.DataFrame) -> pd.DataFrame:
+    """Prefix ``'`` to text fields (and column names) a spreadsheet would run as a formula.
+
+    Only text starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return changes;
+    numeric columns (negative numbers included) are never touched.
+    """
+    return _map_text(table, _defuse)[0]
+
+
+def _no_formulas(book) -> None:
+    """Store every text cell of an openpyxl workbook as text, never as a formula."""
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if cell.data_type == "f":  # openpyxl makes any text starting with = a formula
+                    cell.data_type = "s"
+                    cell.quotePrefix = True  # Excel keeps it text when the cell is edited
+
+
 def write_csv(table: pd.DataFrame, path: str | Path) -> Path:
-    """Write a table as UTF-8 CSV with a byte-order mark (so Excel shows Chinese), atomically."""
+    """Write a table as UTF-8 CSV with a byte-order mark (so Excel shows Chinese), atomically.
+
+    Text is cleaned (:func:`clean_text`) and defused (:func:`csv_safe`).
+    """
+    table = csv_safe(clean_text(table, path))
     with atomic_path(path) as tmp:
         table.to_csv(tmp, index=False, encoding="utf-8-sig")
     return Path(path)
@@ -197,16 +303,18 @@ def write_table(table: pd.DataFrame, path: str | Path, fmt: str | None = None) -
     fmt = fmt or path.suffix.lstrip(".").lower() or "csv"
     if fmt == "csv":
         return write_csv(table, path)
+    if fmt not in ("json", "xlsx"):
+        raise OutputError(f"unknown table format {fmt!r} for {path}; use csv, json or xlsx")
+    table = clean_text(table, path)
     with atomic_path(path) as tmp:
         if fmt == "json":
             tmp.write_text(
                 table.to_json(orient="records", force_ascii=False, indent=1), encoding="utf-8"
             )
-        elif fmt == "xlsx":
+        else:
             with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
                 table.to_excel(writer, index=False, sheet_name="stats", freeze_panes=(1, 0))
-        else:
-            raise OutputError(f"unknown table format {fmt!r} for {path}; use csv, json or xlsx")
+                _no_formulas(writer.book)
     return path
 
 
@@ -252,6 +360,7 @@ def write_xlsx(sheets: dict[str, pd.DataFrame], path: str | Path, sources: pd.Da
     path = Path(path)
     with atomic_path(path) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as writer:
         for name, table in {**sheets, "sources": sources}.items():
+            table = clean_text(table, f"{path} (sheet {name})")
             table.to_excel(writer, index=False, sheet_name=name, startrow=2, header=False)
             sheet = writer.sheets[name]
             for j, col in enumerate(table.columns, start=1):
@@ -265,6 +374,7 @@ def write_xlsx(sheets: dict[str, pd.DataFrame], path: str | Path, sources: pd.Da
                     max(len(col), 10), 40
                 )
             sheet.freeze_panes = "B3"
+        _no_formulas(writer.book)
     return path
 
 

@@ -1,11 +1,14 @@
 """A small headless-Chromium driver for the map tests (Chrome DevTools Protocol over a websocket).
 
-Needs the Debian package ``chromium`` (``/usr/bin/chromium``) and the PyPI package
-``websocket-client``. Every outside network request is blocked twice: the browser is started
-with a dead proxy and a host resolver that resolves nothing, and every request that is not a
-``file:`` or ``data:`` URL is failed through the CDP ``Fetch`` domain. All requests the page
-tries are recorded (``Network.requestWillBeSent`` and ``Fetch.requestPaused``), as are console
-errors, uncaught exceptions and JavaScript dialogs (``alert``), which are dismissed.
+Needs a Chromium (Debian package ``chromium``, which ``.ci/run`` installs; or the program named by
+the environment variable ``CHROMIUM``, or ``chromium``/``chromium-browser``/``google-chrome`` on
+the ``PATH``) and the PyPI package ``websocket-client``; without a browser the tests skip.
+
+Every outside network request is blocked twice: the browser is started with a dead proxy and a host
+resolver that resolves nothing, and every request that is not a ``file:`` or ``data:`` URL is
+failed through the CDP ``Fetch`` domain. All requests the page tries are recorded
+(``Network.requestWillBeSent`` and ``Fetch.requestPaused``), as are console errors, uncaught
+exceptions and JavaScript dialogs (``alert``), which are dismissed.
 
 Example
 -------
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import shutil
 import subprocess
 import tempfile
@@ -25,7 +29,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-CHROMIUM = "/usr/bin/chromium"
+_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -45,10 +49,18 @@ FLAGS = [
 ]
 
 
+def chromium() -> str | None:
+    """Path of a Chromium program: ``$CHROMIUM`` if set, else the first of the usual names."""
+    explicit = os.environ.get("CHROMIUM")
+    if explicit:
+        return explicit if Path(explicit).is_file() else None
+    return next((path for name in _NAMES if (path := shutil.which(name))), None)
+
+
 def available() -> str | None:
-    """Why the browser tests cannot run, or None when they can."""
-    if not Path(CHROMIUM).exists():
-        return f"{CHROMIUM} not found (apt-get install -y chromium)"
+    """Why the browser tests cannot run (one line), or None when they can."""
+    if chromium() is None:
+        return "Chromium not found; .ci/run installs it (apt-get install -y chromium)"
     try:
         import websocket  # noqa: F401
     except ImportError:
@@ -161,7 +173,7 @@ class Browser:
     def __init__(self) -> None:
         self._dir = tempfile.mkdtemp(prefix="geo-chromium-")
         self._proc = subprocess.Popen(
-            [CHROMIUM, *FLAGS, f"--user-data-dir={self._dir}", "about:blank"],
+            [chromium(), *FLAGS, f"--user-data-dir={self._dir}", "about:blank"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

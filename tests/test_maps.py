@@ -344,5 +344,6 @@ def test_static_battle_zones(battle_zones, banners, tmp_path):
 
 def test_missing_cjk_font_is_a_clear_error(monkeypatch):
     monkeypatch.setattr(static.font_manager.fontManager, "ttflist", [])
+    monkeypatch.setattr(static, "_packaged_font_file", lambda: None)  # nor the PyPI font
     with pytest.raises(GeoError, match="fonts-noto-cjk"):
         static.cjk_font()

@@ -6,6 +6,14 @@ from geo.errors import OutputError
 from geo.outputs import atomic_path, check_writable, staged_dir
 
 
+def _ours(folder, *names):
+    """Mark a folder as an earlier output of barrier: a manifest listing its files."""
+    import json
+
+    record = {"tool": "barrier (geo-barrier)", "outputs": [{"path": n} for n in names]}
+    (folder / "manifest.json").write_text(json.dumps(record))
+
+
 def test_atomic_path_leaves_nothing_on_failure(tmp_path):
     target = tmp_path / "table.csv"
     target.write_text("old")
@@ -20,6 +28,7 @@ def test_staged_dir_keeps_old_report_on_failure(tmp_path):
     out = tmp_path / "report"
     out.mkdir()
     (out / "a.csv").write_text("old")
+    _ours(out, "a.csv")
     with pytest.raises(RuntimeError), staged_dir(out) as stage:
         (stage / "a.csv").write_text("new")
         raise RuntimeError("crash half-way")
@@ -31,6 +40,7 @@ def test_staged_dir_swaps_in_whole(tmp_path):
     out = tmp_path / "report"
     out.mkdir()
     (out / "stale.csv").write_text("old")
+    _ours(out, "stale.csv")
     with staged_dir(out) as stage:
         (stage / "a.csv").write_text("new")
     assert sorted(p.name for p in out.iterdir()) == ["a.csv"]
@@ -78,6 +88,7 @@ def test_killed_report_leaves_old_report_intact(tmp_path):
     out = tmp_path / "report"
     out.mkdir()
     (out / "old.csv").write_text("previous run")
+    _ours(out, "old.csv")
     barrier = [sys.executable, "-c", "import sys; from geo.cli import main; sys.exit(main())"]
     env = {**os.environ, "GEO_BARRIER_CACHE": str(tmp_path / "cache")}
     proc = subprocess.Popen([*barrier, "report", "--out", str(out), "--quiet"], env=env)
@@ -87,7 +98,7 @@ def test_killed_report_leaves_old_report_intact(tmp_path):
     time.sleep(1.0)  # let it write some files into the staging folder
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    assert sorted(p.name for p in out.iterdir()) == ["old.csv"]
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "old.csv"]
     assert (out / "old.csv").read_text() == "previous run"
     done = subprocess.run(
         [*barrier, "report", "--out", str(out), "--quiet", "--tables-only"], env=env

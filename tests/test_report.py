@@ -105,6 +105,11 @@ def test_rerun_replaces_whole_folder(tmp_path):
     out = report.build_report(tmp_path / "report", cache=tmp_path / "c", tables_only=True)
     stale = out / "tables" / "old_file.csv"
     stale.write_text("from an older run")
+    # an older run wrote it, so its manifest lists it (a file it does not list is the user's,
+    # and the folder is then refused: tests/test_reliability_outputs.py)
+    record = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    record["files"].append("tables/old_file.csv")
+    (out / "manifest.json").write_text(json.dumps(record), encoding="utf-8")
     report.build_report(out, cache=tmp_path / "c", tables_only=True)
     assert not stale.exists()
     assert (out / "manifest.json").exists()
