@@ -52,6 +52,8 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument(
         "--zones", metavar="FILE", help="your own zone polygons, reported as level 'user'"
     )
+    rep.add_argument("--id-field", metavar="FIELD", help="field identifying each of --zones")
+    rep.add_argument("--name-field", metavar="FIELD", help="field naming each of --zones")
     rep.add_argument(
         "--offline", action="store_true", help="self-contained maps, no network requests"
     )
@@ -313,6 +315,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
         "redline": args.redline,
         "source_crs": args.source_crs,
         "zones_file": args.zones,
+        "zones_id_field": args.id_field,
+        "zones_name_field": args.name_field,
         "treated": args.treated,
         "treatable": args.treatable,
         "corrections": args.correction,

@@ -460,3 +460,10 @@ def test_map_popup_shows_user_attributes(tmp_path):
     popups = [f["properties"]["p"] for f in features]
     assert "<th>负责人</th><td>张三</td>" in popups[0]
     assert "&lt;b&gt;x&lt;/b&gt;" in popups[2] and "<b>x</b>" not in popups[2]
+
+
+def test_report_zone_fields_need_a_zone_file(capsys, tmp_path):
+    out = tmp_path / "rep"
+    code, _, err = run(capsys, "report", "--out", out, "--name-field", "NAME", "--quiet")
+    assert code == 2 and not out.exists()
+    _error(err, "--name-field apply to --zones FILE")
