@@ -467,3 +467,25 @@ def test_report_zone_fields_need_a_zone_file(capsys, tmp_path):
     code, _, err = run(capsys, "report", "--out", out, "--name-field", "NAME", "--quiet")
     assert code == 2 and not out.exists()
     _error(err, "--name-field apply to --zones FILE")
+
+
+def test_report_uses_name_field_of_zone_file(capsys, tmp_path):
+    own = _leagues().rename(columns={"adcode": "XZQDM", "name_zh": "MC"}).drop(columns="name_en")
+    own.to_file(tmp_path / "own.gpkg")
+    out = tmp_path / "rep"
+    code, _, err = run(
+        capsys,
+        "report",
+        "--out",
+        out,
+        "--tables-only",
+        "--quiet",
+        "--zones",
+        tmp_path / "own.gpkg",
+        "--name-field",
+        "mc",
+    )
+    assert code == 0, err
+    table = pd.read_csv(out / "tables" / "indicators_user.csv", dtype={"zone": str})
+    shipped = boundaries.load("league").set_index("adcode")["name_zh"]
+    assert table["name_zh"].tolist() == shipped.loc[table["zone"]].tolist()
