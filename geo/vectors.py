@@ -220,7 +220,8 @@ def clean_attributes(gdf: gpd.GeoDataFrame, label: str) -> gpd.GeoDataFrame:
         where = np.flatnonzero(rows) + 1
         feats = ", ".join(map(str, where[:10])) + (" …" if where.size > 10 else "")
         warnings.warn(
-            f"{label}: removed control characters or line breaks in "
+            f"{label}: removed control characters or line breaks (or cut text over {MAX_TEXT:,} "
+            "characters, the XLSX cell limit) in "
             f"field(s) {', '.join(dict.fromkeys(changed_fields))}"
             + (f" of feature(s) {feats}" if where.size else " (field names)")
             + "; correct the file to silence this warning",

@@ -253,8 +253,8 @@ def _from_file(
     _check_unique(ids, label, field)
     zh, en = _name_columns(gdf, columns, name_field, label)
     used = {c for c in (field, zh, en) if c is not None}
-    names_zh = _names(gdf, zh, ids, label)
-    names_en = names_zh if en == zh else _names(gdf, en, ids, label)
+    names_zh = _names(gdf, zh, ids.to_numpy(), label)
+    names_en = names_zh if en == zh else _names(gdf, en, names_zh, label)
     out = gpd.GeoDataFrame(
         {"zone": ids.to_numpy(), "name_zh": names_zh, "name_en": names_en, "level": "user"},
         geometry=gdf.geometry.to_numpy(),
@@ -385,12 +385,13 @@ def _name_columns(
     return zh, en or zh
 
 
-def _names(gdf: gpd.GeoDataFrame, field: str | None, ids: pd.Series, label: str) -> np.ndarray:
-    """Names as text; a missing name falls back to the identifier, a long one is cut."""
+def _names(gdf: gpd.GeoDataFrame, field: str | None, fallback, label: str) -> np.ndarray:
+    """Names as text; a missing name takes the fallback (the identifier, or the Chinese name
+    for a missing English one), a long one is cut."""
     if field is None:
-        return ids.to_numpy()
+        return np.asarray(fallback, dtype=object)
     texts = [_id_text(v) for v in gdf[field]]
-    names = np.array([t if t else i for t, i in zip(texts, ids, strict=True)], dtype=object)
+    names = np.array([t if t else f for t, f in zip(texts, fallback, strict=True)], dtype=object)
     long = np.flatnonzero([len(n) > MAX_NAME for n in names])
     if long.size:
         rows = ", ".join(str(i + 1) for i in long[:10]) + (" …" if long.size > 10 else "")
