@@ -1,17 +1,28 @@
 """Change between two epochs of a layer, per zone.
 
 * Class layers (land cover, sandified degree …): the transition matrix — the area (km²) that
-  went from class *i* to class *j* in each zone — computed exactly (coverage-weighted) by one
-  zonal pass over the combined code ``before × 256 + after`` of two 8-bit class rasters.
+  went from class *i* to class *j* in each zone — computed exactly (coverage-weighted).
 * Continuous layers (FVC, NDVI …): the area-weighted mean of each epoch over the cells valid
   in *both*, and their difference, so that a cloud gap in one year does not shift the mean.
 
-Both epochs must be on the same grid (the statistics never resample a raster).
+Both epochs must be on the same grid (the statistics never resample a raster). Both rasters
+are read together, window by window, as :func:`geo.zonal.zonal_stats` reads one: memory holds
+two windows of each raster (about four million cells each) and the per-zone sums, never a
+whole raster, so a raster that declares tens of billions of cells is streamed too.
+
+Transitions are keyed by the *index* of each class among the classes actually present in
+its epoch (at most :data:`MAX_CLASSES`), not by the stored value: any integer class raster
+works (8, 16 or 32 bit), and no code can collide with a nodata value, since validity is
+carried by a separate mask, never by a reserved code.
 """
 
 from __future__ import annotations
 
-import tempfile
+import os
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
+from dataclasses import replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -23,31 +34,240 @@ from geo.errors import DataError, UsageError
 from geo.grid import Grid
 from geo.layers import check_raster
 
-__all__ = ["continuous_change", "transition_matrix"]
+__all__ = [
+    "MAX_CLASSES",
+    "MEMORY_BUDGET_BYTES",
+    "continuous_change",
+    "memory_budget",
+    "transition_matrix",
+]
+
+#: Memory budget of one ``change`` run (bytes): 4 GiB, or ``GEO_BARRIER_MEMORY_MB`` MiB.
+#: Inputs whose work would need more are refused with a message, never a MemoryError.
+MEMORY_BUDGET_ENV = "GEO_BARRIER_MEMORY_MB"
+_DEFAULT_BUDGET_MB = 4096
+# Peak bytes per cell of a zone's bounding window while its exact coverage is built
+# (measured: 4.2 GB for a 30,000² window, 0.7 GB for a 10,000² one; the build runs two
+# zones at a time).
+_COVERAGE_BYTES_PER_CELL = 5
+_BUILD_AT_ONCE = 2
+#: Most distinct classes per epoch of a transition matrix (transition codes fit 16 bits).
+MAX_CLASSES = 256
+#: Memory the per-zone transition histograms may take (bytes); zones are processed in as
+#: many batches as needed to stay within it (each batch reads the rasters again).
+MEMORY_BUDGET_BYTES = 1 << 30
+_NBINS = MAX_CLASSES * MAX_CLASSES
+# Bytes per zone of one pass: the float64 area histogram plus the counts and temporaries
+# of the accumulator (four arrays of n_zones × 65,536 eight-byte values).
+_BYTES_PER_ZONE = 4 * 8 * _NBINS
 
 
-def _read_pair(before: Path, after: Path) -> tuple[np.ndarray, np.ndarray, dict, Grid]:
+# --------------------------------------------------------------------------- reading
+
+
+def _open_pair(before: Path, after: Path, stack: ExitStack):
+    """Open both epochs (checked) and make sure they share one grid."""
     check_raster(before, what="'before' raster")
     check_raster(after, what="'after' raster")
-    with rasterio.open(before) as a, rasterio.open(after) as b:
-        grid_a, grid_b = Grid.from_dataset(a), Grid.from_dataset(b)
-        if not grid_a.same_as(grid_b):
-            raise DataError(
-                f"{before} and {after} are not on the same grid "
-                f"({grid_a.shape} vs {grid_b.shape}); "
-                "warp one onto the other's grid first (gdalwarp -te/-tr, nearest for classes)"
+    try:
+        a = stack.enter_context(rasterio.open(before))
+        b = stack.enter_context(rasterio.open(after))
+    except rasterio.errors.RasterioIOError as exc:
+        raise DataError(f"cannot read {before} or {after}: {exc}") from None
+    grid_a, grid_b = Grid.from_dataset(a), Grid.from_dataset(b)
+    if not grid_a.same_as(grid_b):
+        raise DataError(
+            f"{before} and {after} are not on the same grid "
+            f"({grid_a.shape} vs {grid_b.shape}); "
+            "warp one onto the other's grid first (gdalwarp -te/-tr, nearest for classes)"
+        )
+    return a, b, grid_a
+
+
+def memory_budget() -> int:
+    """Memory budget of one run (bytes): ``GEO_BARRIER_MEMORY_MB`` MiB, default 4096 MiB."""
+    raw = os.environ.get(MEMORY_BUDGET_ENV, "")
+    try:
+        mb = float(raw) if raw.strip() else _DEFAULT_BUDGET_MB
+    except ValueError:
+        raise UsageError(
+            f"{MEMORY_BUDGET_ENV}={raw!r} is not a number of MiB; e.g. {MEMORY_BUDGET_ENV}=8192"
+        ) from None
+    if not mb > 0:
+        raise UsageError(f"{MEMORY_BUDGET_ENV}={raw!r} must be a positive number of MiB")
+    return int(mb * 2**20)
+
+
+def _check_coverage_budget(zones: gpd.GeoDataFrame, grid: Grid, path: Path) -> None:
+    """Refuse zones whose exact coverage on ``grid`` would not fit :func:`memory_budget`.
+
+    The coverage of a zone is built over its bounding window of cells; a raster that
+    declares billions of cells (a sparse TIFF of a few KB can) under a large zone would
+    need tens of GB.
+    """
+    from geo.zonal import _zone_window, _zones_in_grid_crs
+
+    cells = sorted(
+        (
+            int(win.width) * int(win.height)
+            for geom in _zones_in_grid_crs(zones, grid)
+            if geom is not None and (win := _zone_window(geom, grid)) is not None
+        ),
+        reverse=True,
+    )
+    need = sum(cells[:_BUILD_AT_ONCE]) * _COVERAGE_BYTES_PER_CELL
+    budget = memory_budget()
+    if need > budget:
+        raise DataError(
+            f"{path} declares {grid.height:,} × {grid.width:,} cells; the zones span up to "
+            f"{cells[0]:,} of them, whose coverage needs about {need / 2**30:.1f} GiB, more than "
+            f"the memory budget of {budget / 2**30:.1f} GiB ({MEMORY_BUDGET_ENV}); use smaller "
+            "zones or a coarser raster (gdalwarp -tr), or raise the budget if the machine has "
+            "the memory"
+        )
+
+
+def _coverage(zones: gpd.GeoDataFrame, ds, grid: Grid, coverage):
+    from geo.zonal import _check_overlap, _get_coverage
+
+    if coverage is None:
+        _check_coverage_budget(zones, grid, Path(ds.name))
+    cov = _get_coverage(
+        zones, grid, "exact" if coverage is None else coverage.method, coverage, None
+    )
+    _check_overlap(cov, ds)
+    return cov
+
+
+def _pair_windows(a, b, cov) -> Iterator[tuple[int, int, np.ndarray, np.ndarray, np.ndarray]]:
+    """Windows of both epochs: ``(row, col, before, after, invalid)``.
+
+    ``invalid`` marks the cells that are nodata (declared value, NaN or ±inf) in either
+    epoch. The next pair is read in a background thread while this one is summed.
+    """
+    from geo.zonal import _invalid_mask, _window_rows, _windows
+
+    windows = list(_windows(cov, a, 1, _window_rows(a, 1, cov.grid.width, None)))
+
+    def read(k: int):
+        win = windows[k]
+        return a.read(1, window=win), b.read(1, window=win)
+
+    try:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pending = pool.submit(read, 0) if windows else None
+            for k, win in enumerate(windows):
+                first, second = pending.result()
+                pending = pool.submit(read, k + 1) if k + 1 < len(windows) else None
+                invalid = _invalid_mask(first, a.nodata) | _invalid_mask(second, b.nodata)
+                yield int(win.row_off), int(win.col_off), first, second, invalid
+    except rasterio.errors.RasterioIOError as exc:
+        raise DataError(
+            f"cannot read {a.name} or {b.name}: {exc}. The file is corrupt or truncated; "
+            "re-download or regenerate it"
+        ) from None
+
+
+# --------------------------------------------------------------------------- classes
+
+
+class _ClassIndex:
+    """Index (0 … 255) of the class of each cell of one epoch.
+
+    8-bit rasters are their own index (value, or value + 128 for int8): no lookup. Wider
+    rasters number their classes in order of first appearance (at most :data:`MAX_CLASSES`).
+    """
+
+    def __init__(self, path, dtype: np.dtype) -> None:
+        self.path, self.dtype = path, np.dtype(dtype)
+        self.direct = self.dtype.itemsize == 1
+        small = self.dtype.itemsize <= 2
+        self.offset = int(np.iinfo(self.dtype).min) if small else 0
+        self._values: list[int] = []
+        # 16-bit rasters: a lookup table value → index (-1: not seen yet)
+        self.table = (
+            np.full(1 << (8 * self.dtype.itemsize), -1, np.int32)
+            if small and not self.direct
+            else None
+        )
+        self.known: dict[int, int] = {}
+
+    @property
+    def values(self) -> np.ndarray:
+        """Class value of each index (int64)."""
+        if self.direct:
+            return np.arange(MAX_CLASSES, dtype=np.int64) + self.offset
+        return np.asarray(self._values, dtype=np.int64)
+
+    def indices(self, a: np.ndarray, valid: np.ndarray) -> np.ndarray:
+        """Class index of every cell of ``a`` (any index for invalid cells: they are masked)."""
+        if self.direct:
+            return a.view(np.uint8) ^ np.uint8(0x80) if self.offset else a
+        if self.table is not None:
+            key = a.astype(np.int64) - self.offset if self.offset else a
+            seen = np.bincount(key[valid].ravel(), minlength=len(self.table)) > 0
+            for v in np.flatnonzero(seen & (self.table < 0)):
+                self.table[v] = self._add(int(v) + self.offset)
+            out = self.table[key]
+        else:
+            uniq, inverse = np.unique(a, return_inverse=True)
+            valid_uniq = np.unique(a[valid])
+            local = np.zeros(len(uniq), np.int32)
+            for k in np.searchsorted(uniq, valid_uniq):
+                v = int(uniq[k])
+                local[k] = self.known[v] if v in self.known else self._add(v)
+            out = local[inverse.reshape(a.shape)]
+        out[~valid] = 0
+        return out.astype(np.uint8)
+
+    def _add(self, value: int) -> int:
+        if len(self._values) >= MAX_CLASSES:
+            raise UsageError(
+                f"{self.path} holds more than {MAX_CLASSES} distinct values; a transition "
+                f"matrix needs class rasters of at most {MAX_CLASSES} classes: reclassify it, "
+                "or drop --categorical to compare the means of a continuous layer"
             )
-        first, second = a.read(1, masked=True), b.read(1, masked=True)
-        profile = a.profile
-    return first, second, profile, grid_a
+        self._values.append(value)
+        self.known[value] = len(self._values) - 1
+        return len(self._values) - 1
 
 
-def _write(array: np.ndarray, profile: dict, nodata, folder: Path, name: str) -> Path:
-    path = folder / name
-    prof = {**profile, "dtype": array.dtype.name, "nodata": nodata, "count": 1, "driver": "GTiff"}
-    with rasterio.open(path, "w", **prof) as dst:
-        dst.write(array, 1)
-    return path
+def _check_class_dtype(ds, path) -> None:
+    kind = np.dtype(ds.dtypes[0]).kind
+    if kind not in "ui":
+        raise UsageError(
+            f"{path} is {ds.dtypes[0]}; a transition matrix needs integer class rasters "
+            "(drop --categorical to compare the means of a continuous layer)"
+        )
+
+
+def _zone_batches(n: int) -> list[range]:
+    """Ranges of zones whose transition histograms fit :data:`MEMORY_BUDGET_BYTES`."""
+    per = max(min(MEMORY_BUDGET_BYTES, memory_budget() // 2) // _BYTES_PER_ZONE, 1)
+    return [range(z0, min(z0 + per, n)) for z0 in range(0, n, per)]
+
+
+def _subset(cov, zones: range):
+    """The coverage of zones ``zones`` (a contiguous range) of ``cov``, renumbered from 0."""
+    z0, z1 = zones.start, zones.stop
+    if z0 == 0 and z1 == cov.n_zones:
+        return cov
+    run = (cov.run_zone >= z0) & (cov.run_zone < z1)
+    cell = (cov.cell_zone >= z0) & (cov.cell_zone < z1)
+    return replace(
+        cov,
+        n_zones=z1 - z0,
+        run_row=cov.run_row[run],
+        run_start=cov.run_start[run],
+        run_end=cov.run_end[run],
+        run_zone=cov.run_zone[run] - z0,
+        cell_row=cov.cell_row[cell],
+        cell_col=cov.cell_col[cell],
+        cell_zone=cov.cell_zone[cell] - z0,
+        cell_weight=cov.cell_weight[cell],
+        outside_area_km2=cov.outside_area_km2[z0:z1],
+        touched=cov.touched[z0:z1],
+    )
 
 
 def transition_matrix(
@@ -59,36 +279,68 @@ def transition_matrix(
     ----------
     zones : geopandas.GeoDataFrame
     before, after : path
-        Integer class rasters (≤ 8 bit) on the same grid.
+        Integer class rasters (any integer type, at most :data:`MAX_CLASSES` distinct
+        values each) on the same grid.
+    coverage : geo.zonal.Coverage, optional
+        A coverage of ``zones`` on the rasters' grid, to reuse.
 
     Returns
     -------
     pandas.DataFrame
-        Long form: ``zone``, ``from_class``, ``to_class``, ``area_km2``; one row per non-zero
-        transition. Cells that are nodata in either epoch are left out.
+        Long form: ``zone``, ``from_class``, ``to_class``, ``area_km2`` (km²); one row per
+        non-zero transition, by zone (in the order of ``zones``), then class. Cells that are
+        nodata in either epoch are left out; every class value (0 … 255, 65535 …) that is
+        not the declared nodata is a class.
     """
-    from geo.zonal import zonal_stats
+    from geo.zonal import _Accumulator, _Spec
 
-    first, second, profile, _ = _read_pair(Path(before), Path(after))
-    for arr, path in ((first, before), (second, after)):
-        if arr.dtype.kind not in "ui" or arr.dtype.itemsize > 1:
-            raise UsageError(
-                f"{path} is {arr.dtype}; a transition matrix needs 8-bit class rasters"
-            )
-    invalid = np.ma.getmaskarray(first) | np.ma.getmaskarray(second)
-    code = first.filled(0).astype("uint16") * 256 + second.filled(0).astype("uint16")
-    nodata = 65535
-    code = np.where(invalid, nodata, code).astype("uint16")
-    with tempfile.TemporaryDirectory() as tmp:
-        path = _write(code, profile, nodata, Path(tmp), "transitions.tif")
-        wide = zonal_stats(zones, path, stats=("count",), categorical=True, coverage=coverage)
-    cols = [c for c in wide.columns if c.startswith("area_km2_")]
-    long = wide[cols].stack().reset_index()
-    long.columns = ["zone", "code", "area_km2"]
-    codes = long["code"].str.removeprefix("area_km2_").astype(int)
-    long["from_class"], long["to_class"] = codes // 256, codes % 256
-    long = long[long["area_km2"] > 0]
+    before, after = Path(before), Path(after)
+    with ExitStack() as stack:
+        a, b, grid = _open_pair(before, after, stack)
+        _check_class_dtype(a, before)
+        _check_class_dtype(b, after)
+        cov = _coverage(zones, a, grid, coverage)
+        first = _ClassIndex(before, a.dtypes[0])
+        second = _ClassIndex(after, b.dtypes[0])
+        spec = _Spec(stats=("count",), quantiles=(), categorical=True)
+        frames = []
+        for batch in _zone_batches(cov.n_zones):
+            part = _subset(cov, batch)
+            acc = _Accumulator(part.n_zones, spec, np.dtype(np.uint16), grid.row_cell_area_m2())
+            acc.invalid_values = None  # validity comes from the mask of both epochs
+            for r0, c0, x, y, invalid in _pair_windows(a, b, part):
+                valid = ~invalid
+                code = first.indices(x, valid).astype(np.uint16)
+                code <<= 8  # × MAX_CLASSES
+                code |= second.indices(y, valid)
+                acc.add_window(part, code, invalid, r0, c0)
+            frames.append(_long(acc.hist_area, zones.index, batch))
+    long = pd.concat(frames, ignore_index=True)
+    long["from_class"] = first.values[long.pop("i").to_numpy()]
+    long["to_class"] = second.values[long.pop("j").to_numpy()]
+    order = long.pop("z").to_numpy()
+    long = long.assign(_z=order).sort_values(["_z", "from_class", "to_class"], kind="stable")
     return long[["zone", "from_class", "to_class", "area_km2"]].reset_index(drop=True)
+
+
+def _long(hist_area: np.ndarray, index: pd.Index, batch: range) -> pd.DataFrame:
+    """Non-zero bins of the transition histograms (m²) of zones ``batch`` as rows (km²)."""
+    hist = hist_area.reshape(len(batch), _NBINS)
+    zi, ci = np.nonzero(hist > 0)
+    area = hist[zi, ci] / 1e6
+    zi = zi + batch.start
+    return pd.DataFrame(
+        {
+            "zone": index.to_numpy()[zi],
+            "z": zi,
+            "i": ci // MAX_CLASSES,
+            "j": ci % MAX_CLASSES,
+            "area_km2": area,
+        }
+    )
+
+
+# --------------------------------------------------------------------------- continuous
 
 
 def continuous_change(
@@ -96,25 +348,30 @@ def continuous_change(
 ) -> pd.DataFrame:
     """Area-weighted mean of each epoch over cells valid in both, and the change, per zone.
 
+    Each raster's scale and offset are applied (physical values).
+
     Returns
     -------
     pandas.DataFrame
         Indexed like ``zones``: ``mean_before``, ``mean_after``, ``change`` (after − before, in
-        the rasters' unit) and ``valid_area_km2`` (area valid in both epochs).
+        the rasters' unit) and ``valid_area_km2`` (km², area valid in both epochs).
     """
-    from geo.zonal import zonal_stats
+    from geo.zonal import _Accumulator, _Spec
 
-    first, second, profile, _ = _read_pair(Path(before), Path(after))
-    invalid = np.ma.getmaskarray(first) | np.ma.getmaskarray(second)
-    invalid |= ~np.isfinite(first.filled(0).astype("float64"))
-    invalid |= ~np.isfinite(second.filled(0).astype("float64"))
-    nodata = -3.0e38
-    with tempfile.TemporaryDirectory() as tmp:
-        means = []
-        for name, arr in (("before", first), ("after", second)):
-            data = np.where(invalid, nodata, arr.filled(0).astype("float64")).astype("float64")
-            path = _write(data, profile, nodata, Path(tmp), f"{name}.tif")
-            means.append(zonal_stats(zones, path, stats=("count", "mean"), coverage=coverage))
+    before, after = Path(before), Path(after)
+    spec = _Spec(stats=("count", "mean"), quantiles=(), categorical=False)
+    with ExitStack() as stack:
+        a, b, grid = _open_pair(before, after, stack)
+        cov = _coverage(zones, a, grid, coverage)
+        area = grid.row_cell_area_m2()
+        accs = [_Accumulator(cov.n_zones, spec, np.dtype(ds.dtypes[0]), area) for ds in (a, b)]
+        for r0, c0, x, y, invalid in _pair_windows(a, b, cov):
+            accs[0].add_window(cov, x, invalid, r0, c0)
+            accs[1].add_window(cov, y, invalid, r0, c0)
+        means = [
+            acc.frame(zones.index, cov.outside_area_km2, ds.scales[0], ds.offsets[0])
+            for acc, ds in zip(accs, (a, b), strict=True)
+        ]
     out = pd.DataFrame(
         {"mean_before": means[0]["mean"], "mean_after": means[1]["mean"]}, index=zones.index
     )

@@ -31,6 +31,12 @@ _EPILOG = (
 )
 
 
+_LAYER_NAMES = (
+    "Column prefix: the layer's name, or a file's stem (x.tif → x); file_x if the stem is a "
+    "shipped/derived layer name; a/x.tif and b/x.tif → a_x, b_x; a repeat → x_2"
+)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="barrier",
@@ -65,7 +71,10 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="NAME|FILE",
-        help="a further layer summarised per zone in the tables (repeatable)",
+        help=(
+            "a further layer summarised per zone in the tables (repeatable): mean/min/max of "
+            f"value layers, class areas of class layers. {_LAYER_NAMES}"
+        ),
     )
     rep.add_argument(
         "--data", metavar="DIR", help="use this data folder instead of the shipped one"
@@ -109,7 +118,7 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         required=True,
         metavar="NAME|FILE",
-        help="shipped layer or GeoTIFF (repeatable)",
+        help=f"shipped layer or GeoTIFF (repeatable). {_LAYER_NAMES}",
     )
     st.add_argument(
         "--categorical",
@@ -173,8 +182,11 @@ def _parser() -> argparse.ArgumentParser:
         "change",
         help="change between two epochs of a layer, per zone",
         description=(
-            "Class layers: transition matrix (area from class i to class j). Continuous layers: "
-            "area-weighted mean of each epoch over cells valid in both, and the change."
+            "Class layers: transition matrix (area from class i to class j; any integer rasters, "
+            "at most 256 classes each). Continuous layers: area-weighted mean of each epoch over "
+            "cells valid in both, and the change. Both rasters are streamed by window; zones "
+            "whose coverage would exceed the memory budget (4 GiB, GEO_BARRIER_MEMORY_MB) are "
+            "refused."
         ),
         epilog=_EPILOG,
     )
@@ -288,15 +300,18 @@ def _write_manifest(out: Path, inputs: list, params: dict) -> Path:
 
 
 def _emit(table: pd.DataFrame, fmt: str) -> None:
+    from geo.tables import _check_unique_columns
+
+    _check_unique_columns(table, "the table")  # to_dict would drop all but one silently
     if fmt == "csv":
         from geo.tables import clean_text, csv_safe
 
         # stdout is often redirected into a .csv opened in a spreadsheet: defuse it the same way
         sys.stdout.write(csv_safe(clean_text(table, "standard output")).to_csv(index=False))
     elif fmt == "json":
-        sys.stdout.write(
-            json.dumps(table.to_dict(orient="records"), ensure_ascii=False, indent=1) + "\n"
-        )
+        # missing values as null: json.dumps writes NaN, which is not JSON
+        records = table.astype(object).where(table.notna(), None).to_dict(orient="records")
+        sys.stdout.write(json.dumps(records, ensure_ascii=False, indent=1, allow_nan=False) + "\n")
     else:
         sys.stdout.write(table.to_string(index=False) + "\n")
 
@@ -425,14 +440,16 @@ def _cmd_layers(args: argparse.Namespace) -> int:
 
 def _cmd_stats(args: argparse.Namespace) -> int:
     from geo.provenance import raster_record
-    from geo.tables import class_table, stats_table, write_table
+    from geo.tables import class_table, name_layers, stats_table, write_table
 
     fmt = _output_format(args)
     zone_set = _load_zones(args)
-    specs = [
-        layers.resolve(spec, categorical=args.categorical, nodata=tuple(args.nodata))
-        for spec in args.layer
-    ]
+    specs = name_layers(
+        [
+            layers.resolve(spec, categorical=args.categorical, nodata=tuple(args.nodata))
+            for spec in args.layer
+        ]
+    )
     inputs = [*_zone_inputs(args), *(("layer", s.path) for s in specs)]
     if any(str(spec) in layers.catalogue() for spec in args.layer):
         from geo.data import data_path

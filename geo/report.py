@@ -48,6 +48,7 @@ class Results:
     zones: dict[str, gpd.GeoDataFrame]
     layers: dict
     corrections: gpd.GeoDataFrame | None = None
+    config: object = None  # the DeriveConfig the derived layers were made with
 
     def _repr_html_(self) -> str:
         """Jupyter view: zone sets computed and the headline indicators of the widest set."""
@@ -102,7 +103,7 @@ def compute_all(
     from geo import indicators, zones
     from geo.data import cache_dir
     from geo.layers import catalogue
-    from geo.layers.derive import apply_corrections, derived_layers
+    from geo.layers.derive import DeriveConfig, apply_corrections, derived_layers
     from geo.tables import clean_text
 
     say = progress or (lambda _msg: None)
@@ -111,10 +112,10 @@ def compute_all(
     layers = derived_layers(config, cache=cache, force=force)
     if corrections is not None:
         say("applying corrections")
-        layers = apply_corrections(layers, corrections, cache=cache)
+        layers = apply_corrections(layers, corrections, cache=cache, force=force)
     paths = {name: layer.path for name, layer in layers.items()}
     paths["landcover"] = catalogue()["landcover"].path
-    results = Results({}, {}, {}, layers, corrections)
+    results = Results({}, {}, {}, layers, corrections, config or DeriveConfig())
     sets = [(level, None) for level in levels]
     if user_zones is not None:
         sets.append(("user", user_zones))
@@ -141,7 +142,10 @@ def compute_all(
     return results
 
 
-#: Alternative derivations shown beside the default, to document each choice and its effect.
+#: Alternative derivations shown beside the run's own method (the first entry, relabelled
+#: with the run's actual NDVI and corrections), to document each choice and its effect. Each
+#: changes one choice of the run's configuration (its NDVI, parameters and corrections
+#: otherwise kept).
 SENSITIVITY = (
     ("default: NDVI maximum, soil/veg = 5th/95th percentiles", {}),
     ("NDVI soil/veg = 2nd/98th percentiles", {"soil_pct": 2.0, "veg_pct": 98.0}),
@@ -159,25 +163,83 @@ SENSITIVITY = (
 _SENSITIVE = ("grassland_fvc_pct", "fvc_mean_pct", "forest_cover_pct", "sandified_pct")
 
 
-def sensitivity_table(*, cache=None, progress=None) -> pd.DataFrame:
-    """Region-wide proxies under alternative method choices (see :data:`SENSITIVITY`).
+def _describe(config, corrections) -> str:
+    """Label of the run's own method (first row of the sensitivity table)."""
+    ndvi = {"ndvi_max": "NDVI maximum", "ndvi": "Copernicus late-June NDVI"}.get(
+        config.ndvi, f"NDVI = {Path(config.ndvi).name}"
+    )
+    if config.fvc_method == "pixel":
+        fvc = "per-pixel NDVI min/max climatology"
+    else:
+        fvc = f"soil/veg = {config.soil_pct:g}th/{config.veg_pct:g}th percentiles"
+    label = f"this report's method: {ndvi}, {fvc}"
+    if corrections is not None:
+        label += f", with {len(corrections)} user correction(s)"
+    return label
+
+
+def _reset_scale(change: dict) -> dict:
+    """An alternative NDVI layer drops the scale/offset given for the user's NDVI file."""
+    return {**change, "ndvi_scale": None, "ndvi_offset": None} if "ndvi" in change else change
+
+
+def sensitivity_table(
+    *,
+    config=None,
+    corrections=None,
+    layers=None,
+    cache=None,
+    force: bool = False,
+    progress=None,
+) -> pd.DataFrame:
+    """Region-wide proxies under the run's method and alternatives (see :data:`SENSITIVITY`).
+
+    Parameters
+    ----------
+    config : geo.layers.derive.DeriveConfig, optional
+        The run's derivation parameters (``--ndvi`` …); default ``DeriveConfig()``. The first
+        row uses exactly them; every other row changes one choice.
+    corrections : geopandas.GeoDataFrame, optional
+        The run's corrections, applied in every row so that rows differ by the method only.
+    layers : dict of str to Layer, optional
+        The run's own (corrected) derived layers, reused for the first row.
+    cache : path, optional
+    force : bool
+        Recompute cached derived and corrected layers.
 
     Returns
     -------
     pandas.DataFrame
         One row per choice: ``choice`` and the region-wide value of each of ``_SENSITIVE``.
     """
+    from dataclasses import replace
+
     from geo import indicators, zones
     from geo.layers import catalogue
-    from geo.layers.derive import DeriveConfig, derived_layers
+    from geo.layers.derive import DeriveConfig, apply_corrections, derived_layers
 
+    config = config or DeriveConfig()
     province = zones.load("province")
     rows = []
-    for label, change in SENSITIVITY:
+    choices = [
+        (label, replace(config, **_reset_scale(change)))
+        if change
+        else (_describe(config, corrections), None)
+        for label, change in SENSITIVITY
+    ]
+    for label, alternative in choices:
         if progress:
             progress(f"method sensitivity: {label}")
-        layers = derived_layers(DeriveConfig(**change), cache=cache)
-        paths = {name: layer.path for name, layer in layers.items()}
+        if alternative is None and layers is not None:
+            used = layers
+        else:
+            used = derived_layers(alternative or config, cache=cache, force=force)
+            if corrections is not None:
+                # polygons that change nothing were said for the run's own layers
+                used = apply_corrections(
+                    used, corrections, cache=cache, force=force, warn_idle=False
+                )
+        paths = {name: layer.path for name, layer in used.items()}
         paths["landcover"] = catalogue()["landcover"].path
         long = indicators.compute(province, paths)
         values = long.set_index("indicator")["value"]
@@ -186,13 +248,25 @@ def sensitivity_table(*, cache=None, progress=None) -> pd.DataFrame:
 
 
 def _with_layers(table: pd.DataFrame, zone_set, layers, cache) -> pd.DataFrame:
-    """Append per-zone statistics of extra layers to a wide indicator table."""
+    """Append per-zone statistics of extra layers to a wide indicator table.
+
+    Value layers give ``<layer>_mean``, ``_min`` and ``_max``; class layers give the class
+    areas ``<layer>_area_km2_<class>``; both give their valid and outside areas. Layer names
+    are made unique by :func:`geo.tables.name_layers`.
+    """
     from geo.tables import stats_table
 
-    extra = stats_table(
-        zone_set, layers, ("count", "mean", "area"), cache_dir=Path(cache) / "coverage"
-    )
+    stats = ("count", "mean", "min", "max")
+    if any(layer.categorical for layer in layers):
+        stats += ("area",)  # class layers only; value layers ignore it
+    extra = stats_table(zone_set, layers, stats, cache_dir=Path(cache) / "coverage")
     keep = [c for c in extra.columns[4:] if not c.endswith(("_count", "_nodata_area_km2"))]
+    clash = sorted(set(keep) & set(table.columns))
+    if clash:
+        raise UsageError(
+            f"--layer columns {clash} would replace indicator columns of the same name; "
+            "rename the layer's file"
+        )
     return pd.concat([table, extra[keep].set_axis(table.index)], axis=1)
 
 
@@ -349,7 +423,7 @@ def build_report(
     from geo import reporthtml, zones
     from geo.data import cache_dir
     from geo.layers import resolve
-    from geo.layers.derive import DeriveConfig
+    from geo.layers.derive import DeriveConfig, check_corrections
     from geo.outputs import check_not_input, check_writable
     from geo.vectors import read_polygons
 
@@ -381,6 +455,8 @@ def build_report(
             ("corrections", corrections, "corrections"),
         )
     }
+    if extra["corrections"] is not None:  # refuse bad values before any work
+        extra["corrections"] = check_corrections(extra["corrections"])
     if (extra["treated"] is None) != (extra["treatable"] is None):
         raise UsageError("--treated and --treatable go together (R3 is treated ÷ treatable)")
     with staged_dir(out) as stage:
@@ -401,7 +477,14 @@ def build_report(
             **extra,
         )
         log("writing tables (CSV, XLSX, GeoPackage, GeoParquet)")
-        sensitivity = sensitivity_table(cache=cache, progress=log)
+        sensitivity = sensitivity_table(
+            config=results.config,
+            corrections=results.corrections,
+            layers=results.layers,
+            cache=cache,
+            force=force,
+            progress=log,
+        )
         files = [p for _, p in input_files(inputs)]
         written = _write_tables(stage, results, files, sensitivity)
         if not tables_only:

@@ -29,6 +29,7 @@ __all__ = [
     "column_label",
     "csv_safe",
     "in_units",
+    "name_layers",
     "stats_table",
     "write_csv",
     "write_table",
@@ -135,6 +136,7 @@ def write_csv(table: pd.DataFrame, path: str | Path) -> Path:
     Text is cleaned (:func:`clean_text`) and defused (:func:`csv_safe`).
     """
     table = csv_safe(clean_text(table, path))
+    _check_unique_columns(table, f"the table for {path}")
     with atomic_path(path) as tmp:
         table.to_csv(tmp, index=False, encoding="utf-8-sig")
     return Path(path)
@@ -170,6 +172,75 @@ def in_units(frame: pd.DataFrame, unit: str) -> pd.DataFrame:
             renamed[col] = col.replace("area_km2", f"area_{unit}")
             frame[col] = frame[col] * factor
     return frame.rename(columns=renamed)
+
+
+def _is_user_file(layer) -> bool:
+    """A raster file given by path (``Layer.from_file``), not a shipped or derived layer."""
+    return layer.licence == "user data"
+
+
+def name_layers(layer_specs) -> list:
+    """Give every layer a unique, predictable name (the prefix of its table columns).
+
+    * A shipped or derived layer keeps its name (``ndvi_max``, ``fvc`` …).
+    * A raster file is named by its file stem (``data/dem.tif`` → ``dem``); a stem equal to a
+      shipped or derived layer name gets ``file_`` in front (``ndvi_max.tif`` →
+      ``file_ndvi_max``) so that it is never mistaken for the shipped layer.
+    * Files whose names still collide get their parent folder's name in front
+      (``a/x.tif``, ``b/x.tif`` → ``a_x``, ``b_x``).
+    * Names that still repeat (the same layer or file given twice) get ``_2``, ``_3`` … in
+      order, the first keeping its name.
+
+    Names given by an earlier call are kept, so naming twice changes nothing.
+
+    Parameters
+    ----------
+    layer_specs : sequence of geo.layers.Layer
+
+    Returns
+    -------
+    list of geo.layers.Layer
+        The layers, renamed where needed (same order).
+    """
+    from collections import Counter
+    from dataclasses import replace
+
+    from geo.layers import catalogue
+    from geo.layers.derive import DERIVED_NAMES
+
+    reserved = {*catalogue(), *DERIVED_NAMES}
+    names = []
+    for layer in layer_specs:
+        stem = Path(layer.path).stem
+        fresh = _is_user_file(layer) and layer.name == stem
+        names.append(f"file_{stem}" if fresh and stem in reserved else layer.name)
+    counts = Counter(names)
+    for k, layer in enumerate(layer_specs):
+        if (
+            counts[names[k]] > 1
+            and _is_user_file(layer)
+            and names[k].endswith(Path(layer.path).stem)
+        ):
+            names[k] = f"{Path(layer.path).absolute().parent.name}_{names[k]}"
+    seen: set[str] = set()
+    for k, name in enumerate(names):
+        n, unique = 1, name
+        while unique in seen:
+            n += 1
+            unique = f"{name}_{n}"
+        seen.add(unique)
+        names[k] = unique
+    return [
+        layer if layer.name == name else replace(layer, name=name)
+        for layer, name in zip(layer_specs, names, strict=True)
+    ]
+
+
+def _check_unique_columns(table: pd.DataFrame, what: str) -> None:
+    """Duplicate column names would be dropped or mixed up silently by writers: a bug."""
+    dupes = sorted({str(c) for c in table.columns[table.columns.duplicated()]})
+    if dupes:
+        raise RuntimeError(f"internal error: {what} has duplicate columns {dupes}")
 
 
 def stats_table(
@@ -210,7 +281,8 @@ def stats_table(
     Returns
     -------
     pandas.DataFrame
-        Identifier (``adcode`` or ``zone``), names and level, then ``<layer>_<stat>`` columns.
+        Identifier (``adcode`` or ``zone``), names and level, then ``<layer>_<stat>`` columns,
+        ``<layer>`` being the unique name given by :func:`name_layers`.
         Statistics are of physical values (the layer's scale and offset applied); flagged
         codes (e.g. the NDVI water flag) count as nodata.
     """
@@ -219,6 +291,7 @@ def stats_table(
             "--stat fraction/area need a class layer (landcover, climate, sandified, landcover_cn, "
             "redline_proxy, or a raster file with --categorical)"
         )
+    layer_specs = name_layers(layer_specs)
     id_col = "adcode" if "adcode" in zones.columns else "zone"
     table = pd.DataFrame(zones[[id_col, "name_zh", "name_en", "level"]]).reset_index(drop=True)
     coverages: dict = {}
@@ -228,6 +301,7 @@ def stats_table(
         frame = in_units(_physical(frame, layer), unit)
         frame.columns = [f"{layer.name}_{c}" for c in frame.columns]
         table = pd.concat([table, frame.reset_index(drop=True)], axis=1)
+    _check_unique_columns(table, "the statistics table")
     return table
 
 
@@ -300,6 +374,7 @@ def write_table(table: pd.DataFrame, path: str | Path, fmt: str | None = None) -
     fmt : {"csv", "json", "xlsx"}, optional
     """
     path = Path(path)
+    _check_unique_columns(table, f"the table for {path}")
     fmt = fmt or path.suffix.lstrip(".").lower() or "csv"
     if fmt == "csv":
         return write_csv(table, path)
@@ -360,6 +435,7 @@ def write_xlsx(sheets: dict[str, pd.DataFrame], path: str | Path, sources: pd.Da
     path = Path(path)
     with atomic_path(path) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as writer:
         for name, table in {**sheets, "sources": sources}.items():
+            _check_unique_columns(table, f"sheet {name!r} of {path}")
             table = clean_text(table, f"{path} (sheet {name})")
             table.to_excel(writer, index=False, sheet_name=name, startrow=2, header=False)
             sheet = writer.sheets[name]
@@ -398,9 +474,15 @@ def class_table(table: pd.DataFrame, layer_specs, unit: str = "km2") -> pd.DataF
     """
     keys = list(table.columns[:4])
     frames = []
-    for layer in layer_specs:
+    for layer in name_layers(layer_specs):
         prefix = f"{layer.name}_area_{unit}_"
-        codes = [int(c.removeprefix(prefix)) for c in table.columns if c.startswith(prefix)]
+        # only class codes: the columns of a layer named e.g. "<name>_area_km2_map" also
+        # start with the prefix
+        codes = [
+            int(c.removeprefix(prefix))
+            for c in table.columns
+            if c.startswith(prefix) and c.removeprefix(prefix).lstrip("-").isdigit()
+        ]
         for code in codes:
             frac = table.get(f"{layer.name}_fraction_{code}")
             frame = table[keys].copy()

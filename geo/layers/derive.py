@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -116,6 +117,32 @@ class DeriveConfig:
     sandified_fvc_pct: tuple[float, float, float] = (40.0, 25.0, 10.0)
     sandified_max_fvc_pct: float = 60.0
     redline_share_pct: float = 50.46
+
+    def __post_init__(self) -> None:
+        # NaN or ±inf (argparse's float() accepts "nan", "inf") would pass every later check
+        # (comparisons with NaN are false) and give an all-undefined or silently wrong FVC.
+        from geo.errors import UsageError
+
+        for option, value in (
+            ("--ndvi-scale", self.ndvi_scale),
+            ("--ndvi-offset", self.ndvi_offset),
+        ):
+            if value is not None and not np.isfinite(value):
+                raise UsageError(f"{option} {value} is not a finite number; e.g. {option} 0.0001")
+        if not Path(self.ndvi).suffix and (
+            self.ndvi_scale is not None or self.ndvi_offset is not None
+        ):
+            raise UsageError(
+                f"--ndvi-scale/--ndvi-offset apply to your own NDVI file (--ndvi FILE); the "
+                f"shipped layer {self.ndvi!r} has its own scale: drop them or give --ndvi"
+            )
+        if self.ndvi_scale == 0:
+            raise UsageError("--ndvi-scale 0 would make every NDVI equal; e.g. --ndvi-scale 0.0001")
+        if not 0 <= self.soil_pct < self.veg_pct <= 100:
+            raise UsageError(
+                f"NDVI percentiles soil {self.soil_pct} / veg {self.veg_pct} must satisfy "
+                "0 <= soil < veg <= 100"
+            )
 
     def key(self) -> str:
         """Digest of the parameters (part of the derived-layer cache key)."""
@@ -498,7 +525,9 @@ def derived_layers(
     cache : path, optional
         Cache folder (default :func:`geo.data.cache_dir`). The files live in a sub-folder
         keyed by the package version, the configuration and the SHA-256 of every input, so a
-        changed input or parameter never reuses stale layers.
+        changed input or parameter never reuses stale layers. ``layers.json`` there records
+        the SHA-256 of each GeoTIFF; a cache entry that fails the check (truncated or edited
+        file, unreadable JSON) is discarded and rebuilt with a :class:`GeoWarning`.
     force : bool
         Recompute even if cached.
 
@@ -506,28 +535,37 @@ def derived_layers(
     -------
     dict of str to Layer
         Keyed by :data:`DERIVED_NAMES`; each layer's ``source`` holds its method.
+
+    Raises
+    ------
+    geo.errors.OutputError
+        The cache folder cannot be written (the message names the cache, not the output).
     """
     from geo import boundaries
     from geo.data import cache_dir
 
     config = config or DeriveConfig()
     folder = Path(cache or cache_dir()) / "derived" / _inputs_key(config)
-    meta_path = folder / "layers.json"
-    if force or not meta_path.exists():
+    files = [folder / f"{name}.tif" for name in DERIVED_NAMES]
+    meta = None if force else _cached_meta(folder, _META, files, "derived-layer")
+    if meta is None:
         derived = derive_all(boundaries.load("province"), config)
-        meta = {}
-        for name, item in derived.items():
-            item.write(folder / f"{name}.tif")
-            meta[name] = {
+
+        def write() -> None:
+            for name, item in derived.items():
+                item.write(folder / f"{name}.tif")
+
+        extra = {
+            name: {
                 "kind": item.kind,
                 "unit": item.unit,
                 "method": item.method,
                 "classes": {str(k): v for k, v in item.classes.items()},
             }
-        meta["config"] = asdict(config)
-        with atomic_path(meta_path) as tmp:
-            tmp.write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
-    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            for name, item in derived.items()
+        }
+        extra["config"] = asdict(config)
+        meta = _write_cache(folder, write, files, extra)
     return {
         name: Layer(
             name=name,
@@ -544,8 +582,242 @@ def derived_layers(
     }
 
 
+# ---- the cache of derived and corrected layers -------------------------------------------
+
+_META = "layers.json"
+
+
+def _cached_meta(folder: Path, meta_name: str, files: list[Path], what: str) -> dict | None:
+    """The metadata of a cache entry if it is complete and intact, else None.
+
+    An absent entry is simply None; a corrupt one (unreadable JSON, missing file, checksum
+    mismatch) is discarded with a warning so that it is rebuilt.
+    """
+    import warnings
+
+    from geo.data import sha256
+    from geo.errors import GeoWarning
+
+    meta_path = folder / meta_name
+    if not meta_path.exists():
+        return None
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        if isinstance(meta, dict) and "sha256" not in meta:
+            return None  # written by an earlier version, without checksums: rebuilt quietly
+        sums = meta["sha256"]
+        for path in files:
+            if not path.is_file():
+                raise ValueError(f"{path.name} is missing")
+            if sha256(path) != sums[path.name]:
+                raise ValueError(f"{path.name} does not match its recorded SHA-256")
+        names = [p.stem for p in files]
+        if meta_name == _META and not all(
+            {"kind", "unit", "method", "classes"} <= set(meta[n]) for n in names
+        ):
+            raise ValueError("the layer descriptions are incomplete")
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        reason = f"{type(exc).__name__}: {exc}" if isinstance(exc, KeyError) else str(exc)
+        warnings.warn(
+            f"the {what} cache {folder} is corrupt ({reason}); discarding it and rebuilding",
+            GeoWarning,
+            stacklevel=3,
+        )
+        _discard(folder, [meta_path, *files])
+        return None
+    return meta
+
+
+def _discard(folder: Path, paths: list[Path]) -> None:
+    """Remove the files of a corrupt cache entry (only ours: nothing else in the folder)."""
+    for path in paths:
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as exc:
+            raise _cache_error(folder, exc) from None
+
+
+def _write_cache(folder: Path, write, files: list[Path], extra: dict, meta_name: str = _META):
+    """Write a cache entry: ``write()`` makes ``files``, then the metadata with checksums.
+
+    The metadata is written last (atomically), so an entry interrupted midway has none and
+    is rebuilt. Errors name the cache folder, not the output.
+    """
+    from geo.data import sha256
+    from geo.errors import OutputError
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        write()
+        meta = {**extra, "sha256": {path.name: sha256(path) for path in files}}
+        with atomic_path(folder / meta_name) as tmp:
+            tmp.write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
+    except (OSError, OutputError) as exc:
+        raise _cache_error(folder, exc) from None
+    return meta
+
+
+def _cache_error(folder: Path, exc: Exception):
+    from geo.data import CACHE_ENV_VAR
+    from geo.errors import OutputError
+
+    # an OutputError of atomic_path: keep its reason, not its advice about --out
+    reason = (exc.strerror or str(exc)) if isinstance(exc, OSError) else str(exc).split(";")[0]
+    return OutputError(
+        f"cannot write the cache folder {folder} ({reason}); give a writable --cache folder "
+        f"(or set {CACHE_ENV_VAR}), or free space there"
+    )
+
+
+#: Classes of the derived class layers (code → label); also checked in user corrections.
+DERIVED_CLASSES = {
+    "landcover_cn": {1: "forest", 2: "shrub forest", 3: "grassland", 4: "other land", 5: "water"},
+    "sandified": {k: v[0] for k, v in SANDIFIED_CLASSES.items()},
+    "redline_proxy": {0: "outside", 1: "inside"},
+}
+#: Range of the derived value layers (both FVC, in %).
+DERIVED_RANGES = {"fvc": (0.0, 100.0), "fvc_grassland": (0.0, 100.0)}
+
+
+_SUMS = "checksums.json"
+
+
+def _feature(index, position: int) -> str:
+    """``feature <n>`` (1-based, as GIS software numbers them) of a row of a vector file."""
+    n = int(index) + 1 if isinstance(index, int | np.integer) else position + 1
+    return f"feature {n}"
+
+
+def check_corrections(corrections, layers: dict[str, Layer] | None = None):
+    """Validate user corrections before anything is derived, corrected or written.
+
+    Every feature needs a ``layer`` naming a derived layer and a ``value`` that the layer can
+    hold: one of its declared class codes for class layers (an integer; ``2.5`` or ``300`` on
+    an 8-bit layer would silently become another class), a finite number within the layer's
+    range for value layers; never null, never text, never the layer's nodata value. Field
+    names are matched case-insensitively (shapefiles often store ``LAYER``/``VALUE``).
+
+    Parameters
+    ----------
+    corrections : geopandas.GeoDataFrame
+        From :func:`geo.vectors.read_polygons` (``attrs["source"]`` names the file).
+    layers : dict of str to Layer, optional
+        The derived layers in use (their declared classes and the files' types are checked);
+        default: the classes and ranges of :data:`DERIVED_CLASSES` and :data:`DERIVED_RANGES`.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The corrections with fields ``layer`` (str) and ``value`` (float).
+
+    Raises
+    ------
+    geo.errors.ZoneError
+        Missing fields, unknown layer names.
+    geo.errors.DataError
+        A value the layer cannot hold; the message names the file, the feature and the fix.
+    """
+    from geo.errors import ZoneError
+
+    source = corrections.attrs.get("source") or "corrections"
+    lower = {str(c).lower(): c for c in corrections.columns if c != corrections.geometry.name}
+    missing = [f for f in ("layer", "value") if f not in lower]
+    if missing:
+        raise ZoneError(
+            f"{source} lacks the field(s) {missing} (it has {sorted(lower.values())}); give each "
+            "polygon the derived layer name ('layer', e.g. sandified) and the value to impose "
+            "('value', e.g. 0)"
+        )
+    out = corrections.rename(columns={lower["layer"]: "layer", lower["value"]: "value"})
+    specs = _correction_specs(layers)
+    values = []
+    for pos, (idx, name, value) in enumerate(
+        zip(out.index, out["layer"], out["value"], strict=True)
+    ):
+        where = f"{source}, {_feature(idx, pos)}"
+        if name is None or (isinstance(name, float) and np.isnan(name)) or not str(name).strip():
+            raise ZoneError(f"{where}: the 'layer' field is empty; use one of {sorted(specs)}")
+        name = str(name).strip()
+        if name not in specs:
+            raise ZoneError(f"{where}: {name!r} is not a derived layer; use one of {sorted(specs)}")
+        values.append(_check_value(where, name, value, specs[name]))
+    out["layer"] = out["layer"].astype(str).str.strip()
+    out["value"] = np.asarray(values, dtype="float64")
+    return out
+
+
+def _correction_specs(layers: dict[str, Layer] | None) -> dict[str, dict]:
+    """Per derived layer: its classes (or value range), dtype and nodata, for the checks."""
+    if layers is None:
+        specs = {name: {"classes": c} for name, c in DERIVED_CLASSES.items()}
+        specs.update({name: {"range": r} for name, r in DERIVED_RANGES.items()})
+        return specs
+    specs = {}
+    for name, layer in layers.items():
+        spec: dict = {}
+        if layer.categorical:
+            spec["classes"] = layer.classes or DERIVED_CLASSES.get(name, {})
+        elif name in DERIVED_RANGES:
+            spec["range"] = DERIVED_RANGES[name]
+        try:
+            with rasterio.open(layer.path) as src:
+                spec["dtype"], spec["nodata"] = np.dtype(src.dtypes[0]), src.nodata
+        except rasterio.errors.RasterioIOError:
+            pass  # an unreadable layer file is reported where it is read
+        specs[name] = spec
+    return specs
+
+
+def _check_value(where: str, name: str, value, spec: dict) -> float:
+    """One correction value as float, or a DataError saying what the layer accepts."""
+    classes = spec.get("classes")
+    accepts = (
+        f"one of its classes {_fmt_classes(classes)}"
+        if classes
+        else "a number" + (" from {:g} to {:g}".format(*spec["range"]) if "range" in spec else "")
+    )
+    fix = f"layer {name!r} takes {accepts}"
+    if value is None:
+        raise DataError(f"{where}: the 'value' field is empty; {fix}")
+    if isinstance(value, bool | np.bool_):  # True would silently become class 1
+        raise DataError(f"{where}: value {value!r} is a yes/no field, not a number; {fix}")
+    try:
+        number = float(str(value).strip()) if isinstance(value, str) else float(value)
+    except (TypeError, ValueError):
+        raise DataError(f"{where}: value {value!r} is not a number; {fix}") from None
+    if not np.isfinite(number):
+        raise DataError(f"{where}: value {value!r} is empty or not finite; {fix}")
+    dtype, nodata = spec.get("dtype"), spec.get("nodata")
+    if classes or (dtype is not None and dtype.kind in "ui"):
+        if not number.is_integer():
+            raise DataError(f"{where}: value {value!r} is not a whole class code; {fix}")
+        if dtype is not None and dtype.kind in "ui":
+            info = np.iinfo(dtype)
+            if not info.min <= number <= info.max:
+                raise DataError(
+                    f"{where}: value {value!r} does not fit the layer's {dtype} cells "
+                    f"({info.min}…{info.max}); {fix}"
+                )
+    if classes and int(number) not in classes:
+        raise DataError(f"{where}: value {value!r} is not a class of {name!r}; {fix}")
+    if "range" in spec and not spec["range"][0] <= number <= spec["range"][1]:
+        raise DataError(f"{where}: value {value!r} is out of range; {fix}")
+    if nodata is not None and number == nodata:
+        raise DataError(f"{where}: value {value!r} is the layer's nodata value; {fix}")
+    return number
+
+
+def _fmt_classes(classes: dict) -> str:
+    return ", ".join(f"{k} ({v})" for k, v in sorted(classes.items()))
+
+
 def apply_corrections(
-    layers: dict[str, Layer], corrections, *, cache: str | Path | None = None
+    layers: dict[str, Layer],
+    corrections,
+    *,
+    cache: str | Path | None = None,
+    force: bool = False,
+    warn_idle: bool = True,
 ) -> dict[str, Layer]:
     """Override derived classes or values where the user knows better (field survey).
 
@@ -557,6 +829,13 @@ def apply_corrections(
         Polygons with a ``layer`` field (a derived layer name, e.g. ``sandified``) and a
         ``value`` field (the class code or value to impose, e.g. 0 = not sandified); an
         optional ``note`` says why. Cells whose centre lies inside a polygon take the value.
+        Checked with :func:`check_corrections` first.
+    cache : path, optional
+        Cache folder (default :func:`geo.data.cache_dir`).
+    force : bool
+        Rewrite the corrected copies even if cached.
+    warn_idle : bool
+        Warn about polygons that change no cell (off for repeated runs on other configurations).
 
     Returns
     -------
@@ -565,25 +844,21 @@ def apply_corrections(
         corrections) replacing the affected ones; their ``source`` records the correction.
     """
     from geo.data import cache_dir
-    from geo.errors import ZoneError
 
-    missing = {"layer", "value"} - set(corrections.columns)
-    if missing:
-        raise ZoneError(
-            f"corrections {corrections.attrs.get('source', '')} lack fields {sorted(missing)}; "
-            "give each polygon the derived layer name ('layer') and the value to impose ('value')"
-        )
-    unknown = sorted(set(corrections["layer"].astype(str)) - set(layers))
-    if unknown:
-        raise ZoneError(f"corrections name unknown layers {unknown}; use one of {sorted(layers)}")
+    corrections = check_corrections(corrections, layers)
     digest = hashlib.sha256(corrections.to_json(sort_keys=True).encode())
     out = dict(layers)
-    for name, group in corrections.groupby(corrections["layer"].astype(str)):
+    root = Path(cache or cache_dir()) / "corrected"
+    for name, group in corrections.groupby(corrections["layer"]):
         layer = layers[name]
         key = hashlib.sha256((digest.hexdigest() + str(layer.path)).encode()).hexdigest()[:20]
-        path = Path(cache or cache_dir()) / "corrected" / key / f"{name}.tif"
-        if not path.exists():
-            _write_corrected(layer, group, path)
+        folder = root / key
+        path = folder / f"{name}.tif"
+        meta = None if force else _cached_meta(folder, _SUMS, [path], "corrected-layer")
+        if meta is None:
+            _write_cache(folder, partial(_write_corrected, layer, group, path), [path], {}, _SUMS)
+        if warn_idle:
+            _warn_idle(layer, group)
         note = (
             f"; corrected by {len(group)} user polygon(s) ({corrections.attrs.get('source', '')})"
         )
@@ -608,3 +883,31 @@ def _write_corrected(layer: Layer, polygons, path: Path) -> None:
     with atomic_path(path) as tmp, rasterio.open(tmp, "w", **profile) as dst:
         dst.write(data, 1)
         dst.update_tags(corrections=f"{int(hit.sum())} cells overridden by user polygons")
+
+
+def _warn_idle(layer: Layer, polygons) -> None:
+    """Say which correction polygons change no cell of ``layer`` (every run, cached or not)."""
+    import warnings
+
+    from geo.errors import GeoWarning
+
+    with rasterio.open(layer.path) as src:
+        geoms = list(polygons.to_crs(src.crs).geometry)
+        # which polygon sets each cell centre (later ones win, as when burning values)
+        owner = rasterize(
+            [(g, k) for k, g in enumerate(geoms)],
+            out_shape=src.shape,
+            transform=src.transform,
+            fill=-1,
+            dtype="int32",
+        )
+    idle = np.flatnonzero(np.bincount(owner[owner >= 0], minlength=len(geoms)) == 0)
+    if len(idle):
+        source = polygons.attrs.get("source") or "corrections"
+        features = ", ".join(_feature(polygons.index[k], int(k)) for k in idle[:5])
+        warnings.warn(
+            f"{source}: {features} change no cell of {layer.name!r} (outside the region, smaller "
+            "than a cell centre, or covered by a later feature); they have no effect",
+            GeoWarning,
+            stacklevel=4,
+        )
