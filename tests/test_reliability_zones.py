@@ -489,3 +489,33 @@ def test_report_uses_name_field_of_zone_file(capsys, tmp_path):
     table = pd.read_csv(out / "tables" / "indicators_user.csv", dtype={"zone": str})
     shipped = boundaries.load("league").set_index("adcode")["name_zh"]
     assert table["name_zh"].tolist() == shipped.loc[table["zone"]].tolist()
+
+
+def test_compact_popups_in_browser(tmp_path):
+    import browser as cdp  # tests/browser.py (pytest puts tests/ on sys.path)
+
+    reason = cdp.available()
+    if reason:
+        pytest.skip(f"browser tests need headless Chromium: {reason}")
+    grid = _grid(2_100).assign(level="user", grassland_fvc_pct=50.0)
+    attrs = pd.DataFrame({"OWNER": '<img src=x onerror="alert(1)">'}, index=grid.zone)
+    m = interactive.choropleth(grid, "grassland_fvc_pct", offline=True, attributes=attrs)
+    with cdp.Browser() as chrome:
+        page = chrome.open(interactive.save(m, tmp_path / "lean.html"))
+        try:
+            shown = page.evaluate(
+                """(() => {
+                const p = document.querySelectorAll('path.geo-zone')[0];
+                const r = p.getBoundingClientRect();
+                const o = {bubbles: true, clientX: r.x + r.width / 2, clientY: r.y + r.height / 2};
+                p.dispatchEvent(new MouseEvent('mouseover', o));
+                p.dispatchEvent(new MouseEvent('click', o));
+                return Array.from(document.querySelectorAll('.leaflet-tooltip, .leaflet-popup'))
+                    .map(e => e.textContent).join(' ');
+                })()"""
+            )
+            assert page.evaluate("document.querySelectorAll('path.geo-zone').length") == 2_100
+            assert "格 / cell" in shown and "OWNER" in shown and "onerror" in shown
+            assert page.dialogs == [] and page.errors == []
+        finally:
+            page.close()
