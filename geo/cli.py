@@ -58,6 +58,8 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument(
         "--zones", metavar="FILE", help="your own zone polygons, reported as level 'user'"
     )
+    rep.add_argument("--id-field", metavar="FIELD", help="field identifying each of --zones")
+    rep.add_argument("--name-field", metavar="FIELD", help="field naming each of --zones")
     rep.add_argument(
         "--offline", action="store_true", help="self-contained maps, no network requests"
     )
@@ -223,6 +225,7 @@ def _zone_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--zones-layer", metavar="NAME", help="layer of a multi-layer zone file")
     parser.add_argument("--id-field", metavar="FIELD", help="field identifying each zone of a file")
+    parser.add_argument("--name-field", metavar="FIELD", help="field naming each zone of a file")
     parser.add_argument(
         "--source-crs",
         metavar="CRS",
@@ -252,6 +255,7 @@ def _load_zones(args: argparse.Namespace):
         args.zones,
         layer=args.zones_layer,
         id_field=args.id_field,
+        name_field=args.name_field,
         source_crs=args.source_crs,
         membership=_membership(args, args.zones),
     )
@@ -326,6 +330,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
         "redline": args.redline,
         "source_crs": args.source_crs,
         "zones_file": args.zones,
+        "zones_id_field": args.id_field,
+        "zones_name_field": args.name_field,
         "treated": args.treated,
         "treatable": args.treatable,
         "corrections": args.correction,
@@ -508,11 +514,16 @@ def _cmd_map(args: argparse.Namespace) -> int:
     out = Path(args.output or Path("maps") / f"{stem}_{args.indicator}.html").expanduser()
     check_output_file(out)
     _refuse_input_as_output(out, [*_zone_inputs(args), ("membership", args.membership)])
+    attributes = None
     if str(args.zones) in ZONE_SETS:
         results = compute_all(levels=(str(args.zones),), membership=_membership(args, args.zones))
         level = str(args.zones)
     else:
-        results, level = compute_all(levels=(), user_zones=_load_zones(args)), "user"
+        from geo.zones import user_attributes
+
+        own = _load_zones(args)
+        results, level = compute_all(levels=(), user_zones=own), "user"
+        attributes = user_attributes(own)
     table = results.with_geometry(level)
     column = args.indicator if args.indicator in table.columns else f"{args.indicator}_km2"
     if column not in table.columns:
@@ -523,6 +534,7 @@ def _cmd_map(args: argparse.Namespace) -> int:
         indicator=INDICATORS[args.indicator],
         basemap=args.basemap,
         offline=args.offline,
+        attributes=attributes,
     )
     interactive.save(m, out)
     side = _write_manifest(out, _map_inputs(args, results), _map_parameters(args, results))

@@ -350,6 +350,8 @@ def build_report(
     redline: str | Path | None = None,
     source_crs: str | None = None,
     zones_file: str | Path | None = None,
+    zones_id_field: str | None = None,
+    zones_name_field: str | None = None,
     treated: str | Path | None = None,
     treatable: str | Path | None = None,
     corrections: str | Path | None = None,
@@ -385,6 +387,9 @@ def build_report(
         CRS override for the red-line and zone files (``gcj02`` for Amap coordinates).
     zones_file : path, optional
         A polygon file of the user's own zones, reported as the extra level ``user``.
+    zones_id_field, zones_name_field : str, optional
+        Fields of ``zones_file`` with the identifiers and the names (see
+        :func:`geo.zones.load`; default: the usual field names, ignoring case).
     treated, treatable : path, optional
         Treated and treatable sandified land polygons; together they give R3 (official).
     corrections : path, optional
@@ -424,6 +429,8 @@ def build_report(
 
     if str(out).strip() == "":
         raise UsageError("--out needs a folder name, not an empty string")
+    if (zones_id_field or zones_name_field) and not zones_file:
+        raise UsageError("--id-field and --name-field apply to --zones FILE; give the zone file")
     out = check_writable(Path(out).expanduser())
     extra_layers = [resolve(spec) for spec in layers]
     inputs = _inputs(
@@ -432,7 +439,14 @@ def build_report(
     # replacing the folder would delete any input (or the cache) inside it
     check_not_input(out, [p for _, p in inputs] + [data_dir(), cache or cache_dir()], folder=True)
     red = read_polygons(redline, source_crs=source_crs, what="red line") if redline else None
-    own = zones.load(zones_file, source_crs=source_crs) if zones_file else None
+    own = None
+    if zones_file:
+        own = zones.load(
+            zones_file,
+            source_crs=source_crs,
+            id_field=zones_id_field,
+            name_field=zones_name_field,
+        )
     extra = {
         name: read_polygons(path, source_crs=source_crs, what=what) if path else None
         for name, path, what in (

@@ -38,6 +38,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import json
 import math
 import os
 import re
@@ -109,6 +110,13 @@ IGBP_COLOURS = {
 }  # fmt: skip
 _NODATA_COLOUR = "#d9d9d9"
 _ESC = html.escape
+#: Above this many zones the popups are compact: labels stored once, cells built in the browser.
+LEAN_ZONES = 2_000
+#: Size (MB) a map's zone geometry is fitted into by raising the simplification tolerance.
+MAP_BUDGET_MB = 20.0
+#: Maps estimated larger than this (MB) are refused with advice.
+MAX_MAP_MB = 60.0
+_BYTES_PER_VERTEX = 20  # "[108.1897, 40.1897], " in the page
 
 
 # --------------------------------------------------------------------------- classes
@@ -367,11 +375,34 @@ def simplify_coverage(
     return shapely.transform(geoms, lambda xy: np.round(xy, decimals))
 
 
-def _prepare(gdf: gpd.GeoDataFrame, gcj: bool) -> gpd.GeoDataFrame:
+def _fit_geometry(geoms: np.ndarray, max_vertices: int | None) -> np.ndarray:
+    """Simplify with the default tolerance, doubled until at most ``max_vertices`` remain.
+
+    Many zones (a 50,000-cell grid, village polygons) would otherwise make a web page of
+    hundreds of MB. The tolerance stops growing at 1/100 of the extent; a map still too
+    large is refused by :func:`_check_size`.
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    if geoms.size == 0:
+        return geoms
+    xmin, ymin, xmax, ymax = shapely.total_bounds(geoms)
+    span = max(xmax - xmin, ymax - ymin, 1e-6)
+    tolerance = span / 5000
+    while True:
+        simple = simplify_coverage(geoms, tolerance=tolerance)
+        count = int(shapely.get_num_coordinates(simple).sum())
+        if max_vertices is None or count <= max_vertices or tolerance > span / 100:
+            return simple
+        tolerance *= 2
+
+
+def _prepare(
+    gdf: gpd.GeoDataFrame, gcj: bool, max_vertices: int | None = None
+) -> gpd.GeoDataFrame:
     if gdf.crs is not None and not gdf.crs.equals("EPSG:4326"):
         gdf = gdf.to_crs(4326)
     out = gdf.copy()
-    geoms = simplify_coverage(out.geometry.values)
+    geoms = _fit_geometry(out.geometry.values, max_vertices)
     if gcj:
         geoms = transform_geometry(geoms, wgs84_to_gcj02)
         geoms = shapely.transform(geoms, lambda xy: np.round(xy, 5))
@@ -744,6 +775,87 @@ def _features(
     return {"type": "FeatureCollection", "features": feats}
 
 
+def _js_json(value) -> str:
+    """JSON safe to place inside an HTML ``<script>`` (no ``<``, ``>``, ``&`` or U+2028/9)."""
+    text = json.dumps(value, ensure_ascii=False)
+    for char, code in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
+                       ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):  # fmt: skip
+        text = text.replace(char, code)
+    return text
+
+
+_LEAN_JS = """function (f, layer) {
+  var H = %(labels)s, T = %(status)s, r = f.properties.r;
+  layer.bindTooltip(function () {
+    var d = document.createElement('div'), b = document.createElement('b');
+    b.textContent = r[0]; d.appendChild(b); d.appendChild(document.createElement('br'));
+    d.appendChild(document.createTextNode(H[1] + ': ' + r[1])); return d;
+  }, {sticky: true});
+  layer.bindPopup(function () {
+    var t = document.createElement('table'); t.className = 'geo-popup';
+    function row(k, v) {
+      var tr = t.insertRow(), th = document.createElement('th');
+      th.textContent = k; tr.appendChild(th); tr.insertCell().textContent = v;
+    }
+    for (var i = 0; i < H.length; i++) { if (r[i] !== null && r[i] !== '') row(H[i], r[i]); }
+    if (T) row('', T);
+    return t;
+  }, {maxWidth: 420});
+}"""
+
+
+def _lean_features(
+    gdf: gpd.GeoDataFrame,
+    column: str,
+    colours: list[str],
+    indicator: Indicator | None,
+    extra: list[str],
+) -> tuple[dict, JsCode]:
+    """Features with compact popups: cell texts only; labels once, tables built by the browser.
+
+    The popup shows the name, the value, the identifier, whether the target is met and the gap,
+    and the ``extra`` columns (the user's attributes); every text reaches the page through
+    ``textContent``, never as HTML.
+    """
+    id_col = _id_column(gdf)
+    unit = indicator.unit if indicator else ""
+    label = f" ({_LABELS[indicator.label]})" if indicator else ""
+    name_value = indicator.name_zh if indicator else column
+    shown = [c for c in (id_col, f"{column}_meets_target", f"{column}_gap") if c in gdf]
+    shown += [c for c in extra if c in gdf.columns and c not in shown]
+    labels = ["名称 Name", name_value + label, *shown]
+    values = pd.to_numeric(gdf[column], errors="coerce").to_numpy(dtype="float64")
+    zh = gdf["name_zh"].astype(str).to_numpy() if "name_zh" in gdf else gdf.index.astype(str)
+    en = gdf["name_en"].astype(str).to_numpy() if "name_en" in gdf else zh
+    cells = [[_cell(v) for v in gdf[c].to_numpy(dtype=object)] for c in shown]
+    feats = []
+    for i, geom in enumerate(gdf.geometry.to_numpy()):
+        name = zh[i] if zh[i] == en[i] else f"{zh[i]} / {en[i]}"
+        feats.append({
+            "type": "Feature",
+            "id": f"f{i}",
+            "properties": {
+                "c": colours[i], "s": name,
+                "r": [name, _fmt(values[i], unit), *(col[i] for col in cells)],
+            },
+            "geometry": shapely.geometry.mapping(geom),
+        })  # fmt: skip
+    script = _LEAN_JS % {"labels": _js_json(labels), "status": _js_json(_target_text(indicator))}
+    return {"type": "FeatureCollection", "features": feats}, JsCode(script)
+
+
+def _check_size(data: dict, n: int) -> None:
+    """Refuse a map whose zone data alone would exceed :data:`MAX_MAP_MB`."""
+    size = len(json.dumps(data, ensure_ascii=True)) / 1e6
+    if size > MAX_MAP_MB:
+        raise OutputError(
+            f"a web map of {n:,} zones would be about {size:.0f} MB, over the {MAX_MAP_MB:.0f} MB "
+            "a browser opens comfortably; map a coarser zone set (e.g. --zones county), or write "
+            "the numbers with `barrier stats --zones FILE -o table.csv` and join them to your "
+            "zone file in QGIS"
+        )
+
+
 def _outline_layer(
     gdf: gpd.GeoDataFrame, name: str, *, colour: str, weight: float, dash: str | None, gcj: bool
 ) -> folium.GeoJson:
@@ -816,6 +928,7 @@ def choropleth(
     k: int = 5,
     tianditu_key: str | None = None,
     source: str | None = None,
+    attributes: pd.DataFrame | None = None,
 ) -> folium.Map:
     """A choropleth web map of one zone level.
 
@@ -824,7 +937,10 @@ def choropleth(
     gdf : geopandas.GeoDataFrame
         Zones in WGS84 with ``name_zh``, ``name_en``, an id column (``adcode`` or ``zone``),
         the value ``column``; every other column is shown in the popup (area triples
-        ``<x>_km2/_ha/_mu`` on one line). Polygons are simplified with shared edges kept.
+        ``<x>_km2/_ha/_mu`` on one line). Polygons are simplified with shared edges kept,
+        the tolerance raised until the zone outlines fit :data:`MAP_BUDGET_MB`; above
+        :data:`LEAN_ZONES` zones the popups are compact (name, value, identifier, target
+        status, the user's attributes), and a map estimated over :data:`MAX_MAP_MB` is refused.
     column : str
         Numeric column to colour by.
     indicator : geo.indicators.Indicator, optional
@@ -846,6 +962,9 @@ def choropleth(
         Tianditu ``tk`` key (default: environment variable ``TIANDITU_KEY``).
     source : str, optional
         Source line of the values (default: the indicator's method, or the column name).
+    attributes : pandas.DataFrame, optional
+        Further columns shown in the popups (the user's own fields, from
+        :func:`geo.zones.user_attributes`), indexed by the zone identifier.
 
     Returns
     -------
@@ -857,6 +976,8 @@ def choropleth(
         Missing or non-numeric column, empty table.
     geo.errors.GeoError
         Unknown basemap, missing Tianditu key.
+    geo.errors.OutputError
+        A map too large for a browser (over :data:`MAX_MAP_MB`), with advice.
     """
     if basemap not in BASEMAPS:
         raise GeoError(f"unknown basemap {basemap!r}; use one of {', '.join(BASEMAPS)}")
@@ -869,7 +990,11 @@ def choropleth(
         warnings.warn(f"offline map: basemap {basemap!r} replaced by the DEM hillshade",
                       GeoWarning, stacklevel=2)  # fmt: skip
     gcj = basemap == "amap" and not offline
-    data = _prepare(gdf, gcj)
+    extra: list[str] = []
+    if attributes is not None and len(attributes.columns):
+        gdf, extra = _with_attributes(gdf, attributes)
+    max_vertices = int(MAP_BUDGET_MB * 1e6 * 0.6 / _BYTES_PER_VERTEX)
+    data = _prepare(gdf, gcj, max_vertices)
     classes = classify(values, indicator, scheme=scheme, k=k)
     m = _new_map(data)
     m._geo_offline = offline
@@ -879,18 +1004,24 @@ def choropleth(
         hillshade_overlay(gcj=gcj).add_to(m)
     else:
         _basemap(m, basemap, tianditu_key)
+    if len(data) > LEAN_ZONES:
+        features, bind = _lean_features(data, column, classes.colour(values), indicator, extra)
+    else:
+        features = _features(data, column, classes.colour(values), indicator)
+        bind = JsCode(
+            "function (f, layer) { layer.bindTooltip(f.properties.t, {sticky: true});"
+            " layer.bindPopup(f.properties.p, {maxWidth: 420}); }"
+        )
+    _check_size(features, len(data))
     layer = folium.GeoJson(
-        _features(data, column, classes.colour(values), indicator),
+        features,
         name=f"{_level_name(gdf)}: {indicator.name_zh if indicator else column}",
         style_function=lambda f: {
             "fillColor": f["properties"]["c"], "color": "#444", "weight": 0.6,
             "fillOpacity": 0.75, "className": "geo-zone",
         },
         highlight_function=lambda f: {"weight": 3, "color": "#000", "fillOpacity": 0.9},
-        on_each_feature=JsCode(
-            "function (f, layer) { layer.bindTooltip(f.properties.t, {sticky: true});"
-            " layer.bindPopup(f.properties.p, {maxWidth: 420}); }"
-        ),
+        on_each_feature=bind,
     )  # fmt: skip
     layer.add_to(m)
     for item in overlays or ():
@@ -904,6 +1035,26 @@ def choropleth(
         credits.append(source or f"{_LABELS[indicator.label]}: {indicator.method}")
     _Credit(" | ".join(credits)).add_to(m)
     return m
+
+
+def _with_attributes(
+    gdf: gpd.GeoDataFrame, attributes: pd.DataFrame
+) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """Join the user's attributes by zone identifier; their columns (renamed if taken)."""
+    id_col = _id_column(gdf)
+    keys = gdf[id_col].astype(str).to_numpy() if id_col else gdf.index.astype(str)
+    extra = attributes.reindex(pd.Index(keys))
+    names = {}
+    for col in extra.columns:
+        name = str(col)
+        while name in gdf.columns or name in names.values():
+            name = f"user_{name}"
+        names[col] = name
+    extra = extra.rename(columns=names)
+    out = gdf.copy()
+    for col in extra.columns:
+        out[col] = extra[col].to_numpy()
+    return out.set_geometry(gdf.geometry.name), list(extra.columns)
 
 
 def _title(m: folium.Map, text: str) -> None:
