@@ -281,7 +281,9 @@ def stats_table(
     Returns
     -------
     pandas.DataFrame
-        Identifier (``adcode`` or ``zone``), names and level, then ``<layer>_<stat>`` columns,
+        Identifier (``adcode`` or ``zone``), names and level, the further attributes of a
+        user's zone file (:func:`geo.zones.user_attributes`; one that would clash with a
+        statistics column is renamed ``user_<name>``), then ``<layer>_<stat>`` columns,
         ``<layer>`` being the unique name given by :func:`name_layers`.
         Statistics are of physical values (the layer's scale and offset applied); flagged
         codes (e.g. the NDVI water flag) count as nodata.
@@ -301,8 +303,22 @@ def stats_table(
         frame = in_units(_physical(frame, layer), unit)
         frame.columns = [f"{layer.name}_{c}" for c in frame.columns]
         table = pd.concat([table, frame.reset_index(drop=True)], axis=1)
+    table = _with_user_attributes(table, zones)
     _check_unique_columns(table, "the statistics table")
     return table
+
+
+def _with_user_attributes(table: pd.DataFrame, zones) -> pd.DataFrame:
+    """The user's own zone attributes after the level column (a user file keeps its fields)."""
+    from geo.zones import user_attributes
+
+    extra = user_attributes(zones).reset_index(drop=True)
+    if extra.columns.empty:
+        return table
+    taken = set(table.columns)
+    extra.columns = [c if c not in taken else f"user_{c}" for c in extra.columns]
+    at = list(table.columns).index("level") + 1
+    return pd.concat([table.iloc[:, :at], extra, table.iloc[:, at:]], axis=1)
 
 
 def _warn_partial(frame: pd.DataFrame, layer) -> None:

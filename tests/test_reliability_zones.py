@@ -519,3 +519,22 @@ def test_compact_popups_in_browser(tmp_path):
             assert page.dialogs == [] and page.errors == []
         finally:
             page.close()
+
+
+def test_stats_table_carries_the_users_attributes(capsys, tmp_path, league_stats):
+    """A user's own fields come through to the table, clashing ones renamed user_<name>."""
+    gdf = _leagues().rename(columns={"name_zh": "XZQMC"})
+    gdf["FZR"] = [f"负责人{k}" for k in range(len(gdf))]  # a bureau's own field
+    gdf["ndvi_max_mean"] = 999.0  # named like a statistics column: must not replace it
+    path = tmp_path / "own.gpkg"
+    gdf.drop(columns="name_en").to_file(path)
+    out = tmp_path / "o.csv"
+    code, _, err = run(capsys, "stats", "--zones", path, "--layer", "ndvi_max", "-o", out)
+    assert code == 0, err
+    table = pd.read_csv(out, dtype={"zone": str}).set_index("zone")
+    assert list(table.columns[:4]) == ["name_zh", "name_en", "level", "FZR"]
+    assert table.loc[gdf.adcode[3], "FZR"] == "负责人3"
+    assert (table["user_ndvi_max_mean"] == 999.0).all()
+    assert table.loc[league_stats.index, "ndvi_max_mean"].to_numpy() == pytest.approx(
+        league_stats["ndvi_max_mean"].to_numpy(), rel=1e-9
+    )
