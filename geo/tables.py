@@ -12,7 +12,6 @@ CSV-injection guidance advises). Numbers are never changed.
 
 from __future__ import annotations
 
-import re
 import warnings
 from pathlib import Path
 
@@ -22,6 +21,7 @@ import pandas as pd
 from geo.errors import DataError, GeoWarning, OutputError, UsageError
 from geo.outputs import atomic_path
 from geo.units import convert
+from geo.vectors import CONTROL_CHARACTERS
 
 __all__ = [
     "class_table",
@@ -37,9 +37,6 @@ __all__ = [
 ]
 
 
-#: Characters XML 1.0 forbids (openpyxl refuses them) and DEL, plus lone UTF-16 surrogates
-#: (left by broken decoding; they cannot be encoded as UTF-8). Tab, newline and CR are kept.
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 #: A text cell starting with one of these is run as a formula by spreadsheet programs
 #: (OWASP lists =, +, -, @, tab and CR; a leading newline is defused as well).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
@@ -89,7 +86,7 @@ def clean_text(table: pd.DataFrame, where: str | Path) -> pd.DataFrame:
     """
     # a carriage return inside a field is written unquoted by pandas and splits the CSV row
     out, changed = _map_text(
-        table, lambda v: _CONTROL.sub("", v.replace("\r\n", "\n").replace("\r", "\n"))
+        table, lambda v: CONTROL_CHARACTERS.sub("", v.replace("\r\n", "\n").replace("\r", "\n"))
     )
     if changed:
         col, row = changed[0]

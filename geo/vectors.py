@@ -21,7 +21,9 @@ __all__ = ["check_gcj02_shift", "clean_text", "read_polygons"]
 
 #: Control characters removed from text attributes (XML 1.0 forbids most of them, so they
 #: break XLSX writers; they come with text pasted from Word or other programs).
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+#: Characters that break XML (XLSX) and terminals: C0 controls but tab and line breaks, DEL,
+#: and lone surrogates (undecodable bytes). Shared with the table writers (geo.tables).
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 #: Line breaks and tabs inside a text value become one space.
 _BREAKS = re.compile(r"\s*[\r\n\t]+\s*")
 #: The longest text an XLSX cell holds (Excel's limit, in characters).
@@ -177,7 +179,7 @@ def clean_text(value: str) -> str:
     str
         The cleaned text, at most :data:`MAX_TEXT` characters (the XLSX cell limit).
     """
-    text = _BREAKS.sub(" ", _CONTROL.sub("", value)).strip()
+    text = _BREAKS.sub(" ", CONTROL_CHARACTERS.sub("", value)).strip()
     return text[:MAX_TEXT]
 
 
