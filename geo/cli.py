@@ -278,6 +278,19 @@ def _zone_inputs(args: argparse.Namespace) -> list[tuple[str, Path]]:
     return files
 
 
+def _zone_parameters(args: argparse.Namespace, command: str, zone_set) -> dict:
+    """The manifest's record of the command and how its zones were read."""
+    return {
+        "command": command,
+        "zones": str(args.zones),
+        "zones_source": zone_set.attrs.get("source"),
+        "zones_layer": _zones_layer(args, zone_set),
+        "id_field": args.id_field,
+        "name_field": getattr(args, "name_field", None),
+        "source_crs": args.source_crs,
+    }
+
+
 def _zones_layer(args: argparse.Namespace, zone_set) -> str | None:
     """The layer of a zone file that was read (the first one unless --zones-layer)."""
     from geo.provenance import vector_layer
@@ -478,12 +491,7 @@ def _cmd_stats(args: argparse.Namespace) -> int:
         return 0
     out = write_table(table, args.output, fmt)
     params = {
-        "command": "stats",
-        "zones": str(args.zones),
-        "zones_source": zone_set.attrs.get("source"),
-        "zones_layer": _zones_layer(args, zone_set),
-        "id_field": args.id_field,
-        "source_crs": args.source_crs,
+        **_zone_parameters(args, "stats", zone_set),
         "layers": [raster_record(s) for s in specs],
         "stats": stats,
         "quantiles": args.quantile,
@@ -555,10 +563,7 @@ def _map_inputs(args: argparse.Namespace, results) -> list:
 def _map_parameters(args: argparse.Namespace, results) -> dict:
     zone_set = next(iter(results.zones.values()))
     return {
-        "command": "map",
-        "zones": str(args.zones),
-        "zones_source": zone_set.attrs.get("source"),
-        "zones_layer": _zones_layer(args, zone_set),
+        **_zone_parameters(args, "map", zone_set),
         "indicator": args.indicator,
         "basemap": args.basemap,
         "offline": args.offline,
@@ -592,12 +597,7 @@ def _cmd_change(args: argparse.Namespace) -> int:
         return 0
     out = write_table(table, args.output, fmt)
     params = {
-        "command": "change",
-        "zones": str(args.zones),
-        "zones_source": zone_set.attrs.get("source"),
-        "zones_layer": _zones_layer(args, zone_set),
-        "id_field": args.id_field,
-        "source_crs": args.source_crs,
+        **_zone_parameters(args, "change", zone_set),
         "before": str(Path(args.before).absolute()),
         "after": str(Path(args.after).absolute()),
         "band": 1,

@@ -45,6 +45,12 @@ def _write(path, data, nodata, *, crs=CRS, transform=None, **extra):
     return path
 
 
+def _transitions(capsys, zones, before, after):
+    """``barrier change --categorical`` as JSON: (exit code, stdout, stderr)."""
+    args = ["--zones", zones, "--before", before, "--after", after, "--format", "json"]
+    return run(capsys, "change", *args, "--categorical")
+
+
 def _zones(path, boxes, crs=CRS):
     frame = gpd.GeoDataFrame(
         {"zone": [f"z{k}" for k in range(len(boxes))]},
@@ -94,19 +100,7 @@ def test_transition_of_16bit_classes(capsys, tmp_path):
     b = _write(tmp_path / "b.tif", before, 0)
     a = _write(tmp_path / "a.tif", after, 0)
     z = _zones(tmp_path / "z.gpkg", [(0, 0, 6000, 6000)])
-    code, out, err = run(
-        capsys,
-        "change",
-        "--zones",
-        z,
-        "--before",
-        b,
-        "--after",
-        a,
-        "--categorical",
-        "--format",
-        "json",
-    )
+    code, out, err = _transitions(capsys, z, b, a)
     assert code == 0, err
     rows = {
         (r["from_class"], r["to_class"]): r["area_km2"]
@@ -124,19 +118,7 @@ def test_transition_of_signed_8bit_classes(capsys, tmp_path):
     b = _write(tmp_path / "b.tif", before, None)
     a = _write(tmp_path / "a.tif", after, -128)
     z = _zones(tmp_path / "z.gpkg", [(0, 0, 4000, 4000)])
-    code, out, err = run(
-        capsys,
-        "change",
-        "--zones",
-        z,
-        "--before",
-        b,
-        "--after",
-        a,
-        "--categorical",
-        "--format",
-        "json",
-    )
+    code, out, err = _transitions(capsys, z, b, a)
     assert code == 0, err
     rows = {(r["from_class"], r["to_class"]): r["area_km2"] for r in json.loads(out)}
     assert rows == {(-1, -1): pytest.approx(7.0), (-1, 127): pytest.approx(8.0)}
