@@ -529,3 +529,22 @@ def test_windows_cut_into_column_pieces_give_the_same_numbers(capsys, monkeypatc
     monkeypatch.setattr(zonal, "_WINDOW_CELLS", 5000)  # 256-row blocks: pieces of 256 columns
     pieces, _ = stats(capsys, *args)
     _close(pieces, whole, rel=1e-10)
+
+
+def test_derived_layers_read_nodata_in_the_raster_type(tmp_path):
+    """The reader of derived layers (user --ndvi …) compares nodata in the raster's type too."""
+    from geo.grid import Grid
+    from geo.layers import Layer
+    from geo.layers.derive import read_on_grid
+
+    with rasterio.open(NDVI) as src:
+        a, profile = src.read(1), src.profile
+        grid = Grid.from_dataset(src)
+    odd = a.copy()
+    odd[100:200, 200:400] = np.float32(-9999.1)
+    path = _write(tmp_path / "odd.tif", odd, profile["transform"], nodata=-9999.1)
+    values, valid = read_on_grid(Layer.from_file(path), grid)
+    expected = np.isfinite(a) & (a != profile["nodata"])
+    expected[100:200, 200:400] = False
+    assert np.array_equal(valid, expected)
+    assert values[valid].min() > -1

@@ -230,11 +230,11 @@ def read_on_grid(layer: Layer, grid: Grid) -> tuple[np.ndarray, np.ndarray]:
                 )
     except rasterio.errors.RasterioIOError as exc:
         raise DataError(f"layer {layer.name!r}: cannot read {layer.path}: {exc}") from None
-    valid = np.ones(raw.shape, dtype=bool) if nodata is None else raw != nodata
-    for code in layer.flags:
-        valid &= raw != code
-    if raw.dtype.kind == "f":
-        valid &= np.isfinite(raw)
+    from geo.zonal import _invalid_mask, nodata_codes
+
+    # nodata and flags compared in the raster's own type (-9999.1 on float32 …), NaN/inf invalid
+    codes = nodata_codes(raw.dtype, nodata, tuple(layer.flags), str(layer.path))
+    valid = ~_invalid_mask(raw, codes)
     if layer.categorical:
         return raw, valid
     return raw.astype("float64") * layer.scale + layer.offset, valid
