@@ -18,7 +18,8 @@ import pytest
 import rasterio
 import shapely
 
-from geo import boundaries, cli
+from geo import boundaries, cli, vectors
+from geo.errors import GeoWarning
 
 SHIPPED_NDVI = boundaries.data_path("rasters", "ndvi_maximum_bess_0p05deg_im.tif")
 MEMBERSHIP = boundaries.data_path("zones", "battle_zones.csv")
@@ -282,8 +283,10 @@ def test_stats_csv_defuses_formulas_and_keeps_numbers(capsys, tmp_path):
     )
     rows, ref = _csv_rows(tmp_path / "e.csv"), _csv_rows(tmp_path / "c.csv")
     for row, name in zip(rows, EVIL, strict=True):
-        # a carriage return becomes a line break (unquoted, it would split the CSV row)
-        assert row["name_zh"] == "'" + name.replace("\r", "\n")
+        # the zone reader cleans names first (tabs and line breaks to spaces, ends stripped);
+        # what still starts like a formula is defused
+        loaded = vectors.clean_text(name)
+        assert row["name_zh"] == ("'" + loaded if loaded[:1] in "=+-@" else loaded)
         assert row["zone"].startswith("'")
     # numbers are untouched: negative means stay numbers, equal to those of the clean run
     means = [float(r["neg_mean"]) for r in rows]
@@ -503,3 +506,21 @@ def test_map_writes_a_manifest(capsys, tmp_path):
     ndvi = boundaries.data_path("rasters", "ndvi_maximum_bess_0p05deg_im.tif").absolute()
     assert inputs[str(ndvi)] == _sha(ndvi)
     assert record["outputs"] == [{"path": "m.html", "sha256": _sha(out)}]
+
+
+def test_writers_defuse_text_that_reaches_them_raw(tmp_path):
+    """Text not read through the zone reader (sentences, user attributes) is defused too."""
+    from geo.tables import write_csv, write_table
+
+    table = pd.DataFrame({"name": ["\t=7+8", "\r=9+1", "-x", "ok"], "value": [-1.5, 2, -3, 4]})
+    with pytest.warns(GeoWarning, match="carriage returns became line breaks"):
+        write_csv(table, tmp_path / "t.csv")
+    rows = _csv_rows(tmp_path / "t.csv")
+    assert [r["name"] for r in rows] == ["'\t=7+8", "'\n=9+1", "'-x", "ok"]
+    assert [float(r["value"]) for r in rows] == [-1.5, 2, -3, 4]
+    with pytest.warns(GeoWarning, match="carriage returns"):
+        write_table(table, tmp_path / "t.xlsx")
+    sheet = openpyxl.load_workbook(tmp_path / "t.xlsx").active
+    cells = [c for row in sheet.iter_rows() for c in row]
+    assert all(c.data_type != "f" for c in cells)
+    assert [c.value for c in cells if c.column == 1][1:] == ["\t=7+8", "\n=9+1", "-x", "ok"]
