@@ -325,7 +325,7 @@ def test_control_characters_in_names_are_removed_with_a_warning(capsys, tmp_path
     assert code == 0, err
     warned = [line for line in err.splitlines() if "warning" in line]
     assert len(warned) == 1 and "pasted.geojson" in warned[0] and "control characters" in warned[0]
-    assert "z0" in warned[0]  # the first feature concerned
+    assert "feature(s) 1, 2, 3, 4, 5" in warned[0]  # the features concerned, by row
     sheet = openpyxl.load_workbook(out).active
     names = [c.value for c in next(sheet.iter_cols(min_col=2, min_row=2))]
     assert names == ["Ordosnorth", "HulunBuir", "Alxa", "XilinGol", "Chifeng"]
