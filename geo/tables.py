@@ -183,7 +183,7 @@ def name_layers(layer_specs) -> list:
     * A raster file is named by its file stem (``data/dem.tif`` → ``dem``); a stem equal to a
       shipped or derived layer name gets ``file_`` in front (``ndvi_max.tif`` →
       ``file_ndvi_max``) so that it is never mistaken for the shipped layer.
-    * Files whose names still collide get their parent folder's name in front
+    * Different files whose names still collide get their parent folder's name in front
       (``a/x.tif``, ``b/x.tif`` → ``a_x``, ``b_x``).
     * Names that still repeat (the same layer or file given twice) get ``_2``, ``_3`` … in
       order, the first keeping its name.
@@ -199,7 +199,6 @@ def name_layers(layer_specs) -> list:
     list of geo.layers.Layer
         The layers, renamed where needed (same order).
     """
-    from collections import Counter
     from dataclasses import replace
 
     from geo.layers import catalogue
@@ -211,10 +210,13 @@ def name_layers(layer_specs) -> list:
         stem = Path(layer.path).stem
         fresh = _is_user_file(layer) and layer.name == stem
         names.append(f"file_{stem}" if fresh and stem in reserved else layer.name)
-    counts = Counter(names)
+    # the folder tells apart different files of one stem; the same file twice gets _2
+    files: dict[str, set] = {}
+    for name, layer in zip(names, layer_specs, strict=True):
+        files.setdefault(name, set()).add(Path(layer.path).resolve())
     for k, layer in enumerate(layer_specs):
         if (
-            counts[names[k]] > 1
+            len(files[names[k]]) > 1
             and _is_user_file(layer)
             and names[k].endswith(Path(layer.path).stem)
         ):

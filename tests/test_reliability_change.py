@@ -613,3 +613,14 @@ def test_change_of_flipped_rasters_equals_north_up(capsys, tmp_path, categorical
         total = tables[0].groupby("zone")["area_km2"].sum()
         assert total["z0"] == pytest.approx((27300 - 3500) * (21800 - 2500) / 1e6)
         assert total["z1"] == pytest.approx((39000 - 20000) * (29000 - 9000) / 1e6)
+
+
+def test_the_same_file_twice_keeps_its_stem(capsys, tmp_path):
+    """One file given twice: ``x`` and ``x_2`` (no folder prefix: nothing to tell apart)."""
+    ax = _const(tmp_path / "a" / "x.tif", 1.0)
+    z = _zones(tmp_path / "z.gpkg", [(0, 0, 8000, 8000)])
+    args = ["stats", "--zones", z, "--layer", ax, "--layer", ax, "--stat", "mean"]
+    code, out, err = run(capsys, *args, "--format", "json")
+    assert code == 0, err
+    row = json.loads(out)[0]
+    assert {k: v for k, v in row.items() if k.endswith("_mean")} == {"x_mean": 1.0, "x_2_mean": 1.0}
