@@ -204,6 +204,33 @@ def _league_of(adcodes: pd.Series, level: str) -> pd.Series:
     return adcodes.str[:4] + "00"
 
 
+# Position words of split banners (鄂托克旗 / 鄂托克前旗, 杭锦旗 / 杭锦后旗,
+# 科尔沁区 / 科尔沁左翼中旗): a bare stem followed in another unit's name by one of these
+# words names both units.
+_POSITIONS = (
+    "前",
+    "中",
+    "后",
+    "左",
+    "右",
+    "front",
+    "middle",
+    "rear",
+    "back",
+    "left",
+    "right",
+    "qian",
+    "zhong",
+    "hou",
+    "zuo",
+    "you",
+)
+# Shortest fragment searched inside names when nothing matches (Chinese / Latin characters):
+# shorter ones would list most of the gazetteer.
+_MIN_PART_CJK, _MIN_PART_LATIN = 2, 3
+_MAX_LISTED = 12
+
+
 @functools.lru_cache(maxsize=1)
 def _index(
     names_path: Path,
@@ -224,13 +251,72 @@ def _index(
     return freeze(exact), freeze(short), rows
 
 
+def _keys_of(exact: dict[str, frozenset[str]]) -> dict[str, set[str]]:
+    """Invert the exact index: adcode → every normalised name and alias of that unit."""
+    keys: dict[str, set[str]] = {}
+    for key, adcodes in exact.items():
+        for adcode in adcodes:
+            keys.setdefault(adcode, set()).add(key)
+    return keys
+
+
+def _split_siblings(
+    probe: str, found: frozenset[str], exact: dict[str, frozenset[str]], rows: dict
+) -> frozenset[str]:
+    """Units of the same level whose name is ``probe`` + a position word (前/后/左 … Front …).
+
+    ``鄂托克`` is the stem of both 鄂托克旗 and 鄂托克前旗: a match on the stem alone must not
+    pick one. Different levels do not compete (阿拉善 is the league, not 阿拉善左旗), and a
+    name that merely starts with the probe is not a sibling (Ejin Banner / Ejin Horo Banner).
+    """
+    levels = {rows[a]["level"] for a in found}
+    siblings = set()
+    for adcode, keys in _keys_of(exact).items():
+        if adcode in found or rows[adcode]["level"] not in levels:
+            continue
+        for key in keys:
+            rest = key[len(probe) :]
+            if key.startswith(probe) and rest.startswith(_POSITIONS):
+                siblings.add(adcode)
+                break
+    return frozenset(siblings)
+
+
+def _partial(key: str, exact: dict[str, frozenset[str]], level: str | None, rows: dict) -> list:
+    """Adcodes of the units one of whose names contains ``key`` (sorted), for refusals."""
+    cjk = any(unicodedata.east_asian_width(ch) in "WF" for ch in key)
+    if len(key) < (_MIN_PART_CJK if cjk else _MIN_PART_LATIN):
+        return []
+    hits = {
+        a
+        for k, adcodes in exact.items()
+        if key in k
+        for a in adcodes
+        if level is None or rows[a]["level"] == level
+    }
+    return sorted(hits)
+
+
+def _listing(adcodes, rows: dict) -> str:
+    adcodes = list(adcodes)
+    text = "; ".join(
+        f"{rows[a]['name_en']} {rows[a]['name_zh']} ({a})" for a in adcodes[:_MAX_LISTED]
+    )
+    extra = len(adcodes) - _MAX_LISTED
+    return text + (f"; and {extra} more" if extra > 0 else "")
+
+
 def lookup(name: str, level: str | None = None) -> Place:
     """Resolve a place name or adcode to one administrative unit.
 
-    Accepts Chinese (``额济纳旗``, ``额济纳``), English (``Ejin Banner``), pinyin
-    (``Ejinaqi``, tone marks allowed) and the aliases of the plan's sources (``Alashan``,
-    ``Xilin Gol``, ``Hulunbeir``, ``Hinggan`` …), ignoring case, spaces, apostrophes,
-    hyphens and type words (league, banner, 盟, 旗 …) where that stays unambiguous.
+    Accepts Chinese (``额济纳旗``, ``额济纳``, ``额旗``), English (``Ejin Banner``), pinyin
+    (``Ejinaqi``, tone marks allowed), the aliases of the plan's sources (``Alashan``,
+    ``Xilin Gol``, ``Hulunbeir``, ``Hinggan`` …), the short names in common use (``锡盟``,
+    ``呼市``, ``阿左旗``, ``达茂旗`` …) and the former league names (``伊克昭盟``, ``哲盟`` …),
+    ignoring case, spaces, apostrophes, hyphens and type words (league, banner, 盟, 旗 …)
+    where that stays unambiguous. It never guesses: a name shared by several units (``扎旗``),
+    the bare stem of split banners (``鄂托克`` for 鄂托克旗 and 鄂托克前旗) and a fragment of
+    names (``苏尼特``, ``巴林``) are refused with the list of candidates.
 
     Parameters
     ----------
@@ -246,14 +332,16 @@ def lookup(name: str, level: str | None = None) -> Place:
     Raises
     ------
     geo.errors.PlaceLookupError
-        If nothing matches (the message lists the closest names considered) or several
-        units match (the message lists them with their adcodes).
+        If nothing matches (the message lists the units whose names contain the input, or
+        else the closest names) or several units match (the message lists them with their
+        adcodes).
     """
     if level is not None:
         _check_level(level)
     exact, short, rows = _index(data_path(*_NAMES_FILE))
     key = normalise(name)
     found: frozenset[str] = frozenset()
+    probe = key
     for table, probe in (
         (exact, key),
         (exact, _strip_suffix(key)),
@@ -265,23 +353,30 @@ def lookup(name: str, level: str | None = None) -> Place:
         )
         if found:
             break
+    if found:
+        siblings = _split_siblings(probe, found, exact, rows)
+        found |= frozenset(a for a in siblings if level is None or rows[a]["level"] == level)
     if len(found) == 1:
         row = rows[next(iter(found))]
         return Place(row["adcode"], row["level"], row["name_zh"], row["name_en"])
     if found:
-        listed = "; ".join(
-            f"{rows[a]['name_en']} {rows[a]['name_zh']} ({a})" for a in sorted(found)
-        )
         raise PlaceLookupError(
-            f"{name!r} is ambiguous: it matches {listed}; give the full name or the adcode"
+            f"{name!r} is ambiguous: it matches {_listing(sorted(found), rows)}; "
+            "give the full name or the adcode"
         )
     scope = f"level {level}" if level else "all levels"
+    parts = _partial(key, exact, level, rows)
+    if parts:
+        raise PlaceLookupError(
+            f"no administrative unit is named {name!r} ({scope}); it is part of the names of "
+            f"{_listing(parts, rows)}; give the full name or the adcode"
+        )
     pool = [
         k for k, v in exact.items() if level is None or any(rows[a]["level"] == level for a in v)
     ]
     close = difflib.get_close_matches(key, pool, n=5, cutoff=0.6)
     hits = dict.fromkeys(a for k in close for a in sorted(exact[k]))
-    hint = ", ".join(f"{rows[a]['name_en']} {rows[a]['name_zh']} ({a})" for a in hits)
+    hint = _listing(hits, rows)
     raise PlaceLookupError(
         f"no administrative unit named {name!r} ({scope}; considered {len(rows)} units under "
         f"{len(exact)} Chinese, English, pinyin names and aliases)"
