@@ -365,12 +365,15 @@ def lookup(name: str, level: str | None = None) -> Place:
             "give the full name or the adcode"
         )
     scope = f"level {level}" if level else "all levels"
-    parts = _partial(key, exact, level, rows)
-    if parts:
-        raise PlaceLookupError(
-            f"no administrative unit is named {name!r} ({scope}); it is part of the names of "
-            f"{_listing(parts, rows)}; give the full name or the adcode"
-        )
+    # A fragment (苏尼特, 土默特旗 → 土默特) is listed, never completed: completing it is a guess.
+    for fragment in dict.fromkeys((key, _strip_suffix(key))):
+        parts = _partial(fragment, exact, level, rows)
+        if parts:
+            raise PlaceLookupError(
+                f"no administrative unit is named {name!r} ({scope}); {len(parts)} have names "
+                f"containing {fragment!r}: {_listing(parts, rows)}; give the full name or the "
+                "adcode"
+            )
     pool = [
         k for k, v in exact.items() if level is None or any(rows[a]["level"] == level for a in v)
     ]
