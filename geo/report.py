@@ -324,7 +324,12 @@ def _write_tables(
     written.append(write_csv(versus, tables / "proxy_vs_official.csv", lang=lang))
     written.append(write_csv(sensitivity, tables / "method_sensitivity.csv", lang=lang))
     written.append(write_csv(_all_sentences(results), tables / "sentences.csv", lang=lang))
-    sheets = {**wide, "proxy_vs_official": versus, "method_sensitivity": sensitivity}
+    sheets = {
+        **wide,
+        "indicators_long": long,
+        "proxy_vs_official": versus,
+        "method_sensitivity": sensitivity,
+    }
     book = tables / "indicators.xlsx"
     written.append(write_xlsx(sheets, book, sources_table(results, inputs), lang=lang))
     with atomic_path(tables / "indicators.gpkg") as tmp:
