@@ -262,7 +262,7 @@ def _table_options(parser: argparse.ArgumentParser) -> None:
         choices=("rounded", "full"),
         default="rounded",
         help=(
-            "CSV numbers: rounded per column unit (km² 3 decimals, ha 1, mu 0, 万亩 2, % 2, "
+            "CSV numbers: rounded per column unit (km² 3 decimals, ha 1, mu 0, 万亩 2, %% 2, "
             "fractions 6, other 6 significant digits; default) or full (every digit, for "
             "programs); JSON and XLSX keep every digit"
         ),
