@@ -177,15 +177,16 @@ def area_columns(name: str, km2) -> dict[str, object]:
     }
 
 
-def auto_unit(value_m2: float) -> str:
+def auto_unit(value_m2: float, digits: int = 2) -> str:
     """The mu unit a Chinese report would use for an area: 亿亩, 万亩 or 亩.
 
-    ``yimu`` from 1 亿亩 up, ``wanmu`` from 1 万亩 up, else ``mu`` (by absolute value).
+    ``yimu`` from 1 亿亩 up, ``wanmu`` from 1 万亩 up, else ``mu`` (by absolute value), judged
+    on the number as printed (``digits`` decimals of 万亩, whole mu) so that an area just
+    below a step never prints as ``10000.00万亩``.
     """
-    size = abs(value_m2)
-    if size >= UNITS["yimu"]:
+    if round(abs(convert(value_m2, "m2", "wanmu")), digits) >= 10_000:
         return "yimu"
-    if size >= UNITS["wanmu"]:
+    if round(abs(convert(value_m2, "m2", "mu"))) >= 10_000:
         return "wanmu"
     return "mu"
 
@@ -220,7 +221,7 @@ def format_area(
     if not np.isfinite(value_m2):
         return "–"
     if unit == "auto":
-        key = auto_unit(value_m2)
+        key = auto_unit(value_m2, 2 if digits is None else digits)
         if digits is None and key != "mu":
             digits = 2
     else:
