@@ -331,8 +331,9 @@ def for_people(
     lang : {"both", "zh", "en"}
         Booleans become ``yes / 是`` (both), ``是`` (zh) or ``yes`` (en). With ``zh`` or
         ``en`` the header holds the column names in that language with their unit
-        (:func:`column_label`) and class names (``class_name``) are given in Chinese where
-        known (:data:`CLASS_NAMES_ZH`); ``both`` keeps the column ids as header.
+        (:func:`column_label`); with ``zh`` class names (``class_name``) and levels are given
+        in Chinese where known (:data:`CLASS_NAMES_ZH`, :data:`LEVELS_ZH`); ``both`` keeps
+        the column ids as header.
     precision : {"rounded", "full"}
         ``rounded``: :func:`round_table`; ``full``: every digit.
     labels : dict, optional
@@ -348,10 +349,10 @@ def for_people(
     for col in out.columns:
         if _is_bool_column(out[col]):
             out[col] = _bool_text(out[col], lang)
-    if lang == "zh" and "class_name" in out.columns:
-        out["class_name"] = out["class_name"].map(
-            lambda v: CLASS_NAMES_ZH.get(v, v) if isinstance(v, str) else v
-        )
+    if lang == "zh":
+        for col, names in (("class_name", CLASS_NAMES_ZH), ("level", LEVELS_ZH)):
+            if col in out.columns:
+                out[col] = out[col].map(lambda v, n=names: n.get(v, v) if isinstance(v, str) else v)
     if header and lang != "both":
         names = [(labels or {}).get(c) or column_label(c, lang) for c in out.columns]
         out.columns = _unique(names)
@@ -723,6 +724,17 @@ CLASS_NAMES_ZH = {
     "extreme": "极重度",
     "outside": "红线外",
     "inside": "红线内",
+}
+
+
+#: Chinese names of the zone levels (the ``level`` column of tables in Chinese).
+LEVELS_ZH = {
+    "province": "自治区",
+    "league": "盟市",
+    "county": "旗县（市、区）",
+    "battle": "战役区",
+    "battle_part": "战役区片区",
+    "user": "自定义区域",
 }
 
 

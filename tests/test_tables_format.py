@@ -170,7 +170,7 @@ def test_lang_zh_headers_and_class_names(capsys):
     code, out, err = run(capsys, *LANDCOVER, "--long", "--lang", "zh")
     assert code == 0, err
     long = pd.read_csv(io.StringIO(out), dtype=str)
-    assert {"草地", "耕地"} <= set(long["类别"])
+    assert {"草地", "耕地"} <= set(long["类别"]) and set(long["级别"]) == {"盟市"}
     assert "面积 [平方公里]" in long.columns
     code, out, err = run(capsys, *LANDCOVER, "--long", "--lang", "en")
     assert code == 0, err
