@@ -267,14 +267,14 @@ def round_table(table: pd.DataFrame) -> pd.DataFrame:
     ``fraction``, ``…_fraction_<class>``       6 decimals
     any other float (means, quantiles …)       6 significant digits
     ``value``/``gap``/``target`` of a table    by the row's ``unit`` (``km2``,
-    with a ``unit`` column (long tables)       ``%``) as above
+    with ``indicator`` and ``unit`` columns    ``%``) as above
     =========================================  ==================================
 
     Integers, text and booleans are unchanged; NaN stays empty. The full-precision numbers
     are in the JSON, XLSX, GeoPackage and GeoParquet outputs (and ``--precision full``).
     """
     out = table.copy()
-    per_row = "unit" in out.columns
+    per_row = {"indicator", "unit"} <= set(out.columns)  # the long indicator table
     for col in out.columns:
         if not pd.api.types.is_float_dtype(out[col].dtype):
             continue
@@ -683,6 +683,16 @@ _NAMES = {
     "nodata_area": ("Nodata area", "无数据面积"),
     "outside_area": ("Area outside the raster", "栅格范围外面积"),
     "choice": ("Method choice", "方法选择"),
+    "toolkit": ("Toolkit value", "本工具数值"),
+    "kind": ("Kind of figure", "数据类型"),
+    "difference": ("Difference", "差值"),
+    "source": ("Source", "来源"),
+    "why": ("Why they differ", "差异原因"),
+    "item": ("Item", "项目"),
+    "file": ("File", "文件"),
+    "licence": ("Licence", "许可"),
+    "zh": ("Chinese", "中文"),
+    "en": ("English", "英文"),
 }
 
 #: Chinese names of the class names of the shipped and derived layers (IGBP land cover in
