@@ -235,7 +235,7 @@ def test_report_sentences_use_wanmu_yimu_and_wanha(report_zh):
     said = pd.read_csv(report_zh / "sentences.csv", dtype=str)
     said.columns = ["level", "id", "indicator", "zh", "en"]
     full = gpd.read_parquet(report_zh / "indicators_league.parquet").set_index("adcode")
-    rows = said[(said.level == "league") & (said.indicator == "sandified_area")]
+    rows = said[(said.level == "盟市") & (said.indicator == "sandified_area")]  # levels in zh
     assert len(rows) == 12
     for _, row in rows.iterrows():
         km2 = full.loc[row.id, "sandified_area_km2"]
@@ -250,3 +250,30 @@ def test_report_sentences_use_wanmu_yimu_and_wanha(report_zh):
         assert f"{km2:,.1f} km²" in row.en
     # no raw mu figures like 377,288,649.7 in any Chinese sentence
     assert not said.zh.str.contains(r"\d{6,}亩").any()
+
+
+def test_stats_xlsx_keeps_digits_with_number_formats(capsys, tmp_path):
+    import json
+
+    from openpyxl import load_workbook
+
+    book = tmp_path / "w.xlsx"
+    code, _, err = run(capsys, *LANDCOVER, "--units", "wanmu", "--lang", "zh", "-o", book)
+    assert code == 0, err
+    code, out, err = run(capsys, *LANDCOVER, "--precision", "full")
+    km2 = _csv(out)
+    sheet = load_workbook(book)["stats"]
+    header = [c.value for c in sheet[1]]
+    col = header.index("landcover：有效面积 [万亩]") + 1
+    cell = sheet.cell(row=2, column=col)
+    assert cell.number_format == "#,##0.00"
+    adcode = sheet.cell(row=2, column=1).value
+    assert cell.value == pytest.approx(
+        km2.loc[adcode, "landcover_valid_area_km2"] * 0.15, rel=1e-12
+    )
+    record = json.loads((tmp_path / "w.xlsx.manifest.json").read_text(encoding="utf-8"))
+    assert record["parameters"]["precision"] == "full" and record["parameters"]["lang"] == "zh"
+    assert record["parameters"]["units"] == "wanmu"
+    code, _, err = run(capsys, *LANDCOVER, "-o", tmp_path / "r.csv")
+    record = json.loads((tmp_path / "r.csv.manifest.json").read_text(encoding="utf-8"))
+    assert record["parameters"]["precision"].startswith("rounded")
