@@ -242,7 +242,7 @@ def _round_value(value, rule: tuple[str, int]):
         return value
     kind, n = rule
     text = f"{value:.{n}f}" if kind == "decimals" else f"{value:.{n}g}"
-    return float(text)
+    return float(text) + 0.0  # + 0.0: -0.001 → 0.0, not "-0.0"
 
 
 def _round_series(values: pd.Series, rule: tuple[str, int]) -> pd.Series:

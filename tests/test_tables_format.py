@@ -277,3 +277,26 @@ def test_stats_xlsx_keeps_digits_with_number_formats(capsys, tmp_path):
     code, _, err = run(capsys, *LANDCOVER, "-o", tmp_path / "r.csv")
     record = json.loads((tmp_path / "r.csv.manifest.json").read_text(encoding="utf-8"))
     assert record["parameters"]["precision"].startswith("rounded")
+
+
+def test_round_table_rule_by_hand():
+    from geo.tables import round_table
+
+    table = pd.DataFrame(
+        {
+            "a_km2": [1234.56789, np.nan],
+            "a_ha": [123456.789, 0.04],
+            "a_mu": [1851851.5001, 2.4],
+            "a_wanmu": [185.18515, 0.004999],
+            "x_area_km2_10": [0.0004999, 1.0],
+            "g_pct": [-0.001, 99.999],
+            "x_gap": [-12.345678, 0.0],
+            "x_fraction_3": [0.12345678, 1.0],
+            "m": [0.000123456789, 987654321.0],
+            "n": [3, 4],
+            "ok": [True, False],
+        }
+    )
+    text = round_table(table).to_csv(index=False).splitlines()
+    assert text[1] == "1234.568,123456.8,1851852,185.19,0.0,0.0,-12.35,0.123457,0.000123457,3,True"
+    assert text[2] == ",0.0,2,0.0,1.0,100.0,0.0,1.0,987654000.0,4,False"
