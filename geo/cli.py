@@ -94,6 +94,7 @@ def _parser() -> argparse.ArgumentParser:
         default="osm",
         help="web-map basemap",
     )
+    _lang_option(rep)
     rep.set_defaults(func=_cmd_report)
 
     zones = sub.add_parser("zones", help="list zone sets and their members", epilog=_EPILOG)
@@ -234,11 +235,39 @@ def _zone_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--membership", metavar="CSV", help=_MEMBERSHIP_HELP)
 
 
+def _lang_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--lang",
+        choices=("zh", "en", "both"),
+        default="both",
+        help=(
+            "language of CSV/XLSX headers, class names and yes/no (是/否); both (default) keeps "
+            "the column ids as CSV header"
+        ),
+    )
+
+
 def _table_options(parser: argparse.ArgumentParser) -> None:
     """Options of a written table, shared by stats and change."""
+    from geo.units import AREA_UNITS
+
     parser.add_argument(
-        "--units", choices=("km2", "ha", "mu"), default="km2", help="unit of area columns"
+        "--units",
+        choices=AREA_UNITS,
+        default="km2",
+        help="unit of area columns: km2, ha, mu, wanmu (万亩), yimu (亿亩), wanha (万公顷)",
     )
+    parser.add_argument(
+        "--precision",
+        choices=("rounded", "full"),
+        default="rounded",
+        help=(
+            "CSV numbers: rounded per column unit (km² 3 decimals, ha 1, mu 0, 万亩 2, %% 2, "
+            "fractions 6, other 6 significant digits; default) or full (every digit, for "
+            "programs); JSON and XLSX keep every digit"
+        ),
+    )
+    _lang_option(parser)
     parser.add_argument(
         "--format", choices=("csv", "json", "xlsx"), help="default: from -o, else csv"
     )
@@ -312,13 +341,22 @@ def _write_manifest(out: Path, inputs: list, params: dict) -> Path:
     return side
 
 
-def _emit(table: pd.DataFrame, fmt: str) -> None:
+def _emit(
+    table: pd.DataFrame,
+    fmt: str,
+    *,
+    precision: str = "full",
+    lang: str = "both",
+    labels: dict | None = None,
+) -> None:
     from geo.tables import _check_unique_columns
 
     _check_unique_columns(table, "the table")  # to_dict would drop all but one silently
     if fmt == "csv":
-        from geo.tables import clean_text, csv_safe
+        from geo.tables import clean_text, csv_safe, for_people
 
+        # the same table as written with -o: rounded, yes/no and header in --lang
+        table = for_people(table, lang=lang, precision=precision, labels=labels)
         # stdout is often redirected into a .csv opened in a spreadsheet: defuse it the same way
         sys.stdout.write(csv_safe(clean_text(table, "standard output")).to_csv(index=False))
     elif fmt == "json":
@@ -358,6 +396,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         "tables_only": args.tables_only,
         "cache": args.cache,
         "force": args.force,
+        "lang": args.lang,
     }
     if args.quiet:
         build_report(args.out, **options)
@@ -453,7 +492,7 @@ def _cmd_layers(args: argparse.Namespace) -> int:
 
 def _cmd_stats(args: argparse.Namespace) -> int:
     from geo.provenance import raster_record
-    from geo.tables import class_table, name_layers, stats_table, write_table
+    from geo.tables import class_labels, class_table, name_layers, stats_table, write_table
 
     fmt = _output_format(args)
     zone_set = _load_zones(args)
@@ -486,10 +525,11 @@ def _cmd_stats(args: argparse.Namespace) -> int:
     )
     if args.long:
         table = class_table(table, specs, args.units)
+    shown = _shown(args, class_labels(specs, table.columns, args.lang))
     if not args.output:
-        _emit(table, fmt)
+        _emit(table, fmt, **shown)
         return 0
-    out = write_table(table, args.output, fmt)
+    out = write_table(table, args.output, fmt, **shown)
     params = {
         **_zone_parameters(args, "stats", zone_set),
         "layers": [raster_record(s) for s in specs],
@@ -499,6 +539,7 @@ def _cmd_stats(args: argparse.Namespace) -> int:
         "categorical": args.categorical,
         "method": args.method,
         "units": args.units,
+        **_shown_record(args, fmt),
         "official": False,
     }
     side = _write_manifest(out, inputs, params)
@@ -593,9 +634,9 @@ def _cmd_change(args: argparse.Namespace) -> int:
     )
     table = in_units(names.merge(table, on="zone", how="right"), args.units)
     if not args.output:
-        _emit(table, fmt)
+        _emit(table, fmt, **_shown(args))
         return 0
-    out = write_table(table, args.output, fmt)
+    out = write_table(table, args.output, fmt, **_shown(args))
     params = {
         **_zone_parameters(args, "change", zone_set),
         "before": str(Path(args.before).absolute()),
@@ -603,11 +644,26 @@ def _cmd_change(args: argparse.Namespace) -> int:
         "band": 1,
         "categorical": args.categorical,
         "units": args.units,
+        **_shown_record(args, fmt),
         "official": False,
     }
     side = _write_manifest(out, inputs, params)
     print(f"barrier change: wrote {out} and {side.name}", file=sys.stderr)
     return 0
+
+
+def _shown(args: argparse.Namespace, labels: dict | None = None) -> dict:
+    """How a table is shown: --precision, --lang and header labels of particular columns."""
+    return {"precision": args.precision, "lang": args.lang, "labels": labels}
+
+
+def _shown_record(args: argparse.Namespace, fmt: str) -> dict:
+    """The manifest's record of rounding and language (rounding applies to CSV only)."""
+    rounded = fmt == "csv" and args.precision == "rounded"
+    return {
+        "precision": "rounded (geo.tables.round_table)" if rounded else "full",
+        "lang": args.lang,
+    }
 
 
 def _dask_options(args: argparse.Namespace) -> dict | None:

@@ -296,37 +296,69 @@ def sources_table(results: Results, inputs: list[Path]) -> pd.DataFrame:
 
 
 def _write_tables(
-    stage: Path, results: Results, inputs: list[Path], sensitivity: pd.DataFrame
+    stage: Path,
+    results: Results,
+    inputs: list[Path],
+    sensitivity: pd.DataFrame,
+    lang: str = "both",
 ) -> list[Path]:
+    """Write the report's tables.
+
+    CSV files are for people: numbers rounded per column unit (:func:`geo.tables.round_table`),
+    是/否 or yes/no, header in ``lang``. The workbook, the GeoPackage and the GeoParquet files
+    keep every digit (the workbook shows them with number formats) and the parquet/GeoPackage
+    keep booleans. Every wide table has ``<x>_wanmu`` (万亩) beside ``<x>_mu``.
+    """
     from geo.summary import proxy_vs_official
-    from geo.tables import write_xlsx
+    from geo.tables import with_wanmu, write_xlsx
 
     tables = stage / "tables"
+    wide = {level: with_wanmu(table) for level, table in results.wide.items()}
     written = [
-        write_csv(table, tables / f"indicators_{level}.csv")
-        for level, table in results.wide.items()
+        write_csv(table, tables / f"indicators_{level}.csv", lang=lang)
+        for level, table in wide.items()
     ]
     long = pd.concat(results.long.values(), ignore_index=True)
-    written.append(write_csv(long, tables / "indicators_long.csv"))
+    written.append(write_csv(long, tables / "indicators_long.csv", lang=lang))
     versus = proxy_vs_official(results.wide["province"])
-    written.append(write_csv(versus, tables / "proxy_vs_official.csv"))
-    written.append(write_csv(sensitivity, tables / "method_sensitivity.csv"))
-    written.append(write_csv(_all_sentences(results), tables / "sentences.csv"))
-    sheets = {**results.wide, "proxy_vs_official": versus, "method_sensitivity": sensitivity}
-    written.append(write_xlsx(sheets, tables / "indicators.xlsx", sources_table(results, inputs)))
+    written.append(write_csv(versus, tables / "proxy_vs_official.csv", lang=lang))
+    written.append(write_csv(sensitivity, tables / "method_sensitivity.csv", lang=lang))
+    written.append(write_csv(_all_sentences(results), tables / "sentences.csv", lang=lang))
+    sheets = {
+        **wide,
+        "indicators_long": long,
+        "proxy_vs_official": versus,
+        "method_sensitivity": sensitivity,
+    }
+    book = tables / "indicators.xlsx"
+    written.append(write_xlsx(sheets, book, sources_table(results, inputs), lang=lang))
     with atomic_path(tables / "indicators.gpkg") as tmp:
-        for level in results.wide:
-            results.with_geometry(level).to_file(tmp, layer=level, driver="GPKG", engine="pyogrio")
+        for level in wide:
+            _geo(results, level, wide).to_file(tmp, layer=level, driver="GPKG", engine="pyogrio")
     written.append(tables / "indicators.gpkg")
-    for level in results.wide:
+    for level in wide:
         with atomic_path(tables / f"indicators_{level}.parquet") as tmp:
-            results.with_geometry(level).to_parquet(tmp)
+            _geo(results, level, wide).to_parquet(tmp)
         written.append(tables / f"indicators_{level}.parquet")
     return written
 
 
+def _geo(results: Results, level: str, wide: dict) -> gpd.GeoDataFrame:
+    """The written wide table of ``level`` (with 万亩 columns) joined to its geometries."""
+    zone_set = results.zones[level]
+    return gpd.GeoDataFrame(wide[level], geometry=zone_set.geometry.to_numpy(), crs=zone_set.crs)
+
+
+#: Area indicators said in the sentences (万亩/亿亩 and 万公顷 in Chinese, km² in English).
+_AREA_SENTENCES = ("sandified_area", "grassland_area", "forest_area", "redline_area")
+
+
 def _all_sentences(results: Results) -> pd.DataFrame:
-    """A sentence in Chinese and English per area and targeted indicator, every level."""
+    """A sentence in Chinese and English per area and targeted indicator, every level.
+
+    Area indicators get a sentence too: in Chinese in 亿亩 (from 1 亿亩 up), 万亩 or 亩 with
+    万公顷, in English in km² with ha (:func:`geo.units.format_area`).
+    """
     from geo.indicators import INDICATORS
     from geo.summary import sentences
 
@@ -341,7 +373,43 @@ def _all_sentences(results: Results) -> pd.DataFrame:
             frames.append(
                 said.assign(level=level, indicator=key)[["level", "id", "indicator", "zh", "en"]]
             )
+        for key in _AREA_SENTENCES:
+            if f"{key}_km2" in table and not table[f"{key}_km2"].isna().all():
+                frames.append(_area_sentences(table, key, level))
     return pd.concat(frames, ignore_index=True)
+
+
+def _area_sentences(table: pd.DataFrame, key: str, level: str) -> pd.DataFrame:
+    """``锡林郭勒盟沙化土地面积（遥感估算）为1.23亿亩（820.15万公顷）。`` per zone."""
+    from geo.indicators import INDICATORS
+    from geo.units import format_area
+
+    ind = INDICATORS[key]
+    zh, en = [], []
+    for _, row in table.iterrows():
+        km2 = row[f"{key}_km2"]
+        if pd.isna(km2):
+            zh.append(f"{row['name_zh']}{ind.name_zh}：无有效数据。")
+            en.append(f"{row['name_en']}: {ind.name_en}: no valid data.")
+            continue
+        m2 = km2 * 1e6
+        wanha = format_area(m2, "wanha", lang="zh", digits=2)
+        zh.append(
+            f"{row['name_zh']}{ind.name_zh}为{format_area(m2, 'auto', lang='zh')}（{wanha}）。"
+        )
+        en.append(
+            f"{row['name_en']}: {ind.name_en} is {format_area(m2, 'km2', lang='en', digits=1)}"
+            f" ({format_area(m2, 'ha', lang='en', digits=0)})."
+        )
+    return pd.DataFrame(
+        {
+            "level": level,
+            "id": table[table.columns[0]].to_numpy(),
+            "indicator": key,
+            "zh": zh,
+            "en": en,
+        }
+    )
 
 
 def build_report(
@@ -366,10 +434,13 @@ def build_report(
     cache: str | Path | None = None,
     force: bool = False,
     progress=None,
+    lang: str = "both",
 ) -> Path:
     """Run the main job on the shipped data and write the report folder.
 
-    Writes ``tables/indicators_<level>.csv`` (one row per zone; areas in km², ha and mu),
+    Writes ``tables/indicators_<level>.csv`` (one row per zone; areas in km², ha, mu and 万亩;
+    numbers rounded per unit by :func:`geo.tables.round_table`, every digit being in the
+    workbook, the GeoPackage and the GeoParquet files),
     ``tables/indicators_long.csv`` (one row per zone and indicator with target, gap,
     proxy/official label and method), ``tables/proxy_vs_official.csv``,
     ``tables/indicators.xlsx`` (a sheet per level, ``proxy_vs_official`` and ``sources``),
@@ -414,6 +485,9 @@ def build_report(
         Recompute cached layers and coverages.
     progress : callable, optional
         ``progress(message)`` called at each step.
+    lang : {"both", "zh", "en"}
+        Language of the CSV headers and of the workbook's label row, of yes/no (是/否);
+        ``both`` keeps the column ids as CSV header.
 
     Returns
     -------
@@ -425,10 +499,12 @@ def build_report(
     from geo.layers import resolve
     from geo.layers.derive import DeriveConfig, check_corrections
     from geo.outputs import check_not_input, check_writable
+    from geo.tables import check_lang
     from geo.vectors import read_polygons
 
     if str(out).strip() == "":
         raise UsageError("--out needs a folder name, not an empty string")
+    check_lang(lang)
     if (zones_id_field or zones_name_field) and not zones_file:
         raise UsageError("--id-field and --name-field apply to --zones FILE; give the zone file")
     out = check_writable(Path(out).expanduser())
@@ -486,7 +562,7 @@ def build_report(
             progress=log,
         )
         files = [p for _, p in input_files(inputs)]
-        written = _write_tables(stage, results, files, sensitivity)
+        written = _write_tables(stage, results, files, sensitivity, lang)
         if not tables_only:
             log("writing web maps" + (" (offline)" if offline else ""))
             maps = reporthtml.write_maps(stage, results, offline=offline, basemap=basemap)
@@ -497,6 +573,11 @@ def build_report(
             written = [*written, *maps, *figures, page]
         log("writing manifest")
         params = _parameters(results, redline)
+        params["tables"] = {
+            "lang": lang,
+            "csv_precision": "rounded per column unit (geo.tables.round_table)",
+            "full_precision": "indicators.xlsx, indicators.gpkg, indicators_<level>.parquet",
+        }
         params["zones_file"] = _zones_file_record(zones_file, own)
         params["layers"] = [raster_record(layer) for layer in extra_layers]
         record = manifest(inputs, written, stage, params)

@@ -7,11 +7,18 @@ Text from users (zone names and ids, file names) is made safe in every table wri
 control characters that XML forbids are removed (:func:`clean_text`, with a warning), text
 cells of a workbook are stored as text, never as formulas, and CSV text fields that a
 spreadsheet would run as a formula get a leading ``'`` (:func:`csv_safe`, as the OWASP
-CSV-injection guidance advises). Numbers are never changed.
+CSV-injection guidance advises).
+
+Tables for people (CSV, XLSX) are presented by :func:`for_people`: numbers in CSV are rounded
+by the rule of :func:`round_table` (``precision="full"`` keeps every digit; XLSX keeps every
+digit and shows them with number formats; JSON, GeoPackage and GeoParquet always keep every
+digit), booleans become 是/否 or yes/no, and ``lang`` chooses the header language.
 """
 
 from __future__ import annotations
 
+import math
+import re
 import warnings
 from pathlib import Path
 
@@ -20,7 +27,7 @@ import pandas as pd
 
 from geo.errors import DataError, GeoWarning, OutputError, UsageError
 from geo.outputs import atomic_path
-from geo.units import convert
+from geo.units import DECIMALS, UNITS, convert, normalise_unit
 from geo.vectors import CONTROL_CHARACTERS
 
 __all__ = [
@@ -28,9 +35,12 @@ __all__ = [
     "clean_text",
     "column_label",
     "csv_safe",
+    "for_people",
     "in_units",
     "name_layers",
+    "round_table",
     "stats_table",
+    "with_wanmu",
     "write_csv",
     "write_table",
     "write_xlsx",
@@ -127,11 +137,21 @@ def _no_formulas(book) -> None:
                     cell.quotePrefix = True  # Excel keeps it text when the cell is edited
 
 
-def write_csv(table: pd.DataFrame, path: str | Path) -> Path:
+def write_csv(
+    table: pd.DataFrame,
+    path: str | Path,
+    *,
+    precision: str = "rounded",
+    lang: str = "both",
+    labels: dict | None = None,
+) -> Path:
     """Write a table as UTF-8 CSV with a byte-order mark (so Excel shows Chinese), atomically.
 
-    Text is cleaned (:func:`clean_text`) and defused (:func:`csv_safe`).
+    Numbers are rounded by :func:`round_table` unless ``precision="full"``; booleans and the
+    header follow ``lang`` (:func:`for_people`). Text is cleaned (:func:`clean_text`) and
+    defused (:func:`csv_safe`).
     """
+    table = for_people(table, lang=lang, precision=precision, labels=labels)
     table = csv_safe(clean_text(table, path))
     _check_unique_columns(table, f"the table for {path}")
     with atomic_path(path) as tmp:
@@ -158,17 +178,195 @@ def _physical(frame: pd.DataFrame, layer) -> pd.DataFrame:
 
 
 def in_units(frame: pd.DataFrame, unit: str) -> pd.DataFrame:
-    """Convert every ``*area_km2*`` column to ``unit`` (``km2``, ``ha`` or ``mu``), renaming it."""
+    """Convert every ``*area_km2*`` column to ``unit`` (one of :data:`geo.units.AREA_UNITS`).
+
+    The column is renamed (``valid_area_km2`` → ``valid_area_wanmu``); the factor is exact
+    (:func:`geo.units.convert`).
+    """
+    unit = normalise_unit(unit)
     if unit == "km2":
         return frame
     frame = frame.copy()
-    factor = convert(1.0, "km2", unit)
     renamed = {}
     for col in frame.columns:
         if "area_km2" in col:
             renamed[col] = col.replace("area_km2", f"area_{unit}")
-            frame[col] = frame[col] * factor
+            frame[col] = convert(frame[col].to_numpy(dtype=float), "km2", unit)
     return frame.rename(columns=renamed)
+
+
+def with_wanmu(table: pd.DataFrame) -> pd.DataFrame:
+    """Add a ``<x>_wanmu`` column (万亩) right after every ``<x>_mu`` column.
+
+    The ``_mu`` columns stay (older scripts read them); 1 万亩 = 10⁴ mu exactly.
+    """
+    out = table
+    for col in [c for c in table.columns if isinstance(c, str) and c.endswith("_mu")]:
+        new = col.removesuffix("_mu") + "_wanmu"
+        if new in table.columns:
+            continue
+        if out is table:
+            out = table.copy()
+        at = list(out.columns).index(col) + 1
+        out.insert(at, new, convert(out[col].to_numpy(dtype=float), "mu", "wanmu"))
+    return out
+
+
+#: ``<…>_<unit>`` or ``<…>_area_<unit>_<class code>``: the area unit of a column.
+_UNIT_RE = re.compile(r"(?:^|_)(" + "|".join(UNITS) + r")(?:_-?\d+)?$")
+_PCT_RE = re.compile(r"(?:^|_)(pct|gap)(?:_-?\d+)?$")
+_FRACTION_RE = re.compile(r"(?:^|_)fraction(?:_-?\d+)?$")
+#: Significant digits of floats that are neither areas, percentages nor fractions.
+SIGNIFICANT = 6
+#: Decimals of percentages (and gaps in percentage points) and of fractions (0–1).
+PCT_DECIMALS, FRACTION_DECIMALS = 2, 6
+
+
+def _column_rule(column) -> tuple[str, int]:
+    """``("decimals", n)`` or ``("significant", n)`` for a float column, by its name."""
+    name = str(column)
+    unit = _UNIT_RE.search(name)
+    if unit:
+        return "decimals", DECIMALS[unit.group(1)]
+    if _PCT_RE.search(name):
+        return "decimals", PCT_DECIMALS
+    if _FRACTION_RE.search(name):
+        return "decimals", FRACTION_DECIMALS
+    return "significant", SIGNIFICANT
+
+
+def _round_value(value, rule: tuple[str, int]):
+    # through decimal text: the written number is the correctly rounded one (np.round can
+    # leave 0.30000000000000004)
+    if not isinstance(value, float | np.floating) or not math.isfinite(value):
+        return value
+    kind, n = rule
+    text = f"{value:.{n}f}" if kind == "decimals" else f"{value:.{n}g}"
+    return float(text) + 0.0  # + 0.0: -0.001 → 0.0, not "-0.0"
+
+
+def _round_series(values: pd.Series, rule: tuple[str, int]) -> pd.Series:
+    rounded = values.map(lambda v: _round_value(v, rule))
+    if rule == ("decimals", 0) and np.isfinite(rounded.dropna().to_numpy(dtype=float)).all():
+        return rounded.astype("Int64")  # whole mu without a trailing ".0"
+    return rounded
+
+
+def round_table(table: pd.DataFrame) -> pd.DataFrame:
+    """Round the float columns of a table for people, by a rule on the column name.
+
+    =========================================  ==================================
+    column                                     written with
+    =========================================  ==================================
+    ``…_km2`` (also ``…_area_km2_<class>``)    3 decimals (0.001 km² = 0.1 ha)
+    ``…_ha``                                   1 decimal
+    ``…_mu``                                   0 decimals (whole mu)
+    ``…_wanmu`` (万亩)                         2 decimals
+    ``…_yimu`` (亿亩) / ``…_wanha`` (万公顷)   6 / 4 decimals
+    ``…_pct``, ``…_gap`` (percentage points)   2 decimals
+    ``fraction``, ``…_fraction_<class>``       6 decimals
+    any other float (means, quantiles …)       6 significant digits
+    ``value``/``gap``/``target`` of a table    by the row's ``unit`` (``km2``,
+    with ``indicator`` and ``unit`` columns    ``%``) as above
+    =========================================  ==================================
+
+    Integers, text and booleans are unchanged; NaN stays empty. The full-precision numbers
+    are in the JSON, XLSX, GeoPackage and GeoParquet outputs (and ``--precision full``).
+    """
+    out = table.copy()
+    per_row = {"indicator", "unit"} <= set(out.columns)  # the long indicator table
+    for col in out.columns:
+        if not pd.api.types.is_float_dtype(out[col].dtype):
+            continue
+        if per_row and col in ("value", "gap", "target"):
+            units = out["unit"].map(lambda u: "pct" if u == "%" else str(u))
+            out[col] = [
+                _round_value(v, _column_rule(f"x_{u}"))
+                for v, u in zip(out[col], units, strict=True)
+            ]
+            continue
+        out[col] = _round_series(out[col], _column_rule(col))
+    return out
+
+
+#: Text of a boolean (meets target …) in each language.
+YES_NO = {"zh": ("是", "否"), "en": ("yes", "no"), "both": ("yes / 是", "no / 否")}
+_LANGS = tuple(YES_NO)
+
+
+def check_lang(lang: str) -> str:
+    """``lang`` if it is ``zh``, ``en`` or ``both``; else a UsageError."""
+    if lang not in _LANGS:
+        raise UsageError(f"unknown language {lang!r}; use zh, en or both")
+    return lang
+
+
+def _bool_text(values: pd.Series, lang: str) -> pd.Series:
+    yes, no = YES_NO[lang]
+    return values.map(lambda v: v if pd.isna(v) else (yes if bool(v) else no)).astype(object)
+
+
+def _is_bool_column(values: pd.Series) -> bool:
+    if pd.api.types.is_bool_dtype(values.dtype):
+        return True
+    if values.dtype != object:
+        return False
+    present = values.dropna()
+    return len(present) > 0 and all(isinstance(v, bool | np.bool_) for v in present)
+
+
+def for_people(
+    table: pd.DataFrame,
+    *,
+    lang: str = "both",
+    precision: str = "rounded",
+    labels: dict | None = None,
+    header: bool = True,
+) -> pd.DataFrame:
+    """A table as written for people: rounded numbers, 是/否, header in ``lang``.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+    lang : {"both", "zh", "en"}
+        Booleans become ``yes / 是`` (both), ``是`` (zh) or ``yes`` (en). With ``zh`` or
+        ``en`` the header holds the column names in that language with their unit
+        (:func:`column_label`); with ``zh`` class names (``class_name``) and levels are given
+        in Chinese where known (:data:`CLASS_NAMES_ZH`, :data:`LEVELS_ZH`); ``both`` keeps
+        the column ids as header.
+    precision : {"rounded", "full"}
+        ``rounded``: :func:`round_table`; ``full``: every digit.
+    labels : dict, optional
+        Header labels of particular columns (``{column: label}``), used before
+        :func:`column_label`.
+    header : bool
+        False keeps the column ids whatever ``lang`` (the report workbook's first row).
+    """
+    check_lang(lang)
+    if precision not in ("rounded", "full"):
+        raise UsageError(f"unknown precision {precision!r}; use rounded or full")
+    out = round_table(table) if precision == "rounded" else table.copy()
+    for col in out.columns:
+        if _is_bool_column(out[col]):
+            out[col] = _bool_text(out[col], lang)
+    if lang == "zh":
+        for col, names in (("class_name", CLASS_NAMES_ZH), ("level", LEVELS_ZH)):
+            if col in out.columns:
+                out[col] = out[col].map(lambda v, n=names: n.get(v, v) if isinstance(v, str) else v)
+    if header and lang != "both":
+        names = [(labels or {}).get(c) or column_label(c, lang) for c in out.columns]
+        out.columns = _unique(names)
+    return out
+
+
+def _unique(names: list[str]) -> list[str]:
+    """Labels made unique (two ids with one label would make an ambiguous header)."""
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        out.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
+    return out
 
 
 def _is_user_file(layer) -> bool:
@@ -378,7 +576,15 @@ def _layer_frame(
     return frame.drop(columns=drop)
 
 
-def write_table(table: pd.DataFrame, path: str | Path, fmt: str | None = None) -> Path:
+def write_table(
+    table: pd.DataFrame,
+    path: str | Path,
+    fmt: str | None = None,
+    *,
+    precision: str = "rounded",
+    lang: str = "both",
+    labels: dict | None = None,
+) -> Path:
     """Write a table atomically as CSV (UTF-8 with BOM), JSON (records) or XLSX.
 
     Parameters
@@ -387,14 +593,25 @@ def write_table(table: pd.DataFrame, path: str | Path, fmt: str | None = None) -
     path : path
         Output file; its suffix chooses the format unless ``fmt`` is given.
     fmt : {"csv", "json", "xlsx"}, optional
+    precision : {"rounded", "full"}
+        CSV only: numbers rounded by :func:`round_table` or every digit. JSON and XLSX keep
+        every digit (XLSX shows them with number formats).
+    lang : {"both", "zh", "en"}
+        CSV and XLSX: header and booleans (:func:`for_people`). JSON is for programs: column
+        ids and true/false.
+    labels : dict, optional
+        Header labels of particular columns (see :func:`for_people`).
     """
     path = Path(path)
     _check_unique_columns(table, f"the table for {path}")
     fmt = fmt or path.suffix.lstrip(".").lower() or "csv"
     if fmt == "csv":
-        return write_csv(table, path)
+        return write_csv(table, path, precision=precision, lang=lang, labels=labels)
     if fmt not in ("json", "xlsx"):
         raise OutputError(f"unknown table format {fmt!r} for {path}; use csv, json or xlsx")
+    if fmt == "xlsx":
+        formats = [_number_format(c) for c in table.columns]
+        table = for_people(table, lang=lang, precision="full", labels=labels)
     table = clean_text(table, path)
     with atomic_path(path) as tmp:
         if fmt == "json":
@@ -404,46 +621,248 @@ def write_table(table: pd.DataFrame, path: str | Path, fmt: str | None = None) -
         else:
             with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
                 table.to_excel(writer, index=False, sheet_name="stats", freeze_panes=(1, 0))
+                _apply_formats(writer.sheets["stats"], formats, first_row=2)
                 _no_formulas(writer.book)
     return path
 
 
-_UNIT_LABEL = {"km2": "km²", "ha": "ha", "mu": "亩 mu", "pct": "%"}
+#: Unit of a column suffix in the header label: (English, Chinese, both).
+_UNIT_LABEL = {
+    "km2": ("km²", "平方公里", "km²"),
+    "ha": ("ha", "公顷", "ha"),
+    "mu": ("mu", "亩", "亩 mu"),
+    "wanmu": ("10k mu", "万亩", "万亩 10k mu"),
+    "yimu": ("100M mu", "亿亩", "亿亩 100M mu"),
+    "wanha": ("10k ha", "万公顷", "万公顷 10k ha"),
+    "pct": ("%", "%", "%"),
+    "%": ("%", "%", "%"),
+    "pp": ("percentage points", "百分点", "percentage points / 百分点"),
+}
+_LANG_INDEX = {"en": 0, "zh": 1, "both": 2}
+
+#: Names of the identifier and statistics columns: (English, Chinese).
+_NAMES = {
+    "adcode": ("Administrative code", "行政区划代码"),
+    "zone": ("Zone", "区域"),
+    "id": ("Identifier", "代码"),
+    "name_zh": ("Chinese name", "中文名称"),
+    "name_en": ("English name", "英文名称"),
+    "level": ("Level", "级别"),
+    "layer": ("Layer", "图层"),
+    "class": ("Class code", "类别代码"),
+    "class_name": ("Class", "类别"),
+    "fraction": ("Share of valid area (0–1)", "占有效面积比例（0–1）"),
+    "indicator": ("Indicator", "指标"),
+    "value": ("Value", "数值"),
+    "unit": ("Unit", "单位"),
+    "target": ("Target", "目标值"),
+    "direction": ("Target direction", "目标方向"),
+    "meets_target": ("Meets target", "达到目标"),
+    "gap": ("Gap to target", "与目标差距"),
+    "official": ("Official figure", "官方数据"),
+    "method": ("Method", "方法"),
+    "from_class": ("From class", "原类别"),
+    "to_class": ("To class", "现类别"),
+    "mean_before": ("Mean, before", "前期平均值"),
+    "mean_after": ("Mean, after", "后期平均值"),
+    "change": ("Change (after − before)", "变化（后期−前期）"),
+    "count": ("Cell count (coverage-weighted)", "像元数（按覆盖加权）"),
+    "nodata_fraction": ("Nodata share (0–1)", "无数据比例（0–1）"),
+    "mean": ("Mean", "平均值"),
+    "area_mean": ("Area-weighted mean", "面积加权平均值"),
+    "min": ("Minimum", "最小值"),
+    "max": ("Maximum", "最大值"),
+    "median": ("Median", "中位数"),
+    "stdev": ("Standard deviation", "标准差"),
+    "sum": ("Sum", "总和"),
+    "majority": ("Majority", "众数"),
+    "minority": ("Minority", "少数类"),
+    "variety": ("Number of values", "值的种数"),
+    "area": ("Area", "面积"),
+    "valid_area": ("Valid area", "有效面积"),
+    "nodata_area": ("Nodata area", "无数据面积"),
+    "outside_area": ("Area outside the raster", "栅格范围外面积"),
+    "choice": ("Method choice", "方法选择"),
+    "toolkit": ("Toolkit value", "本工具数值"),
+    "kind": ("Kind of figure", "数据类型"),
+    "difference": ("Difference", "差值"),
+    "source": ("Source", "来源"),
+    "why": ("Why they differ", "差异原因"),
+    "item": ("Item", "项目"),
+    "file": ("File", "文件"),
+    "licence": ("Licence", "许可"),
+    "zh": ("Chinese", "中文"),
+    "en": ("English", "英文"),
+}
+
+#: Chinese names of the class names of the shipped and derived layers (IGBP land cover in
+#: the usual Chinese translation of the MODIS IGBP legend, Köppen-Geiger groups, derived
+#: classes). Layers keep English class names; tables in Chinese use these.
+CLASS_NAMES_ZH = {
+    # IGBP (MCD12C1)
+    "water": "水体",
+    "evergreen needleleaf forest": "常绿针叶林",
+    "evergreen broadleaf forest": "常绿阔叶林",
+    "deciduous needleleaf forest": "落叶针叶林",
+    "deciduous broadleaf forest": "落叶阔叶林",
+    "mixed forest": "混交林",
+    "closed shrubland": "郁闭灌丛",
+    "open shrubland": "稀疏灌丛",
+    "woody savanna": "木本稀树草原",
+    "savanna": "稀树草原",
+    "grassland": "草地",
+    "permanent wetland": "永久湿地",
+    "cropland": "耕地",
+    "urban": "城镇建设用地",
+    "cropland/natural mosaic": "耕地与自然植被镶嵌",
+    "snow/ice": "冰雪",
+    "barren": "裸地",
+    # Köppen-Geiger main groups
+    "A tropical": "A 热带",
+    "B arid": "B 干旱带",
+    "C temperate": "C 温带",
+    "D cold": "D 冷温带",
+    "E polar": "E 极地",
+    # derived layers
+    "forest": "林地",
+    "shrub forest": "灌木林地",
+    "other land": "其他土地",
+    "not sandified": "非沙化",
+    "light": "轻度",
+    "moderate": "中度",
+    "severe": "重度",
+    "extreme": "极重度",
+    "outside": "红线外",
+    "inside": "红线内",
+}
 
 
-def column_label(column: str) -> str:
-    """Human header of a table column: English and Chinese name with the unit.
+#: Chinese names of the zone levels (the ``level`` column of tables in Chinese).
+LEVELS_ZH = {
+    "province": "自治区",
+    "league": "盟市",
+    "county": "旗县（市、区）",
+    "battle": "战役区",
+    "battle_part": "战役区片区",
+    "user": "自定义区域",
+}
+
+
+def _join(en: str, zh: str, lang: str) -> str:
+    return {"en": en, "zh": zh, "both": f"{en} / {zh}"}[lang]
+
+
+def _with_unit(text: str, unit: str | None, lang: str) -> str:
+    if unit is None:
+        return text
+    symbol = _UNIT_LABEL.get(unit, (unit, unit, unit))[_LANG_INDEX[lang]]
+    return f"{text} [{symbol}]"
+
+
+def column_label(column: str, lang: str = "both") -> str:
+    """Human header of a table column, with its unit, in English, Chinese or both.
 
     ``grassland_fvc_pct`` → ``Grassland comprehensive vegetation coverage (proxy) / 草原综合植被
-    盖度（遥感估算） [%]``; ``area_mu`` → ``Area / 面积 [亩 mu]``; other columns unchanged.
+    盖度（遥感估算） [%]``; ``area_mu`` → ``Area / 面积 [亩 mu]`` (``lang="zh"``: ``面积 [亩]``;
+    ``"en"``: ``Area [mu]``); statistics columns ``<layer>_<stat>[_<class>]`` →
+    ``<layer>: Mean``/``<layer>：平均值``; columns not known keep their id.
     """
     from geo.indicators import INDICATORS
 
+    check_lang(lang)
     for suffix in ("_meets_target", "_gap"):
         if column.endswith(suffix):
             base = column.removesuffix(suffix)
             if base in INDICATORS:
-                what = (
-                    "meets 2027 target / 达到目标"
-                    if suffix == "_meets_target"
-                    else "gap to target / 差距"
-                )
-                return f"{INDICATORS[base].name_en}: {what}"
+                ind = INDICATORS[base]
+                if suffix == "_meets_target":
+                    what = ("meets 2027 target", "达到目标")
+                else:
+                    what = ("gap to target", "差距")
+                if lang == "both":
+                    return f"{ind.name_en}: {what[0]} / {what[1]}"
+                name = ind.name_en if lang == "en" else ind.name_zh
+                sep = ": " if lang == "en" else "："
+                unit = "pp" if suffix == "_gap" and ind.unit == "%" else None
+                return _with_unit(f"{name}{sep}{what[_LANG_INDEX[lang]]}", unit, lang)
     if column in INDICATORS:
         ind = INDICATORS[column]
-        return f"{ind.name_en} / {ind.name_zh} [{_UNIT_LABEL.get(ind.unit, ind.unit)}]"
+        return _with_unit(_join(ind.name_en, ind.name_zh, lang), ind.unit, lang)
     stem, _, unit = column.rpartition("_")
     if stem in INDICATORS and unit in _UNIT_LABEL:
         ind = INDICATORS[stem]
-        return f"{ind.name_en} / {ind.name_zh} [{_UNIT_LABEL[unit]}]"
-    return column
+        return _with_unit(_join(ind.name_en, ind.name_zh, lang), unit, lang)
+    return _generic_label(column, lang)
 
 
-def write_xlsx(sheets: dict[str, pd.DataFrame], path: str | Path, sources: pd.DataFrame) -> Path:
+_STAT_RE = re.compile(
+    r"^(?:(?P<layer>.+?)_)??(?P<stat>"
+    + "|".join(sorted((re.escape(k) for k in _NAMES), key=len, reverse=True))
+    + r"|quantile_[0-9.]+)(?:_(?P<unit>"
+    + "|".join(UNITS)
+    + r"))?(?:_(?P<code>-?\d+))?$"
+)
+
+
+def _generic_label(column: str, lang: str) -> str:
+    """Label of an identifier or ``[<layer>_]<stat>[_<unit>][_<class>]`` column, else the id."""
+    if lang == "both":
+        return column  # ids are the bilingual header: unchanged as before
+    match = _STAT_RE.match(column)
+    if not match:
+        return column
+    stat, unit = match["stat"], match["unit"]
+    if stat.startswith("quantile_"):
+        en, zh = (
+            f"Quantile {stat.removeprefix('quantile_')}",
+            f"{stat.removeprefix('quantile_')} 分位数",
+        )
+    else:
+        en, zh = _NAMES[stat]
+    text = en if lang == "en" else zh
+    if match["code"] is not None:
+        text = (
+            f"{text}, class {match['code']}" if lang == "en" else f"{text}（类别 {match['code']}）"
+        )
+    if match["layer"]:
+        text = f"{match['layer']}: {text}" if lang == "en" else f"{match['layer']}：{text}"
+    return _with_unit(text, unit, lang)
+
+
+def class_labels(layer_specs, columns, lang: str) -> dict[str, str]:
+    """Header labels of class columns ``<layer>_area_<unit>_<code>`` with the class names."""
+    labels = {}
+    for layer in name_layers(layer_specs):
+        for col in columns:
+            match = _STAT_RE.match(str(col))
+            if not match or match["layer"] != layer.name or match["code"] is None:
+                continue
+            name = layer.classes.get(int(match["code"]))
+            if not name or lang == "both":
+                continue
+            stat = _NAMES.get(match["stat"], (match["stat"], match["stat"]))
+            if lang == "zh":
+                text = f"{layer.name}：{CLASS_NAMES_ZH.get(name, name)}{stat[1]}"
+            else:
+                text = f"{layer.name}: {name}, {stat[0].lower()}"
+            labels[col] = _with_unit(text, match["unit"], lang)
+    return labels
+
+
+def write_xlsx(
+    sheets: dict[str, pd.DataFrame],
+    path: str | Path,
+    sources: pd.DataFrame,
+    *,
+    lang: str = "both",
+) -> Path:
     """Write tables to one workbook: a sheet per table plus a ``sources`` sheet.
 
-    Row 1 holds the column ids (as in the CSV files), row 2 the English/Chinese names with
-    units; both rows are frozen. Areas get thousands separators, percentages two decimals.
+    Row 1 holds the column ids (as in the CSV files), row 2 the names with units in
+    ``lang`` (:func:`column_label`); both rows are frozen. Numbers keep every digit and are
+    shown with number formats (:func:`_number_format`: areas with thousands separators and
+    the decimals of :func:`round_table`, percentages two decimals); booleans are 是/否 or
+    yes/no (:data:`YES_NO`).
     """
     from openpyxl.styles import Font
 
@@ -452,29 +871,38 @@ def write_xlsx(sheets: dict[str, pd.DataFrame], path: str | Path, sources: pd.Da
         for name, table in {**sheets, "sources": sources}.items():
             _check_unique_columns(table, f"sheet {name!r} of {path}")
             table = clean_text(table, f"{path} (sheet {name})")
-            table.to_excel(writer, index=False, sheet_name=name, startrow=2, header=False)
+            shown = for_people(table, lang=lang, precision="full", header=False)
+            shown.to_excel(writer, index=False, sheet_name=name, startrow=2, header=False)
             sheet = writer.sheets[name]
             for j, col in enumerate(table.columns, start=1):
                 sheet.cell(row=1, column=j, value=col).font = Font(bold=True)
-                sheet.cell(row=2, column=j, value=column_label(col)).font = Font(italic=True)
-                fmt = _number_format(col)
-                if fmt:
-                    for row in sheet.iter_rows(min_row=3, min_col=j, max_col=j):
-                        row[0].number_format = fmt
+                label = column_label(col, lang)
+                sheet.cell(row=2, column=j, value=label).font = Font(italic=True)
                 sheet.column_dimensions[sheet.cell(row=1, column=j).column_letter].width = min(
                     max(len(col), 10), 40
                 )
+            _apply_formats(sheet, [_number_format(c) for c in table.columns], first_row=3)
             sheet.freeze_panes = "B3"
         _no_formulas(writer.book)
     return path
 
 
-def _number_format(column: str) -> str | None:
-    if column.endswith(("_km2", "_ha", "_mu")):
-        return "#,##0.00"
-    if column.endswith(("_pct", "_gap")):
-        return "0.00"
-    return None
+def _apply_formats(sheet, formats: list[str | None], first_row: int) -> None:
+    """Number formats per column (every digit stays in the cell; the format shows fewer)."""
+    for j, fmt in enumerate(formats, start=1):
+        if fmt:
+            for row in sheet.iter_rows(min_row=first_row, min_col=j, max_col=j):
+                row[0].number_format = fmt
+
+
+def _number_format(column) -> str | None:
+    """Excel number format of a column: the decimals of :func:`round_table`, separators."""
+    kind, n = _column_rule(column)
+    if kind != "decimals":
+        return None
+    if _UNIT_RE.search(str(column)):
+        return "#,##0" + ("." + "0" * n if n else "")
+    return "0." + "0" * n
 
 
 def class_table(table: pd.DataFrame, layer_specs, unit: str = "km2") -> pd.DataFrame:

@@ -105,7 +105,7 @@ def test_report_into_unwritable_folder_fails_before_work(tmp_path):
 def test_stats_on_dask_equals_in_process(tmp_path, capsys):
     pytest.importorskip("distributed")
     base = ["stats", "--zones", "league", "--layer", "ndvi_max", "--layer", "landcover"]
-    base += ["--stat", "mean", "--stat", "area"]
+    base += ["--stat", "mean", "--stat", "area", "--precision", "full"]
     assert cli.main([*base, "-o", str(tmp_path / "a.csv")]) == 0
     assert (
         cli.main([*base, "--scheduler", "threads", "--chunks", "97", "-o", str(tmp_path / "b.csv")])
@@ -158,6 +158,7 @@ def test_map_command(tmp_path, capsys):
 def test_stats_long_class_table(tmp_path):
     out = tmp_path / "c.csv"
     args = ["stats", "--zones", "league", "--layer", "landcover", "--stat", "area"]
+    args += ["--precision", "full"]
     assert cli.main([*args, "--units", "mu", "--long", "-o", str(out)]) == 0
     long = pd.read_csv(out, dtype={"adcode": str})
     assert list(long.columns[:4]) == ["adcode", "name_zh", "name_en", "level"]

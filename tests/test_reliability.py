@@ -155,6 +155,8 @@ def test_gcj02_file_accepted_with_source_crs(capsys, tmp_path, bad):
         "landcover",
         "--stat",
         "area",
+        "--precision",
+        "full",
         "-o",
         out,
     )
@@ -169,6 +171,8 @@ def test_gcj02_file_accepted_with_source_crs(capsys, tmp_path, bad):
         "landcover",
         "--stat",
         "area",
+        "--precision",
+        "full",
         "-o",
         tmp_path / "l.csv",
     )
@@ -216,6 +220,8 @@ def test_nan_and_inf_count_as_nodata(capsys, tmp_path):
         path,
         "--stat",
         "mean",
+        "--precision",
+        "full",
         "-o",
         tmp_path / "a.csv",
     )
@@ -228,6 +234,8 @@ def test_nan_and_inf_count_as_nodata(capsys, tmp_path):
         ref,
         "--stat",
         "mean",
+        "--precision",
+        "full",
         "-o",
         tmp_path / "b.csv",
     )
@@ -393,11 +401,11 @@ def test_scaled_integer_ndvi_needs_its_scale(capsys, tmp_path):
     assert not out.exists()
     code, _, err = run(capsys, *args, "--ndvi-scale", "0.0001")
     assert code == 0, err
-    own = pd.read_csv(out / "tables" / "indicators_league.csv").fvc_mean_pct
+    own = pd.read_parquet(out / "tables" / "indicators_league.parquet").fvc_mean_pct
     code, _, _ = run(
         capsys, "report", "--out", tmp_path / "ref", "--tables-only", "--cache", tmp_path / "c"
     )
-    ref = pd.read_csv(tmp_path / "ref" / "tables" / "indicators_league.csv").fvc_mean_pct
+    ref = pd.read_parquet(tmp_path / "ref" / "tables" / "indicators_league.parquet").fvc_mean_pct
     assert own.to_numpy() == pytest.approx(ref.to_numpy(), abs=0.05)  # 1e-4 NDVI quantisation
 
 

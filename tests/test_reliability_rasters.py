@@ -43,7 +43,7 @@ def run(capsys, *args):
 def stats(capsys, *args) -> tuple[pd.DataFrame, str]:
     """``barrier stats ... --format csv``: the table (statistic columns without the layer
     prefix, indexed by zone) and stderr; fails unless the exit code is 0."""
-    code, out, err = run(capsys, "stats", *args, "--format", "csv")
+    code, out, err = run(capsys, "stats", *args, "--format", "csv", "--precision", "full")
     assert code == 0, err
     table = pd.read_csv(io.StringIO(out), dtype={"adcode": str, "zone": str})
     table = table.set_index(table.columns[0])
@@ -445,6 +445,7 @@ def test_huge_sparse_raster_streams_in_bounded_memory(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "GEO_BARRIER_CACHE": str(tmp_path / "c")}
     env.pop("GEO_BARRIER_MEMORY", None)
     args = ["stats", "--zones", "league", "--layer", str(path), "--format", "csv"]
+    args += ["--precision", "full"]
     done = subprocess.run(
         [sys.executable, "-c", script, *args], env=env, capture_output=True, text=True
     )

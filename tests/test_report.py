@@ -14,7 +14,15 @@ AREA_INDICATORS = [k for k, v in INDICATORS.items() if v.unit == "km2" and k != 
 
 
 def _read(folder, level):
-    return pd.read_csv(folder / "tables" / f"indicators_{level}.csv", dtype={"adcode": str})
+    """The wide table of ``level`` with every digit (the CSV files are rounded for people)."""
+    table = gpd.read_parquet(folder / "tables" / f"indicators_{level}.parquet")
+    return pd.DataFrame(table.drop(columns="geometry"))
+
+
+def _sheet(folder, name):
+    """A sheet of the workbook with every digit (row 1: ids, row 2: labels)."""
+    book = folder / "tables" / "indicators.xlsx"
+    return pd.read_excel(book, sheet_name=name, skiprows=[1], dtype={"adcode": str, "id": str})
 
 
 @pytest.fixture(scope="module")
@@ -76,13 +84,13 @@ def test_totals_agree_across_levels(built):
 
 
 def test_long_table_labels_proxies(built):
-    long = pd.read_csv(built / "tables" / "indicators_long.csv", dtype={"id": str})
+    long = _sheet(built, "indicators_long")
     assert set(long.level) == set(report.REPORT_LEVELS)
-    assert not long.official.any()
+    assert (long.official == "no / 否").all()
     r1 = long[(long.indicator == "grassland_fvc_pct") & (long.level == "province")].iloc[0]
     assert r1.target == 45.0 and r1.direction == ">="
     assert r1.gap == pytest.approx(r1.value - 45.0)
-    assert bool(r1.meets_target) == (r1.value >= 45.0)
+    assert r1.meets_target == ("yes / 是" if r1.value >= 45.0 else "no / 否")
 
 
 def test_manifest_traces_inputs_and_outputs(built):
@@ -130,8 +138,8 @@ def test_official_redline_file(tmp_path):
     assert province.redline_area_km2 == pytest.approx(expected, rel=1e-6)
     assert province.redline_pct == pytest.approx(100 * expected / province.area_km2, rel=1e-6)
     long = pd.read_csv(out / "tables" / "indicators_long.csv")
-    assert long[long.indicator == "redline_pct"].official.all()
-    assert not long[long.indicator == "grassland_fvc_pct"].official.any()
+    assert (long[long.indicator == "redline_pct"].official == "yes / 是").all()
+    assert (long[long.indicator == "grassland_fvc_pct"].official == "no / 否").all()
 
 
 def test_xlsx_holds_the_csv_numbers(built):
@@ -169,7 +177,7 @@ def test_gpkg_and_geoparquet_keep_names_and_values(built):
 
 
 def test_proxy_vs_official_table(built):
-    versus = pd.read_csv(built / "tables" / "proxy_vs_official.csv").set_index("indicator")
+    versus = _sheet(built, "proxy_vs_official").set_index("indicator")
     assert versus.loc["redline_pct", "official"] == 50.46
     assert versus.loc["forest_cover_pct", "official"] == 21.98
     province = _read(built, "province").iloc[0]
@@ -209,7 +217,7 @@ def test_user_zone_file(tmp_path):
     out = report.build_report(
         tmp_path / "rep", zones_file=path, cache=tmp_path / "c", tables_only=True
     )
-    user = pd.read_csv(out / "tables" / "indicators_user.csv", dtype={"zone": str})
+    user = _read(out, "user")
     league = _read(out, "league").set_index("adcode").loc[user.zone]
     assert user.sandified_area_km2.to_numpy() == pytest.approx(
         league.sandified_area_km2.to_numpy(), rel=1e-6
@@ -254,7 +262,7 @@ def test_treated_land_and_corrections(tmp_path):
     expected = 100 * area(shapely.box(90, 30, 105, 60)) / area(shapely.box(90, 30, 108, 60))
     assert province.treated_sandified_pct == pytest.approx(expected, rel=1e-6)
     long = pd.read_csv(out / "tables" / "indicators_long.csv")
-    assert long[long.indicator == "treated_sandified_pct"].official.all()
+    assert (long[long.indicator == "treated_sandified_pct"].official == "yes / 是").all()
     plain = report.build_report(tmp_path / "plain", cache=tmp_path / "c", tables_only=True)
     before = _read(plain, "county").set_index("adcode").loc["152921", "sandified_area_km2"]
     after = _read(out, "county").set_index("adcode").loc["152921", "sandified_area_km2"]
@@ -265,7 +273,7 @@ def test_treated_land_and_corrections(tmp_path):
 
 
 def test_method_sensitivity_documents_each_choice(built):
-    table = pd.read_csv(built / "tables" / "method_sensitivity.csv")
+    table = _sheet(built, "method_sensitivity")
     assert len(table) == len(report.SENSITIVITY)
     province = _read(built, "province").iloc[0]
     default = table.iloc[0]
