@@ -257,3 +257,15 @@ def test_pdf_embeds_truetype_text(tmp_path):
     (pdf,) = static.save_figure(fig, tmp_path / "x", formats=("pdf",))
     raw = pdf.read_bytes()
     assert b"/Type3" not in raw  # Type 3 fonts are outlines that editors cannot retype
+
+
+def test_missing_context_file_warns_and_still_draws(monkeypatch):
+    from geo.errors import GeoWarning
+    from geo.zones import battle_zones
+
+    monkeypatch.setattr(static, "_CONTEXT_RIVERS", ("context", "nope.gpkg"))
+    with pytest.warns(GeoWarning, match="nope.gpkg is missing"):
+        fig = static.battle_zone_figure(battle_zones(), labels=False)
+    legend = " ".join(t.get_text() for t in fig.legends[0].get_texts())
+    assert "科尔沁" in legend and "黄河 Yellow River" not in legend
+    assert not any("Natural Earth" in t.get_text() for t in fig.texts)

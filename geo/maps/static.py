@@ -557,7 +557,17 @@ def _context_layer(layer: str) -> gpd.GeoDataFrame | None:
     from geo.data import data_dir
 
     path = data_dir().joinpath(*_CONTEXT_RIVERS)
-    if not path.is_file():
+    if not path.is_file():  # the map is still right without them: say what is missing
+        import warnings
+
+        from geo.errors import GeoWarning
+
+        warnings.warn(
+            f"{path} is missing: the battle-zone map is drawn without rivers and towns; "
+            "reinstall geo-barrier to restore the shipped data",
+            GeoWarning,
+            stacklevel=2,
+        )
         return None
     return gpd.read_file(path, layer=layer, engine="pyogrio")
 
@@ -570,7 +580,8 @@ def _draw_context(ax, region_wgs84) -> list:
 
     handles = []
     halo = [patheffects.withStroke(linewidth=2.2, foreground="white")]
-    rivers, places = _context_layer("rivers"), _context_layer("places")
+    rivers = _context_layer("rivers")
+    places = _context_layer("places") if rivers is not None else None  # one warning
     if rivers is not None:
         named = rivers[rivers["name_zh"].notna()].copy()
         named["geometry"] = named.geometry.intersection(region_wgs84.buffer(0.5))
