@@ -245,7 +245,10 @@ def test_svg_text_is_editable_and_every_map_carries_the_note(report):
     assert any("森林覆盖率" in t for t in texts)
     assert any("额尔古纳市" in t for t in texts)  # a banner label, as text
     battle = (out / "figures" / "battle_zones.svg").read_text(encoding="utf-8")
-    assert "黄河" in battle and "审图号" in battle
+    shown = re.findall(r"<text[^>]*>(.*?)</text>", battle, flags=re.S)
+    for word in ("黄河 Yellow River", "呼和浩特", "包头", "审图号"):  # labels and towns: text
+        assert any(word in t for t in shown), word
+    assert any(t.startswith("科尔沁") for t in shown)  # the zone label, not only the legend
     for name in ("county_sandified_pct", "sandified_degree_map"):
         assert "审图号" in (out / "figures" / f"{name}.svg").read_text(encoding="utf-8")
 

@@ -278,7 +278,9 @@ def _label_zones(
             continue
         (bx0, by0), (bx1, by1) = to_px(np.reshape(geom.bounds, (2, 2)))
         label = ax.text(0, 0, str(text), ha="center", va="center", fontsize=fontsize,
-                        zorder=4, clip_on=True, in_layout=False)  # fmt: skip
+                        zorder=5.5 if search else 4, clip_on=True, in_layout=False)  # fmt: skip
+        if search:  # large labels cross rivers and outlines: keep them readable
+            label.set_bbox(_HALO)
         for point in _label_points(geom, search):
             label.set_position((point.x, point.y))
             box = label.get_window_extent(renderer).expanded(1.05, 1.15)
@@ -294,6 +296,11 @@ def _label_zones(
         else:
             label.remove()
     return count
+
+
+#: A pale box behind labels over busy ground. Not a stroke "halo" (path effect): SVG and PDF
+#: would then store the label as outlines, no longer as editable text.
+_HALO = {"boxstyle": "round,pad=0.12", "facecolor": "white", "edgecolor": "none", "alpha": 0.7}
 
 
 def _label_points(geom, search: bool):
@@ -575,11 +582,9 @@ def _context_layer(layer: str) -> gpd.GeoDataFrame | None:
 def _draw_context(ax, region_wgs84) -> list:
     """Yellow River (and the other named rivers, thinner) and the main towns of the shipped
     Natural Earth file, inside ``region_wgs84``; returns legend handles."""
-    from matplotlib import patheffects
     from matplotlib.lines import Line2D
 
     handles = []
-    halo = [patheffects.withStroke(linewidth=2.2, foreground="white")]
     rivers = _context_layer("rivers")
     places = _context_layer("places") if rivers is not None else None  # one warning
     if rivers is not None:
@@ -602,7 +607,7 @@ def _draw_context(ax, region_wgs84) -> list:
                 ha="left",
                 va="center",
                 zorder=6,
-                path_effects=halo,
+                bbox=_HALO,
             )
             handles.append(Line2D([], [], color="#2171b5", linewidth=1.6,
                                   label="黄河 Yellow River"))  # fmt: skip
@@ -616,7 +621,7 @@ def _draw_context(ax, region_wgs84) -> list:
         for row in main.itertuples():
             ax.annotate(row.name_zh, (row.geometry.x, row.geometry.y), xytext=(3, 2),
                         textcoords="offset points", fontsize=7, zorder=6,
-                        path_effects=halo)  # fmt: skip
+                        bbox=_HALO)  # fmt: skip
         handles.append(Line2D([], [], color="black", marker="o", markersize=3, linewidth=0,
                               label="城镇 Town (Natural Earth)"))  # fmt: skip
         if capital.any():
