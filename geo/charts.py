@@ -7,11 +7,12 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from geo.indicators import DEGREES, INDICATORS
-from geo.maps.static import _new_figure, _rc
+from geo.maps.static import DEGREE_COLOURS, _new_figure, _rc
 
 __all__ = ["indicator_bars", "sandified_stack"]
 
-_DEGREE_COLOURS = ("#fee391", "#fe9929", "#cc4c02", "#662506")
+#: Ordinal light-to-dark browns of the degrees 1–4, as on the degree map.
+_DEGREE_COLOURS = tuple(DEGREE_COLOURS[code] for code in (1, 2, 3, 4))
 
 
 def _axes(width: float, height: float):
@@ -68,7 +69,8 @@ def sandified_stack(table: pd.DataFrame, *, unit: str = "km2", title: str | None
             values = data[f"sandified_{degree}_area_{unit}"]
             ax.barh(_labels(data), values, left=left, color=colour, label=f"{zh} {degree}")
             left = left + values
-        ax.legend(fontsize=8, loc="lower right")
+        # beside the bars, never over them
+        fig.legend(fontsize=8, loc="outside right upper", title="程度 Degree", title_fontsize=8)
         ax.set_xlabel(f"沙化土地面积（遥感估算）/ sandified land, proxy [{symbol}]", fontsize=9)
         ax.set_title(title or "沙化土地分级面积 / Sandified land by degree", fontsize=10)
     return fig

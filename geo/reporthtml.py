@@ -83,6 +83,13 @@ def write_figures(stage: Path, results) -> list[Path]:
         written += static.save_figure(fig, out / f"county_{key}", formats=("png", "svg"))
     fig = static.battle_zone_figure(results.zones["battle"], banners=results.zones["county"])
     written += static.save_figure(fig, out / "battle_zones", formats=("png", "svg"))
+    if "sandified" in results.layers:  # the proxy raster, clipped to the region
+        fig = static.sandified_degree_figure(
+            results.layers["sandified"].path,
+            results.zones["province"],
+            zones=results.zones["league"],
+        )
+        written += static.save_figure(fig, out / "sandified_degree_map", formats=("png", "svg"))
     for key in ("grassland_fvc_pct", "forest_cover_pct"):
         fig = charts.indicator_bars(results.wide["league"], key)
         written += static.save_figure(fig, out / f"league_{key}_bars", formats=("png", "svg"))

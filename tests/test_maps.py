@@ -326,7 +326,7 @@ def test_static_choropleth_chinese_glyphs(banners, tmp_path):
     assert 20 <= len(labels) < 103  # small banners stay unlabelled
     boxes = [t.get_window_extent(renderer) for t in labels]
     assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
-    legend = ax.get_legend()
+    legend = fig.legends[0]  # beside the map, not on it
     assert "%" in legend.get_title().get_text() and "Target" in legend.get_title().get_text()
     assert any(t.get_text() == "km" for t in ax.texts)  # scale bar
     assert any(t.get_text() == "N 北" for t in ax.texts)  # north arrow
@@ -338,7 +338,7 @@ def test_static_battle_zones(battle_zones, banners, tmp_path):
         fig = static.battle_zone_figure(battle_zones, banners=banners)
         files = static.save_figure(fig, tmp_path / "zones", formats=("png",))
     assert files[0].name == "zones.png" and files[0].stat().st_size > 10_000
-    texts = " ".join(t.get_text() for t in fig.axes[0].get_legend().get_texts())
+    texts = " ".join(t.get_text() for t in fig.legends[0].get_texts())
     assert "Horqin" in texts and "河西" in texts
 
 
