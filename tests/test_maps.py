@@ -14,6 +14,7 @@ import re
 import warnings
 
 import browser as cdp  # tests/browser.py (pytest puts tests/ on sys.path)
+import folium
 import numpy as np
 import pytest
 import shapely
@@ -38,6 +39,31 @@ FVC = Indicator(
 )
 XSS = "<script>alert(1)</script>"
 MAX_BYTES = 1_500_000
+#: A banner map (103 polygons, popups, Leaflet inlined) stays under this (measured ≈ 0.77 MB).
+BANNER_MAP_BYTES = 1_000_000
+#: Elements and calls that make the browser fetch a URL (tags also inside JSON strings, where
+#: "<" is written \u003c and quotes \").
+_LOADS = [
+    re.compile(r"<(?:script|img|iframe|frame|embed|source|audio|video|object)\b[^>]*?"
+               r"\b(?:src|data|srcset)\s*=\s*[\"']?\s*((?:https?:)?//[^\"'\s>]+)", re.I),
+    re.compile(r"<link\b[^>]*?\bhref\s*=\s*[\"']?\s*((?:https?:)?//[^\"'\s>]+)", re.I),
+    re.compile(r"url\(\s*[\"']?\s*((?:https?:)?//[^\"')\s]+)", re.I),
+    re.compile(r"@import\s+[\"']\s*((?:https?:)?//[^\"'\s]+)", re.I),
+    re.compile(r"L\.(?:tileLayer(?:\.wms)?|imageOverlay|videoOverlay|svgOverlay)\(\s*[\"']"
+               r"((?:https?:)?//[^\"']+)"),
+    re.compile(r"(?:\$\.ajax|\$\.getJSON|fetch|\.open)\(\s*(?:[\"'][A-Z]+[\"']\s*,\s*)?"
+               r"[\"']((?:https?:)?//[^\"']+)"),
+]  # fmt: skip
+
+
+def outside_urls(page: str) -> list[str]:
+    """Every URL on another host that a saved map makes the browser load.
+
+    Links (``<a href>``, e.g. in the attribution) and URLs in text or in the code's comments and
+    strings (SVG namespaces, Leaflet's own credit) load nothing and are not counted.
+    """
+    text = page.replace("\\u003c", "<").replace("\\u003e", ">").replace('\\"', '"')
+    return [m.group(1) for pattern in _LOADS for m in pattern.finditer(text)]
 
 
 # --------------------------------------------------------------------------- fixtures
@@ -69,9 +95,10 @@ def battle_zones(banners):
 
 @pytest.fixture(scope="module")
 def saved(banners, battle_zones, tmp_path_factory):
-    """The banner map saved online and offline (with overlays), built once."""
+    """The banner map saved by default, online and offline (with overlays), built once."""
     out = tmp_path_factory.mktemp("maps")
-    online = interactive.choropleth(banners, "grassland_fvc_pct", indicator=FVC)
+    default = interactive.choropleth(banners, "grassland_fvc_pct", indicator=FVC)
+    online = interactive.choropleth(banners, "grassland_fvc_pct", indicator=FVC, basemap="osm")
     offline = interactive.choropleth(
         banners,
         "grassland_fvc_pct",
@@ -81,6 +108,7 @@ def saved(banners, battle_zones, tmp_path_factory):
     )
     plain = interactive.choropleth(banners, "grassland_fvc_pct", indicator=FVC, offline=True)
     return {
+        "default": interactive.save(default, out / "default.html"),
         "online": interactive.save(online, out / "online.html"),
         "offline": interactive.save(offline, out / "offline.html"),
         "plain": interactive.save(plain, out / "plain.html"),
@@ -146,7 +174,7 @@ def test_simplification_keeps_shared_edges(banners):
 
 
 def test_html_size_and_offline_inlining(saved):
-    for key in ("online", "plain"):
+    for key in ("default", "online", "plain"):
         assert saved[key].stat().st_size <= MAX_BYTES, (key, saved[key].stat().st_size)
     page = saved["plain"].read_text(encoding="utf-8")
     assert not re.search(r"<script[^>]*\bsrc=", page)
@@ -155,10 +183,47 @@ def test_html_size_and_offline_inlining(saved):
     assert "data:image/jpeg;base64," in page  # the embedded hillshade
 
 
-def test_online_uses_cdn_and_tiles(saved):
+def test_online_basemap_loads_only_its_tiles_over_the_hillshade(saved):
     page = saved["online"].read_text(encoding="utf-8")
-    assert "cdn.jsdelivr.net/npm/leaflet" in page
-    assert "tile.openstreetmap.org" in page
+    assert outside_urls(page) == ["https://tile.openstreetmap.org/{z}/{x}/{y}.png"]
+    assert "cdn.jsdelivr.net" not in page and "leaflet-search" in page  # Leaflet inlined
+    # the relief stays underneath (its pane below Leaflet's tile pane, z-index 200)
+    assert re.search(r'L\.imageOverlay\(\s*"data:image/jpeg;base64,', page)
+    pane = re.search(r'createPane\(\s*"geo_base"\);\s*[\w.]+\.style\.zIndex = (\d+)', page)
+    assert pane and int(pane.group(1)) < 200
+
+
+def test_default_map_requests_nothing_outside(saved):
+    page = saved["default"].read_text(encoding="utf-8")
+    assert outside_urls(page) == []
+    assert "L.tileLayer(" not in page
+    assert re.search(r'L\.imageOverlay\(\s*"data:image/jpeg;base64,', page)  # the hillshade
+    assert saved["default"].stat().st_size < BANNER_MAP_BYTES
+    # the detector itself: folium's own page loads Leaflet from CDNs and OSM tiles
+    plain_folium = folium.Map().get_root().render()
+    found = outside_urls(plain_folium)
+    assert any("leaflet" in u and u.endswith(".js") for u in found)
+    assert any("leaflet" in u and u.endswith(".css") for u in found)
+    assert "https://tile.openstreetmap.org/{z}/{x}/{y}.png" in found
+
+
+def test_jupyter_map_is_self_contained(banners):
+    m = interactive.choropleth(banners.head(3), "grassland_fvc_pct", indicator=FVC)
+    srcdoc = html.unescape(re.search(r'srcdoc="([^"]*)"', m._repr_html_()).group(1))
+    assert outside_urls(srcdoc) == [] and "leaflet-search" in srcdoc
+
+
+def test_outlines_carry_shared_edges_once(banners):
+    layer = interactive._outline_layer(
+        banners, "x", colour="#000", weight=1, dash=None, gcj=False
+    )
+    lines = [shapely.geometry.shape(f["geometry"]) for f in layer.data["features"]]
+    rings = interactive.simplify_coverage(banners.geometry.values)
+    drawn = sum(shapely.get_num_coordinates(lines))
+    assert drawn < 0.65 * shapely.get_num_coordinates(rings).sum()
+    # the same lines: every simplified boundary lies on the outlines
+    union = shapely.union_all(lines)
+    assert shapely.boundary(rings[0]).difference(union.buffer(1e-6)).length == 0
 
 
 def test_utf8_popups_areas_and_jupyter(banners, saved):
