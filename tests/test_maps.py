@@ -20,7 +20,7 @@ import pytest
 import shapely
 from PIL import Image
 
-from geo import boundaries
+from geo import boundaries, cli
 from geo.crs import wgs84_to_gcj02
 from geo.errors import GeoError
 from geo.indicators import Indicator
@@ -214,9 +214,7 @@ def test_jupyter_map_is_self_contained(banners):
 
 
 def test_outlines_carry_shared_edges_once(banners):
-    layer = interactive._outline_layer(
-        banners, "x", colour="#000", weight=1, dash=None, gcj=False
-    )
+    layer = interactive._outline_layer(banners, "x", colour="#000", weight=1, dash=None, gcj=False)
     lines = [shapely.geometry.shape(f["geometry"]) for f in layer.data["features"]]
     rings = interactive.simplify_coverage(banners.geometry.values)
     drawn = sum(shapely.get_num_coordinates(lines))
@@ -412,3 +410,127 @@ def test_missing_cjk_font_is_a_clear_error(monkeypatch):
     monkeypatch.setattr(static, "_packaged_font_file", lambda: None)  # nor the PyPI font
     with pytest.raises(GeoError, match="fonts-noto-cjk"):
         static.cjk_font()
+
+
+# --------------------------------------------------------------------------- self-contained by default
+
+
+def _hillshade(page: str) -> bool:
+    """The DEM relief is in the page as an image (its own pane, under any tiles)."""
+    return bool(
+        re.search(r'L\.imageOverlay\(\s*"data:image/jpeg;base64,[A-Za-z0-9+/=]{2000,}"', page)
+        and '"pane": "geo_base"' in page
+    )
+
+
+@pytest.fixture(scope="module")
+def cli_maps(tmp_path_factory):
+    """``barrier map --zones county --indicator grassland_fvc_pct`` by default and with OSM."""
+    out = tmp_path_factory.mktemp("cli_maps")
+    args = ["map", "--zones", "county", "--indicator", "grassland_fvc_pct", "-o"]
+    saved = {}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GEO_BARRIER_CACHE", str(out / "cache"))
+        for key, extra in (("default", []), ("osm", ["--basemap", "osm"])):
+            assert cli.main([*args, str(out / f"{key}.html"), *extra]) == 0
+            saved[key] = out / f"{key}.html"
+    return saved
+
+
+def test_cli_map_is_self_contained_by_default(cli_maps):
+    path = cli_maps["default"]
+    page = path.read_text(encoding="utf-8")
+    assert outside_urls(page) == []
+    assert _hillshade(page)
+    assert "L.tileLayer(" not in page
+    assert path.stat().st_size < BANNER_MAP_BYTES, path.stat().st_size
+    features = _geojson(page)[0]["features"]
+    assert len(features) == 103
+    # coordinates quantised (4 decimals ≈ 10 m) and simplified for the screen
+    coords = np.concatenate(
+        [np.asarray(shapely.get_coordinates(shapely.geometry.shape(f["geometry"])))
+         for f in features]
+    )  # fmt: skip
+    assert np.allclose(coords, coords.round(4), atol=1e-9, rtol=0)
+    assert (
+        len(coords) < 0.15 * shapely.get_num_coordinates(boundaries.load("county").geometry).sum()
+    )
+    record = json.loads(path.with_name(path.name + ".manifest.json").read_text(encoding="utf-8"))
+    assert record["parameters"]["basemap"] == "hillshade"
+
+
+def test_cli_online_basemap_keeps_the_hillshade(cli_maps):
+    page = cli_maps["osm"].read_text(encoding="utf-8")
+    assert outside_urls(page) == ["https://tile.openstreetmap.org/{z}/{x}/{y}.png"]
+    assert _hillshade(page)
+
+
+def test_cli_offline_with_online_basemap_is_refused(tmp_path, capsys):
+    out = tmp_path / "m.html"
+    args = ["map", "--zones", "league", "--indicator", "grassland_fvc_pct", "-o", str(out)]
+    assert cli.main([*args, "--offline", "--basemap", "osm"]) == 2
+    err = capsys.readouterr().err
+    assert "--offline and --basemap osm contradict" in err and "Traceback" not in err
+    assert not out.exists()
+    assert cli.main(["report", "--out", str(tmp_path / "r"), "--offline", "--basemap", "amap"]) == 2
+    assert "contradict" in capsys.readouterr().err and not (tmp_path / "r").exists()
+
+
+def test_cli_report_maps_default_to_hillshade(tmp_path, monkeypatch, capsys):
+    """The report's maps: ``barrier report`` asks for the hillshade (the maps: test_report)."""
+    from geo import report
+
+    seen = {}
+    monkeypatch.setattr(report, "build_report", lambda out, **kw: seen.update(kw) or out)
+    assert cli.main(["report", "--quiet", "--out", str(tmp_path / "r")]) == 0
+    assert seen["basemap"] == "hillshade" and seen["offline"] is False
+    assert cli.main(["report", "--quiet", "--out", str(tmp_path / "r"), "--offline"]) == 0
+    assert seen["basemap"] == "hillshade" and seen["offline"] is True  # old scripts still run
+    assert interactive.BASEMAPS == cli._BASEMAPS and interactive.BASEMAPS[0] == "hillshade"
+    for command in ("report", "map"):
+        with pytest.raises(SystemExit):
+            cli.main([command, "--help"])
+        text = " ".join(capsys.readouterr().out.split())
+        assert "hillshade (default;" in text and "no network request" in text
+        assert "--offline deprecated" in text
+
+
+def test_default_map_in_browser_requests_nothing(chrome, cli_maps):
+    page = chrome.open(cli_maps["default"])
+    try:
+        assert page.errors == [] and page.blocked == []
+        outside = [u for u in page.requests if not u.startswith("data:")]
+        assert outside == [cli_maps["default"].resolve().as_uri()]
+        assert page.evaluate("document.querySelectorAll('path.geo-zone').length") == 103
+        assert page.evaluate("!!document.querySelector('.geo-legend')")
+        loaded = page.evaluate(
+            "Array.from(document.querySelectorAll('img.leaflet-image-layer'))"
+            ".map(i => i.complete && i.naturalWidth > 0)"
+        )
+        assert loaded == [True]  # the hillshade
+    finally:
+        page.close()
+
+
+def test_online_basemap_without_network_still_shows_the_data(chrome, cli_maps):
+    page = chrome.open(cli_maps["osm"], settle=1.5)
+    try:
+        # the only requests outside the file are the tiles asked for, and they fail here
+        assert page.blocked and all(
+            re.match(r"https://tile\.openstreetmap\.org/\d+/\d+/\d+\.png$", u) for u in page.blocked
+        ), page.blocked
+        own = [u for u in page.requests if not u.startswith(("data:", "https://tile."))]
+        assert own == [cli_maps["osm"].resolve().as_uri()]
+        # failed tiles are logged by the browser; nothing else may fail
+        assert [e for e in page.errors if "tile.openstreetmap.org" not in e] == []
+        assert page.evaluate("document.querySelectorAll('path.geo-zone').length") == 103
+        assert page.evaluate("!!document.querySelector('.geo-legend')")
+        assert page.evaluate(
+            "Array.from(document.querySelectorAll('img.leaflet-image-layer'))"
+            ".some(i => i.complete && i.naturalWidth > 0)"
+        )
+        # the relief and the zones are drawn (not a title on white)
+        shot = np.asarray(Image.open(io.BytesIO(page.screenshot())).convert("L"), dtype=float)
+        assert shot.var() > 200 and (shot < 235).mean() > 0.5
+    finally:
+        page.close()
