@@ -412,7 +412,7 @@ def test_missing_cjk_font_is_a_clear_error(monkeypatch):
         static.cjk_font()
 
 
-# --------------------------------------------------------------------------- self-contained by default
+# ------------------------------------------------------------ self-contained by default
 
 
 def _hillshade(page: str) -> bool:
