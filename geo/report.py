@@ -490,7 +490,7 @@ def build_report(
         files = [p for _, p in input_files(inputs)]
         written = _write_tables(stage, results, files, sensitivity)
         if not tables_only:
-            log(f"writing web maps (basemap {'hillshade' if offline else basemap})")
+            log(f"writing web maps (basemap {basemap}{', offline' if offline else ''})")
             maps = reporthtml.write_maps(stage, results, offline=offline, basemap=basemap)
             log("writing figures")
             figures = reporthtml.write_figures(stage, results)
