@@ -7,6 +7,7 @@ skipped with the reason when either is missing.
 
 from __future__ import annotations
 
+import base64
 import html
 import io
 import json
@@ -534,3 +535,20 @@ def test_online_basemap_without_network_still_shows_the_data(chrome, cli_maps):
         assert shot.var() > 200 and (shot < 235).mean() > 0.5
     finally:
         page.close()
+
+
+def test_raster_overlays_are_paletted_exactly():
+    rng = np.random.default_rng(0)
+    colours = rng.integers(0, 256, size=(40, 4), dtype=np.uint8)
+    rgba = colours[rng.integers(0, 40, size=(30, 50))]
+    uri = interactive._png_uri(rgba)
+    with Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1]))) as img:
+        assert img.mode == "P"
+        assert np.array_equal(np.asarray(img.convert("RGBA")), rgba)
+    many = rng.integers(0, 256, size=(30, 50, 4), dtype=np.uint8)  # > 256 colours: kept RGBA
+    with Image.open(
+        io.BytesIO(base64.b64decode(interactive._png_uri(many).split(",", 1)[1]))
+    ) as img:
+        assert np.array_equal(np.asarray(img.convert("RGBA")), many)
+    overlay, legend = interactive.raster_overlay("ndvi")
+    assert len(overlay.url) < 150_000 and "geo-colourbar" in legend
