@@ -447,12 +447,12 @@ def test_cli_map_is_self_contained_by_default(cli_maps):
     assert path.stat().st_size < BANNER_MAP_BYTES, path.stat().st_size
     features = _geojson(page)[0]["features"]
     assert len(features) == 103
-    # coordinates quantised (4 decimals ≈ 10 m) and simplified for the screen
+    # coordinates quantised (3 decimals ≈ 100 m, a tenth of the ≈ 1 km tolerance), simplified
     coords = np.concatenate(
         [np.asarray(shapely.get_coordinates(shapely.geometry.shape(f["geometry"])))
          for f in features]
     )  # fmt: skip
-    assert np.allclose(coords, coords.round(4), atol=1e-9, rtol=0)
+    assert np.allclose(coords, coords.round(3), atol=1e-9, rtol=0)
     assert (
         len(coords) < 0.15 * shapely.get_num_coordinates(boundaries.load("county").geometry).sum()
     )

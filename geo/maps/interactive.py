@@ -377,7 +377,8 @@ def simplify_coverage(
         Simplification tolerance in degrees; by default :data:`SCREEN_TOLERANCE` of the larger
         side of the extent (≈ 0.01° ≈ 1 km for Inner Mongolia, finer for a league or a banner).
     decimals : int, optional
-        Coordinate decimals; by default 4 (≈ 10 m) for extents over 2°, else 5.
+        Coordinate decimals; by default the fewest that move no vertex by more than a tenth
+        of the tolerance (3, ≈ 100 m, for Inner Mongolia; 5, ≈ 1 m, for a single banner).
     """
     geoms = np.asarray(geoms, dtype=object)
     if geoms.size == 0:
@@ -385,7 +386,10 @@ def simplify_coverage(
     xmin, ymin, xmax, ymax = shapely.total_bounds(geoms)
     span = max(xmax - xmin, ymax - ymin, 1e-6)
     tolerance = span * SCREEN_TOLERANCE if tolerance is None else tolerance
-    decimals = (4 if span > 2 else 5) if decimals is None else decimals
+    if decimals is None:
+        # 10**-d ≤ tolerance / 5: rounding moves a vertex by at most a tenth of the tolerance
+        step = tolerance / 5 if tolerance > 0 else span * 1e-6
+        decimals = int(np.clip(np.ceil(-np.log10(step)), 3, 7))
     if tolerance > 0:
         polygonal = shapely.get_type_id(geoms) >= 3
         simple = np.array(geoms, dtype=object)
