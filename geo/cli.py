@@ -26,6 +26,18 @@ _STATS = (*(s for s in zonal.STATS if s not in zonal.AREA_COLUMNS), "fraction", 
 #: Zone sets listed by ``barrier zones`` and accepted by ``--zones``.
 ZONE_SETS = ("province", "league", "county", "battle", "battle_part")
 _MEMBERSHIP_HELP = "your battle-zone membership table (default data/zones/battle_zones.csv)"
+#: as geo.maps.interactive.BASEMAPS (not imported: folium is slow to load for every command)
+_BASEMAPS = ("hillshade", "none", "osm", "tianditu", "amap")
+_BASEMAP_HELP = (
+    "web-map basemap: hillshade (default; the relief of the shipped DEM embedded in the page, "
+    "no network request: opens offline), none, or an online one that loads tiles from its host "
+    "over the hillshade: osm (OpenStreetMap), tianditu (天地图, needs TIANDITU_KEY), amap (高德, "
+    "data shifted to GCJ-02)"
+)
+_OFFLINE_HELP = (
+    "deprecated, kept for old scripts: maps are self-contained by default; refuses an online "
+    "--basemap"
+)
 _EPILOG = (
     "Documentation: README.md. Exit code 2 means bad input or usage; the message says what to fix."
 )
@@ -60,9 +72,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     rep.add_argument("--id-field", metavar="FIELD", help="field identifying each of --zones")
     rep.add_argument("--name-field", metavar="FIELD", help="field naming each of --zones")
-    rep.add_argument(
-        "--offline", action="store_true", help="self-contained maps, no network requests"
-    )
+    rep.add_argument("--offline", action="store_true", help=_OFFLINE_HELP)
     rep.add_argument(
         "--tables-only", action="store_true", help="skip maps, figures and report.html"
     )
@@ -88,12 +98,7 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument(
         "--correction", metavar="FILE", help="polygons with 'layer' and 'value' overriding classes"
     )
-    rep.add_argument(
-        "--basemap",
-        choices=("osm", "tianditu", "amap", "none"),
-        default="osm",
-        help="web-map basemap",
-    )
+    rep.add_argument("--basemap", choices=_BASEMAPS, default=_BASEMAPS[0], help=_BASEMAP_HELP)
     _lang_option(rep)
     rep.set_defaults(func=_cmd_report)
 
@@ -175,8 +180,8 @@ def _parser() -> argparse.ArgumentParser:
     mp.add_argument(
         "-o", "--output", metavar="FILE.html", help="default maps/<zones>_<indicator>.html"
     )
-    mp.add_argument("--offline", action="store_true", help="self-contained, no network requests")
-    mp.add_argument("--basemap", choices=("osm", "tianditu", "amap", "none"), default="osm")
+    mp.add_argument("--offline", action="store_true", help=_OFFLINE_HELP)
+    mp.add_argument("--basemap", choices=_BASEMAPS, default=_BASEMAPS[0], help=_BASEMAP_HELP)
     mp.set_defaults(func=_cmd_map)
 
     ch = sub.add_parser(
@@ -367,11 +372,22 @@ def _emit(
         sys.stdout.write(table.to_string(index=False) + "\n")
 
 
+def _check_basemap(args: argparse.Namespace) -> None:
+    """``--offline`` (deprecated; maps are self-contained by default) refuses online tiles."""
+    if args.offline and args.basemap not in ("hillshade", "none"):
+        raise UsageError(
+            f"--offline and --basemap {args.basemap} contradict each other: the {args.basemap} "
+            "tiles come from the internet. Maps are self-contained by default now; drop "
+            "--offline to use online tiles, or drop --basemap"
+        )
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     from geo.report import build_report  # heavy imports only for this command
 
     if str(args.out).strip() == "":
         raise UsageError("--out needs a folder name, not an empty string")
+    _check_basemap(args)
     if args.data:
         from geo.data import ENV_VAR
 
@@ -557,6 +573,7 @@ def _cmd_map(args: argparse.Namespace) -> int:
         raise UsageError(
             f"unknown indicator {args.indicator!r}; use one of {', '.join(INDICATORS)}"
         )
+    _check_basemap(args)
     stem = Path(str(args.zones)).stem
     if args.output is not None:
         check_output_file(args.output)  # an empty -o is a mistake, not "the default"

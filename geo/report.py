@@ -429,7 +429,7 @@ def build_report(
     ndvi_offset: float | None = None,
     layers: tuple = (),
     offline: bool = False,
-    basemap: str = "osm",
+    basemap: str = "hillshade",
     tables_only: bool = False,
     cache: str | Path | None = None,
     force: bool = False,
@@ -474,9 +474,11 @@ def build_report(
     layers : tuple of str
         Further layers (catalogue names or GeoTIFF paths) summarised per zone in the tables.
     offline : bool
-        Self-contained HTML maps that make no network request (embedded hillshade basemap).
-    basemap : {"osm", "tianditu", "amap", "none"}
-        Basemap of the web maps when not offline.
+        Force maps that make no network request whatever ``basemap`` says (they make none by
+        default; see :func:`geo.maps.interactive.choropleth`).
+    basemap : {"hillshade", "none", "osm", "tianditu", "amap"}
+        Basemap of the web maps: the embedded DEM hillshade (default, no network request),
+        none, or online tiles over the hillshade.
     tables_only : bool
         Skip maps, figures and ``report.html`` (a quick run for the tables).
     cache : path, optional
@@ -564,7 +566,7 @@ def build_report(
         files = [p for _, p in input_files(inputs)]
         written = _write_tables(stage, results, files, sensitivity, lang)
         if not tables_only:
-            log("writing web maps" + (" (offline)" if offline else ""))
+            log(f"writing web maps (basemap {basemap}{', offline' if offline else ''})")
             maps = reporthtml.write_maps(stage, results, offline=offline, basemap=basemap)
             log("writing figures")
             figures = reporthtml.write_figures(stage, results)

@@ -30,8 +30,13 @@ _TARGETED = ("grassland_fvc_pct", "forest_cover_pct", "treated_sandified_pct")
 _E = html.escape
 
 
-def write_maps(stage: Path, results, *, offline: bool = False, basemap: str = "osm") -> list[Path]:
-    """One banner choropleth per indicator and ``battle_zones.html``; returns the files."""
+def write_maps(
+    stage: Path, results, *, offline: bool = False, basemap: str = "hillshade"
+) -> list[Path]:
+    """One banner choropleth per indicator and ``battle_zones.html``; returns the files.
+
+    Self-contained (no network request) unless ``basemap`` is an online one.
+    """
     from geo.maps import interactive
     from geo.zones import context_overlays
 

@@ -7,6 +7,7 @@ skipped with the reason when either is missing.
 
 from __future__ import annotations
 
+import base64
 import html
 import io
 import json
@@ -14,12 +15,13 @@ import re
 import warnings
 
 import browser as cdp  # tests/browser.py (pytest puts tests/ on sys.path)
+import folium
 import numpy as np
 import pytest
 import shapely
 from PIL import Image
 
-from geo import boundaries
+from geo import boundaries, cli
 from geo.crs import wgs84_to_gcj02
 from geo.errors import GeoError
 from geo.indicators import Indicator
@@ -38,6 +40,31 @@ FVC = Indicator(
 )
 XSS = "<script>alert(1)</script>"
 MAX_BYTES = 1_500_000
+#: A banner map (103 polygons, popups, Leaflet inlined) stays under this (measured ≈ 0.74 MB).
+BANNER_MAP_BYTES = 1_000_000
+#: Elements and calls that make the browser fetch a URL (tags also inside JSON strings, where
+#: "<" is written \u003c and quotes \").
+_LOADS = [
+    re.compile(r"<(?:script|img|iframe|frame|embed|source|audio|video|object)\b[^>]*?"
+               r"\b(?:src|data|srcset)\s*=\s*[\"']?\s*((?:https?:)?//[^\"'\s>]+)", re.I),
+    re.compile(r"<link\b[^>]*?\bhref\s*=\s*[\"']?\s*((?:https?:)?//[^\"'\s>]+)", re.I),
+    re.compile(r"url\(\s*[\"']?\s*((?:https?:)?//[^\"')\s]+)", re.I),
+    re.compile(r"@import\s+[\"']\s*((?:https?:)?//[^\"'\s]+)", re.I),
+    re.compile(r"L\.(?:tileLayer(?:\.wms)?|imageOverlay|videoOverlay|svgOverlay)\(\s*[\"']"
+               r"((?:https?:)?//[^\"']+)"),
+    re.compile(r"(?:\$\.ajax|\$\.getJSON|fetch|\.open)\(\s*(?:[\"'][A-Z]+[\"']\s*,\s*)?"
+               r"[\"']((?:https?:)?//[^\"']+)"),
+]  # fmt: skip
+
+
+def outside_urls(page: str) -> list[str]:
+    """Every URL on another host that a saved map makes the browser load.
+
+    Links (``<a href>``, e.g. in the attribution) and URLs in text or in the code's comments and
+    strings (SVG namespaces, Leaflet's own credit) load nothing and are not counted.
+    """
+    text = page.replace("\\u003c", "<").replace("\\u003e", ">").replace('\\"', '"')
+    return [m.group(1) for pattern in _LOADS for m in pattern.finditer(text)]
 
 
 # --------------------------------------------------------------------------- fixtures
@@ -69,9 +96,10 @@ def battle_zones(banners):
 
 @pytest.fixture(scope="module")
 def saved(banners, battle_zones, tmp_path_factory):
-    """The banner map saved online and offline (with overlays), built once."""
+    """The banner map saved by default, online and offline (with overlays), built once."""
     out = tmp_path_factory.mktemp("maps")
-    online = interactive.choropleth(banners, "grassland_fvc_pct", indicator=FVC)
+    default = interactive.choropleth(banners, "grassland_fvc_pct", indicator=FVC)
+    online = interactive.choropleth(banners, "grassland_fvc_pct", indicator=FVC, basemap="osm")
     offline = interactive.choropleth(
         banners,
         "grassland_fvc_pct",
@@ -81,6 +109,7 @@ def saved(banners, battle_zones, tmp_path_factory):
     )
     plain = interactive.choropleth(banners, "grassland_fvc_pct", indicator=FVC, offline=True)
     return {
+        "default": interactive.save(default, out / "default.html"),
         "online": interactive.save(online, out / "online.html"),
         "offline": interactive.save(offline, out / "offline.html"),
         "plain": interactive.save(plain, out / "plain.html"),
@@ -146,7 +175,7 @@ def test_simplification_keeps_shared_edges(banners):
 
 
 def test_html_size_and_offline_inlining(saved):
-    for key in ("online", "plain"):
+    for key in ("default", "online", "plain"):
         assert saved[key].stat().st_size <= MAX_BYTES, (key, saved[key].stat().st_size)
     page = saved["plain"].read_text(encoding="utf-8")
     assert not re.search(r"<script[^>]*\bsrc=", page)
@@ -155,10 +184,45 @@ def test_html_size_and_offline_inlining(saved):
     assert "data:image/jpeg;base64," in page  # the embedded hillshade
 
 
-def test_online_uses_cdn_and_tiles(saved):
+def test_online_basemap_loads_only_its_tiles_over_the_hillshade(saved):
     page = saved["online"].read_text(encoding="utf-8")
-    assert "cdn.jsdelivr.net/npm/leaflet" in page
-    assert "tile.openstreetmap.org" in page
+    assert outside_urls(page) == ["https://tile.openstreetmap.org/{z}/{x}/{y}.png"]
+    assert "cdn.jsdelivr.net" not in page and "leaflet-search" in page  # Leaflet inlined
+    # the relief stays underneath (its pane below Leaflet's tile pane, z-index 200)
+    assert re.search(r'L\.imageOverlay\(\s*"data:image/jpeg;base64,', page)
+    pane = re.search(r'createPane\(\s*"geo_base"\);\s*[\w.]+\.style\.zIndex = (\d+)', page)
+    assert pane and int(pane.group(1)) < 200
+
+
+def test_default_map_requests_nothing_outside(saved):
+    page = saved["default"].read_text(encoding="utf-8")
+    assert outside_urls(page) == []
+    assert "L.tileLayer(" not in page
+    assert re.search(r'L\.imageOverlay\(\s*"data:image/jpeg;base64,', page)  # the hillshade
+    assert saved["default"].stat().st_size < BANNER_MAP_BYTES
+    # the detector itself: folium's own page loads Leaflet from CDNs and OSM tiles
+    plain_folium = folium.Map().get_root().render()
+    found = outside_urls(plain_folium)
+    assert any("leaflet" in u and u.endswith(".js") for u in found)
+    assert any("leaflet" in u and u.endswith(".css") for u in found)
+    assert "https://tile.openstreetmap.org/{z}/{x}/{y}.png" in found
+
+
+def test_jupyter_map_is_self_contained(banners):
+    m = interactive.choropleth(banners.head(3), "grassland_fvc_pct", indicator=FVC)
+    srcdoc = html.unescape(re.search(r'srcdoc="([^"]*)"', m._repr_html_()).group(1))
+    assert outside_urls(srcdoc) == [] and "leaflet-search" in srcdoc
+
+
+def test_outlines_carry_shared_edges_once(banners):
+    layer = interactive._outline_layer(banners, "x", colour="#000", weight=1, dash=None, gcj=False)
+    lines = [shapely.geometry.shape(f["geometry"]) for f in layer.data["features"]]
+    rings = interactive.simplify_coverage(banners.geometry.values)
+    drawn = sum(shapely.get_num_coordinates(lines))
+    assert drawn < 0.65 * shapely.get_num_coordinates(rings).sum()
+    # the same lines: every simplified boundary lies on the outlines
+    union = shapely.union_all(lines)
+    assert shapely.boundary(rings[0]).difference(union.buffer(1e-6)).length == 0
 
 
 def test_utf8_popups_areas_and_jupyter(banners, saved):
@@ -347,3 +411,144 @@ def test_missing_cjk_font_is_a_clear_error(monkeypatch):
     monkeypatch.setattr(static, "_packaged_font_file", lambda: None)  # nor the PyPI font
     with pytest.raises(GeoError, match="fonts-noto-cjk"):
         static.cjk_font()
+
+
+# ------------------------------------------------------------ self-contained by default
+
+
+def _hillshade(page: str) -> bool:
+    """The DEM relief is in the page as an image (its own pane, under any tiles)."""
+    return bool(
+        re.search(r'L\.imageOverlay\(\s*"data:image/jpeg;base64,[A-Za-z0-9+/=]{2000,}"', page)
+        and '"pane": "geo_base"' in page
+    )
+
+
+@pytest.fixture(scope="module")
+def cli_maps(tmp_path_factory):
+    """``barrier map --zones county --indicator grassland_fvc_pct`` by default and with OSM."""
+    out = tmp_path_factory.mktemp("cli_maps")
+    args = ["map", "--zones", "county", "--indicator", "grassland_fvc_pct", "-o"]
+    saved = {}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GEO_BARRIER_CACHE", str(out / "cache"))
+        for key, extra in (("default", []), ("osm", ["--basemap", "osm"])):
+            assert cli.main([*args, str(out / f"{key}.html"), *extra]) == 0
+            saved[key] = out / f"{key}.html"
+    return saved
+
+
+def test_cli_map_is_self_contained_by_default(cli_maps):
+    path = cli_maps["default"]
+    page = path.read_text(encoding="utf-8")
+    assert outside_urls(page) == []
+    assert _hillshade(page)
+    assert "L.tileLayer(" not in page
+    assert path.stat().st_size < BANNER_MAP_BYTES, path.stat().st_size
+    features = _geojson(page)[0]["features"]
+    assert len(features) == 103
+    # coordinates quantised (3 decimals ≈ 100 m, a tenth of the ≈ 1 km tolerance), simplified
+    coords = np.concatenate(
+        [np.asarray(shapely.get_coordinates(shapely.geometry.shape(f["geometry"])))
+         for f in features]
+    )  # fmt: skip
+    assert np.allclose(coords, coords.round(3), atol=1e-9, rtol=0)
+    assert (
+        len(coords) < 0.15 * shapely.get_num_coordinates(boundaries.load("county").geometry).sum()
+    )
+    record = json.loads(path.with_name(path.name + ".manifest.json").read_text(encoding="utf-8"))
+    assert record["parameters"]["basemap"] == "hillshade"
+
+
+def test_cli_online_basemap_keeps_the_hillshade(cli_maps):
+    page = cli_maps["osm"].read_text(encoding="utf-8")
+    assert outside_urls(page) == ["https://tile.openstreetmap.org/{z}/{x}/{y}.png"]
+    assert _hillshade(page)
+
+
+def test_cli_offline_with_online_basemap_is_refused(tmp_path, capsys):
+    out = tmp_path / "m.html"
+    args = ["map", "--zones", "league", "--indicator", "grassland_fvc_pct", "-o", str(out)]
+    assert cli.main([*args, "--offline", "--basemap", "osm"]) == 2
+    err = capsys.readouterr().err
+    assert "--offline and --basemap osm contradict" in err and "Traceback" not in err
+    assert not out.exists()
+    assert cli.main(["report", "--out", str(tmp_path / "r"), "--offline", "--basemap", "amap"]) == 2
+    assert "contradict" in capsys.readouterr().err and not (tmp_path / "r").exists()
+
+
+def test_cli_report_maps_default_to_hillshade(tmp_path, monkeypatch, capsys):
+    """The report's maps: ``barrier report`` asks for the hillshade (the maps: test_report)."""
+    from geo import report
+
+    seen = {}
+    monkeypatch.setattr(report, "build_report", lambda out, **kw: seen.update(kw) or out)
+    assert cli.main(["report", "--quiet", "--out", str(tmp_path / "r")]) == 0
+    assert seen["basemap"] == "hillshade" and seen["offline"] is False
+    assert cli.main(["report", "--quiet", "--out", str(tmp_path / "r"), "--offline"]) == 0
+    assert seen["basemap"] == "hillshade" and seen["offline"] is True  # old scripts still run
+    assert interactive.BASEMAPS == cli._BASEMAPS and interactive.BASEMAPS[0] == "hillshade"
+    for command in ("report", "map"):
+        with pytest.raises(SystemExit):
+            cli.main([command, "--help"])
+        text = " ".join(capsys.readouterr().out.split())
+        assert "hillshade (default;" in text and "no network request" in text
+        assert "--offline deprecated" in text
+
+
+def test_default_map_in_browser_requests_nothing(chrome, cli_maps):
+    page = chrome.open(cli_maps["default"])
+    try:
+        assert page.errors == [] and page.blocked == []
+        outside = [u for u in page.requests if not u.startswith("data:")]
+        assert outside == [cli_maps["default"].resolve().as_uri()]
+        assert page.evaluate("document.querySelectorAll('path.geo-zone').length") == 103
+        assert page.evaluate("!!document.querySelector('.geo-legend')")
+        loaded = page.evaluate(
+            "Array.from(document.querySelectorAll('img.leaflet-image-layer'))"
+            ".map(i => i.complete && i.naturalWidth > 0)"
+        )
+        assert loaded == [True]  # the hillshade
+    finally:
+        page.close()
+
+
+def test_online_basemap_without_network_still_shows_the_data(chrome, cli_maps):
+    page = chrome.open(cli_maps["osm"], settle=1.5)
+    try:
+        # the only requests outside the file are the tiles asked for, and they fail here
+        assert page.blocked and all(
+            re.match(r"https://tile\.openstreetmap\.org/\d+/\d+/\d+\.png$", u) for u in page.blocked
+        ), page.blocked
+        own = [u for u in page.requests if not u.startswith(("data:", "https://tile."))]
+        assert own == [cli_maps["osm"].resolve().as_uri()]
+        # failed tiles are logged by the browser; nothing else may fail
+        assert [e for e in page.errors if "tile.openstreetmap.org" not in e] == []
+        assert page.evaluate("document.querySelectorAll('path.geo-zone').length") == 103
+        assert page.evaluate("!!document.querySelector('.geo-legend')")
+        assert page.evaluate(
+            "Array.from(document.querySelectorAll('img.leaflet-image-layer'))"
+            ".some(i => i.complete && i.naturalWidth > 0)"
+        )
+        # the relief and the zones are drawn (not a title on white)
+        shot = np.asarray(Image.open(io.BytesIO(page.screenshot())).convert("L"), dtype=float)
+        assert shot.var() > 200 and (shot < 235).mean() > 0.5
+    finally:
+        page.close()
+
+
+def test_raster_overlays_are_paletted_exactly():
+    rng = np.random.default_rng(0)
+    colours = rng.integers(0, 256, size=(40, 4), dtype=np.uint8)
+    rgba = colours[rng.integers(0, 40, size=(30, 50))]
+    uri = interactive._png_uri(rgba)
+    with Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1]))) as img:
+        assert img.mode == "P"
+        assert np.array_equal(np.asarray(img.convert("RGBA")), rgba)
+    many = rng.integers(0, 256, size=(30, 50, 4), dtype=np.uint8)  # > 256 colours: kept RGBA
+    with Image.open(
+        io.BytesIO(base64.b64decode(interactive._png_uri(many).split(",", 1)[1]))
+    ) as img:
+        assert np.array_equal(np.asarray(img.convert("RGBA")), many)
+    overlay, legend = interactive.raster_overlay("ndvi")
+    assert len(overlay.url) < 150_000 and "geo-colourbar" in legend

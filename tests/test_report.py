@@ -210,6 +210,41 @@ def test_report_html_has_every_indicator_and_working_links(built):
     assert (built / "report.log").read_text(encoding="utf-8").count("\n") >= 8
 
 
+def test_report_maps_are_self_contained_and_light(built):
+    """Every web map of the default report loads nothing from another host (issue 14)."""
+    from test_maps import BANNER_MAP_BYTES, _hillshade, outside_urls
+
+    maps = sorted((built / "maps").glob("*.html"))
+    assert len(maps) >= 6
+    for path in maps:
+        page = path.read_text(encoding="utf-8")
+        assert outside_urls(page) == [], path.name
+        assert "L.tileLayer(" not in page and _hillshade(page), path.name
+        if path.name.startswith("county_"):  # 103 banners with popups, Leaflet inlined
+            assert path.stat().st_size < BANNER_MAP_BYTES, (path.name, path.stat().st_size)
+
+
+def test_report_maps_show_their_data_offline_in_browser(built):
+    """Opened from file:// with the network blocked, every map draws its zones and legend."""
+    import browser as cdp  # tests/browser.py
+
+    reason = cdp.available()
+    if reason:
+        pytest.skip(f"browser tests need headless Chromium: {reason}")
+    with cdp.Browser() as chrome:
+        for path in sorted((built / "maps").glob("*.html")):
+            page = chrome.open(path)
+            try:
+                assert page.errors == [] and page.blocked == [], (path.name, page.blocked)
+                outside = [u for u in page.requests if not u.startswith("data:")]
+                assert outside == [path.resolve().as_uri()], path.name
+                zones_drawn = page.evaluate("document.querySelectorAll('path.geo-zone').length")
+                assert zones_drawn == (3 if path.name == "battle_zones.html" else 103), path.name
+                assert page.evaluate("!!document.querySelector('.geo-legend')"), path.name
+            finally:
+                page.close()
+
+
 def test_user_zone_file(tmp_path):
     leagues = zones.load("league")[["adcode", "name_zh", "name_en", "geometry"]].head(2)
     path = tmp_path / "mine.geojson"

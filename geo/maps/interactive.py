@@ -3,13 +3,24 @@
 :func:`choropleth` builds a :class:`folium.Map` of one zone level (province, leagues, banners,
 battle zones) coloured by one value column, with tooltips and popups in Chinese and English,
 a legend with units and the target, name search, fullscreen, a scale bar, a layer control with
-outline and raster overlays, a title and a source line. :func:`save` writes it as one HTML file;
-with ``offline=True`` that file is self-contained: Leaflet and the plugins are inlined from
-``geo/maps/_assets`` (see ``SOURCES.md`` there), web tiles are replaced by a hillshade of the
-shipped DEM embedded as an image, and the page makes no network request at all.
+outline and raster overlays, a title and a source line. :func:`save` writes it as one HTML file.
+
+Every page is self-contained: Leaflet and the plugins are inlined from ``geo/maps/_assets`` (see
+``SOURCES.md`` there), also in Jupyter (``m`` in a cell). With the default basemap, a hillshade of
+the shipped DEM embedded as an image, the page makes no network request at all and opens from
+``file://`` on an offline intranet. Only an online basemap the user asks for (``"osm"``,
+``"tianditu"``, ``"amap"``) loads tiles from its host; the hillshade stays underneath, so when the
+tiles cannot load the map still shows its data on the relief.
+
+The zone geometry is kept light for the screen: polygons are simplified with shared edges kept and
+their coordinates rounded (:func:`simplify_coverage`), outlines carry each shared edge once, and
+the GeoJSON is written without spaces or ``\\u`` escapes (a banner map of 103 polygons is about
+0.75 MB with Leaflet inlined and the popups).
 
 Basemaps
 --------
+``"hillshade"`` (default)
+    The embedded DEM hillshade; no network request.
 ``"osm"``
     OpenStreetMap tiles (WGS84 data, no shift needed).
 ``"tianditu"``
@@ -26,7 +37,7 @@ Basemaps
     :func:`geo.crs.wgs84_to_gcj02` so that it lines up with the tiles (raster overlays are
     shifted by the offset at their centre, a few hundred metres, well below their pixel size).
 ``"none"``
-    No tiles.
+    No tiles, no relief; no network request.
 
 Security: every user string (names, attribute values, titles, sources) is escaped with
 :func:`html.escape` before it reaches HTML, and JSON embedded in scripts is written with
@@ -53,7 +64,7 @@ import numpy as np
 import pandas as pd
 import rasterio
 import shapely
-from branca.element import Element, MacroElement
+from branca.element import Element, Figure, MacroElement
 from branca.utilities import color_brewer
 from folium.plugins import Fullscreen, Search
 from folium.template import Template
@@ -79,8 +90,10 @@ __all__ = [
     "simplify_coverage",
 ]
 
-#: Basemap names accepted by :func:`choropleth`.
-BASEMAPS = ("osm", "tianditu", "amap", "none")
+#: Basemap names accepted by :func:`choropleth` (the first is the default).
+BASEMAPS = ("hillshade", "none", "osm", "tianditu", "amap")
+#: Basemaps whose tiles come from another host (the only network requests a map makes).
+ONLINE_BASEMAPS = ("osm", "tianditu", "amap")
 
 _ASSETS = Path(__file__).with_name("_assets")
 _DEM = ("rasters", "dem_pvlib_mapzen_5arcmin_im.tif")
@@ -117,6 +130,10 @@ MAP_BUDGET_MB = 20.0
 #: Maps estimated larger than this (MB) are refused with advice.
 MAX_MAP_MB = 60.0
 _BYTES_PER_VERTEX = 20  # "[108.1897, 40.1897], " in the page
+#: Default simplification tolerance as a fraction of the extent: for a region map about 2 screen
+#: pixels at the zoom where one league fills the screen (z7, ≈ 0.005°/px), invisible at the
+#: opening zoom; a banner map of Inner Mongolia keeps ≈ 15,000 of its 196,000 vertices.
+SCREEN_TOLERANCE = 1 / 3000
 
 
 # --------------------------------------------------------------------------- classes
@@ -335,7 +352,9 @@ def _popup_rows(row: pd.Series, skip: set[str]) -> list[tuple[str, str]]:
 
 
 def _table(rows: list[tuple[str, str]]) -> str:
-    body = "".join(f"<tr><th>{_ESC(str(k))}</th><td>{_ESC(v)}</td></tr>" for k, v in rows)
+    # HTML's optional end tags (</th>, </td>, </tr>) left out: every "<" in a script's JSON
+    # becomes 6 bytes, and these tags alone were an eighth of a banner map
+    body = "".join(f"<tr><th>{_ESC(str(k))}<td>{_ESC(v)}" for k, v in rows)
     return f'<table class="geo-popup">{body}</table>'
 
 
@@ -355,18 +374,22 @@ def simplify_coverage(
     geoms : array_like of shapely geometries
         Polygons in longitude/latitude degrees.
     tolerance : float, optional
-        Simplification tolerance in degrees; by default 1/5000 of the larger side of the
-        extent (≈ 0.006° ≈ 600 m for Inner Mongolia, finer for a league or a banner).
+        Simplification tolerance in degrees; by default :data:`SCREEN_TOLERANCE` of the larger
+        side of the extent (≈ 0.01° ≈ 1 km for Inner Mongolia, finer for a league or a banner).
     decimals : int, optional
-        Coordinate decimals; by default 4 (≈ 10 m) for extents over 2°, else 5.
+        Coordinate decimals; by default the fewest that move no vertex by more than a tenth
+        of the tolerance (3, ≈ 100 m, for Inner Mongolia; 5, ≈ 1 m, for a single banner).
     """
     geoms = np.asarray(geoms, dtype=object)
     if geoms.size == 0:
         return geoms
     xmin, ymin, xmax, ymax = shapely.total_bounds(geoms)
     span = max(xmax - xmin, ymax - ymin, 1e-6)
-    tolerance = span / 5000 if tolerance is None else tolerance
-    decimals = (4 if span > 2 else 5) if decimals is None else decimals
+    tolerance = span * SCREEN_TOLERANCE if tolerance is None else tolerance
+    if decimals is None:
+        # 10**-d ≤ tolerance / 5: rounding moves a vertex by at most a tenth of the tolerance
+        step = tolerance / 5 if tolerance > 0 else span * 1e-6
+        decimals = int(np.clip(np.ceil(-np.log10(step)), 3, 7))
     if tolerance > 0:
         polygonal = shapely.get_type_id(geoms) >= 3
         simple = np.array(geoms, dtype=object)
@@ -387,7 +410,7 @@ def _fit_geometry(geoms: np.ndarray, max_vertices: int | None) -> np.ndarray:
         return geoms
     xmin, ymin, xmax, ymax = shapely.total_bounds(geoms)
     span = max(xmax - xmin, ymax - ymin, 1e-6)
-    tolerance = span / 5000
+    tolerance = span * SCREEN_TOLERANCE
     while True:
         simple = simplify_coverage(geoms, tolerance=tolerance)
         count = int(shapely.get_num_coordinates(simple).sum())
@@ -469,6 +492,38 @@ class _Legend(MacroElement):
         self.position = position
         self.slider = slider
         self.opacity = opacity
+
+
+class _GeoJson(folium.GeoJson):
+    """folium's GeoJson written compactly: no spaces, UTF-8 text instead of ``\\u`` escapes.
+
+    folium embeds the data with Jinja's ``tojson`` (``json.dumps`` defaults: ``", "`` and
+    ``ensure_ascii``), which makes a banner map about a third larger. The HTML-safe escaping
+    of ``<``, ``>``, ``&`` and ``'`` is Jinja's and stays. The policy is changed only while this
+    element renders (renders are not concurrent).
+    """
+
+    def render(self, **kwargs) -> None:
+        policies = self._template.environment.policies
+        saved = policies["json.dumps_kwargs"]
+        policies["json.dumps_kwargs"] = {
+            **saved, "separators": (",", ":"), "ensure_ascii": False,
+        }  # fmt: skip
+        try:
+            super().render(**kwargs)
+        finally:
+            policies["json.dumps_kwargs"] = saved
+
+
+class _Page(Figure):
+    """The page of a map: rendered with Leaflet and the plugins inlined (no CDN request).
+
+    Used for :func:`save` and for Jupyter (``Map._repr_html_`` renders the parent figure), so
+    that a notebook's map opens offline as well.
+    """
+
+    def render(self, **kwargs) -> str:
+        return _inline_assets(super().render(**kwargs))
 
 
 class _Credit(MacroElement):
@@ -569,6 +624,8 @@ def _to_mercator(
 def _png_uri(rgba: np.ndarray, *, jpeg: bool = False) -> str:
     buf = io.BytesIO()
     image = Image.fromarray(rgba)
+    if not jpeg:
+        image = _paletted(rgba) or image
     if jpeg:
         image.convert("RGB").save(buf, format="JPEG", quality=70, optimize=True)
         mime = "jpeg"
@@ -576,6 +633,17 @@ def _png_uri(rgba: np.ndarray, *, jpeg: bool = False) -> str:
         image.save(buf, format="PNG", optimize=True)
         mime = "png"
     return f"data:image/{mime};base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _paletted(rgba: np.ndarray) -> Image.Image | None:
+    """The image with an exact palette (a third of the bytes) when it has at most 256 colours."""
+    flat = np.ascontiguousarray(rgba).view(np.uint32).reshape(rgba.shape[:2])
+    colours, index = np.unique(flat, return_inverse=True)
+    if colours.size > 256:
+        return None
+    image = Image.fromarray(index.reshape(flat.shape).astype("uint8"), mode="P")
+    image.putpalette(colours.view(np.uint8).tobytes(), rawmode="RGBA")
+    return image
 
 
 def _shift_bounds(bounds: list[list[float]]) -> list[list[float]]:
@@ -649,7 +717,9 @@ def _raster_rgba(layer, data: np.ndarray) -> tuple[np.ndarray, str]:
         lo, hi = np.nanpercentile(data, [2, 98]) if finite.any() else (0.0, 1.0)
         hi = hi if hi > lo else lo + 1
         cmap = mpl.colormaps["viridis"]
-        rgba = (cmap(np.clip((data - lo) / (hi - lo), 0, 1)) * 255).astype("uint8")
+        # 64 steps (the colour bar shows no more): a paletted image, far lighter in the page
+        steps = np.round(np.clip((data - lo) / (hi - lo), 0, 1) * 63) / 63
+        rgba = (cmap(steps) * 255).astype("uint8")
         stops = ",".join(mpl.colors.to_hex(cmap(x)) for x in np.linspace(0, 1, 7))
         legend = (
             f'<div class="geo-colourbar" style="background:linear-gradient(to right,{stops})">'
@@ -867,11 +937,25 @@ def _outline_layer(
         "type": "FeatureCollection",
         "features": [
             {"type": "Feature", "properties": {}, "geometry": shapely.geometry.mapping(g)}
-            for g in gdf.geometry
+            for g in _edges(gdf.geometry.to_numpy())
         ],
     }
     style = {"color": colour, "weight": weight, "fill": False, "dashArray": dash}
-    return folium.GeoJson(data, name=name, style_function=lambda f: style, interactive=False)
+    return _GeoJson(data, name=name, style_function=lambda f: style, interactive=False)
+
+
+def _edges(geoms: np.ndarray) -> list:
+    """The outlines of polygons as lines, an edge shared by neighbours written once.
+
+    Neighbours simplified together share identical vertices (:func:`simplify_coverage`), so the
+    union of their boundaries halves the vertices of a tiling; drawn unfilled it looks the same.
+    """
+    is_polygon = shapely.get_type_id(geoms) >= 3
+    others = [g for g in geoms[~is_polygon] if g is not None and not g.is_empty]
+    if not is_polygon.any():
+        return others
+    lines = shapely.line_merge(shapely.union_all(shapely.boundary(geoms[is_polygon])))
+    return others + ([lines] if not lines.is_empty else [])
 
 
 def _add_overlay(m: folium.Map, item, gcj: bool) -> None:
@@ -912,7 +996,9 @@ def _new_map(gdf: gpd.GeoDataFrame) -> folium.Map:
         control_scale=True,
     )  # fmt: skip
     m.fit_bounds([[ymin, xmin], [ymax, xmax]])
-    folium.map.CustomPane("geo_base", z_index=250, pointer_events=False).add_to(m)
+    _Page().add_child(m)  # Leaflet inlined in every rendering, Jupyter's included
+    # below Leaflet's tile pane (200): online tiles cover the relief, which shows where they fail
+    folium.map.CustomPane("geo_base", z_index=150, pointer_events=False).add_to(m)
     folium.map.CustomPane("geo_rasters", z_index=350, pointer_events=False).add_to(m)
     m.get_root().header.add_child(Element(_CSS), name="geo_css")
     return m
@@ -924,7 +1010,7 @@ def choropleth(
     *,
     indicator: Indicator | None = None,
     title: str | None = None,
-    basemap: str = "osm",
+    basemap: str = "hillshade",
     offline: bool = False,
     overlays: Iterable | None = None,
     scheme: str = "quantiles",
@@ -950,11 +1036,14 @@ def choropleth(
         Names, unit, target and direction; with a target the classes are target-centred.
     title : str, optional
         Map title (default: the indicator's names or the column).
-    basemap : {"osm", "tianditu", "amap", "none"}
-        See the module documentation; ``"amap"`` moves all geometries to GCJ-02.
+    basemap : {"hillshade", "none", "osm", "tianditu", "amap"}
+        See the module documentation. ``"hillshade"`` (default) and ``"none"`` make no network
+        request; the online ones load tiles from their host over the embedded hillshade, and
+        ``"amap"`` moves all geometries to GCJ-02.
     offline : bool
-        No web tiles: the basemap is the embedded DEM hillshade, and :func:`save` defaults to a
-        self-contained file.
+        Force no network request at all: an online ``basemap`` is replaced by the hillshade
+        (with a warning). Maps are self-contained by default; this is for callers that must
+        guarantee it whatever basemap they are given.
     overlays : iterable, optional
         Extra layers in the layer control: ``"leagues"``, ``"banners"`` (outlines), a
         GeoDataFrame (battle-zone outlines when it has ``zone``), or raster layer names /
@@ -989,10 +1078,11 @@ def choropleth(
     if len(gdf) == 0:
         raise DataError("the zone table is empty; nothing to map")
     values = pd.to_numeric(gdf[column], errors="coerce").to_numpy(dtype="float64")
-    if offline and basemap in ("tianditu", "amap"):
+    if offline and basemap in ONLINE_BASEMAPS:
         warnings.warn(f"offline map: basemap {basemap!r} replaced by the DEM hillshade",
                       GeoWarning, stacklevel=2)  # fmt: skip
-    gcj = basemap == "amap" and not offline
+        basemap = "hillshade"
+    gcj = basemap == "amap"
     extra: list[str] = []
     if attributes is not None and len(attributes.columns):
         gdf, extra = _with_attributes(gdf, attributes)
@@ -1000,13 +1090,12 @@ def choropleth(
     data = _prepare(gdf, gcj, max_vertices)
     classes = classify(values, indicator, scheme=scheme, k=k)
     m = _new_map(data)
-    m._geo_offline = offline
+    m._geo_offline = basemap not in ONLINE_BASEMAPS
     m._geo_gcj = gcj
     credits = [_BOUNDARY_CREDIT]
-    if offline:
+    if basemap != "none":  # under the tiles of an online basemap: shown where they fail
         hillshade_overlay(gcj=gcj).add_to(m)
-    else:
-        _basemap(m, basemap, tianditu_key)
+    _basemap(m, basemap, tianditu_key)
     if len(data) > LEAN_ZONES:
         features, bind = _lean_features(data, column, classes.colour(values), indicator, extra)
     else:
@@ -1016,7 +1105,7 @@ def choropleth(
             " layer.bindPopup(f.properties.p, {maxWidth: 420}); }"
         )
     _check_size(features, len(data))
-    layer = folium.GeoJson(
+    layer = _GeoJson(
         features,
         name=f"{_level_name(gdf)}: {indicator.name_zh if indicator else column}",
         style_function=lambda f: {
@@ -1112,12 +1201,9 @@ def _inline_assets(page: str) -> str:
             return ""
         if match.group(2) and not url.startswith(("http:", "https:", "//")):
             return match.group(0)
-        raise OutputError(f"offline map: no vendored copy of {url}; cannot make it self-contained")
+        raise OutputError(f"web map: no vendored copy of {url}; cannot make it self-contained")
 
-    page = _TAG.sub(repl, page)
-    if re.search(r"L\.tileLayer\(", page):
-        raise OutputError("offline map still has web tiles; build it with offline=True")
-    return page
+    return _TAG.sub(repl, page)
 
 
 def _make_offline(m: folium.Map) -> None:
@@ -1140,9 +1226,9 @@ def save(m: folium.Map, path: str | os.PathLike, *, offline: bool | None = None)
     m : folium.Map
     path : str or path-like
     offline : bool, optional
-        ``True``: a self-contained file that makes no network request (Leaflet and plugins
-        inlined, web tiles removed, the DEM hillshade as basemap). Default: as the map was
-        built (``choropleth(..., offline=...)``).
+        ``True``: make no network request even if the map was built with an online basemap
+        (its tiles removed, the DEM hillshade as basemap). Leaflet and the plugins are always
+        inlined. Default: as the map was built (no request unless its basemap is online).
 
     Returns
     -------
@@ -1157,9 +1243,9 @@ def save(m: folium.Map, path: str | os.PathLike, *, offline: bool | None = None)
     offline = getattr(m, "_geo_offline", False) if offline is None else offline
     if offline:
         _make_offline(m)
-    page = m.get_root().render()
-    if offline:
-        page = _inline_assets(page)
+    page = _inline_assets(m.get_root().render())  # a no-op for our own pages (_Page)
+    if offline and re.search(r"L\.tileLayer\(", page):
+        raise OutputError("offline map still has web tiles; build it with offline=True")
     path = Path(path)
     with atomic_path(path) as tmp:
         tmp.write_text(page, encoding="utf-8")
