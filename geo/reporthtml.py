@@ -286,7 +286,7 @@ def write_html(
     """Write ``report.html``: summary against the plan's targets, proxy-vs-official notes,
     league and battle-zone tables, sentences, rankings, charts, maps, methods and provenance."""
     from geo.citations import CITATIONS
-    from geo.summary import proxy_vs_official, ranked, sentences
+    from geo.summary import below_detection, proxy_vs_official, ranked, sentences
 
     wide = results.wide
     province = wide["province"].iloc[0]
@@ -310,6 +310,7 @@ def write_html(
         for zh, en in zip(lines.zh, lines.en, strict=True)
     )
     lowest = ranked(wide["county"], "grassland_fvc_pct")
+    faint = below_detection(wide["county"], "forest_cover_pct")
     sandiest = ranked(wide["county"], "sandified_pct")
     methods = "".join(
         f"<li><b>{_E(name)}</b>: {_E(layer.source)}</li>" for name, layer in results.layers.items()
@@ -383,6 +384,15 @@ the plan's. A blank official value means no sourced official figure is available
 confidence per banner); a banner union is not a desert outline.</p>
 {battle_tbl}
 <h2 id="s5">5. Rankings 排名</h2>
+<p>Forest coverage rate (proxy) 森林覆盖率（遥感估算）: {int(faint.sum())} of {
+        len(faint)
+    } banners and
+counties have less forest than one 0.05° cell (about 25 km²), below the detection limit of the 5 km
+land-cover data; their shares are flagged in <code>sentences.csv</code>, not judged against the
+target and not ranked. {
+        int(faint.sum())
+    } 个旗县（市、区）森林面积不足一个 0.05° 像元（约 25 平方千米），
+低于 5 公里分辨率数据的检出限，不作目标判断，不参与排名。</p>
 <h3>Lowest five banners for grassland cover 草原盖度最低的五个旗县</h3>
 {_table(lowest, list(lowest.columns), ["adcode", "名称", "Name", "Grassland cover %"])}
 <h3>Highest sandified share 沙化土地占比最高的五个旗县</h3>

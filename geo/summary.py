@@ -12,7 +12,14 @@ import pandas as pd
 from geo.citations import CITATIONS
 from geo.indicators import INDICATORS
 
-__all__ = ["OFFICIAL_STATUS", "proxy_vs_official", "ranked", "sentences"]
+__all__ = [
+    "DETECTION_LIMITS",
+    "OFFICIAL_STATUS",
+    "below_detection",
+    "proxy_vs_official",
+    "ranked",
+    "sentences",
+]
 
 _LEVEL_WORDS = {
     "league": ("个盟市", "leagues and cities"),
@@ -138,9 +145,25 @@ def proxy_vs_official(province: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+#: Detection limits of the proxies: (area column, km²). The forest proxy is the majority
+#: land-cover class of 0.05° cells (≈ 5.5 × 4 km, 19–25 km² across the region); an area with
+#: less forest than one such cell cannot be told apart from none, so its share is not ranked.
+DETECTION_LIMITS = {"forest_cover_pct": ("forest_area_km2", 25.0)}
+
+
+def below_detection(table: pd.DataFrame, indicator: str) -> pd.Series:
+    """True where the indicator's value is below what the data can detect (see
+    :data:`DETECTION_LIMITS`); all False for indicators without a limit."""
+    column, limit = DETECTION_LIMITS.get(indicator, (None, None))
+    if column is None or column not in table:
+        return pd.Series(False, index=table.index)
+    return table[column] < limit
+
+
 def _rank(table: pd.DataFrame, indicator: str) -> pd.Series:
     ascending = INDICATORS[indicator].direction == "<="
-    return table[indicator].rank(ascending=ascending, method="min")
+    values = table[indicator].mask(below_detection(table, indicator))
+    return values.rank(ascending=ascending, method="min")
 
 
 def sentences(table: pd.DataFrame, indicator: str, level: str) -> pd.DataFrame:
@@ -157,14 +180,26 @@ def sentences(table: pd.DataFrame, indicator: str, level: str) -> pd.DataFrame:
     ind = INDICATORS[indicator]
     id_col = table.columns[0]
     rank = _rank(table, indicator)
-    n = int(table[indicator].notna().sum())
+    n = int(rank.notna().sum())
+    faint = below_detection(table, indicator)
     unit_zh, unit_en = _LEVEL_WORDS.get(level, ("个单元", "areas"))
     zh, en = [], []
-    for (_, row), r in zip(table.iterrows(), rank, strict=True):
+    for (_, row), r, low in zip(table.iterrows(), rank, faint, strict=True):
         value = row[indicator]
         if pd.isna(value):
             zh.append(f"{row['name_zh']}{ind.name_zh}：无有效数据。")
             en.append(f"{row['name_en']}: {ind.name_en}: no valid data.")
+            continue
+        if low:
+            zh.append(
+                f"{row['name_zh']}{ind.name_zh}为{value:.1f}%，低于5公里分辨率数据的检出限"
+                "（森林不足一个0.05°像元，约25平方千米），不作目标判断，不参与排名。"
+            )
+            en.append(
+                f"{row['name_en']}: {ind.name_en} is {value:.1f} %, below the detection limit "
+                "of the 5 km data (less forest than one 0.05° cell, about 25 km²): no verdict "
+                "against the target, not ranked."
+            )
             continue
         diff = value - ind.target
         above = diff >= 0
@@ -190,6 +225,5 @@ def ranked(table: pd.DataFrame, indicator: str, n: int = 5, *, worst: bool = Tru
     low_is_bad = ind.direction == ">="
     ascending = low_is_bad if worst else not low_is_bad
     cols = [table.columns[0], "name_zh", "name_en", indicator]
-    return (
-        table.dropna(subset=[indicator]).sort_values(indicator, ascending=ascending)[cols].head(n)
-    )
+    seen = table[~below_detection(table, indicator)]  # below detection: flagged, not ranked
+    return seen.dropna(subset=[indicator]).sort_values(indicator, ascending=ascending)[cols].head(n)

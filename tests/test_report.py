@@ -469,3 +469,24 @@ def test_verdicts_carry_a_confidence_from_the_method_range():
     assert said == "not met 未达到" and "robust" in why
     assert verdict(23.0, cover, (22.0, 30.0))[0] == "met 达到"
     assert verdict(23.0, cover, None)[1].startswith("not tested")
+
+
+def test_forest_below_detection_is_flagged_not_ranked(built):
+    said = pd.read_csv(built / "tables" / "sentences.csv", dtype={"id": str})
+    forest = said[(said.level == "county") & (said.indicator == "forest_cover_pct")].set_index("id")
+    county = _read(built, "county").set_index("adcode")
+    # one 0.05° cell is 19–25 km² over the region: less forest than that is not detectable
+    faint = county.forest_area_km2 < 25.0
+    assert 0 < faint.sum() < len(county)
+    for adcode in county.index[faint]:
+        assert "below the detection limit" in forest.loc[adcode, "en"]
+        assert "not ranked" in forest.loc[adcode, "en"] and "不参与排名" in forest.loc[adcode, "zh"]
+        assert "rank" not in forest.loc[adcode, "en"].replace("ranked", "")
+    seen = county[~faint].forest_cover_pct.dropna()
+    best = seen.idxmax()
+    assert f"rank 1 of {len(seen)} banners" in forest.loc[best, "en"]
+    worst = seen.idxmin()
+    expected = int((seen > seen[worst]).sum()) + 1
+    assert f"rank {expected} of {len(seen)} banners" in forest.loc[worst, "en"]
+    page = (built / "report.html").read_text(encoding="utf-8")
+    assert f"{int(faint.sum())} of {len(county)} banners" in page
