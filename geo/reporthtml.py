@@ -260,19 +260,23 @@ def _images(files: list[Path], shown: tuple[str, ...] = ()) -> str:
 
 
 def _citations() -> str:
-    """Every cited document and passage, in full."""
+    """Every cited document once, with the passages cited from it (section and quotes)."""
     from geo.citations import CITATIONS
 
-    items = "".join(
-        f"<li>{_E(c.document.name)} {_E(c.document.title_en)}"
-        f"{'，' + _E(c.document.issuer) if c.document.issuer else ''}"
-        f"{'，' + _E(c.document.date) if c.document.date else ''}<br>"
-        f"{_E(' / '.join(x for x in (c.section_zh, c.section_en) if x))}<br>"
-        + "<br>".join(f"<q>{_E(q)}</q>" for q in (c.quote_zh, c.quote_en) if q)
-        + "</li>"
-        for c in CITATIONS.values()
-    )
-    return f"<ul class='cites'>{items}</ul>"
+    by_doc: dict = {}
+    for c in CITATIONS.values():
+        by_doc.setdefault(c.document, []).append(c)
+    items = []
+    for doc, cites in by_doc.items():
+        head = ", ".join(_E(x) for x in (doc.title_en, doc.issuer, doc.date) if x)
+        passages = "".join(
+            f"<li>{_E(' / '.join(x for x in (c.section_zh, c.section_en) if x))}<br>"
+            + "<br>".join(f"<q>{_E(q)}</q>" for q in (c.quote_zh, c.quote_en) if q)
+            + "</li>"
+            for c in cites
+        )
+        items.append(f"<li><b>{_E(doc.name)}</b> {head}<ul>{passages}</ul></li>")
+    return f"<ul class='cites'>{''.join(items)}</ul>"
 
 
 def write_html(
@@ -291,6 +295,7 @@ def write_html(
     wide = results.wide
     province = wide["province"].iloc[0]
     versus = proxy_vs_official(wide["province"])
+    versus["target_year"] = versus["target_year"].astype(str)  # a year, not a quantity
     key_cols = ["grassland_fvc_pct", "forest_cover_pct", "sandified_pct", "redline_pct"]
     # the indicators' own names, so a proxy says so in every header (the red line: calibrated)
     key_heads = [f"{INDICATORS[k].name_en} / {INDICATORS[k].name_zh} %" for k in key_cols]
