@@ -490,3 +490,30 @@ def test_forest_below_detection_is_flagged_not_ranked(built):
     assert f"rank {expected} of {len(seen)} banners" in forest.loc[worst, "en"]
     page = (built / "report.html").read_text(encoding="utf-8")
     assert f"{int(faint.sum())} of {len(county)} banners" in page
+
+
+def test_cli_tables_cite_documents_and_split_official_from_target(tmp_path, capsys):
+    import re
+
+    from geo import cli
+
+    code = cli.main(
+        ["report", "--tables-only", "--quiet", "--out", str(tmp_path / "r"),
+         "--cache", str(tmp_path / "c")]
+    )  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    tables = tmp_path / "r" / "tables"
+    for csv in tables.glob("*.csv"):
+        text = csv.read_text(encoding="utf-8-sig")
+        assert not re.search(r"\d{3}:L\d+", text) and "digest" not in text.lower(), csv.name
+    versus = pd.read_csv(tables / "proxy_vs_official.csv").set_index("indicator")
+    # the 2027 grassland target is a target, not an official current value
+    assert versus.loc["grassland_fvc_pct", "target_value"] == 45.0
+    assert pd.isna(versus.loc["grassland_fvc_pct", "official_value"])
+    province = _read(tmp_path / "r", "province").iloc[0]
+    assert versus.loc["grassland_fvc_pct", "proxy_minus_target"] == pytest.approx(
+        province.grassland_fvc_pct - 45.0
+    )
+    # sandified land: the 2014 monitoring, 6.12亿亩 = 6.12e8 mu / 1500 mu per km²
+    assert versus.loc["sandified_area", "official_value"] == pytest.approx(6.12e8 / 1500, rel=1e-3)
+    assert str(versus.loc["sandified_area", "official_year"]) == "2014"
