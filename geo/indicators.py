@@ -23,6 +23,7 @@ from geo.units import area_columns
 
 __all__ = [
     "DEGREES",
+    "DETECTION_LIMITS",
     "INDICATORS",
     "Indicator",
     "compute",
@@ -258,6 +259,13 @@ INDICATORS: dict[str, Indicator] = {
 }
 
 
+#: Detection limits of the proxies, by indicator: (area indicator, km²). The forest proxy is
+#: the majority land-cover class of 0.05° cells (≈ 5.5 × 4 km, 19–25 km² across the region):
+#: an area with less forest than one such cell cannot be told apart from one with none, so its
+#: share gets no verdict and no rank (it is flagged ``below_detection``).
+DETECTION_LIMITS = {"forest_cover_pct": ("forest_area", 25.0)}
+
+
 def gap(value: float, indicator: Indicator) -> float:
     """Distance to the target in the indicator's unit, positive when the target is met.
 
@@ -319,7 +327,8 @@ def compute(
     pandas.DataFrame
         One row per (zone, indicator): ``id`` (adcode or zone), ``name_zh``, ``name_en``,
         ``level``, ``indicator``, ``value``, ``unit``, ``target``, ``direction``,
-        ``meets_target``, ``gap``, ``official``, ``method``.
+        ``meets_target`` (None below the detection limit), ``gap``, ``below_detection``,
+        ``official``, ``method``.
     """
     import rasterio
 
@@ -389,6 +398,12 @@ def _long(zones: gpd.GeoDataFrame, values: dict, official: dict) -> pd.DataFrame
         frame["target"] = ind.target if ind.target is not None else np.nan
         frame["direction"] = ind.direction or ""
         frame["meets_target"] = [meets_target(v, ind) for v in frame["value"]]
+        frame["below_detection"] = False
+        if key in DETECTION_LIMITS and DETECTION_LIMITS[key][0] in values:
+            area, limit = DETECTION_LIMITS[key]
+            faint = np.asarray(values[area], dtype="float64") < limit
+            frame["below_detection"] = faint
+            frame["meets_target"] = frame["meets_target"].astype(object).where(~faint, None)
         frame["gap"] = [gap(v, ind) for v in frame["value"]]
         frame["official"] = official.get(key, ind.official)
         frame["method"] = ind.method
@@ -415,4 +430,6 @@ def wide(long: pd.DataFrame, id_name: str = "adcode") -> pd.DataFrame:
         if ind.target is not None:
             table[f"{key}_meets_target"] = group.set_index("id")["meets_target"]
             table[f"{key}_gap"] = group.set_index("id")["gap"]
+        if key in DETECTION_LIMITS and "below_detection" in group:
+            table[f"{key}_below_detection"] = group.set_index("id")["below_detection"]
     return table.reset_index().rename(columns={"id": id_name})

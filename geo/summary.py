@@ -10,10 +10,9 @@ import math
 import pandas as pd
 
 from geo.citations import CITATIONS
-from geo.indicators import INDICATORS
+from geo.indicators import DETECTION_LIMITS, INDICATORS
 
 __all__ = [
-    "DETECTION_LIMITS",
     "OFFICIAL_STATUS",
     "below_detection",
     "proxy_vs_official",
@@ -145,17 +144,12 @@ def proxy_vs_official(province: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-#: Detection limits of the proxies: (area column, km²). The forest proxy is the majority
-#: land-cover class of 0.05° cells (≈ 5.5 × 4 km, 19–25 km² across the region); an area with
-#: less forest than one such cell cannot be told apart from none, so its share is not ranked.
-DETECTION_LIMITS = {"forest_cover_pct": ("forest_area_km2", 25.0)}
-
-
 def below_detection(table: pd.DataFrame, indicator: str) -> pd.Series:
     """True where the indicator's value is below what the data can detect (see
     :data:`DETECTION_LIMITS`); all False for indicators without a limit."""
-    column, limit = DETECTION_LIMITS.get(indicator, (None, None))
-    if column is None or column not in table:
+    area, limit = DETECTION_LIMITS.get(indicator, (None, None))
+    column = f"{area}_km2"
+    if area is None or column not in table:
         return pd.Series(False, index=table.index)
     return table[column] < limit
 

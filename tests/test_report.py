@@ -482,6 +482,10 @@ def test_forest_below_detection_is_flagged_not_ranked(built):
         assert "below the detection limit" in forest.loc[adcode, "en"]
         assert "not ranked" in forest.loc[adcode, "en"] and "不参与排名" in forest.loc[adcode, "zh"]
         assert "rank" not in forest.loc[adcode, "en"].replace("ranked", "")
+    # the tables flag them and give no verdict (met / not met) for them
+    assert (county.forest_cover_pct_below_detection == faint).all()
+    assert county.loc[faint, "forest_cover_pct_meets_target"].isna().all()
+    assert county.loc[~faint, "forest_cover_pct_meets_target"].notna().all()
     seen = county[~faint].forest_cover_pct.dropna()
     best = seen.idxmax()
     assert f"rank 1 of {len(seen)} banners" in forest.loc[best, "en"]
