@@ -28,6 +28,7 @@ MAP_INDICATORS = (
 )
 _TARGETED = ("grassland_fvc_pct", "forest_cover_pct", "treated_sandified_pct")
 _E = html.escape
+_SIGN = {">=": "≥", "<=": "≤"}
 
 
 def write_maps(stage: Path, results, *, offline: bool = False, basemap: str = "osm") -> list[Path]:
@@ -189,7 +190,7 @@ def _summary(province: pd.Series, sensitivity: pd.DataFrame | None = None) -> st
         status, confidence = verdict(value, ind, _spread(sensitivity, key))
         rows.append(
             f"<tr><td>{_E(ind.name_zh)}<br><small>{_E(ind.name_en)}</small></td>"
-            f"<td class='n'>{_num(value)} %</td><td class='n'>{_E(ind.direction or '')} {ind.target:g} % "
+            f"<td class='n'>{_num(value)} %</td><td class='n'>{_SIGN.get(ind.direction, '')} {ind.target:g} % "
             f"({ind.target_year})</td><td>{_E(status)}</td><td>{_E(confidence)}</td>"
             f"<td class='n'>{_num(province.get(f'{key}_gap'))}</td><td>{_cite(ind.citation)}</td>"
             f"<td>{_E(ind.label)}</td></tr>"
@@ -450,6 +451,7 @@ padding:0 1em;color:#222;line-height:1.45}
 h1 small,h2 small{color:#555;font-weight:normal}
 nav{font-size:0.9em;padding:0.4em 0;border-bottom:1px solid #ddd}
 .scroll{overflow-x:auto;-webkit-overflow-scrolling:touch;max-width:100%}
+@media (max-width:700px){.scroll table{min-width:720px}body{margin:0.5em auto}}
 table{border-collapse:collapse;margin:0.5em 0 1.5em;font-size:0.88em}
 th,td{border:1px solid #ccc;padding:3px 6px;vertical-align:top}
 th{background:#f0f0f0}
