@@ -26,6 +26,8 @@ class Document:
         Document number (文号) such as ``国发〔2023〕16号``; empty when it has none.
     issuer, date : str
         Issuing body and date as printed (``""`` when undated).
+    short_en : str
+        A short English name for table cells, for documents without a Chinese title.
     """
 
     title_zh: str
@@ -33,12 +35,20 @@ class Document:
     number: str = ""
     issuer: str = ""
     date: str = ""
+    short_en: str = ""
 
     @property
     def name(self) -> str:
         """``《title》 (number)`` in Chinese when there is a Chinese title, else English."""
         title = f"《{self.title_zh}》" if self.title_zh else f"“{self.title_en}”"
         return f"{title}（{self.number}）" if self.number else title
+
+    @property
+    def brief(self) -> str:
+        """The name for a table cell: the Chinese title, or the short English name."""
+        if self.title_zh or not self.short_en:
+            return self.name
+        return self.short_en
 
 
 @dataclass(frozen=True)
@@ -64,7 +74,7 @@ class Citation:
     def short(self) -> str:
         """Document and section, for a table cell: ``《…》 一、…（二）目标愿景``."""
         section = self.section_zh or self.section_en
-        return f"{self.document.name} {section}"
+        return f"{self.document.brief} {section}"
 
     @property
     def text(self) -> str:
@@ -119,6 +129,8 @@ DOCUMENTS: dict[str, Document] = {
             "Inner Mongolia resolutely builds an important ecological security barrier in "
             "northern China (news feature, English translation; data to 2023)"
         ),
+        short_en="news feature “Inner Mongolia resolutely builds an important ecological "
+        "security barrier…” (c. 2024)",
     ),
     "commentary": Document(
         title_zh="",
@@ -127,6 +139,8 @@ DOCUMENTS: dict[str, Document] = {
             "nation, write a new chapter in the construction of a beautiful China in Inner "
             "Mongolia (commentary, English translation; after June 2023)"
         ),
+        short_en="commentary “… a new chapter in the construction of a beautiful China in "
+        "Inner Mongolia” (after June 2023)",
     ),
 }
 

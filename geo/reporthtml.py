@@ -465,7 +465,9 @@ ul.cites li{margin-bottom:0.6em}
  nav{display:none}
  body{max-width:none;margin:0;padding:0;font-size:9.5pt;line-height:1.3}
  .scroll{overflow:visible}
- table{font-size:7.5pt;width:100%;page-break-inside:auto}
+ table{font-size:7pt;width:100%;page-break-inside:auto}
+ th,td{overflow-wrap:break-word;hyphens:auto;padding:2px 3px}
+ td.n{white-space:nowrap;overflow-wrap:normal}
  thead{display:table-header-group}
  tr,figure,img,li{break-inside:avoid;page-break-inside:avoid}
  h1,h2,h3{break-after:avoid;page-break-after:avoid}
