@@ -17,11 +17,13 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo.citations import CITATIONS, Citation
 from geo.crs import EQUAL_AREA, area_km2
 from geo.units import area_columns
 
 __all__ = [
     "DEGREES",
+    "DETECTION_LIMITS",
     "INDICATORS",
     "Indicator",
     "compute",
@@ -51,8 +53,8 @@ class Indicator:
     target : float, optional
         Target value in ``unit``.
     target_year : int, optional
-    plan_line : str
-        Where the target is written, e.g. ``"000:L15 / 002:L18"`` (English / Chinese source).
+    citation : geo.citations.Citation, optional
+        Where the target (or the official figure) is written: document, section and quote.
     official : bool
         True only when the value is the official statistic (user-supplied official layer);
         False for remote-sensing proxies.
@@ -69,7 +71,7 @@ class Indicator:
     direction: str | None = None
     target: float | None = None
     target_year: int | None = None
-    plan_line: str = ""
+    citation: Citation | None = None
     official: bool = False
     method: str = ""
     layers: tuple[str, ...] = field(default_factory=tuple)
@@ -78,6 +80,11 @@ class Indicator:
     def label(self) -> str:
         """``"proxy"`` or ``"official"``: say it next to every value."""
         return "official" if self.official else "proxy"
+
+    @property
+    def cited(self) -> str:
+        """The citation on one line (document, section, quotes), or ``""``."""
+        return self.citation.text if self.citation else ""
 
 
 def meets_target(value: float, indicator: Indicator) -> bool | None:
@@ -103,7 +110,12 @@ def _ind(**kw) -> Indicator:
     return Indicator(**kw)
 
 
-_PLAN_2027 = "000:L15 / 002:L18"
+_REDLINE_METHOD = (
+    "Calibrated proxy: without the official red-line polygons, a layer calibrated so that it "
+    "covers 50.46 % of the region (the official share); the region-wide share agrees by "
+    "construction, its location is not the red line. With the official polygons (--redline), "
+    "the rows are marked official."
+)
 #: Sandified-land degrees: code in the ``sandified`` layer, English and Chinese names.
 DEGREES = (("light", "轻度"), ("moderate", "中度"), ("severe", "重度"), ("extreme", "极重度"))
 
@@ -139,7 +151,7 @@ INDICATORS: dict[str, Indicator] = {
             direction=">=",
             target=45.0,
             target_year=2027,
-            plan_line=_PLAN_2027,
+            citation=CITATIONS["grassland_cover_2027"],
             method=(
                 "mean FVC of the grassland (MODIS IGBP grassland cells), each cell weighted by "
                 "the ground area it covers (exact coverage × ellipsoidal cell area)"
@@ -162,7 +174,7 @@ INDICATORS: dict[str, Indicator] = {
             direction=">=",
             target=21.98,
             target_year=2027,
-            plan_line=_PLAN_2027,
+            citation=CITATIONS["forest_cover_2027"],
             method=(
                 "(forest by China's definition + nationally specified shrub forest) / land area; "
                 "forest = IGBP 1-5 and woody savanna 8, shrub forest = closed shrubland 6"
@@ -190,7 +202,7 @@ INDICATORS: dict[str, Indicator] = {
             name_zh="沙化土地面积（遥感估算）",
             name_en="Sandified land area (proxy)",
             unit="km2",
-            plan_line="001:L33, 003:L11 (double reduction)",
+            citation=CITATIONS["sandified_double_reduction"],
             method="area of sandified-land proxy cells, all degrees",
             layers=("sandified",),
         ),
@@ -204,20 +216,20 @@ INDICATORS: dict[str, Indicator] = {
         ),
         _ind(
             id="redline_area",
-            name_zh="生态保护红线面积",
-            name_en="Ecological protection red line area",
+            name_zh="生态保护红线面积（校准代理）",
+            name_en="Ecological protection red line area (calibrated proxy)",
             unit="km2",
-            plan_line="001:L57 (596,900 km²)",
-            method="area of the red-line layer inside the zone",
+            citation=CITATIONS["redline_area"],
+            method=_REDLINE_METHOD + " Value: area of the red-line layer inside the zone.",
             layers=("redline",),
         ),
         _ind(
             id="redline_pct",
-            name_zh="生态保护红线占比",
-            name_en="Ecological protection red line share",
+            name_zh="生态保护红线占比（校准代理）",
+            name_en="Ecological protection red line share (calibrated proxy)",
             unit="%",
-            plan_line="003:L11 (50.46 %)",
-            method="red-line area / zone area",
+            citation=CITATIONS["redline_share"],
+            method=_REDLINE_METHOD + " Value: red-line area / zone area.",
             layers=("redline",),
         ),
         *(
@@ -239,12 +251,19 @@ INDICATORS: dict[str, Indicator] = {
             direction=">=",
             target=54.33,
             target_year=2027,
-            plan_line=_PLAN_2027,
+            citation=CITATIONS["sand_treatment_2027"],
             method="treated area within treatable sandified land / treatable sandified land area",
             layers=("treated", "treatable"),
         ),
     )
 }
+
+
+#: Detection limits of the proxies, by indicator: (area indicator, km²). The forest proxy is
+#: the majority land-cover class of 0.05° cells (≈ 5.5 × 4 km, 19–25 km² across the region):
+#: an area with less forest than one such cell cannot be told apart from one with none, so its
+#: share gets no verdict and no rank (it is flagged ``below_detection``).
+DETECTION_LIMITS = {"forest_cover_pct": ("forest_area", 25.0)}
 
 
 def gap(value: float, indicator: Indicator) -> float:
@@ -308,7 +327,8 @@ def compute(
     pandas.DataFrame
         One row per (zone, indicator): ``id`` (adcode or zone), ``name_zh``, ``name_en``,
         ``level``, ``indicator``, ``value``, ``unit``, ``target``, ``direction``,
-        ``meets_target``, ``gap``, ``official``, ``method``.
+        ``meets_target`` (None below the detection limit), ``gap``, ``below_detection``,
+        ``official``, ``method``.
     """
     import rasterio
 
@@ -378,6 +398,12 @@ def _long(zones: gpd.GeoDataFrame, values: dict, official: dict) -> pd.DataFrame
         frame["target"] = ind.target if ind.target is not None else np.nan
         frame["direction"] = ind.direction or ""
         frame["meets_target"] = [meets_target(v, ind) for v in frame["value"]]
+        frame["below_detection"] = False
+        if key in DETECTION_LIMITS and DETECTION_LIMITS[key][0] in values:
+            area, limit = DETECTION_LIMITS[key]
+            faint = np.asarray(values[area], dtype="float64") < limit
+            frame["below_detection"] = faint
+            frame["meets_target"] = frame["meets_target"].astype(object).where(~faint, None)
         frame["gap"] = [gap(v, ind) for v in frame["value"]]
         frame["official"] = official.get(key, ind.official)
         frame["method"] = ind.method
@@ -404,4 +430,6 @@ def wide(long: pd.DataFrame, id_name: str = "adcode") -> pd.DataFrame:
         if ind.target is not None:
             table[f"{key}_meets_target"] = group.set_index("id")["meets_target"]
             table[f"{key}_gap"] = group.set_index("id")["gap"]
+        if key in DETECTION_LIMITS and "below_detection" in group:
+            table[f"{key}_below_detection"] = group.set_index("id")["below_detection"]
     return table.reset_index().rename(columns={"id": id_name})

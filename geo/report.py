@@ -271,7 +271,9 @@ def _with_layers(table: pd.DataFrame, zone_set, layers, cache) -> pd.DataFrame:
 
 
 def sources_table(results: Results, inputs: list[Path]) -> pd.DataFrame:
-    """Provenance rows for the workbook's ``sources`` sheet: every input and derived layer."""
+    """Provenance rows for the workbook's ``sources`` sheet: every input and derived layer,
+    and every cited document (title, document number, section, quote in Chinese and English)."""
+    from geo.citations import CITATIONS
     from geo.data import sha256
     from geo.layers import catalogue
 
@@ -291,6 +293,12 @@ def sources_table(results: Results, inputs: list[Path]) -> pd.DataFrame:
     for name, layer in results.layers.items():
         rows.append(
             {"item": name, "file": "derived", "source": layer.source, "licence": layer.licence}
+        )
+    # the documents behind the targets and official figures: title, number, section, quote
+    for key, citation in CITATIONS.items():
+        rows.append(
+            {"item": f"citation: {key}", "file": "", "source": citation.short, "licence": ""}
+            | citation.as_row()
         )
     return pd.DataFrame(rows)
 
@@ -370,9 +378,8 @@ def _all_sentences(results: Results) -> pd.DataFrame:
             if ind.target is None or key not in table or table[key].isna().all():
                 continue
             said = sentences(table, key, level).rename(columns={table.columns[0]: "id"})
-            frames.append(
-                said.assign(level=level, indicator=key)[["level", "id", "indicator", "zh", "en"]]
-            )
+            said = said.assign(level=level, indicator=key, target_source=ind.citation.short)
+            frames.append(said[["level", "id", "indicator", "zh", "en", "target_source"]])
         for key in _AREA_SENTENCES:
             if f"{key}_km2" in table and not table[f"{key}_km2"].isna().all():
                 frames.append(_area_sentences(table, key, level))

@@ -28,6 +28,7 @@ MAP_INDICATORS = (
 )
 _TARGETED = ("grassland_fvc_pct", "forest_cover_pct", "treated_sandified_pct")
 _E = html.escape
+_SIGN = {">=": "≥", "<=": "≤"}
 
 
 def write_maps(
@@ -127,30 +128,89 @@ def _table(frame: pd.DataFrame, columns: list[str], headers: list[str], digits: 
             for c in columns
         )
         rows.append(f"<tr>{cells}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    return _scroll(f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
 
 
-def _summary(province: pd.Series) -> str:
+def _scroll(table: str) -> str:
+    """A table inside a box that scrolls sideways on a narrow screen (a phone)."""
+    return f"<div class='scroll'>{table}</div>"
+
+
+def verdict(value, indicator, spread: tuple[float, float] | None) -> tuple[str, str]:
+    """Met / not met for a proxy value, with a confidence from the method sensitivity.
+
+    Parameters
+    ----------
+    value : float
+        The proxy value.
+    indicator : geo.indicators.Indicator
+        With a target and a direction.
+    spread : (float, float), optional
+        Lowest and highest value of the same indicator over the method variants
+        (the method-sensitivity table); None when the indicator was not varied.
+
+    Returns
+    -------
+    (str, str)
+        The verdict (``"met 达到"``, ``"not met 未达到"``, ``"uncertain 不确定"``) and the
+        confidence in words. A method range that straddles the target makes the verdict
+        uncertain: one reasonable method says met, another not met.
+    """
+    from geo.indicators import meets_target
+
+    if value is None or pd.isna(value):
+        return "not computed 未计算 (needs user layers)", ""
+    met = meets_target(value, indicator)
+    said = "met 达到" if met else "not met 未达到"
+    if spread is None:
+        return said, "not tested against method choices 未做方法敏感性检验"
+    low, high = spread
+    if meets_target(low, indicator) != meets_target(high, indicator):
+        return (
+            "uncertain 不确定",
+            f"method variants give {low:.1f}–{high:.1f} %, on both sides of the target "
+            f"方法变体结果跨越目标值",
+        )
+    return (
+        said,
+        f"robust to method choices 方法稳健: all variants {low:.1f}–{high:.1f} % "
+        "(still a remote-sensing proxy 仍为遥感估算)",
+    )
+
+
+def _spread(sensitivity: pd.DataFrame | None, key: str) -> tuple[float, float] | None:
+    if sensitivity is None or key not in sensitivity or sensitivity[key].isna().all():
+        return None
+    return float(sensitivity[key].min()), float(sensitivity[key].max())
+
+
+def _cite(citation) -> str:
+    """A citation for a table cell: document and section, the quotes in small type."""
+    if citation is None:
+        return ""
+    quotes = "<br>".join(
+        f"<small>{_E(q)}</small>" for q in (citation.quote_zh, citation.quote_en) if q
+    )
+    return f"{_E(citation.short)}<br>{quotes}"
+
+
+def _summary(province: pd.Series, sensitivity: pd.DataFrame | None = None) -> str:
     rows = []
     for key in _TARGETED:
         ind = INDICATORS[key]
         value = province.get(key)
-        met = province.get(f"{key}_meets_target")
-        status = (
-            "not computed 未计算 (needs user layers)"
-            if value is None or pd.isna(value)
-            else ("met 达到" if bool(met) else "not met 未达到")
-        )
+        status, confidence = verdict(value, ind, _spread(sensitivity, key))
         rows.append(
             f"<tr><td>{_E(ind.name_zh)}<br><small>{_E(ind.name_en)}</small></td>"
-            f"<td class='n'>{_num(value)} %</td><td class='n'>{_E(ind.direction or '')} {ind.target:g} % "
-            f"({ind.target_year})</td><td>{_E(status)}</td>"
-            f"<td class='n'>{_num(province.get(f'{key}_gap'))}</td><td>{_E(ind.plan_line)}</td>"
+            f"<td class='n'>{_num(value)} %</td><td class='n'>{_SIGN.get(ind.direction, '')} {ind.target:g} % "
+            f"({ind.target_year})</td><td>{_E(status)}</td><td>{_E(confidence)}</td>"
+            f"<td class='n'>{_num(province.get(f'{key}_gap'))}</td><td>{_cite(ind.citation)}</td>"
             f"<td>{_E(ind.label)}</td></tr>"
         )
-    return (
+    return _scroll(
         "<table><thead><tr><th>Indicator 指标</th><th>Value 数值</th><th>Target 目标</th>"
-        "<th>Status 状态</th><th>Gap 差距 (pp)</th><th>Plan line 规划条文</th><th>Kind</th>"
+        "<th>Verdict 判断</th><th>Confidence 可信度</th><th>Gap 差距 (pp)</th>"
+        "<th>Source of the target 目标出处</th><th>Kind 类型</th>"
         f"</tr></thead><tbody>{''.join(rows)}</tbody></table>"
     )
 
@@ -181,13 +241,55 @@ def _links(stage: Path, files: list[Path], kind: str) -> str:
     return f"<ul>{''.join(items)}</ul>"
 
 
-def _images(stage: Path, files: list[Path]) -> str:
-    return "".join(
-        f"<figure><img src='{_E(p.relative_to(stage).as_posix())}' alt='{_E(p.stem)}'>"
-        f"<figcaption>{_E(p.stem)}</figcaption></figure>"
-        for p in files
-        if p.suffix == ".png"
+def _data_uri(path: Path, max_width: int = 1800) -> str:
+    """A PNG as a ``data:`` URI, scaled down to ``max_width`` pixels (about 150 dpi across
+    an A4 page) so that the report carries every figure and stays a few MB."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    with Image.open(path) as img:
+        img = img.convert("RGBA")
+        if img.width > max_width:
+            img = img.resize((max_width, round(img.height * max_width / img.width)), Image.LANCZOS)
+        # on white paper, then 256 colours: maps and charts have few, and the file shrinks 3×
+        flat = Image.alpha_composite(Image.new("RGBA", img.size, "white"), img).convert("RGB")
+        buffer = io.BytesIO()
+        flat.quantize(256, method=Image.Quantize.MEDIANCUT).save(buffer, "PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _figure(path: Path, caption: str) -> str:
+    return (
+        f"<figure><img src='{_data_uri(path)}' alt='{_E(caption)}'>"
+        f"<figcaption>{_E(caption)}</figcaption></figure>"
     )
+
+
+def _images(files: list[Path], shown: tuple[str, ...] = ()) -> str:
+    """Every PNG figure not ``shown`` already, embedded (the report works emailed alone)."""
+    return "".join(_figure(p, p.stem) for p in files if p.suffix == ".png" and p.stem not in shown)
+
+
+def _citations() -> str:
+    """Every cited document once, with the passages cited from it (section and quotes)."""
+    from geo.citations import CITATIONS
+
+    by_doc: dict = {}
+    for c in CITATIONS.values():
+        by_doc.setdefault(c.document, []).append(c)
+    items = []
+    for doc, cites in by_doc.items():
+        head = ", ".join(_E(x) for x in (doc.title_en, doc.issuer, doc.date) if x)
+        passages = "".join(
+            f"<li>{_E(' / '.join(x for x in (c.section_zh, c.section_en) if x))}<br>"
+            + "<br>".join(f"<q>{_E(q)}</q>" for q in (c.quote_zh, c.quote_en) if q)
+            + "</li>"
+            for c in cites
+        )
+        items.append(f"<li><b>{_E(doc.name)}</b> {head}<ul>{passages}</ul></li>")
+    return f"<ul class='cites'>{''.join(items)}</ul>"
 
 
 def write_html(
@@ -200,18 +302,16 @@ def write_html(
 ) -> Path:
     """Write ``report.html``: summary against the plan's targets, proxy-vs-official notes,
     league and battle-zone tables, sentences, rankings, charts, maps, methods and provenance."""
-    from geo.summary import proxy_vs_official, ranked, sentences
+    from geo.citations import CITATIONS
+    from geo.summary import below_detection, proxy_vs_official, ranked, sentences
 
     wide = results.wide
     province = wide["province"].iloc[0]
     versus = proxy_vs_official(wide["province"])
+    versus["target_year"] = versus["target_year"].astype(str)  # a year, not a quantity
     key_cols = ["grassland_fvc_pct", "forest_cover_pct", "sandified_pct", "redline_pct"]
-    key_heads = [
-        "Grassland cover 草原盖度 %",
-        "Forest 森林覆盖率 %",
-        "Sandified 沙化 %",
-        "Red line 红线 %",
-    ]
+    # the indicators' own names, so a proxy says so in every header (the red line: calibrated)
+    key_heads = [f"{INDICATORS[k].name_en} / {INDICATORS[k].name_zh} %" for k in key_cols]
     league_tbl = _table(
         wide["league"],
         ["adcode", "name_zh", "name_en", "area_km2", "area_mu", *key_cols],
@@ -228,64 +328,112 @@ def write_html(
         for zh, en in zip(lines.zh, lines.en, strict=True)
     )
     lowest = ranked(wide["county"], "grassland_fvc_pct")
+    faint = below_detection(wide["county"], "forest_cover_pct")
     sandiest = ranked(wide["county"], "sandified_pct")
     methods = "".join(
         f"<li><b>{_E(name)}</b>: {_E(layer.source)}</li>" for name, layer in results.layers.items()
     )
     defs = "".join(
         f"<li><b>{_E(i.id)}</b> — {_E(i.name_zh)} / {_E(i.name_en)} [{_E(i.unit)}]: {_E(i.method)}"
-        f"{' — plan ' + _E(i.plan_line) if i.plan_line else ''}</li>"
+        f"{' — source: ' + _E(i.citation.short) if i.citation else ''}</li>"
         for i in INDICATORS.values()
     )
     body = f"""
+{_NAV}
 <h1>内蒙古北方重要生态安全屏障监测报告<br><small>Inner Mongolia ecological security barrier: indicator report</small></h1>
 <p class="note"><b>遥感估算 / Remote-sensing proxies.</b> Unless a row says <i>official</i>, every value
 below is a remote-sensing estimate computed by this toolkit from the shipped open data, not the official
 statistic of the forestry and grassland or ecology departments. Areas are areas of the boundary polygons.</p>
-<h2>1. Region-wide indicators against the plan's 2027 targets 全区指标与 2027 年目标</h2>
-{_summary(province)}
-<h2>2. Proxy vs official 遥感估算与官方数据对照</h2>
+<h2 id="s1">1. Region-wide indicators against the plan's 2027 targets 全区指标与 2027 年目标</h2>
+{_summary(province, sensitivity)}
+<p>Verdicts are for remote-sensing proxies. A verdict is <i>uncertain 不确定</i> when the method
+variants of section 9 give values on both sides of the target.</p>
+<h2 id="s2">2. Proxy vs official 遥感估算与官方数据对照</h2>
+<p>Official values are official <i>status</i> figures (with their year and source); targets are
+the plan's. A blank official value means no sourced official figure is available to the toolkit.</p>
 {
         _table(
             versus,
-            ["name_en", "name_zh", "toolkit", "official", "kind", "difference", "source", "why"],
+            [
+                "name_en",
+                "name_zh",
+                "unit",
+                "proxy_value",
+                "official_value",
+                "official_year",
+                "official_source",
+                "target_value",
+                "target_year",
+                "proxy_minus_official",
+                "proxy_minus_target",
+                "note",
+            ],
             [
                 "Indicator",
                 "指标",
-                "Toolkit",
-                "Official",
-                "Kind",
-                "Difference",
-                "Source",
-                "Why they differ",
+                "Unit 单位",
+                "Proxy value 遥感估算值",
+                "Official value 官方数值",
+                "Official year 年份",
+                "Official source 官方来源",
+                "Target value 目标值",
+                "Target year 目标年",
+                "Proxy − official 估算−官方",
+                "Proxy − target 估算−目标",
+                "Note 说明",
             ],
             2,
         )
     }
-<h2>3. Leagues and cities 盟市</h2>
+<h2 id="s3">3. Leagues and cities 盟市</h2>
 {league_tbl}
-<figure><img src="figures/league_grassland_fvc_pct_bars.png" alt="league grassland cover bars"></figure>
+{
+        _figure(
+            stage / "figures" / "league_grassland_fvc_pct_bars.png", "league grassland cover bars"
+        )
+        if (stage / "figures" / "league_grassland_fvc_pct_bars.png").is_file()
+        else ""
+    }
 <h3>Sentences 概述</h3><ul>{said}</ul>
-<h2>4. The three battle zones and their parts 三大战役及其片区</h2>
+<h2 id="s4">4. The three battle zones and their parts 三大战役及其片区</h2>
+<p>The three battles: {_E(CITATIONS["three_battles"].short)}; mandated by
+{_E(CITATIONS["three_battles_mandate"].short)} (full quotes in section 10).</p>
 <p>Zones are unions of member banners from <code>data/zones/battle_zones.csv</code> (sourced, with a
 confidence per banner); a banner union is not a desert outline.</p>
 {battle_tbl}
-<h2>5. Rankings 排名</h2>
+<h2 id="s5">5. Rankings 排名</h2>
+<p>Forest coverage rate (proxy) 森林覆盖率（遥感估算）: {int(faint.sum())} of {
+        len(faint)
+    } banners and
+counties have less forest than one 0.05° cell (about 25 km²), below the detection limit of the 5 km
+land-cover data; their shares are flagged in <code>sentences.csv</code>, not judged against the
+target and not ranked. {
+        int(faint.sum())
+    } 个旗县（市、区）森林面积不足一个 0.05° 像元（约 25 平方千米），
+低于 5 公里分辨率数据的检出限，不作目标判断，不参与排名。</p>
 <h3>Lowest five banners for grassland cover 草原盖度最低的五个旗县</h3>
 {_table(lowest, list(lowest.columns), ["adcode", "名称", "Name", "Grassland cover %"])}
 <h3>Highest sandified share 沙化土地占比最高的五个旗县</h3>
 {_table(sandiest, list(sandiest.columns), ["adcode", "名称", "Name", "Sandified %"])}
-<h2>6. Figures 图</h2>
-{_images(stage, figures)}
-<h2>7. Maps 交互地图</h2>
+<h2 id="s6">6. Figures 图</h2>
+<p>Embedded in this file. Full-resolution PNG (300 dpi) and SVG versions are in the
+<i>figures</i> folder of the report. 图已嵌入本文件；高分辨率版本见报告的 figures 文件夹。</p>
+{_images(figures, shown=("league_grassland_fvc_pct_bars",))}
+<h2 id="s7">7. Maps 交互地图</h2>
+<p>The interactive maps are separate HTML files in the <b>maps/ folder beside this file</b>; the
+links work when the whole report folder is kept together. 交互地图为本文件旁 maps/ 文件夹中的独立
+HTML 文件。</p>
 {_links(stage, maps, ".html")}
-<h2>8. Tables 表</h2>
+<h2 id="s8">8. Tables 表</h2>
+<p>Files in the tables/ folder beside this file. 表格文件位于本文件旁的 tables/ 文件夹。</p>
 {_links(stage, tables, ".csv")}{_links(stage, tables, ".xlsx")}{_links(stage, tables, ".gpkg")}
-<h2>9. Methods and provenance 方法与数据来源</h2>
+<h2 id="s9">9. Methods and provenance 方法与数据来源</h2>
 <h3>Method choices and their effect 方法选择及其影响 (region-wide, %)</h3>
 {_sensitivity(sensitivity)}
 <ul>{methods}</ul>
 <h3>Indicators 指标定义</h3><ul>{defs}</ul>
+<h2 id="s10">10. Sources cited 引用文献</h2>
+{_citations()}
 <p>Inputs, SHA-256 checksums and package versions: <a href="manifest.json">manifest.json</a>.
 Generated by barrier {__version__} on {dt.date.today().isoformat()}.</p>
 """
@@ -301,15 +449,42 @@ Generated by barrier {__version__} on {dt.date.today().isoformat()}.</p>
     return path
 
 
+_NAV = (
+    "<nav><a href='#s1'>1 目标 Targets</a> · <a href='#s2'>2 对照 Official</a> · "
+    "<a href='#s3'>3 盟市 Leagues</a> · <a href='#s4'>4 战役 Battles</a> · "
+    "<a href='#s5'>5 排名 Rankings</a> · <a href='#s6'>6 图 Figures</a> · "
+    "<a href='#s7'>7 地图 Maps</a> · <a href='#s8'>8 表 Tables</a> · "
+    "<a href='#s9'>9 方法 Methods</a> · <a href='#s10'>10 引用 Sources</a></nav>"
+)
+
 _CSS = """
 body{font-family:"Noto Sans CJK SC","Microsoft YaHei",sans-serif;max-width:1100px;margin:2em auto;
 padding:0 1em;color:#222;line-height:1.45}
 h1 small,h2 small{color:#555;font-weight:normal}
+nav{font-size:0.9em;padding:0.4em 0;border-bottom:1px solid #ddd}
+.scroll{overflow-x:auto;-webkit-overflow-scrolling:touch;max-width:100%}
+@media (max-width:700px){.scroll table{min-width:720px}body{margin:0.5em auto}}
 table{border-collapse:collapse;margin:0.5em 0 1.5em;font-size:0.88em}
 th,td{border:1px solid #ccc;padding:3px 6px;vertical-align:top}
 th{background:#f0f0f0}
 td.n{text-align:right;font-variant-numeric:tabular-nums}
 .note{background:#fff6d6;border-left:4px solid #e0a800;padding:0.5em 1em}
 figure{margin:1em 0}
-img{max-width:100%;border:1px solid #ddd}
+img{max-width:100%;height:auto;border:1px solid #ddd}
+ul.cites li{margin-bottom:0.6em}
+@page{size:A4;margin:14mm 12mm}
+@media print{
+ nav{display:none}
+ body{max-width:none;margin:0;padding:0;font-size:9.5pt;line-height:1.3}
+ .scroll{overflow:visible}
+ table{font-size:7pt;width:100%;page-break-inside:auto}
+ th,td{overflow-wrap:break-word;hyphens:auto;padding:2px 3px}
+ td.n{white-space:nowrap;overflow-wrap:normal}
+ thead{display:table-header-group}
+ tr,figure,img,li{break-inside:avoid;page-break-inside:avoid}
+ h1,h2,h3{break-after:avoid;page-break-after:avoid}
+ img{max-width:100%;max-height:240mm;border:none}
+ a{color:inherit;text-decoration:none}
+ .note{border-left-width:2px}
+}
 """

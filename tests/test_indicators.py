@@ -99,9 +99,10 @@ def test_target_comparison_honours_direction():
     assert not meets_target(5.2, grade)
     assert gap(4.9, grade) == pytest.approx(0.2)
     cover = INDICATORS["grassland_fvc_pct"]
-    assert (
-        cover.direction == ">=" and cover.target == 45.0 and cover.plan_line == "000:L15 / 002:L18"
-    )
+    assert cover.direction == ">=" and cover.target == 45.0
+    # cited by the plan's title and section, with the words, never by a file's line number
+    assert cover.citation.document.title_zh.startswith("全面推进美丽内蒙古建设")
+    assert "（二）目标愿景" in cover.citation.section_zh
     assert meets_target(45.0, cover) and not meets_target(44.9, cover)
     assert gap(40.0, cover) == pytest.approx(-5.0)
     assert meets_target(float("nan"), cover) is None
@@ -137,3 +138,34 @@ def test_per_pixel_fvc_refuses_the_maximum_itself():
     cfg = derive.DeriveConfig(fvc_method="pixel", ndvi="ndvi_max")
     with pytest.raises(LayerError, match="0 or 100 % everywhere"):
         derive.derive_all(boundaries.load("province"), cfg)
+
+
+def test_every_target_is_cited_with_its_number_in_both_languages():
+    import re
+
+    for ind in INDICATORS.values():
+        if ind.target is None:
+            continue
+        cite = ind.citation
+        assert cite is not None, ind.id
+        # the quoted words carry the target itself, in the Chinese original and in English
+        assert f"{ind.target:g}%" in cite.quote_zh and f"{ind.target:g}%" in cite.quote_en, ind.id
+        assert str(ind.target_year) in cite.quote_zh and str(ind.target_year) in cite.quote_en
+        assert (
+            "《全面推进美丽内蒙古建设筑牢我国北方重要生态安全屏障规划纲要（2025—2035年）》"
+            in cite.text
+        )
+    for ind in INDICATORS.values():
+        text = f"{ind.name_en} {ind.name_zh} {ind.method} {ind.cited}"
+        assert not re.search(r"\d{3}:L\d+", text) and "digest" not in text.lower(), ind.id
+
+
+def test_redline_indicators_say_calibrated_proxy():
+    for key in ("redline_area", "redline_pct"):
+        ind = INDICATORS[key]
+        assert "calibrated proxy" in ind.name_en and "校准代理" in ind.name_zh
+        assert "50.46 %" in ind.method
+    from geo.citations import CITATIONS
+
+    assert CITATIONS["three_battles_mandate"].document.number == "国发〔2023〕16号"
+    assert "50.46%" in CITATIONS["redline_share"].quote_en

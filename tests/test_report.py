@@ -177,15 +177,45 @@ def test_gpkg_and_geoparquet_keep_names_and_values(built):
 
 
 def test_proxy_vs_official_table(built):
-    versus = _sheet(built, "proxy_vs_official").set_index("indicator")
-    assert versus.loc["redline_pct", "official"] == 50.46
-    assert versus.loc["forest_cover_pct", "official"] == 21.98
+    versus = pd.read_csv(built / "tables" / "proxy_vs_official.csv").set_index("indicator")
+    assert list(versus.columns) == [
+        "name_en",
+        "name_zh",
+        "unit",
+        "proxy_value",
+        "official_value",
+        "official_year",
+        "official_source",
+        "target_value",
+        "target_year",
+        "target_source",
+        "proxy_minus_official",
+        "proxy_minus_target",
+        "note",
+    ]
+    # official = an official status figure with its year and source; the target is apart
+    assert versus.loc["redline_pct", "official_value"] == 50.46
+    assert "2023" in versus.loc["redline_pct", "official_year"]
+    assert "50.46" not in str(versus.loc["redline_pct", "target_value"])
+    assert pd.isna(versus.loc["redline_pct", "target_value"])
+    assert versus.loc["forest_cover_pct", "target_value"] == 21.98
+    assert versus.loc["forest_cover_pct", "target_year"] == 2027
+    assert "规划纲要" in versus.loc["forest_cover_pct", "target_source"]
+    # no sourced official current forest figure: blank, not the target passed off as one
+    assert pd.isna(versus.loc["forest_cover_pct", "official_value"])
+    assert pd.isna(versus.loc["forest_cover_pct", "official_source"])
     province = _read(built, "province").iloc[0]
-    assert versus.loc["forest_cover_pct", "toolkit"] == pytest.approx(province.forest_cover_pct)
-    assert versus.loc["forest_cover_pct", "difference"] == pytest.approx(
+    assert versus.loc["forest_cover_pct", "proxy_value"] == pytest.approx(province.forest_cover_pct)
+    assert versus.loc["forest_cover_pct", "proxy_minus_target"] == pytest.approx(
         province.forest_cover_pct - 21.98
     )
-    assert versus.why.str.len().min() > 40
+    assert versus.loc["redline_area", "proxy_minus_official"] == pytest.approx(
+        province.redline_area_km2 - 596_900.0
+    )
+    # every official value has a year and a source
+    has = versus[versus.official_value.notna()]
+    assert has.official_year.notna().all() and has.official_source.str.len().min() > 10
+    assert versus.note.str.len().min() > 40
 
 
 def test_report_html_has_every_indicator_and_working_links(built):
@@ -198,8 +228,9 @@ def test_report_html_has_every_indicator_and_working_links(built):
     targets = re.findall(r"(?:href|src)='([^']+)'|(?:href|src)=\"([^\"]+)\"", page)
     links = [a or b for a, b in targets]
     assert len(links) > 20
+    assert sum(link.startswith("data:image/png") for link in links) >= 8
     for link in links:
-        assert (built / link).is_file(), link
+        assert link.startswith(("data:image/png;base64,", "#")) or (built / link).is_file(), link
     maps = sorted(p.name for p in (built / "maps").glob("*.html"))
     assert "battle_zones.html" in maps and "county_grassland_fvc_pct.html" in maps
     # the real (Natural Earth) desert outlines are offered as an overlay, labelled display-only
@@ -343,3 +374,193 @@ def test_further_layers_join_the_tables(tmp_path):
         direct["mean"].to_numpy(), rel=1e-12
     )
     assert "climate_area_km2_2" in leagues.columns  # Koppen B (arid) area per league
+
+
+def _page_parts(page: str) -> dict:
+    """Tags and attributes of an HTML page, parsed (not by string search)."""
+    from html.parser import HTMLParser
+
+    class Parts(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.img, self.href, self.th, self._th = [], [], [], None
+
+        def handle_starttag(self, tag, attrs):
+            attrs = dict(attrs)
+            if tag == "img":
+                self.img.append(attrs.get("src", ""))
+            if tag == "a":
+                self.href.append(attrs.get("href", ""))
+            if tag == "th":
+                self._th = []
+
+        def handle_data(self, data):
+            if self._th is not None:
+                self._th.append(data)
+
+        def handle_endtag(self, tag):
+            if tag == "th":
+                self.th.append("".join(self._th))
+                self._th = None
+
+    parser = Parts()
+    parser.feed(page)
+    return {"img": parser.img, "href": parser.href, "th": parser.th}
+
+
+def test_report_html_works_alone(built, tmp_path):
+    import base64
+    import io
+    import shutil
+
+    from PIL import Image
+
+    alone = tmp_path / "mail"
+    alone.mkdir()
+    shutil.copy(built / "report.html", alone / "report.html")
+    page = (alone / "report.html").read_text(encoding="utf-8")
+    parts = _page_parts(page)
+    pngs = sorted(p.stem for p in (built / "figures").glob("*.png"))
+    assert len(parts["img"]) == len(pngs) >= 8  # each figure once
+    for src in parts["img"]:
+        assert src.startswith("data:image/png;base64,"), src[:60]
+        img = Image.open(io.BytesIO(base64.b64decode(src.split(",", 1)[1])))
+        assert img.width >= 800  # readable on an A4 page, not a thumbnail
+    assert "figures/" not in page and "../" not in page
+    # links that leave the file are the maps, tables and manifest, said to sit beside it
+    outside = [h for h in parts["href"] if not h.startswith("#")]
+    assert all(h.startswith(("maps/", "tables/")) or h == "manifest.json" for h in outside)
+    assert "maps/ folder beside this file" in page
+    # a phone scrolls tables sideways; a printer gets A4 pages without cut rows or navigation
+    assert "width=device-width" in page
+    assert page.count("<div class='scroll'><table>") == page.count("<table>")
+    assert ".scroll{overflow-x:auto" in page
+    print_css = page[page.index("@media print") :]
+    assert "@page{size:A4" in page
+    assert "tr,figure,img,li{break-inside:avoid" in print_css
+    assert "nav{display:none}" in print_css and "img{max-width:100%" in print_css
+
+
+def test_outputs_cite_documents_not_line_numbers(built):
+    import re
+
+    from openpyxl import load_workbook
+
+    texts = {"report.html": (built / "report.html").read_text(encoding="utf-8")}
+    for csv in (built / "tables").glob("*.csv"):
+        texts[csv.name] = csv.read_text(encoding="utf-8-sig")
+    book = load_workbook(built / "tables" / "indicators.xlsx", read_only=True)
+    for sheet in book.worksheets:
+        cells = (str(v) for row in sheet.iter_rows(values_only=True) for v in row if v is not None)
+        texts[f"xlsx:{sheet.title}"] = "\n".join(cells)
+    for name, text in texts.items():
+        assert not re.search(r"\d{3}:L\d+", text), name
+        assert "digest" not in text.lower(), name
+    plan = "《全面推进美丽内蒙古建设筑牢我国北方重要生态安全屏障规划纲要（2025—2035年）》"
+    assert plan in texts["report.html"] and "国发〔2023〕16号" in texts["report.html"]
+    assert "草原综合植被盖度稳定在45%以上" in texts["report.html"]
+    assert "（二）目标愿景" in texts["report.html"]
+    sources = texts["xlsx:sources"]
+    assert (
+        plan[1:-1] in sources
+        and "国发〔2023〕16号" in sources
+        and "森林覆盖率达到21.98%" in sources
+    )
+    assert "规划纲要" in texts["sentences.csv"]
+
+
+def test_redline_is_labelled_calibrated_proxy_everywhere(built):
+    import re
+
+    from openpyxl import load_workbook
+
+    page = (built / "report.html").read_text(encoding="utf-8")
+    heads = [h for h in _page_parts(page)["th"] if "red line" in h.lower() or "红线" in h]
+    assert len(heads) >= 2  # league and battle-zone tables
+    for head in heads:
+        assert "calibrated proxy" in head and "校准代理" in head, head
+    names = re.findall(r"(?:Ecological protection red line (?:area|share))(.{0,20})", page)
+    names += re.findall(r"(?:生态保护红线(?:面积|占比))(.{0,6})", page)
+    assert len(names) >= 4
+    for tail in names:
+        assert tail.startswith((" (calibrated proxy)", "（校准代理）")), tail
+    book = load_workbook(built / "tables" / "indicators.xlsx", read_only=True)
+    labelled = 0
+    for sheet in book.worksheets:
+        rows = list(sheet.iter_rows(min_row=2, max_row=2, values_only=True))
+        for label in rows[0] if rows else ():
+            text = str(label or "")
+            if "red line" in text.lower():
+                assert "calibrated proxy" in text, (sheet.title, text)
+                labelled += 1
+            if "红线" in text:
+                assert "校准代理" in text, (sheet.title, text)
+    assert labelled >= 10  # redline_pct and redline_area_* on the five level sheets
+    title = re.search(
+        r'class="geo-title">([^<]*)<',
+        (built / "maps" / "county_redline_pct.html").read_text(encoding="utf-8"),
+    ).group(1)
+    assert "calibrated proxy" in title and "校准代理" in title
+
+
+def test_verdicts_carry_a_confidence_from_the_method_range():
+    from geo.reporthtml import verdict
+
+    cover = INDICATORS["forest_cover_pct"]  # target ≥ 21.98 %
+    assert verdict(10.0, cover, (8.0, 25.0))[0] == "uncertain 不确定"
+    said, why = verdict(10.0, cover, (8.0, 12.0))
+    assert said == "not met 未达到" and "robust" in why
+    assert verdict(23.0, cover, (22.0, 30.0))[0] == "met 达到"
+    assert verdict(23.0, cover, None)[1].startswith("not tested")
+
+
+def test_forest_below_detection_is_flagged_not_ranked(built):
+    said = pd.read_csv(built / "tables" / "sentences.csv", dtype={"id": str})
+    forest = said[(said.level == "county") & (said.indicator == "forest_cover_pct")].set_index("id")
+    county = _read(built, "county").set_index("adcode")
+    # one 0.05° cell is 19–25 km² over the region: less forest than that is not detectable
+    faint = county.forest_area_km2 < 25.0
+    assert 0 < faint.sum() < len(county)
+    for adcode in county.index[faint]:
+        assert "below the detection limit" in forest.loc[adcode, "en"]
+        assert "not ranked" in forest.loc[adcode, "en"] and "不参与排名" in forest.loc[adcode, "zh"]
+        assert "rank" not in forest.loc[adcode, "en"].replace("ranked", "")
+    # the tables flag them and give no verdict (met / not met) for them
+    assert (county.forest_cover_pct_below_detection == faint).all()
+    assert county.loc[faint, "forest_cover_pct_meets_target"].isna().all()
+    assert county.loc[~faint, "forest_cover_pct_meets_target"].notna().all()
+    seen = county[~faint].forest_cover_pct.dropna()
+    best = seen.idxmax()
+    assert f"rank 1 of {len(seen)} banners" in forest.loc[best, "en"]
+    worst = seen.idxmin()
+    expected = int((seen > seen[worst]).sum()) + 1
+    assert f"rank {expected} of {len(seen)} banners" in forest.loc[worst, "en"]
+    page = (built / "report.html").read_text(encoding="utf-8")
+    assert f"{int(faint.sum())} of {len(county)} banners" in page
+
+
+def test_cli_tables_cite_documents_and_split_official_from_target(tmp_path, capsys):
+    import re
+
+    from geo import cli
+
+    code = cli.main(
+        ["report", "--tables-only", "--quiet", "--out", str(tmp_path / "r"),
+         "--cache", str(tmp_path / "c")]
+    )  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    tables = tmp_path / "r" / "tables"
+    for csv in tables.glob("*.csv"):
+        text = csv.read_text(encoding="utf-8-sig")
+        assert not re.search(r"\d{3}:L\d+", text) and "digest" not in text.lower(), csv.name
+    versus = pd.read_csv(tables / "proxy_vs_official.csv").set_index("indicator")
+    # the 2027 grassland target is a target, not an official current value
+    assert versus.loc["grassland_fvc_pct", "target_value"] == 45.0
+    assert pd.isna(versus.loc["grassland_fvc_pct", "official_value"])
+    province = _read(tmp_path / "r", "province").iloc[0]
+    assert versus.loc["grassland_fvc_pct", "proxy_minus_target"] == pytest.approx(
+        province.grassland_fvc_pct - 45.0
+    )
+    # sandified land: the 2014 monitoring, 6.12亿亩 = 6.12e8 mu / 1500 mu per km²
+    assert versus.loc["sandified_area", "official_value"] == pytest.approx(6.12e8 / 1500, rel=1e-3)
+    assert str(versus.loc["sandified_area", "official_year"]) == "2014"
