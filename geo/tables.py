@@ -770,15 +770,16 @@ def column_label(column: str, lang: str = "both") -> str:
     from geo.indicators import INDICATORS
 
     check_lang(lang)
-    for suffix in ("_meets_target", "_gap"):
+    suffixes = {
+        "_meets_target": ("meets 2027 target", "达到目标"),
+        "_gap": ("gap to target", "差距"),
+        "_below_detection": ("below the data's detection limit", "低于数据检测限"),
+    }
+    for suffix, what in suffixes.items():
         if column.endswith(suffix):
             base = column.removesuffix(suffix)
             if base in INDICATORS:
                 ind = INDICATORS[base]
-                if suffix == "_meets_target":
-                    what = ("meets 2027 target", "达到目标")
-                else:
-                    what = ("gap to target", "差距")
                 if lang == "both":
                     return f"{ind.name_en}: {what[0]} / {what[1]}"
                 name = ind.name_en if lang == "en" else ind.name_zh

@@ -300,3 +300,14 @@ def test_round_table_rule_by_hand():
     text = round_table(table).to_csv(index=False).splitlines()
     assert text[1] == "1234.568,123456.8,1851852,185.19,0.0,0.0,-12.35,0.123457,0.000123457,3,True"
     assert text[2] == ",0.0,2,0.0,1.0,100.0,0.0,1.0,987654000.0,4,False"
+
+
+def test_below_detection_column_has_a_label():
+    from geo.indicators import INDICATORS
+    from geo.tables import column_label
+
+    ind = INDICATORS["forest_cover_pct"]
+    assert (
+        column_label("forest_cover_pct_below_detection", "zh") == f"{ind.name_zh}：低于数据检测限"
+    )
+    assert column_label("forest_cover_pct_below_detection", "en").startswith(ind.name_en)
