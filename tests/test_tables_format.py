@@ -233,7 +233,7 @@ def test_report_workbook_keeps_digits_with_formats(report_zh):
 
 def test_report_sentences_use_wanmu_yimu_and_wanha(report_zh):
     said = pd.read_csv(report_zh / "sentences.csv", dtype=str)
-    said.columns = ["level", "id", "indicator", "zh", "en"]
+    said.columns = ["level", "id", "indicator", "zh", "en", "target_source"]
     full = gpd.read_parquet(report_zh / "indicators_league.parquet").set_index("adcode")
     rows = said[(said.level == "盟市") & (said.indicator == "sandified_area")]  # levels in zh
     assert len(rows) == 12
