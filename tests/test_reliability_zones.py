@@ -492,6 +492,7 @@ def test_report_uses_name_field_of_zone_file(capsys, tmp_path):
     assert table["name_zh"].tolist() == shipped.loc[table["zone"]].tolist()
 
 
+@pytest.mark.browser
 def test_compact_popups_in_browser(tmp_path):
     import browser as cdp  # tests/browser.py (pytest puts tests/ on sys.path)
 

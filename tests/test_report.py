@@ -256,6 +256,7 @@ def test_report_maps_are_self_contained_and_light(built):
             assert path.stat().st_size < BANNER_MAP_BYTES, (path.name, path.stat().st_size)
 
 
+@pytest.mark.browser
 def test_report_maps_show_their_data_offline_in_browser(built):
     """Opened from file:// with the network blocked, every map draws its zones and legend."""
     import browser as cdp  # tests/browser.py
