@@ -19,7 +19,6 @@ carried by a separate mask, never by a reserved code.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import replace
 from pathlib import Path
@@ -96,7 +95,7 @@ def _pair_windows(a, b, cov) -> Iterator[tuple[int, int, np.ndarray, np.ndarray,
     background thread while this one is summed.
     """
     from geo.grid import read_window
-    from geo.zonal import _invalid_mask, _window_rows, _windows, nodata_codes
+    from geo.zonal import _invalid_mask, _prefetched, _window_rows, _windows, nodata_codes
 
     pieces = list(_windows(cov, a, 1, _window_rows(a, 1, cov.grid.width, None)))
     codes = [nodata_codes(ds.dtypes[0], ds.nodata, (), ds.name) for ds in (a, b)]
@@ -106,13 +105,11 @@ def _pair_windows(a, b, cov) -> Iterator[tuple[int, int, np.ndarray, np.ndarray,
         return read_window(a, 1, win), read_window(b, 1, win)
 
     try:
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            pending = pool.submit(read, 0) if pieces else None
-            for k, (win, whole) in enumerate(pieces):
-                first, second = pending.result()
-                pending = pool.submit(read, k + 1) if k + 1 < len(pieces) else None
-                invalid = _invalid_mask(first, codes[0]) | _invalid_mask(second, codes[1])
-                yield int(win.row_off), int(win.col_off), first, second, invalid, whole
+        for (win, whole), (first, second) in zip(
+            pieces, _prefetched(len(pieces), read), strict=True
+        ):
+            invalid = _invalid_mask(first, codes[0]) | _invalid_mask(second, codes[1])
+            yield int(win.row_off), int(win.col_off), first, second, invalid, whole
     except rasterio.errors.RasterioIOError as exc:
         raise DataError(
             f"cannot read {a.name} or {b.name}: {exc}. The file is corrupt or truncated; "

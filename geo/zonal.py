@@ -51,11 +51,12 @@ import threading
 import warnings
 import zipfile
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import geopandas as gpd
 import numpy as np
@@ -2080,6 +2081,23 @@ def _stream_bytes(n_zones: int, spec: _Spec, dtype: np.dtype, window_cells: int)
     return window_cells * per_cell + n_zones * bins * 8 * 3
 
 
+_T = TypeVar("_T")
+
+
+def _prefetched(count: int, read: Callable[[int], _T]) -> Iterator[_T]:
+    """``read(0)``, ``read(1)`` … ``read(count - 1)``, each read ahead in a background thread.
+
+    GDAL releases the GIL while it decodes, so window ``k + 1`` is read while the caller
+    sums window ``k``; at most two reads are alive at once (callers may reuse two buffers).
+    """
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(read, 0) if count else None
+        for k in range(count):
+            item = pending.result()
+            pending = pool.submit(read, k + 1) if k + 1 < count else None
+            yield item
+
+
 def _stream(
     ds, band: int, cov: Coverage, spec: _Spec, window_rows: int | None, extra: tuple = ()
 ) -> _Accumulator:
@@ -2109,14 +2127,10 @@ def _stream(
         return read_window(ds, band, win, out=out.reshape(int(win.height), int(win.width)))
 
     try:
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            pending = pool.submit(read, 0) if windows else None
-            for k, (win, whole) in enumerate(pieces):
-                a = pending.result()
-                pending = pool.submit(read, k + 1) if k + 1 < len(windows) else None
-                invalid = _invalid_mask(a, codes, mask_buf[: a.size].reshape(a.shape))
-                add = acc.add_window if whole else acc.add_chunk
-                add(cov, a, invalid, int(win.row_off), int(win.col_off))
+        for (win, whole), a in zip(pieces, _prefetched(len(windows), read), strict=True):
+            invalid = _invalid_mask(a, codes, mask_buf[: a.size].reshape(a.shape))
+            add = acc.add_window if whole else acc.add_chunk
+            add(cov, a, invalid, int(win.row_off), int(win.col_off))
     except rasterio.errors.RasterioIOError as exc:
         raise _read_error(ds.name, exc) from exc
     return acc
