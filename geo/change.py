@@ -95,10 +95,18 @@ def _pair_windows(a, b, cov) -> Iterator[tuple[int, int, np.ndarray, np.ndarray,
     background thread while this one is summed.
     """
     from geo.grid import read_window
-    from geo.zonal import _invalid_mask, _prefetched, _window_rows, _windows, nodata_codes
+    from geo.zonal import (
+        PlaceholderWatch,
+        _invalid_mask,
+        _prefetched,
+        _window_rows,
+        _windows,
+        nodata_codes,
+    )
 
     pieces = list(_windows(cov, a, 1, _window_rows(a, 1, cov.grid.width, None)))
     codes = [nodata_codes(ds.dtypes[0], ds.nodata, (), ds.name) for ds in (a, b)]
+    watches = [PlaceholderWatch(ds.dtypes[0], ds.nodata) for ds in (a, b)]
 
     def read(k: int):
         win = pieces[k][0]
@@ -109,12 +117,16 @@ def _pair_windows(a, b, cov) -> Iterator[tuple[int, int, np.ndarray, np.ndarray,
             pieces, _prefetched(len(pieces), read), strict=True
         ):
             invalid = _invalid_mask(first, codes[0]) | _invalid_mask(second, codes[1])
+            watches[0].add(first)
+            watches[1].add(second)
             yield int(win.row_off), int(win.col_off), first, second, invalid, whole
     except rasterio.errors.RasterioIOError as exc:
         raise DataError(
             f"cannot read {a.name} or {b.name}: {exc}. The file is corrupt or truncated; "
             "re-download or regenerate it"
         ) from None
+    for ds, watch in zip((a, b), watches, strict=True):
+        watch.warn(ds.name)
 
 
 # --------------------------------------------------------------------------- classes

@@ -74,8 +74,10 @@ from geo.grid import Grid, read_window
 __all__ = [
     "AREA_COLUMNS",
     "METHODS",
+    "PLACEHOLDERS",
     "STATS",
     "Coverage",
+    "PlaceholderWatch",
     "categorical_long",
     "nodata_codes",
     "zonal_stats",
@@ -2041,6 +2043,81 @@ def nodata_codes(
     return np.unique(np.asarray(codes, dtype=dtype))
 
 
+#: Stored values that data producers use as fill when they forget to declare nodata (GDAL and
+#: ArcGIS -9999, MODIS -3000, int16 minimum, -999, 65535 in float files, the netCDF default
+#: fill, the float32 lowest value). A cell holding one on a band that does not declare it is
+#: almost surely a missing value counted as data, so it is never silent (:class:`PlaceholderWatch`).
+PLACEHOLDERS = (
+    -9999.0,
+    -3000.0,
+    -32768.0,
+    -999.0,
+    65535.0,
+    9.96920996838687e36,
+    float(np.finfo(np.float32).min),
+)
+
+
+class PlaceholderWatch:
+    """Counts the cells of a band that hold an undeclared no-data placeholder.
+
+    Every window the engine reads goes through :meth:`add`, so the count is exact (not a
+    sample) and costs one comparison per placeholder; :meth:`warn` then says what was found
+    and how to declare it. Values the band declares or the caller passes as nodata are not
+    watched; integer bands watch only the placeholders their type can hold.
+
+    Parameters
+    ----------
+    dtype : numpy.dtype or str
+        Data type of the band.
+    declared : float, optional
+        The band's declared nodata.
+    extra : sequence of float
+        Values the caller already counts as nodata.
+    """
+
+    def __init__(self, dtype, declared=None, extra: Sequence[float] = ()) -> None:
+        dtype = np.dtype(dtype)
+        self.declared = declared
+        told = {float(v) for v in (declared, *extra) if v is not None}
+        self.values = []
+        if dtype.kind in "if":
+            for v in PLACEHOLDERS:
+                if dtype.kind == "i" and not np.iinfo(dtype).min <= v <= np.iinfo(dtype).max:
+                    continue
+                with np.errstate(over="ignore"):
+                    stored = np.asarray(v).astype(dtype)
+                if float(stored) == v and not any(np.isclose(v, t) for t in told):
+                    self.values.append(stored)
+        self.counts = dict.fromkeys((float(v) for v in self.values), 0)
+        self.cells = 0
+
+    def add(self, a: np.ndarray) -> None:
+        """Count the placeholders among the cells of one window."""
+        self.cells += a.size
+        for v in self.values:
+            self.counts[float(v)] += int(np.count_nonzero(a == v))
+
+    def warn(self, name, band: int = 1) -> None:
+        """One :class:`~geo.errors.GeoWarning` for the commonest placeholder found."""
+        found = {v: n for v, n in self.counts.items() if n}
+        if not found:
+            return
+        v = max(found, key=found.get)
+        n = found[v]
+        said = (
+            "declares no nodata" if self.declared is None else f"declares nodata {self.declared:g}"
+        )
+        warnings.warn(
+            f"{name}: band {band} {said}, but {n:,} cells ({n / max(self.cells, 1):.2%} of "
+            f"those read) hold {v:g}, a common fill value; they were counted as data values. "
+            f"If they mean no data, pass --nodata {v:g} (Python: nodata_values=({v:g},)) or "
+            f"declare it with `gdal_edit.py -a_nodata {v:g} FILE`",
+            GeoWarning,
+            stacklevel=4,
+        )
+
+
 def _invalid_mask(a: np.ndarray, codes: np.ndarray, out=None) -> np.ndarray:
     """Cells of ``a`` that hold one of ``codes`` (see :func:`nodata_codes`) or are NaN/inf.
 
@@ -2114,6 +2191,7 @@ def _stream(
     acc = _Accumulator(cov.n_zones, spec, dtype, cov.grid.row_cell_area_m2())
     codes = nodata_codes(dtype, ds.nodatavals[band - 1], extra, ds.name)
     acc.invalid_values = _invalid_values(codes)
+    watch = PlaceholderWatch(dtype, ds.nodatavals[band - 1], extra)
 
     # Two window buffers, read into in turn, and one for the invalid mask: reused
     # rather than allocated per window (fresh pages cost about as much as an
@@ -2129,8 +2207,10 @@ def _stream(
     try:
         for (win, whole), a in zip(pieces, _prefetched(len(windows), read), strict=True):
             invalid = _invalid_mask(a, codes, mask_buf[: a.size].reshape(a.shape))
+            watch.add(a)
             add = acc.add_window if whole else acc.add_chunk
             add(cov, a, invalid, int(win.row_off), int(win.col_off))
     except rasterio.errors.RasterioIOError as exc:
         raise _read_error(ds.name, exc) from exc
+    watch.warn(ds.name, band)
     return acc

@@ -102,8 +102,6 @@ _MAGIC = {
 }
 # GDAL block cache (MB) while checking: only a few blocks are read.
 _CHECK_CACHE_MB = 64
-# Values that data producers use as fill when they forget to declare nodata.
-_FILL_VALUES = (-9999.0, -3000.0, -32768.0, -999.0, 65535.0, 9.96920996838687e36, -3.4028235e38)
 
 
 def _sniff(path: Path) -> str | None:
@@ -123,8 +121,8 @@ def check_raster(path: str | Path, *, what: str = "raster") -> dict:
     as such), that it has a CRS and a usable geotransform (the check of
     :meth:`geo.grid.Grid.from_dataset`: not missing, no zero or non-finite pixel size, not
     rotated; any orientation), that band 1 is not complex, and warns when the file has
-    several bands (band 1 is used) or when a float raster declares no nodata but holds a
-    typical fill value (−9999, −3000 …).
+    several bands (band 1 is used). Undeclared fill values (−9999, −3000 …) are counted
+    exactly where the cells are read (:class:`geo.zonal.PlaceholderWatch`), not sampled here.
 
     Returns
     -------
@@ -167,7 +165,6 @@ def check_raster(path: str | Path, *, what: str = "raster") -> dict:
                 _check_real(path, what, info["dtype"])
                 # a truncated file opens fine and fails on the blocks it lost: read the last row
                 src.read(1, window=Window(0, src.height - 1, src.width, 1))
-                sample = _sample(src)
     except rasterio.errors.RasterioIOError as exc:
         missing = missing_vrt_sources(path)
         if missing:
@@ -186,26 +183,7 @@ def check_raster(path: str | Path, *, what: str = "raster") -> dict:
             GeoWarning,
             stacklevel=2,
         )
-    _warn_fill(path, what, info, sample)
     return info
-
-
-def _sample(src, n: int = 8, side: int = 32) -> np.ndarray:
-    """Values of ``n`` × ``n`` small windows spread over band 1, flattened.
-
-    A few blocks, not the whole file: a decimated read of a whole raster reads
-    every block row, and the block cache grows with the raster (a sparse file that
-    declares 60000 × 34000 cells took 1.2 GB).
-    """
-    h, w = src.height, src.width
-    rows = np.unique(np.linspace(0, max(h - side, 0), n).astype(int))
-    cols = np.unique(np.linspace(0, max(w - side, 0), n).astype(int))
-    parts = [
-        src.read(1, window=Window(int(c), int(r), min(side, w), min(side, h))).ravel()
-        for r in rows
-        for c in cols
-    ]
-    return np.concatenate(parts)
 
 
 def _check_real(path: Path, what: str, dtype: str) -> None:
@@ -239,34 +217,6 @@ def missing_vrt_sources(path: str | Path) -> list[str]:
         if not src.exists() and str(src) not in missing:
             missing.append(str(src))
     return missing
-
-
-def _warn_fill(path: Path, what: str, info: dict, sample: np.ndarray) -> None:
-    """Warn when typical fill values are present but not declared as nodata (none or another)."""
-    if sample.dtype.kind not in "fi":
-        return
-    declared = info["nodata"]
-    for value in _FILL_VALUES:
-        if declared is not None and np.isclose(value, declared):
-            continue
-        if sample.dtype.kind == "i" and not (
-            np.iinfo(sample.dtype).min <= value <= np.iinfo(sample.dtype).max
-        ):
-            continue  # not representable in this dtype (e.g. 9.97e36 in int16)
-        fill = np.asarray(value).astype(sample.dtype)
-        if fill != value:
-            continue
-        share = float(np.mean(sample == fill))
-        if share > 0.001:
-            said = "declares no nodata" if declared is None else f"declares nodata {declared:g}"
-            warnings.warn(
-                f"{what} {path} {said} but {share:.1%} of its cells hold {value:g}, a common "
-                f"fill value; if it is nodata, pass --nodata {value:g} (or set it with "
-                f"`gdal_edit.py -a_nodata {value:g}`), otherwise those cells count as values",
-                GeoWarning,
-                stacklevel=3,
-            )
-            return
 
 
 def _int_keys(table: dict) -> dict[int, str]:
