@@ -461,9 +461,8 @@ def _all_sentences(results: Results) -> pd.DataFrame:
                 continue
             said = sentences(table, key, level).rename(columns={table.columns[0]: "id"})
             said = said.assign(level=level, indicator=key, target_source=ind.citation.short)
-            frames.append(
-                said[["level", "id", "indicator", "zh", "en", "verdict", "target_source"]]
-            )
+            # the verdict is said in the sentences (the file keeps its six columns)
+            frames.append(said[["level", "id", "indicator", "zh", "en", "target_source"]])
         for key in _AREA_SENTENCES:
             if f"{key}_km2" in table and not table[f"{key}_km2"].isna().all():
                 frames.append(_area_sentences(table, key, level))
