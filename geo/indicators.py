@@ -320,10 +320,10 @@ def verdict(
     """
     if indicator.target is None or indicator.direction is None:
         return None
-    if flag:
-        return flag
     if value is None or math.isnan(value):
         return "no_data"
+    if flag:
+        return flag
     lo = meets_target(min(low, value), indicator)
     hi = meets_target(max(high, value), indicator)
     if lo and hi:
