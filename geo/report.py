@@ -651,7 +651,8 @@ def build_report(
             corrections=results.corrections,
             layers=results.layers,
             cache=cache,
-            force=force,
+            # compute_all has just remade the variants' layers (verdicts=True) when forced
+            force=False,
             progress=log,
         )
         files = [p for _, p in input_files(inputs)]
