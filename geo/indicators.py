@@ -271,14 +271,16 @@ INDICATORS: dict[str, Indicator] = {
 DETECTION_LIMITS = {"forest_cover_pct": ("forest_area", 25.0)}
 
 #: Fewest grid cells a share or a mean may rest on to be judged and ranked (coverage-weighted
-#: count of the valid cells the value is computed from: a cell half inside the zone counts ½).
-#: A share over n cells moves in steps of 100/n percentage points, and if the cells were
-#: independent draws its 95 % margin would reach 1.96 × 50/√n points; n ≥ 25 keeps the
-#: steps at 4 points and that margin under 20 points (neighbouring cells are alike, so the
-#: real margin is wider still). At 0.05° (19–25 km² a cell) 25 cells are about 500–600 km²:
-#: in the shipped boundaries the zones below are the twelve city districts of 180–520 km²
-#: (Wuda, Kangbashi, Qingshan …), where a handful of cells gave shares such as "100 %
-#: sandified"; the next county up has 25 cells. Values on fewer cells are flagged
+#: count of the valid cells the value is computed from: a cell half inside the zone counts ½;
+#: for grassland cover, the grassland cells). A share over n cells moves in steps of 100/n
+#: percentage points, and if the cells were independent draws its 95 % margin would reach
+#: 1.96 × 50/√n points; n ≥ 25 keeps the steps at 4 points and that margin under 20 points
+#: (neighbouring cells are alike, so the real margin is wider still). At 0.05° (19–25 km² a
+#: cell) 25 cells are about 500–600 km². In the shipped boundaries twelve city districts of
+#: 180–520 km² have 7.8–22.3 cells (Qingshan, Wuda, Kangbashi, Jining …: a handful of cells
+#: gave shares such as "100 % sandified"); the next, Manzhouli, has 25.0; the smallest banner
+#: over 1,000 km² has 42. Grassland cover is also flagged where a zone has little grassland
+#: (Morin Dawa: 11 grassland cells). Values on fewer cells are flagged
 #: ``<indicator>_few_cells``: no verdict, no rank, the reason written next to the value.
 MIN_CELLS = 25.0
 
