@@ -279,7 +279,7 @@ DETECTION_LIMITS = {"forest_cover_pct": ("forest_area", 25.0)}
 #: cell) 25 cells are about 500–600 km². In the shipped boundaries twelve city districts of
 #: 180–520 km² have 7.8–22.3 cells (Qingshan, Wuda, Kangbashi, Jining …: a handful of cells
 #: gave shares such as "100 % sandified"); the next, Manzhouli, has 25.0; the smallest banner
-#: over 1,000 km² has 42. Grassland cover is also flagged where a zone has little grassland
+#: over 1,000 km² has 43. Grassland cover is also flagged where a zone has little grassland
 #: (Morin Dawa: 11 grassland cells). Values on fewer cells are flagged
 #: ``<indicator>_few_cells``: no verdict, no rank, the reason written next to the value.
 MIN_CELLS = 25.0
