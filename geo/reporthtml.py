@@ -526,10 +526,10 @@ ranked. {few} 个旗县（市、区）覆盖的 0.05° 像元不足 {
 {_not_ranked(wide["county"], "grassland_fvc_pct")}
 <h3>Highest sandified share 沙化土地占比最高的五个旗县</h3>
 {_table(sandiest, list(sandiest.columns), ["adcode", "名称", "Name", "Sandified %"])}
-<p>Shares of 100 % in banners with enough cells (Ejin, Erenhot, Hainan District …) come from
+<p>Shares near 100 % in banners with enough cells come from
 the proxy's definition, not from too few cells: every dryland cell of a candidate land cover
 with vegetation cover below 60 % counts, gobi and sparse steppe included (section 2).
-额济纳旗、二连浩特市、海南区等像元充足的旗县占比达 100%，源于代理指标的定义（干旱区植被盖度低于
+像元充足的旗县占比接近 100%，源于代理指标的定义（干旱区植被盖度低于
 60% 的候选地类像元均计入，包括戈壁和稀疏草原），并非像元过少。</p>
 {_not_ranked(wide["county"], "sandified_pct")}
 <h2 id="s6">6. Figures 图</h2>
