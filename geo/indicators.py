@@ -25,11 +25,16 @@ __all__ = [
     "DEGREES",
     "DETECTION_LIMITS",
     "INDICATORS",
+    "MIN_CELLS",
+    "VERDICTS",
     "Indicator",
+    "add_verdicts",
     "compute",
     "gap",
     "meets_target",
+    "overlaps",
     "overlay_area_km2",
+    "verdict",
     "wide",
 ]
 
@@ -265,6 +270,70 @@ INDICATORS: dict[str, Indicator] = {
 #: share gets no verdict and no rank (it is flagged ``below_detection``).
 DETECTION_LIMITS = {"forest_cover_pct": ("forest_area", 25.0)}
 
+#: Fewest grid cells a share or a mean may rest on to be judged and ranked (coverage-weighted
+#: count of the valid cells the value is computed from: a cell half inside the zone counts ½;
+#: for grassland cover, the grassland cells). A share over n cells moves in steps of 100/n
+#: percentage points, and if the cells were independent draws its 95 % margin would reach
+#: 1.96 × 50/√n points; n ≥ 25 keeps the steps at 4 points and that margin under 20 points
+#: (neighbouring cells are alike, so the real margin is wider still). At 0.05° (19–25 km² a
+#: cell) 25 cells are about 500–600 km². In the shipped boundaries twelve city districts of
+#: 180–520 km² have 7.8–22.3 cells (Qingshan, Wuda, Kangbashi, Jining …: a handful of cells
+#: gave shares such as "100 % sandified"); the next, Manzhouli, has 25.0; the smallest banner
+#: over 1,000 km² has 43. Grassland cover is also flagged where a zone has little grassland
+#: (Morin Dawa: 11 grassland cells). Values on fewer cells are flagged
+#: ``<indicator>_few_cells``: no verdict, no rank, the reason written next to the value.
+MIN_CELLS = 25.0
+
+#: Verdict codes of ``<indicator>_verdict`` (the tables keep the code; tables for people show
+#: the words, :func:`geo.tables.for_people`): (English, Chinese).
+VERDICTS = {
+    "met": ("met (robust)", "达标（稳健）"),
+    "not_met": ("not met (robust)", "未达标（稳健）"),
+    "uncertain": ("uncertain", "不确定"),
+    "few_cells": ("too few cells: no verdict", "像元过少，不作判断"),
+    "below_detection": ("below the detection limit: no verdict", "低于检出限，不作判断"),
+    "no_data": ("no valid data", "无有效数据"),
+}
+
+
+def verdict(
+    value: float, indicator: Indicator, low: float, high: float, flag: str | None = None
+) -> str | None:
+    """Verdict code of a value against its target, given the range over the method variants.
+
+    Parameters
+    ----------
+    value : float
+        The run's value (unit of the indicator).
+    indicator : Indicator
+        With a target and a direction; otherwise None is returned.
+    low, high : float
+        Lowest and highest value over the method variants (the run's own value included;
+        NaN entries are ignored by the caller).
+    flag : str, optional
+        ``"few_cells"`` or ``"below_detection"``: the value is not judged.
+
+    Returns
+    -------
+    str or None
+        A key of :data:`VERDICTS`: ``"met"`` / ``"not_met"`` when every variant agrees,
+        ``"uncertain"`` when the range straddles the target (one reasonable method says met,
+        another not met).
+    """
+    if indicator.target is None or indicator.direction is None:
+        return None
+    if value is None or math.isnan(value):
+        return "no_data"
+    if flag:
+        return flag
+    lo = meets_target(min(low, value), indicator)
+    hi = meets_target(max(high, value), indicator)
+    if lo and hi:
+        return "met"
+    if not lo and not hi:
+        return "not_met"
+    return "uncertain"
+
 
 def gap(value: float, indicator: Indicator) -> float:
     """Distance to the target in the indicator's unit, positive when the target is met.
@@ -327,8 +396,10 @@ def compute(
     pandas.DataFrame
         One row per (zone, indicator): ``id`` (adcode or zone), ``name_zh``, ``name_en``,
         ``level``, ``indicator``, ``value``, ``unit``, ``target``, ``direction``,
-        ``meets_target`` (None below the detection limit), ``gap``, ``below_detection``,
-        ``official``, ``method``.
+        ``meets_target`` (None below the detection limit or on too few cells), ``gap``,
+        ``below_detection``, ``cells`` (coverage-weighted count of the grid cells the value
+        rests on; NaN for areas and for values from polygons), ``few_cells`` (fewer than
+        :data:`MIN_CELLS`), ``official``, ``method``.
     """
     import rasterio
 
@@ -350,6 +421,16 @@ def compute(
     igbp = stats("landcover", stats=("count",), categorical=True)
     sand = stats("sandified", stats=("count",), categorical=True)
     land = cn["valid_area_km2"].to_numpy()
+    red = stats("redline_proxy", stats=("count",), categorical=True) if redline is None else None
+    # how many cells each share or mean rests on (coverage-weighted valid cells)
+    cells = {
+        "fvc_mean_pct": fvc["count"],
+        "grassland_fvc_pct": grass["count"],
+        "forest_cover_pct": cn["count"],
+        "igbp_forest_pct": igbp["count"],
+        "sandified_pct": sand["count"],
+        **({"redline_pct": red["count"]} if red is not None else {}),
+    }
     forest = _class_area(cn, (1, 2))
     values = {
         "area": zones["area_km2"].to_numpy() if "area_km2" in zones else area_km2(zones),
@@ -372,7 +453,6 @@ def compute(
         values["redline_area"], values["redline_pct"] = red_area, _share(red_area, area_km2(zones))
         official.update(redline_area=True, redline_pct=True)
     else:
-        red = stats("redline_proxy", stats=("count",), categorical=True)
         values["redline_area"] = _class_area(red, (1,))
         values["redline_pct"] = _share(values["redline_area"], red["valid_area_km2"].to_numpy())
     if treated is not None and treatable is not None:
@@ -381,10 +461,24 @@ def compute(
         )
         values["treated_sandified_pct"] = _share(both, overlay_area_km2(zones, treatable))
         official["treated_sandified_pct"] = True
-    return _long(zones, values, official)
+    long = _long(zones, values, official, cells)
+    # a tuple: pandas compares attrs when it concatenates tables
+    long.attrs["zone_cells"] = tuple(_zone_cells(coverage).tolist())
+    return long
 
 
-def _long(zones: gpd.GeoDataFrame, values: dict, official: dict) -> pd.DataFrame:
+def _zone_cells(coverage) -> np.ndarray:
+    """Coverage-weighted number of grid cells of each zone (sum of covered fractions)."""
+    n = coverage.n_zones
+    whole = np.bincount(
+        coverage.run_zone, weights=coverage.run_end - coverage.run_start, minlength=n
+    )
+    return whole + np.bincount(coverage.cell_zone, weights=coverage.cell_weight, minlength=n)
+
+
+def _long(
+    zones: gpd.GeoDataFrame, values: dict, official: dict, cells: dict | None = None
+) -> pd.DataFrame:
     id_col = "adcode" if "adcode" in zones.columns else "zone"
     base = pd.DataFrame(zones[[id_col, "name_zh", "name_en", "level"]]).reset_index(drop=True)
     base = base.rename(columns={id_col: "id"})
@@ -404,6 +498,12 @@ def _long(zones: gpd.GeoDataFrame, values: dict, official: dict) -> pd.DataFrame
             faint = np.asarray(values[area], dtype="float64") < limit
             frame["below_detection"] = faint
             frame["meets_target"] = frame["meets_target"].astype(object).where(~faint, None)
+        # values from polygons (official layers) rest on no cells
+        based = (cells or {}).get(key) if key not in official else None
+        frame["cells"] = np.nan if based is None else np.asarray(based, dtype="float64")
+        few = (frame["cells"] < MIN_CELLS).to_numpy()  # NaN (no cells counted) is not few
+        frame["few_cells"] = few
+        frame["meets_target"] = frame["meets_target"].astype(object).where(~few, None)
         frame["gap"] = [gap(v, ind) for v in frame["value"]]
         frame["official"] = official.get(key, ind.official)
         frame["method"] = ind.method
@@ -411,16 +511,104 @@ def _long(zones: gpd.GeoDataFrame, values: dict, official: dict) -> pd.DataFrame
     return pd.concat(frames, ignore_index=True)
 
 
+def add_verdicts(long: pd.DataFrame, variants: pd.DataFrame | None) -> pd.DataFrame:
+    """Add the method-variant range and the verdict of each targeted value to a long table.
+
+    Parameters
+    ----------
+    long : pandas.DataFrame
+        From :func:`compute` (the run's own method).
+    variants : pandas.DataFrame, optional
+        The same zones under the method variants: ``id``, ``choice``, ``indicator``,
+        ``value`` (from :func:`geo.report.zone_variants`). Indicators the variants leave
+        unchanged (values from polygons) range over the run's value alone.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``long`` with ``variant_min``, ``variant_max`` (unit of the indicator, the run's own
+        value included) and ``verdict`` (a key of :data:`VERDICTS`; empty for indicators
+        without a target).
+    """
+    out = long.copy()
+    own = out[["id", "indicator", "value"]]
+    every = own if variants is None else pd.concat([own, variants[own.columns]])
+    spread = every.groupby(["id", "indicator"], sort=False)["value"].agg(["min", "max"])
+    keys = pd.MultiIndex.from_frame(out[["id", "indicator"]])
+    out["variant_min"] = spread["min"].reindex(keys).to_numpy()
+    out["variant_max"] = spread["max"].reindex(keys).to_numpy()
+    codes = []
+    for row in out.itertuples(index=False):
+        ind = INDICATORS[row.indicator]
+        flag = "below_detection" if row.below_detection else "few_cells" if row.few_cells else None
+        codes.append(verdict(row.value, ind, row.variant_min, row.variant_max, flag) or "")
+    out["verdict"] = codes
+    targeted = out["verdict"] != ""
+    for col in ("variant_min", "variant_max"):
+        out[col] = out[col].where(targeted)
+    return out
+
+
+def overlaps(zones: gpd.GeoDataFrame, min_km2: float = 0.01) -> pd.DataFrame:
+    """Which zones of a set overlap which others, and by how much (polygon areas).
+
+    Parameters
+    ----------
+    zones : geopandas.GeoDataFrame
+        A zone set (``zone`` or ``adcode`` identifiers), any CRS.
+    min_km2 : float
+        Shared areas below this (km²) are slivers of boundary noise and are ignored.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same index as ``zones``: ``overlaps_with`` (``"<id> (<km²> km²); …"``, empty when
+        none) and ``overlap_area_km2`` (area of the zone that lies in at least one other
+        zone of the set, km² in the equal-area CRS; counted once however many others).
+    """
+    id_col = "zone" if "zone" in zones.columns else "adcode"
+    ids = zones[id_col].astype(str).to_numpy()
+    geoms = shapely.make_valid(zones.to_crs(EQUAL_AREA).geometry.to_numpy())
+    tree = shapely.STRtree(geoms)
+    left, right = tree.query(geoms, predicate="intersects")
+    pairs = left < right
+    left, right = left[pairs], right[pairs]
+    shared = shapely.intersection(geoms[left], geoms[right])
+    km2 = shapely.area(shared) / 1e6
+    said: list[list[str]] = [[] for _ in ids]
+    pieces: list[list] = [[] for _ in ids]
+    for i, j, a, g in zip(left, right, km2, shared, strict=True):
+        if a < min_km2:
+            continue
+        said[i].append(f"{ids[j]} ({a:,.1f} km²)")
+        said[j].append(f"{ids[i]} ({a:,.1f} km²)")
+        pieces[i].append(g)
+        pieces[j].append(g)
+    area = [shapely.area(shapely.union_all(p)) / 1e6 if p else 0.0 for p in pieces]
+    return pd.DataFrame(
+        {"overlaps_with": ["; ".join(s) for s in said], "overlap_area_km2": area},
+        index=zones.index,
+    )
+
+
 def wide(long: pd.DataFrame, id_name: str = "adcode") -> pd.DataFrame:
     """Pivot a :func:`compute` table to one row per zone, as in the report's tables.
 
     Area indicators become ``<id>_km2``, ``<id>_ha`` and ``<id>_mu``; percentages keep their
-    ``_pct`` id; indicators with a target get ``<id>_meets_target`` and ``<id>_gap``.
+    ``_pct`` id; indicators with a target get ``<id>_meets_target`` and ``<id>_gap`` and, after
+    :func:`add_verdicts`, ``<id>_verdict``, ``<id>_variant_min`` and ``<id>_variant_max``.
+    Values that rest on grid cells get ``<id>_few_cells`` (fewer than :data:`MIN_CELLS`), and
+    ``grassland_fvc_pct_cells`` says how many grassland cells the grassland cover rests on
+    (the zone's own cell count is ``cells``).
     """
     keys = ["id", "name_zh", "name_en", "level"]
     table = long[keys].drop_duplicates("id").set_index("id")
+    zone_cells = long.attrs.get("zone_cells")
+    if zone_cells is not None and len(zone_cells) == len(table):
+        table["cells"] = np.asarray(zone_cells, dtype="float64")
     for key, group in long.groupby("indicator", sort=False):
-        series = group.set_index("id")["value"]
+        rows = group.set_index("id")
+        series = rows["value"]
         ind = INDICATORS[key]
         if ind.unit == "km2":
             for col, vals in area_columns(key, series.to_numpy()).items():
@@ -428,8 +616,16 @@ def wide(long: pd.DataFrame, id_name: str = "adcode") -> pd.DataFrame:
         else:
             table[key] = series
         if ind.target is not None:
-            table[f"{key}_meets_target"] = group.set_index("id")["meets_target"]
-            table[f"{key}_gap"] = group.set_index("id")["gap"]
+            table[f"{key}_meets_target"] = rows["meets_target"]
+            table[f"{key}_gap"] = rows["gap"]
+            if "verdict" in rows:
+                table[f"{key}_verdict"] = rows["verdict"]
+                table[f"{key}_variant_min"] = rows["variant_min"]
+                table[f"{key}_variant_max"] = rows["variant_max"]
         if key in DETECTION_LIMITS and "below_detection" in group:
-            table[f"{key}_below_detection"] = group.set_index("id")["below_detection"]
+            table[f"{key}_below_detection"] = rows["below_detection"]
+        if "cells" in rows and rows["cells"].notna().any():
+            if key == "grassland_fvc_pct":  # the grassland cells, not the zone's
+                table[f"{key}_cells"] = rows["cells"]
+            table[f"{key}_few_cells"] = rows["few_cells"].astype(bool)
     return table.reset_index().rename(columns={"id": id_name})

@@ -184,6 +184,71 @@ def _spread(sensitivity: pd.DataFrame | None, key: str) -> tuple[float, float] |
     return float(sensitivity[key].min()), float(sensitivity[key].max())
 
 
+def _verdict_cell(row: pd.Series, key: str) -> str:
+    """A zone's verdict in words with its method-variant range (table sections 3–5)."""
+    from geo.indicators import VERDICTS
+
+    code = row.get(f"{key}_verdict")
+    if not isinstance(code, str) or code not in VERDICTS:
+        return ""
+    en, zh = VERDICTS[code]
+    if code in ("met", "not_met", "uncertain"):
+        lo, hi = row[f"{key}_variant_min"], row[f"{key}_variant_max"]
+        return f"{zh} {en} ({lo:.1f}–{hi:.1f} %)"
+    if code == "few_cells":
+        cells = row.get(f"{key}_cells", row.get("cells"))
+        return f"{zh} {en} (≈ {cells:.0f} cells 像元)" if pd.notna(cells) else f"{zh} {en}"
+    return f"{zh} {en}"
+
+
+def _with_verdicts(frame: pd.DataFrame, keys) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """``frame`` with a verdict text column per targeted key present; columns and headers."""
+    out, cols, heads = frame.copy(), [], []
+    for key in keys:
+        if f"{key}_verdict" not in frame:
+            continue
+        out[f"{key}_said"] = [_verdict_cell(row, key) for _, row in frame.iterrows()]
+        cols.append(f"{key}_said")
+        heads.append(f"{INDICATORS[key].name_zh}判断 / verdict (variant range 方法变体范围)")
+    return out, cols, heads
+
+
+def _not_ranked(table: pd.DataFrame, key: str) -> str:
+    """The zones left out of a ranking, each with its value and the reason."""
+    from geo.summary import not_ranked
+
+    left = not_ranked(table, key)
+    if left.empty:
+        return ""
+    items = "; ".join(
+        f"{_E(str(r.name_zh))} {_E(str(r.name_en))} {_num(r[key])} % — {_E(r.reason)}"
+        + (f" (≈ {r.cells:.0f} cells 像元)" if r.flag == "few_cells" and pd.notna(r.cells) else "")
+        for _, r in left.iterrows()
+    )
+    return f"<p class='unranked'><b>Not ranked 未参与排名 ({len(left)}):</b> {items}</p>"
+
+
+def _overlap_note(parts: pd.DataFrame) -> str:
+    """Which battle parts share banners (ground), and that battle totals count it once."""
+    if "overlaps_with" not in parts:
+        return ""
+    shared = parts[parts["overlaps_with"].astype(str) != ""]
+    if shared.empty:
+        return "<p>No two parts share ground. 各片区之间无重叠。</p>"
+    items = "".join(
+        f"<li>{_E(str(r.name_zh))} / {_E(str(r.name_en))} ({_E(str(r.zone))}) overlaps 重叠于: "
+        f"{_E(str(r.overlaps_with))}</li>"
+        for r in shared.itertuples()
+    )
+    return (
+        "<p class='note'><b>Overlapping parts 片区重叠.</b> A banner may belong to two parts of a "
+        "battle; such parts share its whole area, so the parts' rows must not be added up. The "
+        "battle-zone rows below are computed over the union of their banners (each banner "
+        "once). 同一旗县可属于两个片区，片区数值不可相加；战役区合计按旗县并集计算（每个旗县只计一次）。"
+        f"</p><ul>{items}</ul>"
+    )
+
+
 def _cite(citation) -> str:
     """A citation for a table cell: document and section, the quotes in small type."""
     if citation is None:
@@ -303,7 +368,8 @@ def write_html(
     """Write ``report.html``: summary against the plan's targets, proxy-vs-official notes,
     league and battle-zone tables, sentences, rankings, charts, maps, methods and provenance."""
     from geo.citations import CITATIONS
-    from geo.summary import below_detection, proxy_vs_official, ranked, sentences
+    from geo.indicators import MIN_CELLS
+    from geo.summary import below_detection, few_cells, proxy_vs_official, ranked, sentences
 
     wide = results.wide
     province = wide["province"].iloc[0]
@@ -312,24 +378,55 @@ def write_html(
     key_cols = ["grassland_fvc_pct", "forest_cover_pct", "sandified_pct", "redline_pct"]
     # the indicators' own names, so a proxy says so in every header (the red line: calibrated)
     key_heads = [f"{INDICATORS[k].name_en} / {INDICATORS[k].name_zh} %" for k in key_cols]
+    leagues, said_cols, said_heads = _with_verdicts(wide["league"], _TARGETED)
     league_tbl = _table(
-        wide["league"],
-        ["adcode", "name_zh", "name_en", "area_km2", "area_mu", *key_cols],
-        ["adcode", "名称", "Name", "Area km²", "Area 亩", *key_heads],
+        leagues,
+        ["adcode", "name_zh", "name_en", "area_km2", "area_mu", *key_cols, *said_cols],
+        ["adcode", "名称", "Name", "Area km²", "Area 亩", *key_heads, *said_heads],
     )
+    parts, said_cols, said_heads = _with_verdicts(wide["battle_part"], _TARGETED)
+    overlap = ["overlaps_with"] if "overlaps_with" in parts else []
     battle_tbl = _table(
-        wide["battle_part"],
-        ["zone", "name_zh", "area_km2", "sandified_area_km2", "sandified_area_mu", *key_cols],
-        ["zone", "名称 / name", "Area km²", "Sandified km²", "Sandified 亩", *key_heads],
+        parts,
+        [
+            "zone",
+            "name_zh",
+            "area_km2",
+            "sandified_area_km2",
+            "sandified_area_mu",
+            *key_cols,
+            *said_cols,
+            *overlap,
+        ],
+        [
+            "zone",
+            "名称 / name",
+            "Area km²",
+            "Sandified km²",
+            "Sandified 亩",
+            *key_heads,
+            *said_heads,
+            *(["Overlaps with 与之重叠的片区 (shared km² 重叠面积)"] if overlap else []),
+        ],
+    )
+    battles, said_cols, said_heads = _with_verdicts(wide["battle"], _TARGETED)
+    battles_tbl = _table(
+        battles,
+        ["zone", "name_zh", "area_km2", "sandified_area_km2", *key_cols, *said_cols],
+        ["zone", "名称 / name", "Area km²", "Sandified km²", *key_heads, *said_heads],
     )
     lines = sentences(wide["league"], "grassland_fvc_pct", "league")
     said = "".join(
         f"<li>{_E(zh)}<br><small>{_E(en)}</small></li>"
         for zh, en in zip(lines.zh, lines.en, strict=True)
     )
-    lowest = ranked(wide["county"], "grassland_fvc_pct")
+    lowest, said_cols, said_heads = _with_verdicts(
+        ranked(wide["county"], "grassland_fvc_pct"), ("grassland_fvc_pct",)
+    )
+    lowest = lowest.drop(columns=[c for c in lowest if c.endswith(("_verdict", "_min", "_max"))])
     faint = below_detection(wide["county"], "forest_cover_pct")
     sandiest = ranked(wide["county"], "sandified_pct")
+    few = int(few_cells(wide["county"], "sandified_pct").sum())
     methods = "".join(
         f"<li><b>{_E(name)}</b>: {_E(layer.source)}</li>" for name, layer in results.layers.items()
     )
@@ -400,7 +497,14 @@ the plan's. A blank official value means no sourced official figure is available
 {_E(CITATIONS["three_battles_mandate"].short)} (full quotes in section 10).</p>
 <p>Zones are unions of member banners from <code>data/zones/battle_zones.csv</code> (sourced, with a
 confidence per banner); a banner union is not a desert outline.</p>
+<h3>Battle zones 战役区 (union of member banners, each banner once 旗县并集)</h3>
+{battles_tbl}
+<h3>Parts 片区</h3>
+{_overlap_note(wide["battle_part"])}
 {battle_tbl}
+<p>Verdicts: <i>met (robust) 达标（稳健）</i> and <i>not met (robust) 未达标（稳健）</i> when every
+method variant of section 9 agrees; <i>uncertain 不确定</i> when the variants fall on both sides of
+the target. The range in brackets is the lowest and highest value over the variants.</p>
 <h2 id="s5">5. Rankings 排名</h2>
 <p>Forest coverage rate (proxy) 森林覆盖率（遥感估算）: {int(faint.sum())} of {
         len(faint)
@@ -411,10 +515,23 @@ target and not ranked. {
         int(faint.sum())
     } 个旗县（市、区）森林面积不足一个 0.05° 像元（约 25 平方千米），
 低于 5 公里分辨率数据的检出限，不作目标判断，不参与排名。</p>
+<p>Too few cells 像元过少: {few} banners and districts are covered by fewer than {MIN_CELLS:g}
+grid cells of 0.05° (coverage-weighted); a share over so few cells moves in steps of 4
+percentage points or more (one cell of a 20-cell district is 5 %), so their shares (e.g.
+"100 % sandified") are written with the note <i>too few cells / 像元过少</i>, not judged and not
+ranked. {few} 个旗县（市、区）覆盖的 0.05° 像元不足 {
+        MIN_CELLS:g} 个，其占比不作目标判断，不参与排名。</p>
 <h3>Lowest five banners for grassland cover 草原盖度最低的五个旗县</h3>
-{_table(lowest, list(lowest.columns), ["adcode", "名称", "Name", "Grassland cover %"])}
+{_table(lowest, list(lowest.columns), ["adcode", "名称", "Name", "Grassland cover %", *said_heads])}
+{_not_ranked(wide["county"], "grassland_fvc_pct")}
 <h3>Highest sandified share 沙化土地占比最高的五个旗县</h3>
 {_table(sandiest, list(sandiest.columns), ["adcode", "名称", "Name", "Sandified %"])}
+<p>Shares near 100 % in banners with enough cells come from
+the proxy's definition, not from too few cells: every dryland cell of a candidate land cover
+with vegetation cover below 60 % counts, gobi and sparse steppe included (section 2).
+像元充足的旗县占比接近 100%，源于代理指标的定义（干旱区植被盖度低于
+60% 的候选地类像元均计入，包括戈壁和稀疏草原），并非像元过少。</p>
+{_not_ranked(wide["county"], "sandified_pct")}
 <h2 id="s6">6. Figures 图</h2>
 <p>Embedded in this file. Full-resolution PNG (300 dpi) and SVG versions are in the
 <i>figures</i> folder of the report. 图已嵌入本文件；高分辨率版本见报告的 figures 文件夹。</p>

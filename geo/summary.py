@@ -10,11 +10,13 @@ import math
 import pandas as pd
 
 from geo.citations import CITATIONS
-from geo.indicators import DETECTION_LIMITS, INDICATORS
+from geo.indicators import DETECTION_LIMITS, INDICATORS, MIN_CELLS, VERDICTS
 
 __all__ = [
     "OFFICIAL_STATUS",
     "below_detection",
+    "flags",
+    "not_ranked",
     "proxy_vs_official",
     "ranked",
     "sentences",
@@ -154,37 +156,111 @@ def below_detection(table: pd.DataFrame, indicator: str) -> pd.Series:
     return table[column] < limit
 
 
+def few_cells(table: pd.DataFrame, indicator: str) -> pd.Series:
+    """True where the indicator's value rests on fewer than :data:`MIN_CELLS` grid cells
+    (the ``<indicator>_few_cells`` column of :func:`geo.indicators.wide`); all False
+    without it."""
+    column = f"{indicator}_few_cells"
+    if column not in table:
+        return pd.Series(False, index=table.index)
+    return table[column].fillna(False).astype(bool)
+
+
+def flags(table: pd.DataFrame, indicator: str) -> pd.Series:
+    """Why a value is not judged nor ranked: ``"below_detection"``, ``"few_cells"`` or ``""``."""
+    out = pd.Series("", index=table.index, dtype=object)
+    out[few_cells(table, indicator)] = "few_cells"
+    out[below_detection(table, indicator)] = "below_detection"
+    return out
+
+
+def _cells(row: pd.Series, indicator: str) -> float:
+    for column in (f"{indicator}_cells", "cells"):
+        if column in row and pd.notna(row[column]):
+            return float(row[column])
+    return math.nan
+
+
+def not_ranked(table: pd.DataFrame, indicator: str) -> pd.DataFrame:
+    """The zones left out of the ranking of ``indicator``, with the reason in both languages.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The id column, ``name_zh``, ``name_en``, the value, ``cells`` (grid cells the value
+        rests on, NaN when not counted), ``flag`` (``few_cells`` or ``below_detection``) and
+        ``reason`` (``"too few cells / 像元过少"`` …).
+    """
+    why = flags(table, indicator)
+    out = table.loc[why != "", [table.columns[0], "name_zh", "name_en", indicator]].copy()
+    out["cells"] = [_cells(row, indicator) for _, row in table.loc[out.index].iterrows()]
+    out["flag"] = why[out.index]
+    out["reason"] = [_REASONS[f] for f in out["flag"]]
+    return out
+
+
+_REASONS = {
+    "few_cells": "too few cells / 像元过少",
+    "below_detection": "below the detection limit / 低于检出限",
+}
+
+
 def _rank(table: pd.DataFrame, indicator: str) -> pd.Series:
     ascending = INDICATORS[indicator].direction == "<="
-    values = table[indicator].mask(below_detection(table, indicator))
+    values = table[indicator].mask(flags(table, indicator) != "")
     return values.rank(ascending=ascending, method="min")
+
+
+def _verdict_words(row: pd.Series, indicator: str) -> tuple[str, str]:
+    """`` 不确定（方法变体40.1%–47.3%，跨越目标）`` and its English, or two empty strings
+    when the table has no verdict (no method variants were computed)."""
+    code = row.get(f"{indicator}_verdict")
+    if not isinstance(code, str) or code not in ("met", "not_met", "uncertain"):
+        return "", ""
+    lo, hi = row[f"{indicator}_variant_min"], row[f"{indicator}_variant_max"]
+    en, zh = VERDICTS[code]
+    if code == "uncertain":
+        return (
+            f"，判断{zh}（方法变体结果{lo:.1f}%–{hi:.1f}%，跨越目标）",
+            f"; verdict {en} (method variants give {lo:.1f}–{hi:.1f} %, on both sides of the "
+            "target)",
+        )
+    return (
+        f"，{zh}（方法变体结果{lo:.1f}%–{hi:.1f}%）",
+        f"; {en} (method variants give {lo:.1f}–{hi:.1f} %)",
+    )
 
 
 def sentences(table: pd.DataFrame, indicator: str, level: str) -> pd.DataFrame:
     """One sentence per area in Chinese and English on a targeted indicator.
 
     Example (zh): "锡林郭勒盟草原综合植被盖度（遥感估算）为52.2%，高于2027年目标45%
-    7.2个百分点，在12个盟市中排第6位。"
+    7.2个百分点，判断不确定（方法变体结果32.9%–63.3%，跨越目标），在12个盟市中排第6位。"
+    The verdict and the variant range are said when the table has them
+    (:func:`geo.indicators.add_verdicts`); values below the detection limit or on too few
+    grid cells are said with the reason, not judged and not ranked.
 
     Returns
     -------
     pandas.DataFrame
-        The id column, ``zh`` and ``en``.
+        The id column, ``zh``, ``en`` and ``verdict`` (the verdict code, or the flag).
     """
     ind = INDICATORS[indicator]
     id_col = table.columns[0]
     rank = _rank(table, indicator)
     n = int(rank.notna().sum())
-    faint = below_detection(table, indicator)
+    why = flags(table, indicator)
     unit_zh, unit_en = _LEVEL_WORDS.get(level, ("个单元", "areas"))
-    zh, en = [], []
-    for (_, row), r, low in zip(table.iterrows(), rank, faint, strict=True):
+    zh, en, codes = [], [], []
+    for (_, row), r, flag in zip(table.iterrows(), rank, why, strict=True):
         value = row[indicator]
+        code = row.get(f"{indicator}_verdict", "")
+        codes.append(flag or (code if isinstance(code, str) else ""))
         if pd.isna(value):
             zh.append(f"{row['name_zh']}{ind.name_zh}：无有效数据。")
             en.append(f"{row['name_en']}: {ind.name_en}: no valid data.")
             continue
-        if low:
+        if flag == "below_detection":
             zh.append(
                 f"{row['name_zh']}{ind.name_zh}为{value:.1f}%，低于5公里分辨率数据的检出限"
                 "（森林不足一个0.05°像元，约25平方千米），不作目标判断，不参与排名。"
@@ -195,29 +271,51 @@ def sentences(table: pd.DataFrame, indicator: str, level: str) -> pd.DataFrame:
                 "against the target, not ranked."
             )
             continue
+        if flag == "few_cells":
+            cells = _cells(row, indicator)
+            zh.append(
+                f"{row['name_zh']}{ind.name_zh}为{value:.1f}%，仅依据约{cells:.0f}个0.05°像元"
+                f"（少于{MIN_CELLS:g}个），像元过少，不作目标判断，不参与排名。"
+            )
+            en.append(
+                f"{row['name_en']}: {ind.name_en} is {value:.1f} %, from only about "
+                f"{cells:.0f} cells of 0.05° (fewer than {MIN_CELLS:g}): too few cells to judge "
+                "against the target; not ranked."
+            )
+            continue
         diff = value - ind.target
         above = diff >= 0
+        said_zh, said_en = _verdict_words(row, indicator)
         zh.append(
             f"{row['name_zh']}{ind.name_zh}为{value:.1f}%，{'高于' if above else '低于'}"
-            f"{ind.target_year}年目标{ind.target:g}% {abs(diff):.1f}个百分点，"
+            f"{ind.target_year}年目标{ind.target:g}% {abs(diff):.1f}个百分点{said_zh}，"
             f"在{n}{unit_zh}中排第{int(r)}位。"
         )
         en.append(
             f"{row['name_en']}: {ind.name_en} is {value:.1f} %, {abs(diff):.1f} percentage points "
-            f"{'above' if above else 'below'} the {ind.target_year} target of {ind.target:g} %; "
-            f"rank {int(r)} of {n} {unit_en}."
+            f"{'above' if above else 'below'} the {ind.target_year} target of {ind.target:g} %"
+            f"{said_en}; rank {int(r)} of {n} {unit_en}."
         )
-    return pd.DataFrame({id_col: table[id_col].to_numpy(), "zh": zh, "en": en})
+    return pd.DataFrame({id_col: table[id_col].to_numpy(), "zh": zh, "en": en, "verdict": codes})
+
+
+def _verdict_columns(indicator: str) -> tuple[str, ...]:
+    return tuple(f"{indicator}_{x}" for x in ("verdict", "variant_min", "variant_max"))
 
 
 def ranked(table: pd.DataFrame, indicator: str, n: int = 5, *, worst: bool = True) -> pd.DataFrame:
     """The ``n`` worst (or best) areas for an indicator, judged by its target direction.
 
     For indicators without a direction, "worst" means the largest values (e.g. sandified share).
+    Values below the detection limit or on too few grid cells are left out (they are listed
+    by :func:`not_ranked` with the reason). With a verdict column the rows carry
+    ``<indicator>_verdict`` (met / not met robust, or uncertain) and the variant range
+    ``<indicator>_variant_min``, ``<indicator>_variant_max``.
     """
     ind = INDICATORS[indicator]
     low_is_bad = ind.direction == ">="
     ascending = low_is_bad if worst else not low_is_bad
     cols = [table.columns[0], "name_zh", "name_en", indicator]
-    seen = table[~below_detection(table, indicator)]  # below detection: flagged, not ranked
+    cols += [c for c in _verdict_columns(indicator) if c in table]
+    seen = table[flags(table, indicator) == ""]  # flagged: listed with the reason, not ranked
     return seen.dropna(subset=[indicator]).sort_values(indicator, ascending=ascending)[cols].head(n)

@@ -214,7 +214,9 @@ def with_wanmu(table: pd.DataFrame) -> pd.DataFrame:
 
 #: ``<…>_<unit>`` or ``<…>_area_<unit>_<class code>``: the area unit of a column.
 _UNIT_RE = re.compile(r"(?:^|_)(" + "|".join(UNITS) + r")(?:_-?\d+)?$")
-_PCT_RE = re.compile(r"(?:^|_)(pct|gap)(?:_-?\d+)?$")
+_PCT_RE = re.compile(r"(?:^|_)(pct|gap|variant_min|variant_max)(?:_-?\d+)?$")
+#: Coverage-weighted cell counts (``cells``, ``<indicator>_cells``): one decimal.
+_CELLS_RE = re.compile(r"(?:^|_)cells$")
 _FRACTION_RE = re.compile(r"(?:^|_)fraction(?:_-?\d+)?$")
 #: Significant digits of floats that are neither areas, percentages nor fractions.
 SIGNIFICANT = 6
@@ -230,6 +232,8 @@ def _column_rule(column) -> tuple[str, int]:
         return "decimals", DECIMALS[unit.group(1)]
     if _PCT_RE.search(name):
         return "decimals", PCT_DECIMALS
+    if _CELLS_RE.search(name):
+        return "decimals", 1
     if _FRACTION_RE.search(name):
         return "decimals", FRACTION_DECIMALS
     return "significant", SIGNIFICANT
@@ -278,7 +282,7 @@ def round_table(table: pd.DataFrame) -> pd.DataFrame:
     for col in out.columns:
         if not pd.api.types.is_float_dtype(out[col].dtype):
             continue
-        if per_row and col in ("value", "gap", "target"):
+        if per_row and col in ("value", "gap", "target", "variant_min", "variant_max"):
             units = out["unit"].map(lambda u: "pct" if u == "%" else str(u))
             out[col] = [
                 _round_value(v, _column_rule(f"x_{u}"))
@@ -349,6 +353,8 @@ def for_people(
     for col in out.columns:
         if _is_bool_column(out[col]):
             out[col] = _bool_text(out[col], lang)
+        elif isinstance(col, str) and (col == "verdict" or col.endswith("_verdict")):
+            out[col] = out[col].map(lambda v: verdict_text(v, lang))
     if lang == "zh":
         for col, names in (("class_name", CLASS_NAMES_ZH), ("level", LEVELS_ZH)):
             if col in out.columns:
@@ -357,6 +363,17 @@ def for_people(
         names = [(labels or {}).get(c) or column_label(c, lang) for c in out.columns]
         out.columns = _unique(names)
     return out
+
+
+def verdict_text(code, lang: str = "both"):
+    """Words of a verdict code (:data:`geo.indicators.VERDICTS`) in ``lang``; other values
+    (empty, unknown) unchanged."""
+    from geo.indicators import VERDICTS
+
+    if not isinstance(code, str) or code not in VERDICTS:
+        return code
+    en, zh = VERDICTS[code]
+    return _join(en, zh, lang)
 
 
 def _unique(names: list[str]) -> list[str]:
@@ -658,6 +675,14 @@ _NAMES = {
     "target": ("Target", "目标值"),
     "direction": ("Target direction", "目标方向"),
     "meets_target": ("Meets target", "达到目标"),
+    "verdict": ("Verdict, robust to method variants?", "目标判断（方法稳健性）"),
+    "variant_min": ("Lowest over method variants", "方法变体最小值"),
+    "variant_max": ("Highest over method variants", "方法变体最大值"),
+    "cells": ("Grid cells (coverage-weighted)", "像元数（按覆盖加权）"),
+    "few_cells": ("Too few cells to judge", "像元过少"),
+    "below_detection": ("Below the data's detection limit", "低于数据检测限"),
+    "overlaps_with": ("Overlaps with (shared area)", "与之重叠的片区（重叠面积）"),
+    "overlap_area": ("Area shared with other zones", "与其他片区重叠面积"),
     "gap": ("Gap to target", "与目标差距"),
     "official": ("Official figure", "官方数据"),
     "method": ("Method", "方法"),
@@ -767,13 +792,24 @@ def column_label(column: str, lang: str = "both") -> str:
     ``"en"``: ``Area [mu]``); statistics columns ``<layer>_<stat>[_<class>]`` →
     ``<layer>: Mean``/``<layer>：平均值``; columns not known keep their id.
     """
-    from geo.indicators import INDICATORS
+    from geo.indicators import INDICATORS, MIN_CELLS
 
     check_lang(lang)
     suffixes = {
         "_meets_target": ("meets 2027 target", "达到目标"),
         "_gap": ("gap to target", "差距"),
         "_below_detection": ("below the data's detection limit", "低于数据检测限"),
+        "_verdict": (
+            "verdict vs target (robust / uncertain over method variants)",
+            "目标判断（方法稳健 / 不确定）",
+        ),
+        "_variant_min": ("lowest over method variants", "方法变体最小值"),
+        "_variant_max": ("highest over method variants", "方法变体最大值"),
+        "_few_cells": (
+            f"too few cells (< {MIN_CELLS:g}) to judge or rank",
+            "像元过少，不判断不排名",
+        ),
+        "_cells": ("grid cells it rests on (coverage-weighted)", "所依据像元数（按覆盖加权）"),
     }
     for suffix, what in suffixes.items():
         if column.endswith(suffix):
@@ -784,7 +820,8 @@ def column_label(column: str, lang: str = "both") -> str:
                     return f"{ind.name_en}: {what[0]} / {what[1]}"
                 name = ind.name_en if lang == "en" else ind.name_zh
                 sep = ": " if lang == "en" else "："
-                unit = "pp" if suffix == "_gap" and ind.unit == "%" else None
+                pct = suffix in ("_variant_min", "_variant_max")
+                unit = "pp" if suffix == "_gap" and ind.unit == "%" else "%" if pct else None
                 return _with_unit(f"{name}{sep}{what[_LANG_INDEX[lang]]}", unit, lang)
     if column in INDICATORS:
         ind = INDICATORS[column]

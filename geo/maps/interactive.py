@@ -894,13 +894,19 @@ def _lean_features(
     unit = indicator.unit if indicator else ""
     label = f" ({_LABELS[indicator.label]})" if indicator else ""
     name_value = indicator.name_zh if indicator else column
-    shown = [c for c in (id_col, f"{column}_meets_target", f"{column}_gap") if c in gdf]
+    from geo.tables import verdict_text
+
+    verdict = f"{column}_verdict"  # met/not met robust or uncertain (geo.indicators.VERDICTS)
+    shown = [c for c in (id_col, f"{column}_meets_target", verdict, f"{column}_gap") if c in gdf]
     shown += [c for c in extra if c in gdf.columns and c not in shown]
     labels = ["名称 Name", name_value + label, *shown]
     values = pd.to_numeric(gdf[column], errors="coerce").to_numpy(dtype="float64")
     zh = gdf["name_zh"].astype(str).to_numpy() if "name_zh" in gdf else gdf.index.astype(str)
     en = gdf["name_en"].astype(str).to_numpy() if "name_en" in gdf else zh
-    cells = [[_cell(v) for v in gdf[c].to_numpy(dtype=object)] for c in shown]
+    cells = [
+        [_cell(verdict_text(v) if c == verdict else v) for v in gdf[c].to_numpy(dtype=object)]
+        for c in shown
+    ]
     feats = []
     for i, geom in enumerate(gdf.geometry.to_numpy()):
         name = zh[i] if zh[i] == en[i] else f"{zh[i]} / {en[i]}"
