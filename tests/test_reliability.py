@@ -397,7 +397,8 @@ def test_scaled_integer_ndvi_needs_its_scale(capsys, tmp_path):
     out = tmp_path / "rep"
     args = ["report", "--out", out, "--ndvi", path, "--tables-only", "--cache", tmp_path / "c"]
     code, _, err = run(capsys, *args)
-    assert code == 2 and "outside [-1, 1]" in err and "scale" in err
+    assert code == 2 and "outside [-1, 1]" in err and "with --ndvi-scale/--ndvi-offset" in err
+    assert "layers.toml" not in err  # the user's own file: the fix is the option, not our catalogue
     assert not out.exists()
     code, _, err = run(capsys, *args, "--ndvi-scale", "0.0001")
     assert code == 0, err

@@ -269,10 +269,17 @@ def check_ndvi(values: np.ndarray, valid: np.ndarray, layer: Layer) -> None:
         raise DataError(f"NDVI layer {layer.name!r} ({layer.path}) has no valid cell")
     lo, hi = float(values[valid].min()), float(values[valid].max())
     if lo < -1.0001 or hi > 1.0001:
+        shipped = layer.name in catalogue()
+        where = (
+            "in data/rasters/layers.toml"
+            if shipped
+            else "with --ndvi-scale/--ndvi-offset (Python: DeriveConfig(ndvi_scale=…, "
+            "ndvi_offset=…))"
+        )
         raise DataError(
             f"NDVI layer {layer.name!r} ({layer.path}) has values {lo:g}…{hi:g}, outside [-1, 1]: "
             "it looks like scaled integers; give its scale and offset (e.g. 0.0001 for MODIS "
-            "NDVI, 0.004/-0.08 for Copernicus) in layers.toml or rescale the file"
+            f"NDVI, 0.004/-0.08 for Copernicus) {where}, or rescale the file"
         )
 
 
