@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 OUT    ?= report
 
-.PHONY: report test lint format clean
+.PHONY: report test notebooks lint format clean
 
 # Nothing else is needed: the geospatial libraries come in wheels and the Chinese font of the
 # figures in a PyPI package (pylopdf-fonts-zh-cn). Clear errors for the two things that can miss.
@@ -30,6 +30,11 @@ report: $(VENV)/.installed
 test: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
+
+# Re-execute notebooks/*.ipynb top to bottom and save them with their outputs (readers see them
+# on GitHub; tests/test_notebooks.py fails when the saved numbers differ from a fresh run).
+notebooks: $(VENV)/.installed
+	$(BIN)/python tests/test_notebooks.py
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
