@@ -23,7 +23,7 @@ LATIN_FONT = "Times New Roman"
 _PAGE = (21.0, 29.7)
 _MARGINS = {"top": 2.54, "bottom": 2.54, "left": 2.2, "right": 2.2}
 #: Tables with this many columns or more are set on a landscape page.
-_WIDE = 10
+_WIDE = 9
 
 
 def _set_fonts(style, east_asian: str, size: float | None = None, bold=None) -> None:

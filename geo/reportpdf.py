@@ -24,7 +24,7 @@ _FAMILY = "cjk"
 #: Page margins, mm (A4 is 210 × 297 mm).
 _MARGIN = 18.0
 #: Tables with this many columns or more are set on a landscape page.
-_WIDE = 10
+_WIDE = 9
 #: Widest figure embedded, pixels: about 280 dpi across the text width (the 300-dpi PNGs are
 #: in figures/); keeps the PDF a size that can be e-mailed.
 _MAX_PIXELS = 2000
@@ -127,47 +127,93 @@ def _heading(pdf, block: Heading) -> None:
     pdf.ln(2)
 
 
+def _wrap(text: str):
+    """Break Chinese text anywhere (it has no spaces between words), other text at spaces."""
+    from fpdf.enums import WrapMode
+
+    cjk = sum("\u3000" <= ch <= "\u9fff" or "\uff00" <= ch <= "\uffef" for ch in text)
+    return WrapMode.CHAR if cjk * 2 > len(text.replace(" ", "")) else WrapMode.WORD
+
+
 def _paragraph(pdf, block: Paragraph) -> None:
     size = {"small": 7.5, "bullet": 9.5}.get(block.kind, 10)
     pdf.set_font(_FAMILY, size=size)
     height = size * 0.5
     if block.kind == "note":
         pdf.set_fill_color(255, 246, 214)
-        pdf.multi_cell(0, height, block.text, fill=True, padding=2, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(
+            0,
+            height,
+            block.text,
+            fill=True,
+            padding=2,
+            new_x="LMARGIN",
+            new_y="NEXT",
+            wrapmode=_wrap(block.text),
+        )
         pdf.set_fill_color(255)  # tables fill nothing but their header
     elif block.kind == "bullet":
         pdf.set_x(pdf.l_margin + 4)
-        pdf.multi_cell(0, height, f"• {block.text}", align="L", new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(
+            0,
+            height,
+            f"• {block.text}",
+            align="L",
+            new_x="LMARGIN",
+            new_y="NEXT",
+            wrapmode=_wrap(block.text),
+        )
     else:
-        pdf.multi_cell(0, height, block.text, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(
+            0,
+            height,
+            block.text,
+            align="L",
+            new_x="LMARGIN",
+            new_y="NEXT",
+            wrapmode=_wrap(block.text),
+        )
     pdf.ln(1.5)
 
 
 def _widths(pdf, table: Table, size: float, width: float) -> list[float]:
     """Column widths (mm) filling ``width``.
 
-    Body cells are kept on one line where the page allows (numbers, names); headers may wrap
-    onto about three lines; room left over goes to the columns whose header is cut most.
+    Each column gets at least its longest header word and, for numbers, its longest number
+    (numbers never wrap); then as much as it wants (cells on one line, header on at most
+    three lines) as the page allows; room left over goes to the columns cut most.
     """
     pdf.set_font(_FAMILY, size=size)
-    pad = 2.0
+    pad = 2.2
+    cols = range(len(table.headers))
     body = [
-        min(max((pdf.get_string_width(str(r[c])) for r in table.rows), default=0), width * 0.35)
-        + pad
-        for c in range(len(table.headers))
+        max((pdf.get_string_width(str(r[c])) for r in table.rows), default=0) + pad for c in cols
     ]
     head = [pdf.get_string_width(h) + pad for h in table.headers]
-    natural = [max(b, h / 3) for b, h in zip(body, head, strict=True)]
-    spare = width - sum(natural)
-    if spare <= 0:
-        return [w * width / sum(natural) for w in natural]
-    want = [max(h - w, 0) + max(b - w, 0) for w, b, h in zip(natural, body, head, strict=True)]
-    if sum(want) == 0:
-        return [w + spare / len(natural) for w in natural]
-    grow = min(spare / sum(want), 1.0)
-    widths = [w + x * grow for w, x in zip(natural, want, strict=True)]
-    left = width - sum(widths)
-    return [w + left / len(widths) for w in widths]
+    word = [max(pdf.get_string_width(w) for w in (h.split() or [""])) + pad for h in table.headers]
+    least = [
+        max(min(word[c], 25.0), body[c] if table.numeric[c] else min(body[c], 14.0), 7.0)
+        for c in cols
+    ]
+    want = [max(least[c], min(body[c], width * 0.4)) for c in cols]
+    if sum(least) >= width:
+        return [w * width / sum(least) for w in least]
+    if sum(want) > width:
+        grow = (width - sum(least)) / (sum(want) - sum(least))
+        return [lo + (w - lo) * grow for lo, w in zip(least, want, strict=True)]
+    # first headers on three lines at most, then on one
+    third = [max(want[c], head[c] / 3) for c in cols]
+    if sum(third) > width:
+        grow = (width - sum(want)) / (sum(third) - sum(want))
+        return [w + (t - w) * grow for w, t in zip(want, third, strict=True)]
+    want = third
+    more = [max(head[c], body[c]) - want[c] for c in cols]
+    spare = width - sum(want)
+    if sum(more) <= 0:
+        return [w + spare / len(want) for w in want]
+    grow = min(spare / sum(more), 1.0)
+    widths = [w + m * grow for w, m in zip(want, more, strict=True)]
+    return [w + (width - sum(widths)) / len(widths) for w in widths]
 
 
 def _table(pdf, table: Table) -> None:
