@@ -99,12 +99,13 @@ class _ReportPDF(FPDF):
 def _setup(document: Document):
     path, index = font_file()
     pdf = _ReportPDF(document.label, _short_title(document), document.lang)
+    from fontTools.ttLib import TTLibError
     from fpdf.errors import FPDFException
 
     try:
         for style in ("", "B"):  # one weight: bold cells (table headers) are set in it too
             pdf.add_font(_FAMILY, style, path, collection_font_number=index)
-    except (OSError, FPDFException, ValueError, KeyError) as exc:
+    except (OSError, FPDFException, TTLibError, ValueError, KeyError) as exc:
         raise OutputError(
             f"cannot use the font {path} for report.pdf ({exc}); reinstall the Python "
             "package pylopdf-fonts-zh-cn or drop --pdf (report.docx and report.html hold "

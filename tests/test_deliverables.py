@@ -155,9 +155,47 @@ def test_word_captions_numbered_fonts_and_page(built):
     assert "标准地图" in text and "审图号" in text
 
 
+def _to_unicode(font) -> dict[int, str]:
+    """The ToUnicode map of a Type0 font: 2-byte code → text (bfchar and bfrange entries)."""
+    cmap = font["/ToUnicode"].get_object().get_data().decode("latin-1")
+    out = {}
+    for block in re.findall(r"beginbfchar(.*?)endbfchar", cmap, re.S):
+        for code, text in re.findall(r"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>", block):
+            out[int(code, 16)] = bytes.fromhex(text).decode("utf-16-be")
+    for block in re.findall(r"beginbfrange(.*?)endbfrange", cmap, re.S):
+        for lo, hi, start in re.findall(r"<(\w+)>\s*<(\w+)>\s*<(\w+)>", block):
+            for i, code in enumerate(range(int(lo, 16), int(hi, 16) + 1)):
+                out[code] = chr(int(start, 16) + i)
+    return out
+
+
+def _page_text(reader, page) -> str:
+    """A page's text, decoded by the fonts' ToUnicode maps, white space removed.
+
+    Done here rather than by ``page.extract_text()``: pypdf reads the 2-byte codes of a font
+    whose encoding is an embedded CMap (what fpdf2 writes for OpenType/CFF fonts) as 1-byte
+    codes; PDF viewers (pdfium, Acrobat) read them right.
+    """
+    from pypdf.generic import ContentStream
+
+    fonts = {name: _to_unicode(f.get_object()) for name, f in page["/Resources"]["/Font"].items()}
+    current, parts = {}, []
+    for operands, operator in ContentStream(page.get_contents(), reader).operations:
+        if operator == b"Tf":
+            current = fonts[operands[0]]
+        elif operator in (b"Tj", b"TJ"):
+            strings = operands[0] if operator == b"TJ" else operands[:1]
+            for item in strings:
+                if isinstance(item, (int, float)) or not hasattr(item, "original_bytes"):
+                    continue
+                raw = item.original_bytes
+                codes = [int.from_bytes(raw[i : i + 2], "big") for i in range(0, len(raw), 2)]
+                parts.append("".join(current.get(c, "") for c in codes))
+    return re.sub(r"\s+", "", "".join(parts))
+
+
 def _pdf_text(reader) -> str:
-    """All text with white space removed (pypdf spaces out the glyphs of a subset font)."""
-    return re.sub(r"\s+", "", "".join(page.extract_text() for page in reader.pages))
+    return "".join(_page_text(reader, page) for page in reader.pages)
 
 
 def test_pdf_is_a4_with_headings_numbers_and_labels(built):
@@ -171,7 +209,7 @@ def test_pdf_is_a4_with_headings_numbers_and_labels(built):
         assert heading in text
     n = len(reader.pages)
     for i, page in enumerate(reader.pages, 1):  # header label and page number on every page
-        page_text = re.sub(r"\s+", "", page.extract_text())
+        page_text = _page_text(reader, page)
         assert "遥感估算，非官方统计" in page_text
         assert f"第{i}页，共{n}页" in page_text
     league = _csv(built, "indicators_league.csv")
