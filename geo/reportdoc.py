@@ -502,23 +502,24 @@ def build(results, sensitivity: pd.DataFrame | None, figures: list[Path], lang: 
             )
         )
 
-    b.append(Heading(pick("6. 专题图", "6. Maps", lang)))
-    b += _para(
-        "以下为示意图；高分辨率PNG（300 dpi）与SVG版本见报告的figures文件夹，"
-        "交互地图见maps文件夹。",
-        "Sketch maps; 300-dpi PNG and SVG versions are in the report's figures folder, "
-        "interactive maps in its maps folder.",
-        lang,
-    )
-    for stem in (
-        "county_grassland_fvc_pct",
-        "county_forest_cover_pct",
-        "county_sandified_pct",
-        "sandified_degree_map",
-    ):
-        b += _figure(pngs, stem, n, lang)
-    for stem in sorted(pngs):  # any figure not placed above
-        b += _figure(pngs, stem, n, lang)
+    if pngs:  # none with --tables-only
+        b.append(Heading(pick("6. 专题图", "6. Maps", lang)))
+        b += _para(
+            "以下为示意图；高分辨率PNG（300 dpi）与SVG版本见报告的figures文件夹，"
+            "交互地图见maps文件夹。",
+            "Sketch maps; 300-dpi PNG and SVG versions are in the report's figures folder, "
+            "interactive maps in its maps folder.",
+            lang,
+        )
+        for stem in (
+            "county_grassland_fvc_pct",
+            "county_forest_cover_pct",
+            "county_sandified_pct",
+            "sandified_degree_map",
+        ):
+            b += _figure(pngs, stem, n, lang)
+        for stem in sorted(pngs):  # any figure not placed above
+            b += _figure(pngs, stem, n, lang)
 
     b += _methods(results, sensitivity, lang, n)
     b += _sources(lang)

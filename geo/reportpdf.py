@@ -72,7 +72,7 @@ class _ReportPDF(FPDF):
 
     def __init__(self, label: str, title: str, lang: str) -> None:
         super().__init__(format="A4", unit="mm")
-        self.label, self.short_title, self.lang = label, title, lang
+        self.label, self.short_title, self.report_lang = label, title, lang
 
     def header(self) -> None:
         self.set_font(_FAMILY, size=7.5)
@@ -90,7 +90,7 @@ class _ReportPDF(FPDF):
         self.set_font(_FAMILY, size=8)
         self.set_text_color(110)
         text = {"zh": "第 {n} 页，共 {nb} 页", "en": "Page {n} of {nb}"}.get(
-            self.lang, "第 {n} 页，共 {nb} 页 / Page {n} of {nb}"
+            self.report_lang, "第 {n} 页，共 {nb} 页 / Page {n} of {nb}"
         )
         self.cell(0, 5, text.format(n=self.page_no(), nb="{nb}"), align="C")
         self.set_text_color(0)
