@@ -250,6 +250,7 @@ def test_lang_zh_word_file(tmp_path, cache, built):
             "report",
             "--quiet",
             "--tables-only",
+            "--pdf",
             "--lang",
             "zh",
             "--out",
@@ -259,7 +260,6 @@ def test_lang_zh_word_file(tmp_path, cache, built):
         ]
     )
     assert code == 0
-    assert not (out / "report.pdf").exists()  # only with --pdf
     document = docx.Document(out / "report.docx")
     captions = _captions(document)
     assert captions and all(re.match(r"表\d+ ", c) for c in captions)  # no figures: tables only
@@ -273,6 +273,10 @@ def test_lang_zh_word_file(tmp_path, cache, built):
     assert rows[1:] == csv[zh_columns].to_numpy().tolist()
     assert {r[5] for r in rows[1:]} == {"是", "否"}
     assert rows[0][1] == "中文名称"
+    reader = pypdf.PdfReader(out / "report.pdf")
+    text = _pdf_text(reader)
+    assert f"第1页，共{len(reader.pages)}页" in text and "Page" not in text
+    assert "表3各盟市主要指标（遥感估算）" in text and "Table" not in text
 
 
 def test_pdf_failure_leaves_the_old_report(tmp_path, cache, capsys, monkeypatch):
@@ -281,6 +285,7 @@ def test_pdf_failure_leaves_the_old_report(tmp_path, cache, capsys, monkeypatch)
     out = tmp_path / "report"
     args = ["report", "--quiet", "--tables-only", "--out", str(out), "--cache", str(cache)]
     assert cli.main(args) == 0
+    assert (out / "report.docx").is_file() and not (out / "report.pdf").exists()  # no --pdf
     before = {p.name: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     capsys.readouterr()
     broken = tmp_path / "broken.otf"
