@@ -238,6 +238,11 @@ def _table(pdf, table: Table) -> None:
     if pdf.get_y() > pdf.h - pdf.b_margin - 30:  # keep the caption with the table
         pdf.add_page()
     _caption(pdf, table.caption)
+    if table.source:  # under the caption, so that it never sits alone atop a page
+        pdf.set_font(_FAMILY, size=6.5)
+        pdf.set_text_color(90)
+        pdf.cell(0, 3.5, f"tables/{table.source}", align="R", new_x="LMARGIN", new_y="NEXT")
+        pdf.set_text_color(0)
     pdf.set_font(_FAMILY, size=size)
     pdf.set_draw_color(150)
     with pdf.table(
@@ -252,11 +257,6 @@ def _table(pdf, table: Table) -> None:
         grid.row(table.headers)
         for values in table.rows:
             grid.row([str(v) for v in values])
-    if table.source:
-        pdf.set_font(_FAMILY, size=7)
-        pdf.set_text_color(90)
-        pdf.cell(0, 4, f"tables/{table.source}", new_x="LMARGIN", new_y="NEXT")
-        pdf.set_text_color(0)
     pdf.ln(3)
     if wide:
         pdf.add_page(orientation="P")
