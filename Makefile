@@ -25,7 +25,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 report: $(VENV)/.installed
-	$(BIN)/barrier report --out $(OUT)
+	$(BIN)/barrier report --pdf --out $(OUT)
 
 test: $(VENV)/.installed
 	$(BIN)/ruff check .

@@ -99,6 +99,11 @@ def _parser() -> argparse.ArgumentParser:
         "--correction", metavar="FILE", help="polygons with 'layer' and 'value' overriding classes"
     )
     rep.add_argument("--basemap", choices=_BASEMAPS, default=_BASEMAPS[0], help=_BASEMAP_HELP)
+    rep.add_argument(
+        "--pdf",
+        action="store_true",
+        help="also write report.pdf (pure Python; report.docx is always written)",
+    )
     _lang_option(rep)
     rep.set_defaults(func=_cmd_report)
 
@@ -413,6 +418,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         "cache": args.cache,
         "force": args.force,
         "lang": args.lang,
+        "pdf": args.pdf,
     }
     if args.quiet:
         build_report(args.out, **options)

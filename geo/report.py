@@ -525,6 +525,7 @@ def build_report(
     force: bool = False,
     progress=None,
     lang: str = "both",
+    pdf: bool = False,
 ) -> Path:
     """Run the main job on the shipped data and write the report folder.
 
@@ -535,8 +536,9 @@ def build_report(
     proxy/official label and method), ``tables/proxy_vs_official.csv``,
     ``tables/indicators.xlsx`` (a sheet per level, ``proxy_vs_official`` and ``sources``),
     ``tables/indicators.gpkg`` (a layer per level) and ``tables/indicators_<level>.parquet``
-    (GeoParquet), ``report.log`` and ``manifest.json``. The folder is built aside and swapped
-    in whole.
+    (GeoParquet), ``report.docx`` (Word: the report's text, tables and figures), with ``pdf``
+    ``report.pdf``, ``report.log`` and ``manifest.json``. The folder is built aside and swapped
+    in whole: a step that fails (the PDF included) leaves an existing folder untouched.
 
     Parameters
     ----------
@@ -579,7 +581,10 @@ def build_report(
         ``progress(message)`` called at each step.
     lang : {"both", "zh", "en"}
         Language of the CSV headers and of the workbook's label row, of yes/no (是/否);
-        ``both`` keeps the column ids as CSV header.
+        ``both`` keeps the column ids as CSV header. Also the language of ``report.docx`` and
+        ``report.pdf`` (both: Chinese first, then English).
+    pdf : bool
+        Also write ``report.pdf`` (pure Python, fpdf2; the CJK font embedded as a subset).
 
     Returns
     -------
@@ -665,6 +670,7 @@ def build_report(
             log("writing report.html")
             page = reporthtml.write_html(stage, results, maps, figures, written, sensitivity)
             written = [*written, *maps, *figures, page]
+        written += _write_documents(stage, results, sensitivity, written, lang, pdf, log)
         log("writing manifest")
         params = _parameters(results, redline)
         params["tables"] = {
@@ -684,6 +690,23 @@ def build_report(
             tmp.write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
         log.close()
     return out
+
+
+def _write_documents(
+    stage: Path, results: Results, sensitivity, written: list[Path], lang: str, pdf: bool, log
+) -> list[Path]:
+    """``report.docx`` and (with ``pdf``) ``report.pdf`` from one document model."""
+    from geo import reportdoc, reportdocx
+
+    document = reportdoc.build(results, sensitivity, written, lang)
+    log("writing report.docx")
+    files = [reportdocx.write_docx(document, stage / "report.docx")]
+    if pdf:
+        from geo import reportpdf
+
+        log("writing report.pdf")
+        files.append(reportpdf.write_pdf(document, stage / "report.pdf"))
+    return files
 
 
 def _inputs(
