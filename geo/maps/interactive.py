@@ -72,7 +72,7 @@ from folium.utilities import JsCode
 from PIL import Image
 from rasterio.warp import Resampling, calculate_default_transform, reproject
 
-from geo import boundaries
+from geo import boundaries, fonts
 from geo.crs import transform_geometry, wgs84_to_gcj02
 from geo.data import data_path
 from geo.errors import DataError, GeoError, GeoWarning, OutputError
@@ -519,11 +519,14 @@ class _Page(Figure):
     """The page of a map: rendered with Leaflet and the plugins inlined (no CDN request).
 
     Used for :func:`save` and for Jupyter (``Map._repr_html_`` renders the parent figure), so
-    that a notebook's map opens offline as well.
+    that a notebook's map opens offline as well. The page carries a WOFF subset of the CJK font
+    with the characters it uses (:func:`geo.fonts.embed`), so that its Chinese shows on a
+    machine without a CJK font.
     """
 
     def render(self, **kwargs) -> str:
-        return _inline_assets(super().render(**kwargs))
+        # the CJK subset last: it holds the characters of the whole page, scripts included
+        return fonts.embed(_inline_assets(super().render(**kwargs)))
 
 
 class _Credit(MacroElement):
@@ -578,7 +581,9 @@ class _NameSearch(Search):
 
 _CSS = """
 <style>
-.geo-legend{background:rgba(255,255,255,.92);padding:6px 8px;font:12px/1.4 sans-serif;
+html body .leaflet-container,.leaflet-container input,.leaflet-container button{
+  font-family:{font}}
+.geo-legend{background:rgba(255,255,255,.92);padding:6px 8px;font:12px/1.4 {font};
   border-radius:4px;box-shadow:0 0 6px rgba(0,0,0,.3);max-width:260px}
 .geo-legend i{display:inline-block;width:14px;height:12px;margin-right:6px;vertical-align:middle;
   border:1px solid #888}
@@ -587,14 +592,14 @@ _CSS = """
 .geo-colourbar{height:10px;width:200px;border:1px solid #888}
 .geo-opacity{display:block;margin-top:4px}
 .geo-title{position:absolute;top:8px;left:50%;transform:translateX(-50%);z-index:1000;
-  background:rgba(255,255,255,.9);padding:4px 12px;border-radius:4px;font:bold 16px sans-serif;
+  background:rgba(255,255,255,.9);padding:4px 12px;border-radius:4px;font:bold 16px {font};
   box-shadow:0 0 6px rgba(0,0,0,.3);pointer-events:none;max-width:60%;text-align:center}
 table.geo-popup{border-collapse:collapse;font-size:12px}
 .leaflet-control-attribution{max-width:65%}
 table.geo-popup th{text-align:left;padding:1px 8px 1px 0;color:#555;font-weight:normal}
 table.geo-popup td{padding:1px 0}
 </style>
-"""
+""".replace("{font}", fonts.FONT_STACK)
 
 
 # --------------------------------------------------------------------------- rasters
