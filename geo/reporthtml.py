@@ -459,7 +459,7 @@ _NAV = (
 )
 
 _CSS = (
-    "body{font-family:%s;" % fonts.FONT_STACK
+    f"body{{font-family:{fonts.FONT_STACK};"
     + """max-width:1100px;margin:2em auto;
 padding:0 1em;color:#222;line-height:1.45}
 h1 small,h2 small{color:#555;font-weight:normal}
