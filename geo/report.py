@@ -574,7 +574,9 @@ def build_report(
         written = _write_tables(stage, results, files, sensitivity, lang)
         if not tables_only:
             log(f"writing web maps (basemap {basemap}{', offline' if offline else ''})")
-            maps = reporthtml.write_maps(stage, results, offline=offline, basemap=basemap)
+            maps = reporthtml.write_maps(
+                stage, results, offline=offline, basemap=basemap, lang=lang
+            )
             log("writing figures")
             figures = reporthtml.write_figures(stage, results)
             log("writing report.html")

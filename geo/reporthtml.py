@@ -32,11 +32,13 @@ _SIGN = {">=": "≥", "<=": "≤"}
 
 
 def write_maps(
-    stage: Path, results, *, offline: bool = False, basemap: str = "hillshade"
+    stage: Path, results, *, offline: bool = False, basemap: str = "hillshade", lang: str = "both"
 ) -> list[Path]:
     """One banner choropleth per indicator and ``battle_zones.html``; returns the files.
 
-    Self-contained (no network request) unless ``basemap`` is an online one.
+    Self-contained (no network request) unless ``basemap`` is an online one; map texts in
+    ``lang``. The battle-zone map colours and labels the three battles, hatches overlapping
+    battle parts and shows the Yellow River and the main towns.
     """
     from geo.maps import interactive
     from geo.zones import context_overlays
@@ -52,6 +54,7 @@ def write_maps(
             basemap=basemap,
             offline=offline,
             overlays=["leagues", battle],
+            lang=lang,
         )
         written.append(interactive.save(m, stage / "maps" / f"county_{key}.html"))
     overlays = [
@@ -63,14 +66,16 @@ def write_maps(
         results.layers["fvc"],
         "landcover",
     ]
-    m = interactive.choropleth(
+    parts = results.with_geometry("battle_part") if "battle_part" in results.wide else None
+    m = interactive.battle_zone_map(
         battle,
-        "sandified_pct",
+        parts=parts,
+        column="sandified_pct",
         indicator=INDICATORS["sandified_pct"],
         basemap=basemap,
         offline=offline,
         overlays=overlays,
-        title="“三北”工程三大标志性战役 / The three Three-North battle zones",
+        lang=lang,
     )
     written.append(interactive.save(m, stage / "maps" / "battle_zones.html"))
     return written
