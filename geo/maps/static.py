@@ -157,7 +157,8 @@ def _label_zones(
 ) -> int:
     """Label zones at representative points, largest first, skipping small and overlapping ones.
 
-    Labels never overlap each other nor the texts already on the map (towns, the river name).
+    Labels never overlap each other, the texts already on the map (towns, the river name) nor
+    the lines drawn (rivers), all compared in display (pixel) coordinates.
     With ``search``, a label that does not fit at the representative point is tried at points
     of a grid over the zone, nearest first, and placed where it lies wholly inside the zone.
 
@@ -174,6 +175,7 @@ def _label_zones(
             for x, y in points.get_offsets():
                 (px, py), r = ax.transData.transform((x, y)), 4.0
                 placed.append(mpl.transforms.Bbox([[px - r, py - r], [px + r, py + r]]))
+    lines = _drawn_lines(ax)
     order = gdf.geometry.area.sort_values(ascending=False).index
     count = 0
     for idx in order:
@@ -193,13 +195,29 @@ def _label_zones(
                 inv = ax.transData.inverted().transform
                 (x0, y0), (x1, y1) = inv([[box.x0, box.y0], [box.x1, box.y1]])
                 fits = fits and geom.contains(shapely.box(x0, y0, x1, y1))
-            if fits and not any(box.overlaps(other) for other in placed):
+            crosses = lines is not None and lines.intersects(shapely.box(*box.extents))
+            if fits and not crosses and not any(box.overlaps(other) for other in placed):
                 placed.append(box)
                 count += 1
                 break
         else:
             label.remove()
     return count
+
+
+def _drawn_lines(ax) -> shapely.Geometry | None:
+    """The line layers of the axes (rivers: geopandas draws lines as a LineCollection) in display
+    coordinates, widened by their half width and 2 px, or None when there are none."""
+    parts = []
+    for coll in ax.collections:
+        if type(coll) is not mpl.collections.LineCollection:
+            continue
+        width = float(np.max(coll.get_linewidths())) if len(coll.get_linewidths()) else 1.0
+        pad = width * ax.figure.dpi / 72 / 2 + 2
+        for seg in coll.get_segments():
+            if len(seg) >= 2:
+                parts.append(shapely.buffer(shapely.LineString(ax.transData.transform(seg)), pad))
+    return shapely.union_all(parts) if parts else None
 
 
 #: A pale box behind labels over busy ground. Not a stroke "halo" (path effect): SVG and PDF
