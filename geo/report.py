@@ -580,7 +580,9 @@ def build_report(
             log("writing figures")
             figures = reporthtml.write_figures(stage, results)
             log("writing report.html")
-            page = reporthtml.write_html(stage, results, maps, figures, written, sensitivity)
+            page = reporthtml.write_html(
+                stage, results, maps, figures, written, sensitivity, lang=lang
+            )
             written = [*written, *maps, *figures, page]
         log("writing manifest")
         params = _parameters(results, redline)

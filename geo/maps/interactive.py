@@ -847,7 +847,7 @@ def raster_overlay(
     overlay = folium.raster_layers.ImageOverlay(
         _png_uri(rgba),
         _shift_bounds(bounds) if gcj else bounds,
-        name=_bi(re.split("[（，(,]", zh)[0], re.split("[(,]", en)[0].strip(), lang),
+        name=f"{layer.name}: {_bi(re.split('[（，(,]', zh)[0], re.split('[(,]', en)[0].strip(), lang)}",
         opacity=opacity,
         show=show,
         pane="geo_rasters",
