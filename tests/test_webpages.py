@@ -360,3 +360,37 @@ def test_captions_follow_lang():
     assert en("county_sandified_pct") == (
         "Figure 1 Share of sandified land by banner and county (remote-sensing proxy)"
     )
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+def test_missing_font_package_warns_and_writes_the_page_without_a_face(monkeypatch):
+    from geo.errors import GeoWarning
+
+    monkeypatch.setattr(fonts, "packaged_font_file", lambda: None)
+    with pytest.warns(GeoWarning, match="pylopdf-fonts-zh-cn"):
+        assert fonts.embed("<head></head>草原") == "<head></head>草原"
+
+
+def test_woff2_without_brotli_and_unknown_lang_are_clear_errors():
+    from geo.errors import GeoError
+
+    try:
+        import brotli  # noqa: F401
+    except ImportError:
+        with pytest.raises(GeoError, match="pip install brotli"):
+            fonts.subset("草", "woff2")
+    with pytest.raises(GeoError, match="unknown font flavor"):
+        fonts.subset("草", "ttc")
+    gdf = zones.load("battle")
+    gdf["v"] = 1.0
+    with pytest.raises(GeoError, match="unknown map language 'fr'"):
+        interactive.choropleth(gdf, "v", lang="fr")
+
+
+def test_cli_map_rejects_unknown_lang(capsys):
+    with pytest.raises(SystemExit) as exit_:  # argparse: usage and a one-line error
+        cli.main(["map", "--zones", "league", "--indicator", "sandified_pct", "--lang", "fr"])
+    assert exit_.value.code == 2
+    assert "invalid choice: 'fr'" in capsys.readouterr().err
