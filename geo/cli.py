@@ -187,6 +187,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     mp.add_argument("--offline", action="store_true", help=_OFFLINE_HELP)
     mp.add_argument("--basemap", choices=_BASEMAPS, default=_BASEMAPS[0], help=_BASEMAP_HELP)
+    mp.add_argument(
+        "--lang",
+        choices=("zh", "en", "both"),
+        default="both",
+        help="language of the legend, tooltips, popups and search box (both: Chinese first)",
+    )
     mp.set_defaults(func=_cmd_map)
 
     ch = sub.add_parser(
@@ -607,6 +613,7 @@ def _cmd_map(args: argparse.Namespace) -> int:
         basemap=args.basemap,
         offline=args.offline,
         attributes=attributes,
+        lang=args.lang,
     )
     interactive.save(m, out)
     side = _write_manifest(out, _map_inputs(args, results), _map_parameters(args, results))
@@ -631,6 +638,7 @@ def _map_parameters(args: argparse.Namespace, results) -> dict:
         "indicator": args.indicator,
         "basemap": args.basemap,
         "offline": args.offline,
+        "lang": args.lang,
         "derived_layers": {name: layer.source for name, layer in results.layers.items()},
         "official": False,
     }

@@ -109,7 +109,9 @@ def manifest(inputs: list, outputs: list[Path], root: Path, parameters: dict) ->
     -------
     dict
         When figures (PNG, SVG, PDF) are among the outputs, ``fonts`` names the CJK font files
-        their Chinese text is set in (family, source, version, SHA-256).
+        their Chinese text is set in (family, source, version, SHA-256); when web pages (HTML)
+        are, ``web_font`` names the font their embedded subsets are cut from
+        (:func:`geo.fonts.web_font_record`).
     """
     record = {
         "tool": TOOL,
@@ -130,6 +132,11 @@ def manifest(inputs: list, outputs: list[Path], root: Path, parameters: dict) ->
         from geo.maps.static import font_record
 
         record["fonts"] = font_record()["fonts"]  # the files the Chinese text was set in
+    if any(Path(p).suffix == ".html" for p in outputs):
+        from geo.fonts import web_font_record
+
+        # web pages embed a subset of this file (name, licence, package, SHA-256 of the file)
+        record["web_font"] = web_font_record()
     return record
 
 

