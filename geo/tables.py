@@ -664,6 +664,7 @@ _NAMES = {
     "id": ("Identifier", "代码"),
     "name_zh": ("Chinese name", "中文名称"),
     "name_en": ("English name", "英文名称"),
+    "name_pinyin": ("Pinyin", "拼音"),
     "level": ("Level", "级别"),
     "layer": ("Layer", "图层"),
     "class": ("Class code", "类别代码"),

@@ -232,7 +232,11 @@ def test_utf8_popups_areas_and_jupyter(banners, saved):
     features = _geojson(page)[0]["features"]
     props = features[0]["properties"]
     assert banners.name_zh.iloc[0] in props["t"] and banners.name_en.iloc[0] in props["t"]
-    assert "km²" in props["p"] and " ha" in props["p"] and "亩" in props["p"]
+    labels = json.loads(re.search(r"var H = (\[.*?\]);", page).group(1))
+    popup = {labels[k]: text for k, text in props["p"]}  # header → cell, built by the browser
+    area = popup["sandified"]  # the three units of one area in one row
+    assert "km²" in area and " ha" in area and "亩" in area
+    assert not any(label.endswith("_km2") or label == "area_km2" for label in popup)
     assert banners.name_pinyin.iloc[0] in props["s"]
     m = interactive.choropleth(banners.head(3), "grassland_fvc_pct", indicator=FVC)
     frame = m._repr_html_()  # what Jupyter shows: an iframe with the page in srcdoc

@@ -456,11 +456,15 @@ def test_map_popup_shows_user_attributes(tmp_path):
     table = table.rename(columns={"adcode": "zone"})
     attrs = pd.DataFrame({"负责人": ["张三", "李四", "<b>x</b>"]}, index=table.zone)
     m = interactive.choropleth(table, "grassland_fvc_pct", attributes=attrs)
-    features = _features(interactive.save(m, tmp_path / "m.html").read_text(encoding="utf-8"))
-    popups = [f["properties"]["p"] for f in features]
-    # one row, header then cell (the optional end tags </th></td></tr> are left out)
-    assert "<th>负责人<td>张三<tr>" in popups[0] or popups[0].endswith("<th>负责人<td>张三</table>")
-    assert "&lt;b&gt;x&lt;/b&gt;" in popups[2] and "<b>x</b>" not in popups[2]
+    page = interactive.save(m, tmp_path / "m.html").read_text(encoding="utf-8")
+    features = _features(page)
+    labels = json.loads(re.search(r"var H = (\[.*?\]);", page).group(1))
+    popups = [{labels[k]: text for k, text in f["properties"]["p"]} for f in features]
+    assert popups[0]["负责人"] == "张三" and popups[1]["负责人"] == "李四"
+    # hostile text stays text: the browser puts every cell in with textContent, never as HTML
+    assert popups[2]["负责人"] == "<b>x</b>" and "<b>x</b>" not in page
+    script = re.search(r"var H = .*?return t;", page, re.S).group(0)
+    assert "textContent" in script and "innerHTML" not in script
 
 
 def test_report_zone_fields_need_a_zone_file(capsys, tmp_path):

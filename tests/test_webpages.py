@@ -394,3 +394,19 @@ def test_cli_map_rejects_unknown_lang(capsys):
         cli.main(["map", "--zones", "league", "--indicator", "sandified_pct", "--lang", "fr"])
     assert exit_.value.code == 2
     assert "invalid choice: 'fr'" in capsys.readouterr().err
+
+
+def test_popups_name_their_rows_in_words(built, cli_maps):
+    # raw field names (grassland_fvc_pct_meets_target, adcode) are not for readers
+    page = (built / "maps" / "county_grassland_fvc_pct.html").read_text(encoding="utf-8")
+    decoded = _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), page)
+    for raw in ("_meets_target", "_verdict", "_gap", '"adcode"'):
+        assert raw not in decoded, raw
+    for words in ("是否达到2027年目标 meets the 2027 target", "判断（方法变体） verdict over"):
+        assert words in decoded, words
+    # the verdict cells are words too, in the page's language
+    assert "uncertain / 不确定" in decoded or "不确定 uncertain" in decoded
+    en = cli_maps["grass_en"].read_text(encoding="utf-8")
+    labels = json.loads(re.search(r"var H = (\[.*?\]);", en).group(1))
+    assert "Code" in labels and "meets the 2027 target" in labels
+    assert not [x for x in labels if "_" in x or re.search(r"[\u4e00-\u9fff]", x)], labels

@@ -356,9 +356,9 @@ def _area_triples(columns: Iterable[str]) -> list[str]:
     ]
 
 
-def _cell(value) -> str:
+def _cell(value, lang: str = "both") -> str:
     if isinstance(value, bool | np.bool_):
-        return "是 yes" if value else "否 no"
+        return _bi("是", "yes", lang) if value else _bi("否", "no", lang)
     if isinstance(value, int | float | np.integer | np.floating):
         return _fmt(float(value))
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
@@ -366,23 +366,27 @@ def _cell(value) -> str:
     return str(value)
 
 
-def _popup_rows(row: pd.Series, skip: set[str]) -> list[tuple[str, str]]:
+def _popup_rows(row: pd.Series, skip: set[str], lang: str = "both") -> list[tuple[str, str]]:
+    """Rows of a full popup: every column under its table header in words (never a field name)."""
+    from geo.tables import verdict_text
+
     rows = []
     triples = _area_triples(row.index)
     done = set(skip)
     for stem in triples:
         km2, ha, mu = (row[f"{stem}_{u}"] for u in ("km2", "ha", "mu"))
         text = f"{_fmt(float(km2), 'km²')} · {_fmt(float(ha), 'ha')} · {_fmt(float(mu), '亩 mu')}"
-        rows.append((stem, text))
-        done |= {f"{stem}_km2", f"{stem}_ha", f"{stem}_mu"}
+        label = re.sub(r"\s*\[[^\]]*\]$", "", _popup_label(f"{stem}_km2", lang))
+        rows.append((stem if label == f"{stem}_km2" else label, text))
+        done |= {f"{stem}_{u}" for u in ("km2", "ha", "mu", "wanmu")}
     for col in row.index:
         if col in done:
             continue
         value = row[col]
-        text = _cell(value)
+        text = _cell(verdict_text(value, lang) if col.endswith("_verdict") else value, lang)
         if col.endswith("_pct") and text != "–":
             text += " %"
-        rows.append((col, text))
+        rows.append((_popup_label(col, lang), text))
     return rows
 
 
@@ -899,7 +903,12 @@ def _features(
     indicator: Indicator | None,
     lang: str = "both",
     notes: dict | None = None,
-) -> dict:
+) -> tuple[dict, JsCode]:
+    """Features with full popups: each row a (label index, text) pair, labels once per page.
+
+    Repeating every bilingual header in every feature made a banner map ~40 % larger; the
+    browser builds the table with ``textContent`` (never HTML) from the page's label list.
+    """
     id_col = _id_column(gdf)
     unit = indicator.unit if indicator else ""
     label = f" ({_bi(*_LABEL_PAIRS[indicator.label], lang)})" if indicator else ""
@@ -907,6 +916,7 @@ def _features(
     status = _target_text(indicator, lang)
     skip = {gdf.geometry.name}
     feats = []
+    labels: dict[str, int] = {}
     for i, (idx, row) in enumerate(gdf.iterrows()):
         fid = str(row[id_col]) if id_col else str(idx)
         zh = str(row.get("name_zh", fid))
@@ -927,7 +937,8 @@ def _features(
             head.append(("", status))
         if note:
             head.append((_bi("注意", "Note", lang), note))
-        popup = _table(head + _popup_rows(row.drop(labels=list(skip)), set()))
+        rows = head + _popup_rows(row.drop(labels=list(skip)), set(), lang)
+        popup = [[labels.setdefault(k, len(labels)), v] for k, v in rows]
         search = " / ".join(
             str(row[c])
             for c in ("name_zh", "name_en", "name_pinyin")
@@ -939,7 +950,22 @@ def _features(
             "properties": {"c": colours[i], "s": search or fid, "t": tip, "p": popup},
             "geometry": shapely.geometry.mapping(row.geometry),
         })  # fmt: skip
-    return {"type": "FeatureCollection", "features": feats}
+    bind = JsCode(_ROWS_JS % {"labels": _js_json(list(labels))})
+    return {"type": "FeatureCollection", "features": feats}, bind
+
+
+_ROWS_JS = """function (f, layer) {
+  var H = %(labels)s;
+  layer.bindTooltip(f.properties.t, {sticky: true});
+  layer.bindPopup(function () {
+    var t = document.createElement('table'); t.className = 'geo-popup';
+    f.properties.p.forEach(function (kv) {
+      var tr = t.insertRow(), th = document.createElement('th');
+      th.textContent = H[kv[0]]; tr.appendChild(th); tr.insertCell().textContent = kv[1];
+    });
+    return t;
+  }, {maxWidth: 420});
+}"""
 
 
 def _js_json(value) -> str:
@@ -971,6 +997,30 @@ _LEAN_JS = """function (f, layer) {
 }"""
 
 
+#: Short popup headers of the columns shown beside the value (the value row names the indicator).
+_POPUP_SUFFIXES = {
+    "_meets_target": ("是否达到2027年目标", "meets the 2027 target"),
+    "_verdict": ("判断（方法变体）", "verdict over method variants"),
+    "_gap": ("与目标差距（百分点）", "gap to target (pp)"),
+}
+
+
+def _popup_label(column: str, lang: str) -> str:
+    """Header of a popup row: short words for the target columns, the table header otherwise."""
+    from geo.tables import column_label
+
+    if column in ("adcode", "id", "zone"):
+        return _bi("代码", "Code", lang)
+    for suffix, (zh, en) in _POPUP_SUFFIXES.items():
+        if column.endswith(suffix):
+            return _bi(zh, en, lang)
+    label = column_label(column, lang)
+    if lang == "both" and label == column:  # bilingual tables keep ids as headers; popups don't
+        zh, en = column_label(column, "zh"), column_label(column, "en")
+        label = column if zh == column else _bi(zh, en, lang)
+    return label
+
+
 def _lean_features(
     gdf: gpd.GeoDataFrame,
     column: str,
@@ -994,12 +1044,12 @@ def _lean_features(
     verdict = f"{column}_verdict"  # met/not met robust or uncertain (geo.indicators.VERDICTS)
     shown = [c for c in (id_col, f"{column}_meets_target", verdict, f"{column}_gap") if c in gdf]
     shown += [c for c in extra if c in gdf.columns and c not in shown]
-    labels = [_bi("名称", "Name", lang), name_value + label, *shown]
+    labels = [_bi("名称", "Name", lang), name_value + label, *(_popup_label(c, lang) for c in shown)]
     values = pd.to_numeric(gdf[column], errors="coerce").to_numpy(dtype="float64")
     zh = gdf["name_zh"].astype(str).to_numpy() if "name_zh" in gdf else gdf.index.astype(str)
     en = gdf["name_en"].astype(str).to_numpy() if "name_en" in gdf else zh
     cells = [
-        [_cell(verdict_text(v, lang) if c == verdict else v) for v in gdf[c].to_numpy(dtype=object)]
+        [_cell(verdict_text(v, lang) if c == verdict else v, lang) for v in gdf[c].to_numpy(dtype=object)]
         for c in shown
     ]
     feats = []
@@ -1211,11 +1261,7 @@ def choropleth(
             data, column, classes.colour(values), indicator, extra, lang
         )
     else:
-        features = _features(data, column, classes.colour(values), indicator, lang)
-        bind = JsCode(
-            "function (f, layer) { layer.bindTooltip(f.properties.t, {sticky: true});"
-            " layer.bindPopup(f.properties.p, {maxWidth: 420}); }"
-        )
+        features, bind = _features(data, column, classes.colour(values), indicator, lang)
     _check_size(features, len(data))
     layer = _GeoJson(
         features,
@@ -1593,11 +1639,7 @@ def battle_zone_map(
     colours = [BATTLE_COLOURS.get(z, spare[i % len(spare)]) for i, z in enumerate(data["zone"])]
     values = data[column] if column in data.columns else pd.Series(np.nan, index=data.index)
     data = data.assign(**{column: values})
-    features = _features(data, column, colours, indicator, lang)
-    bind = JsCode(
-        "function (f, layer) { layer.bindTooltip(f.properties.t, {sticky: true});"
-        " layer.bindPopup(f.properties.p, {maxWidth: 420}); }"
-    )
+    features, bind = _features(data, column, colours, indicator, lang)
     layer = _GeoJson(
         features,
         name=_bi("三大战役区", "Battle zones", lang),
