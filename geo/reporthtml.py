@@ -658,7 +658,8 @@ nav{font-size:0.9em;padding:0.4em 0;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;margin:0.5em 0 1.5em;font-size:0.88em}
 th,td{border:1px solid #ccc;padding:3px 6px;vertical-align:top}
 th{background:#f0f0f0}
-td.n{text-align:right;font-variant-numeric:tabular-nums}
+td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+td{overflow-wrap:anywhere;min-width:3.2em}
 .note{background:#fff6d6;border-left:4px solid #e0a800;padding:0.5em 1em}
 figure{margin:1em 0}
 figcaption{font-size:0.92em;color:#333;margin-top:0.3em}
