@@ -614,7 +614,10 @@ links work when the whole report folder is kept together. 交互地图为本文�
 HTML 文件。</p>
 {_links(stage, maps, ".html")}
 <h2 id="s8">8. Tables 表</h2>
-<p>Files in the tables/ folder beside this file. 表格文件位于本文件旁的 tables/ 文件夹。</p>
+<p>Files in the tables/ folder beside this file. 表格文件位于本文件旁的 tables/ 文件夹。
+The same report as a Word file for pasting into reports: <a href="report.docx">report.docx</a>
+(and report.pdf when the report is made with <code>--pdf</code>). 同一报告的 Word 版
+（report.docx，便于粘贴到报告中）与 PDF 版（report.pdf，使用 --pdf 生成）位于本文件旁。</p>
 {_links(stage, tables, ".csv")}{_links(stage, tables, ".xlsx")}{_links(stage, tables, ".gpkg")}
 <h2 id="s9">9. Methods and provenance 方法与数据来源</h2>
 <h3>Method choices and their effect 方法选择及其影响 (region-wide, %)</h3>

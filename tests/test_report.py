@@ -435,7 +435,10 @@ def test_report_html_works_alone(built, tmp_path):
     assert "figures/" not in page and "../" not in page
     # links that leave the file are the maps, tables and manifest, said to sit beside it
     outside = [h for h in parts["href"] if not h.startswith("#")]
-    assert all(h.startswith(("maps/", "tables/")) or h == "manifest.json" for h in outside)
+    assert all(
+        h.startswith(("maps/", "tables/")) or h in ("manifest.json", "report.docx") for h in outside
+    )
+    assert "report.docx" in outside  # the Word version, written beside the page
     assert "maps/ folder beside this file" in page
     # a phone scrolls tables sideways; a printer gets A4 pages without cut rows or navigation
     assert "width=device-width" in page
