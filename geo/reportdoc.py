@@ -420,8 +420,9 @@ def build(results, sensitivity: pd.DataFrame | None, figures: list[Path], lang: 
         "area_km2",
         "area_wanmu",
         "grassland_fvc_pct",
-        "grassland_fvc_pct_meets_target",
+        "grassland_fvc_pct_verdict",  # met/not met robust or uncertain, not a bare yes/no
         "forest_cover_pct",
+        "forest_cover_pct_verdict",
         "sandified_pct",
         "sandified_area_wanmu",
         "redline_pct",
@@ -458,7 +459,15 @@ def build(results, sensitivity: pd.DataFrame | None, figures: list[Path], lang: 
         "banner); a banner union is not a desert outline.",
         lang,
     )
-    battle_cols = ["zone", *_names(lang), "area_km2", "sandified_area_wanmu", *_KEY]
+    battle_cols = [
+        "zone",
+        *_names(lang),
+        "area_km2",
+        "sandified_area_wanmu",
+        *_KEY,
+        "grassland_fvc_pct_verdict",
+        "overlaps_with",  # parts sharing banners: their rows must not be added up
+    ]
     b.append(
         _table(
             n.table(

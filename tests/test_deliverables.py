@@ -8,15 +8,16 @@ import hashlib
 import json
 import re
 
+import docx
 import geopandas as gpd
 import pandas as pd
+import pypdf
 import pytest
 
 from geo import cli
+from geo.indicators import VERDICTS
 from geo.outputs import check_replaceable
-
-docx = pytest.importorskip("docx")
-pypdf = pytest.importorskip("pypdf")
+from geo.tables import verdict_text
 
 #: Columns of the league table of the Word file and the PDF, in order (lang both).
 LEAGUE_COLUMNS = [
@@ -26,8 +27,9 @@ LEAGUE_COLUMNS = [
     "area_km2",
     "area_wanmu",
     "grassland_fvc_pct",
-    "grassland_fvc_pct_meets_target",
+    "grassland_fvc_pct_verdict",
     "forest_cover_pct",
+    "forest_cover_pct_verdict",
     "sandified_pct",
     "sandified_area_wanmu",
     "redline_pct",
@@ -42,6 +44,8 @@ BATTLE_COLUMNS = [
     "forest_cover_pct",
     "sandified_pct",
     "redline_pct",
+    "grassland_fvc_pct_verdict",
+    "overlaps_with",
 ]
 A4_MM = (210.0, 297.0)
 
@@ -52,11 +56,9 @@ def cache(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory, cache):
-    out = tmp_path_factory.mktemp("run") / "report"
-    code = cli.main(["report", "--quiet", "--pdf", "--out", str(out), "--cache", str(cache)])
-    assert code == 0
-    return out
+def built(cli_report):
+    """``barrier report --pdf`` (shared, see conftest)."""
+    return cli_report
 
 
 def _csv(folder, name):
@@ -89,8 +91,12 @@ def test_word_tables_hold_the_csv_numbers(built):
     assert len(rows) == 1 + len(csv) == 13  # header + 12 leagues and cities
     for row, (_, expected) in zip(rows[1:], csv.iterrows(), strict=True):
         assert row == [expected[c] for c in LEAGUE_COLUMNS]
-    # 是/否 as in the CSV, and the 万亩 column is the km² area × 0.15 (1 km² = 1500 亩)
-    assert {r[6] for r in rows[1:]} == {"yes / 是", "no / 否"}
+    # verdicts in words as in the CSV (never a bare yes/no: uncertain ones say so), and the 万亩
+    # column is the km² area × 0.15 (1 km² = 1500 亩)
+    words = {verdict_text(code, "both") for code in VERDICTS}
+    assert {r[6] for r in rows[1:]} <= words and verdict_text("uncertain", "both") in {
+        r[6] for r in rows[1:]
+    }
     full = gpd.read_parquet(built / "tables" / "indicators_league.parquet")
     assert [float(r[4]) for r in rows[1:]] == [round(a * 0.15, 2) for a in full.area_km2]
 
@@ -271,7 +277,8 @@ def test_lang_zh_word_file(tmp_path, cache, built):
     csv = _csv(out, "indicators_league.csv").set_axis(ids, axis=1)
     zh_columns = [c for c in LEAGUE_COLUMNS if c != "name_en"]
     assert rows[1:] == csv[zh_columns].to_numpy().tolist()
-    assert {r[5] for r in rows[1:]} == {"是", "否"}
+    assert {r[5] for r in rows[1:]} <= {verdict_text(code, "zh") for code in VERDICTS}
+    assert "不确定" in {r[5] for r in rows[1:]}
     assert rows[0][1] == "中文名称"
     reader = pypdf.PdfReader(out / "report.pdf")
     text = _pdf_text(reader)
