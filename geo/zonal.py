@@ -77,8 +77,10 @@ __all__ = [
     "PLACEHOLDERS",
     "STATS",
     "Coverage",
+    "CoverageCache",
     "PlaceholderWatch",
     "categorical_long",
+    "coverage_cache",
     "nodata_codes",
     "zonal_stats",
 ]
@@ -1745,7 +1747,10 @@ def zonal_stats(
         Cell weights: covered fraction of each cell (exactextract), or 0/1 as
         rasterstats with ``all_touched=True``/``False``.
     coverage : Coverage, optional
-        A coverage built for these zones on this raster's grid, to reuse.
+        A coverage built for these zones on this raster's grid, to reuse. Without
+        it the coverage comes from :data:`coverage_cache` (kept in memory for the
+        process: a second call with the same zones on the same grid skips the
+        build), else from ``cache_dir``, else it is built.
     cache_dir : str or os.PathLike, optional
         Directory where coverages are saved and looked up (ignored when
         ``coverage`` is given).
@@ -1935,11 +1940,106 @@ def _check_band(ds, band: int) -> None:
         )
 
 
+class CoverageCache:
+    """In-process, memory-bounded cache of coverages, least recently used out first.
+
+    :func:`zonal_stats` called without ``coverage=`` looks here first, so a notebook that
+    summarises the same zones over several rasters (or the same raster twice) builds the
+    coverage once per process, as the CLI does with its disk cache. Keys are
+    :meth:`Coverage.cache_key` (zone ids, CRS, every vertex, the grid and the method): an
+    edited zone set or another grid never gets a stale coverage.
+
+    Parameters
+    ----------
+    max_bytes : int, optional
+        Memory the cached coverages may hold, bytes; default a quarter of
+        :func:`geo.budget.memory_budget` (at most 2 GiB). ``0`` turns caching off.
+
+    Examples
+    --------
+    >>> from geo.zonal import coverage_cache
+    >>> coverage_cache.clear()  # e.g. to measure a cold call
+    >>> coverage_cache.info()["items"]
+    0
+    """
+
+    def __init__(self, max_bytes: int | None = None) -> None:
+        self._max_bytes = max_bytes
+        self._items: dict[str, Coverage] = {}  # insertion order = recency
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    @property
+    def max_bytes(self) -> int:
+        """The memory bound, bytes."""
+        if self._max_bytes is not None:
+            return self._max_bytes
+        from geo.budget import memory_budget
+
+        return min(memory_budget() // 4, 2 << 30)
+
+    @max_bytes.setter
+    def max_bytes(self, value: int | None) -> None:
+        with self._lock:
+            self._max_bytes = value
+            self._evict()
+
+    def get(
+        self,
+        zones: gpd.GeoDataFrame,
+        grid: Grid,
+        method: str = "exact",
+        cache_dir: str | os.PathLike | None = None,
+    ) -> Coverage:
+        """The coverage of ``zones`` on ``grid``: from memory, else the disk cache, else built."""
+        key = Coverage.cache_key(zones, grid.north_up(), method)
+        with self._lock:
+            cov = self._items.pop(key, None)
+            if cov is not None:
+                self._items[key] = cov  # most recent last
+                self.hits += 1
+                return cov
+            self.misses += 1
+        cov = Coverage.load_or_build(zones, grid, method, cache_dir)
+        with self._lock:
+            self._items[key] = cov
+            self._evict()
+        return cov
+
+    def clear(self) -> None:
+        """Forget every cached coverage."""
+        with self._lock:
+            self._items.clear()
+            self.hits = self.misses = 0
+
+    def info(self) -> dict:
+        """``items``, ``bytes``, ``max_bytes``, ``hits`` and ``misses``."""
+        with self._lock:
+            held = sum(c.nbytes for c in self._items.values())
+            return {
+                "items": len(self._items),
+                "bytes": held,
+                "max_bytes": self.max_bytes,
+                "hits": self.hits,
+                "misses": self.misses,
+            }
+
+    def _evict(self) -> None:
+        limit = self.max_bytes
+        while self._items and sum(c.nbytes for c in self._items.values()) > limit:
+            self._items.pop(next(iter(self._items)))
+
+
+#: The process's coverage cache, used by :func:`zonal_stats` when no ``coverage=`` is given.
+coverage_cache = CoverageCache()
+
+
 def _get_coverage(zones, grid: Grid, method: str, coverage, cache_dir) -> Coverage:
     if zones.crs is None:
         raise CRSError("zones have no CRS; set it with zones.set_crs(...) before zonal_stats")
     if coverage is None:
-        return Coverage.load_or_build(zones, grid, method, cache_dir)
+        return coverage_cache.get(zones, grid, method, cache_dir)
     if not coverage.grid.same_as(grid, any_orientation=True):  # read by read_window
         raise DataError(
             "the raster is not on the grid the coverage was built for "
