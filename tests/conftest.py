@@ -11,3 +11,18 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "chrome" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def cli_report(tmp_path_factory):
+    """``barrier report --pdf`` on the shipped data, once per test run (read-only for tests).
+
+    Shared by the test modules that only read the default report's files, so that the
+    suite pays for one run of the main job through the command line, not one per module.
+    """
+    from geo import cli
+
+    out = tmp_path_factory.mktemp("cli-report") / "report"
+    cache = tmp_path_factory.mktemp("cli-report-cache")
+    assert cli.main(["report", "--quiet", "--pdf", "--out", str(out), "--cache", str(cache)]) == 0
+    return out

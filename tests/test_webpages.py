@@ -72,12 +72,9 @@ def chrome():
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    """``barrier report`` once (default --lang both)."""
-    out = tmp_path_factory.mktemp("web") / "report"
-    cache = tmp_path_factory.mktemp("web-cache")
-    assert cli.main(["report", "--out", str(out), "--cache", str(cache), "--quiet"]) == 0
-    return out
+def built(cli_report):
+    """``barrier report`` once (default --lang both; shared, see conftest)."""
+    return cli_report
 
 
 @pytest.fixture(scope="module")
