@@ -257,7 +257,7 @@ class Coverage:
         if cache_dir is None:
             return cls.build(zones, grid, method)
         _check_method(method)
-        path = Path(cache_dir) / f"coverage-{cls.cache_key(zones, grid, method)[:40]}.npz"
+        path = cls.cache_path(zones, grid, method, cache_dir)
         if path.is_file():
             try:
                 cov = cls.load(path, grid)
@@ -273,16 +273,32 @@ class Coverage:
                 )
                 path.unlink(missing_ok=True)
         cov = cls.build(zones, grid, method)
+        cov.save_to_cache(zones, grid, cache_dir)
+        return cov
+
+    @classmethod
+    def cache_path(
+        cls, zones: gpd.GeoDataFrame, grid: Grid, method: str, cache_dir: str | os.PathLike
+    ) -> Path:
+        """File of the coverage of ``zones`` on ``grid`` in the disk cache ``cache_dir``."""
+        return Path(cache_dir) / f"coverage-{cls.cache_key(zones, grid, method)[:40]}.npz"
+
+    def save_to_cache(
+        self, zones: gpd.GeoDataFrame, grid: Grid, cache_dir: str | os.PathLike
+    ) -> None:
+        """Save into the disk cache unless already there; an unwritable folder is a warning."""
+        path = self.cache_path(zones, grid, self.method, cache_dir)
+        if path.is_file():
+            return
         try:
-            cov.save(path)
+            self.save(path)
         except OSError as exc:
             warnings.warn(
                 f"cannot write the coverage cache in {cache_dir} ({exc.strerror or exc}); "
                 "carrying on without caching — give a writable --cache folder",
                 GeoWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
-        return cov
 
     # -- identity -----------------------------------------------------------------
 
@@ -1993,13 +2009,18 @@ class CoverageCache:
         cache_dir: str | os.PathLike | None = None,
     ) -> Coverage:
         """The coverage of ``zones`` on ``grid``: from memory, else the disk cache, else built."""
+        limit = self.max_bytes  # read first: a malformed GEO_BARRIER_MEMORY is said on every call
         key = Coverage.cache_key(zones, grid.north_up(), method)
         with self._lock:
-            cov = self._items.pop(key, None)
+            cov = self._items.pop(key, None) if limit > 0 else None
             if cov is not None:
                 self._items[key] = cov  # most recent last
                 self.hits += 1
-                return cov
+        if cov is not None:
+            if cache_dir is not None:  # asked for a disk cache: the next process finds it there
+                cov.save_to_cache(zones, grid, cache_dir)
+            return cov
+        with self._lock:
             self.misses += 1
         cov = Coverage.load_or_build(zones, grid, method, cache_dir)
         with self._lock:

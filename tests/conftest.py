@@ -7,6 +7,17 @@ still skips, so a browser test can never pass by skipping in CI.
 import pytest
 
 
+@pytest.fixture(autouse=True)
+def _fresh_coverage_cache():
+    """Each test starts with an empty process coverage cache (as a new process would)."""
+    import sys
+
+    zonal = sys.modules.get("geo.zonal")
+    if zonal is not None:
+        zonal.coverage_cache.clear()
+    yield
+
+
 def pytest_collection_modifyitems(items):
     for item in items:
         if "chrome" in getattr(item, "fixturenames", ()):

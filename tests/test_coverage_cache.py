@@ -109,3 +109,12 @@ def test_explicit_coverage_bypasses_the_cache(raster, builds):
         cov = Coverage.build(zones, zonal.Grid.from_dataset(ds))
     geo.zonal_stats(zones, path, ["mean"], coverage=cov)
     assert zonal.coverage_cache.info()["items"] == 0 and builds == [1]
+
+
+def test_malformed_memory_budget_is_said_even_on_a_hit(raster, builds, monkeypatch):
+    path, _ = raster
+    zones = _zones((0, 0, 10_000, 10_000))
+    geo.zonal_stats(zones, path, ["mean"])
+    monkeypatch.setenv("GEO_BARRIER_MEMORY", "lots")
+    with pytest.raises(geo.UsageError, match="GEO_BARRIER_MEMORY='lots'"):
+        geo.zonal_stats(zones, path, ["mean"])

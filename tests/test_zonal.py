@@ -425,6 +425,7 @@ def test_coverage_reused_for_second_raster(zonal_banners, monkeypatch, tmp_path)
         return original(cls, *args, **kwargs)
 
     monkeypatch.setattr(Coverage, "build", classmethod(counting_build))
+    monkeypatch.setattr(zonal, "coverage_cache", zonal.CoverageCache())
     with rasterio.open(NDVI_MAX) as ds:
         cov = Coverage.build(zonal_banners, Grid.from_dataset(ds))
     warm = zonal_stats(zonal_banners, NDVI_MIN, EXACT_STATS, coverage=cov)
@@ -434,14 +435,19 @@ def test_coverage_reused_for_second_raster(zonal_banners, monkeypatch, tmp_path)
     assert len(calls) == 2
     pd.testing.assert_frame_equal(warm, cold)
 
-    # Disk cache: the second raster on the same grid loads the saved coverage.
+    # Disk cache: the coverage held in memory is written there without a rebuild, and a
+    # process that starts empty (memory cleared) loads it for the next raster on the grid.
     first = zonal_stats(zonal_banners, NDVI_MAX, EXACT_STATS, cache_dir=tmp_path)
-    assert len(calls) == 3
+    assert len(calls) == 2
+    assert len(list(tmp_path.glob("coverage-*.npz"))) == 1
+    zonal.coverage_cache.clear()
     second = zonal_stats(zonal_banners, NDVI_MIN, EXACT_STATS, cache_dir=tmp_path)
-    assert len(calls) == 3
+    assert len(calls) == 2
     pd.testing.assert_frame_equal(second, cold)
     assert first["count"].equals(second["count"])
-    assert len(list(tmp_path.glob("coverage-*.npz"))) == 1
+    zonal.coverage_cache.clear()
+    zonal_stats(zonal_banners, NDVI_MIN, EXACT_STATS)  # neither memory nor disk: built
+    assert len(calls) == 3
     assert not list(tmp_path.glob("*.tmp"))
 
 
