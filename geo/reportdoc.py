@@ -281,24 +281,12 @@ def _summary(province: pd.DataFrame, sensitivity, lang: str, n: _Numbers) -> Tab
 
 
 def _versus(province: pd.DataFrame, lang: str, n: _Numbers) -> Table:
-    from geo.summary import proxy_vs_official
+    from geo.summary import VERSUS_COLUMNS, proxy_vs_official
 
     versus = proxy_vs_official(province)
     # a year, not a quantity: "2027", not "2027.0"
     versus["target_year"] = versus["target_year"].astype(str)
-    columns = [
-        *_names(lang),
-        "unit",
-        "proxy_value",
-        "official_value",
-        "official_year",
-        "official_source",
-        "target_value",
-        "target_year",
-        "proxy_minus_official",
-        "proxy_minus_target",
-        "note",
-    ]
+    columns = [*_names(lang), *VERSUS_COLUMNS]
     heads = {
         "name_zh": ("指标", "Indicator"),
         "name_en": ("指标（英文）", "Indicator (English)"),

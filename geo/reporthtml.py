@@ -439,7 +439,14 @@ def write_html(
     league and battle-zone tables, sentences, rankings, charts, maps, methods and provenance."""
     from geo.citations import CITATIONS
     from geo.indicators import MIN_CELLS
-    from geo.summary import below_detection, few_cells, proxy_vs_official, ranked, sentences
+    from geo.summary import (
+        VERSUS_COLUMNS,
+        below_detection,
+        few_cells,
+        proxy_vs_official,
+        ranked,
+        sentences,
+    )
 
     wide = results.wide
     captions = _Captions(lang)  # figures numbered as they appear
@@ -522,20 +529,7 @@ the plan's. A blank official value means no sourced official figure is available
 {
         _table(
             versus,
-            [
-                "name_en",
-                "name_zh",
-                "unit",
-                "proxy_value",
-                "official_value",
-                "official_year",
-                "official_source",
-                "target_value",
-                "target_year",
-                "proxy_minus_official",
-                "proxy_minus_target",
-                "note",
-            ],
+            ["name_en", "name_zh", *VERSUS_COLUMNS],
             [
                 "Indicator",
                 "指标",

@@ -14,6 +14,7 @@ from geo.indicators import DETECTION_LIMITS, INDICATORS, MIN_CELLS, VERDICTS
 
 __all__ = [
     "OFFICIAL_STATUS",
+    "VERSUS_COLUMNS",
     "below_detection",
     "flags",
     "not_ranked",
@@ -99,6 +100,21 @@ _VERSUS = (
 def _value(province: pd.DataFrame, indicator: str) -> float:
     column = indicator if indicator in province.columns else f"{indicator}_km2"
     return float(province[column].iloc[0]) if column in province.columns else math.nan
+
+
+#: Columns of :func:`proxy_vs_official` shown to readers after the indicator names, in order.
+VERSUS_COLUMNS = (
+    "unit",
+    "proxy_value",
+    "official_value",
+    "official_year",
+    "official_source",
+    "target_value",
+    "target_year",
+    "proxy_minus_official",
+    "proxy_minus_target",
+    "note",
+)
 
 
 def proxy_vs_official(province: pd.DataFrame) -> pd.DataFrame:

@@ -407,3 +407,39 @@ def test_popups_name_their_rows_in_words(built, cli_maps):
     labels = json.loads(re.search(r"var H = (\[.*?\]);", en).group(1))
     assert "Code" in labels and "meets the 2027 target" in labels
     assert not [x for x in labels if "_" in x or re.search(r"[\u4e00-\u9fff]", x)], labels
+
+
+def test_town_labels_never_overlap_each_other():
+    # three towns 1° apart on a parallel at zoom 5 (about 23 px a degree): a 94-px label to the
+    # right of the first would run over the next two; the first (the capital) always keeps one
+    points = [shapely.Point(111.0 + k, 41.0) for k in range(3)] + [shapely.Point(115.0, 45.0)]
+    names = ["呼和浩特 Hohhot", "集宁 Jining", "丰镇 Fengzhen", "锡林浩特 Xilinhot"]
+    sides = interactive.town_label_sides(points, names, zoom=5)
+    assert sides[0] is not None and sides[3] == "right"  # alone: the usual place
+    scale = 256 * 2**5
+
+    def box(point, name, side):
+        x = (point.x + 180) / 360 * scale
+        lat = np.radians(point.y)
+        y = (1 - np.log(np.tan(lat) + 1 / np.cos(lat)) / np.pi) / 2 * scale
+        w = sum(12 if ord(c) >= 0x2E80 else 6.5 for c in name)
+        return {
+            "right": shapely.box(x + 5, y - 8, x + 5 + w, y + 7),
+            "left": shapely.box(x - 10 - w, y - 8, x - 10, y + 7),
+            "above": shapely.box(x - w / 2, y - 20, x + w / 2, y - 5),
+            "below": shapely.box(x - w / 2, y + 6, x + w / 2, y + 21),
+        }[side]
+
+    boxes = [box(p, n, s) for p, n, s in zip(points, names, sides, strict=True) if s]
+    assert len(boxes) >= 3
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            assert not a.intersects(b)
+
+
+def test_battle_map_places_town_labels(built):
+    page = (built / "maps" / "battle_zones.html").read_text(encoding="utf-8")
+    decoded = _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), page)
+    assert 'class=\\"geo-town' in decoded or 'class="geo-town' in decoded
+    assert "呼和浩特 Hohhot</div>" in html.unescape(decoded.replace('\\"', '"'))
+    assert ".geo-town.geo-left{" in page and ".geo-town.geo-above{" in page

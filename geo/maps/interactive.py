@@ -1436,6 +1436,9 @@ _BATTLE_CSS = """<style>
 .geo-label small{font-weight:normal;font-size:11px;color:#444}
 .geo-town{font:12px/1.2 {font};color:#111;white-space:nowrap;text-shadow:
   -1px -1px 0 #fff,1px -1px 0 #fff,-1px 1px 0 #fff,1px 1px 0 #fff}
+.geo-town.geo-left{transform:translateX(calc(-100% - 10px))}
+.geo-town.geo-above{transform:translate(calc(-50% - 5px),-12px)}
+.geo-town.geo-below{transform:translate(calc(-50% - 5px),14px)}
 .geo-river{font:italic 12px {font};color:#08519c;white-space:nowrap;text-shadow:
   -1px -1px 0 #fff,1px -1px 0 #fff,-1px 1px 0 #fff,1px 1px 0 #fff}
 .geo-legend .geo-hatch{background:repeating-linear-gradient(45deg,#b2182b 0 2px,#fff 2px 6px)}
@@ -1504,21 +1507,76 @@ def _context(m: folium.Map, region, lang: str, gcj: bool) -> tuple[list[tuple[st
         rows.append(("geo-line", _bi("黄河", "Yellow River", lang)))
     if places is not None:
         main = places[(places["scalerank"] <= 6) & places.within(region)]
+        # the regional capital first, then by Natural Earth rank: the most important keep a label
+        main = main.assign(_capital=main["featurecla"].str.contains("capital", case=False))
+        main = main.sort_values(["_capital", "scalerank", "name"], ascending=[False, True, True])
         drawn += list(main.geometry)
         group = folium.FeatureGroup(name=_bi("城镇", "Towns", lang), show=True)
-        for row in main.itertuples():
+        names = [_bi(str(r.name_zh), str(r.name), lang) for r in main.itertuples()]
+        sides = town_label_sides(list(main.geometry), names, _fit_zoom(region.bounds))
+        for row, name, side in zip(main.itertuples(), names, sides, strict=True):
             x, y = row.geometry.x, row.geometry.y
             if gcj:
                 x, y = (float(v) for v in wgs84_to_gcj02(x, y))
-            name = _bi(str(row.name_zh), str(row.name), lang)
             folium.CircleMarker([y, x], radius=3.5, color="#fff", weight=1, fill_color="#111",
                                 fill_opacity=1, tooltip=_ESC(name)).add_to(group)  # fmt: skip
-            icon = folium.DivIcon(html=f'<div class="geo-town">{_ESC(name)}</div>',
+            if side is None:  # no room at the opening zoom: the dot and its tooltip only
+                continue
+            css = "geo-town" if side == "right" else f"geo-town geo-{side}"
+            icon = folium.DivIcon(html=f'<div class="{css}">{_ESC(name)}</div>',
                                   icon_size=(0, 0), icon_anchor=(-5, 8))  # fmt: skip
             folium.Marker([y, x], icon=icon, interactive=False).add_to(group)
         group.add_to(m)
         rows.append(("geo-dot", _bi("城镇（Natural Earth）", "Town (Natural Earth)", lang)))
     return rows, drawn
+
+
+def _text_px(text: str) -> float:
+    """Width of a 12-px map label, px: 12 per CJK character, 6.5 per other one."""
+    return sum(12.0 if ord(c) >= 0x2E80 else 6.5 for c in text)
+
+
+def town_label_sides(
+    points: Sequence, names: Sequence[str], zoom: float, keep: int = 1
+) -> list[str | None]:
+    """Where each town's label goes at the opening ``zoom``: right, left, above, below or None.
+
+    Towns are taken in the order given (most important first). A label sits right of its dot
+    unless its box (Web Mercator pixels, 15 px high) would overlap a label already placed or
+    another town's dot; then left, above, below; if all collide it is left out (the dot keeps
+    its tooltip), except the first ``keep`` towns (the regional capital), whose label goes where
+    it covers the fewest other dots.
+    """
+    scale = 256 * 2**zoom
+
+    def px(pt):
+        lat = math.radians(pt.y)
+        return (pt.x + 180) / 360 * scale, (1 - math.log(math.tan(lat) + 1 / math.cos(lat)) / math.pi) / 2 * scale
+
+    dots = [px(p) for p in points]
+    dot_boxes = [shapely.box(x - 4, y - 4, x + 4, y + 4) for x, y in dots]
+    placed: list = []
+    sides: list[str | None] = []
+    for i, ((x, y), name) in enumerate(zip(dots, names, strict=True)):
+        w = _text_px(name)
+        options = {
+            "right": shapely.box(x + 5, y - 8, x + 5 + w, y + 7),
+            "left": shapely.box(x - 10 - w, y - 8, x - 10, y + 7),
+            "above": shapely.box(x - w / 2, y - 20, x + w / 2, y - 5),
+            "below": shapely.box(x - w / 2, y + 6, x + w / 2, y + 21),
+        }
+        dots_hit = {
+            k: sum(box.intersects(d) for j, d in enumerate(dot_boxes) if j != i)
+            for k, box in options.items()
+            if not any(box.intersects(o) for o in placed)
+        }
+        side = next((k for k, n in dots_hit.items() if n == 0), None)
+        if side is None and i < keep and dots_hit:  # e.g. the capital: over the fewest dots
+            side = min(dots_hit, key=dots_hit.get)
+        if side is not None:
+            placed.append(options[side])
+        sides.append(side)
+    return sides
 
 
 def _fit_zoom(bounds: Sequence[float], size: tuple[int, int] = (1280, 800)) -> int:
