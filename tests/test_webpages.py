@@ -443,3 +443,6 @@ def test_battle_map_places_town_labels(built):
     assert 'class=\\"geo-town' in decoded or 'class="geo-town' in decoded
     assert "呼和浩特 Hohhot</div>" in html.unescape(decoded.replace('\\"', '"'))
     assert ".geo-town.geo-left{" in page and ".geo-town.geo-above{" in page
+    # the shifts are a share of the label's own width: a zero-width box would not move
+    town_css = re.search(r"\.geo-town\{[^}]*\}", page).group(0)
+    assert "width:max-content" in town_css

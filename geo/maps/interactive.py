@@ -1434,7 +1434,7 @@ _BATTLE_CSS = """<style>
   font:bold 13px/1.25 {font};color:#222;white-space:nowrap;text-align:center;
   box-shadow:0 0 3px rgba(0,0,0,.35);transform:translate(-50%,-50%);width:max-content}
 .geo-label small{font-weight:normal;font-size:11px;color:#444}
-.geo-town{font:12px/1.2 {font};color:#111;white-space:nowrap;text-shadow:
+.geo-town{font:12px/1.2 {font};color:#111;white-space:nowrap;width:max-content;text-shadow:
   -1px -1px 0 #fff,1px -1px 0 #fff,-1px 1px 0 #fff,1px 1px 0 #fff}
 .geo-town.geo-left{transform:translateX(calc(-100% - 10px))}
 .geo-town.geo-above{transform:translate(calc(-50% - 5px),-12px)}
