@@ -240,7 +240,7 @@ _SIGN = {">=": "≥", "<=": "≤"}
 
 def _summary(province: pd.DataFrame, sensitivity, lang: str, n: _Numbers) -> Table:
     """Region-wide value of each targeted indicator, its 2027 target, verdict and confidence."""
-    from geo.reporthtml import _spread
+    from geo.summary import method_spread
 
     cells = csv_cells(province, lang).iloc[0]
     row = province.iloc[0]
@@ -248,7 +248,7 @@ def _summary(province: pd.DataFrame, sensitivity, lang: str, n: _Numbers) -> Tab
     for key in _TARGETED:
         ind = INDICATORS[key]
         value = row.get(key)
-        status, confidence = _verdict(value, ind, _spread(sensitivity, key), lang)
+        status, confidence = _verdict(value, ind, method_spread(sensitivity, key), lang)
         rows.append(
             [
                 pick(ind.name_zh, ind.name_en, lang),

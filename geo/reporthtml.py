@@ -183,12 +183,6 @@ def verdict(value, indicator, spread: tuple[float, float] | None) -> tuple[str, 
     )
 
 
-def _spread(sensitivity: pd.DataFrame | None, key: str) -> tuple[float, float] | None:
-    if sensitivity is None or key not in sensitivity or sensitivity[key].isna().all():
-        return None
-    return float(sensitivity[key].min()), float(sensitivity[key].max())
-
-
 def _verdict_cell(row: pd.Series, key: str) -> str:
     """A zone's verdict in words with its method-variant range (table sections 3–5)."""
     from geo.indicators import VERDICTS
@@ -265,11 +259,13 @@ def _cite(citation) -> str:
 
 
 def _summary(province: pd.Series, sensitivity: pd.DataFrame | None = None) -> str:
+    from geo.summary import method_spread
+
     rows = []
     for key in _TARGETED:
         ind = INDICATORS[key]
         value = province.get(key)
-        status, confidence = verdict(value, ind, _spread(sensitivity, key))
+        status, confidence = verdict(value, ind, method_spread(sensitivity, key))
         rows.append(
             f"<tr><td>{_E(ind.name_zh)}<br><small>{_E(ind.name_en)}</small></td>"
             f"<td class='n'>{_num(value)} %</td><td class='n'>{_SIGN.get(ind.direction, '')} {ind.target:g} % "

@@ -17,6 +17,7 @@ __all__ = [
     "VERSUS_COLUMNS",
     "below_detection",
     "flags",
+    "method_spread",
     "not_ranked",
     "proxy_vs_official",
     "ranked",
@@ -100,6 +101,26 @@ _VERSUS = (
 def _value(province: pd.DataFrame, indicator: str) -> float:
     column = indicator if indicator in province.columns else f"{indicator}_km2"
     return float(province[column].iloc[0]) if column in province.columns else math.nan
+
+
+def method_spread(sensitivity: pd.DataFrame | None, key: str) -> tuple[float, float] | None:
+    """Lowest and highest region-wide value of ``key`` over the method variants.
+
+    Parameters
+    ----------
+    sensitivity : pandas.DataFrame, optional
+        The method-sensitivity table (:func:`geo.report.sensitivity_table`).
+    key : str
+        Indicator column.
+
+    Returns
+    -------
+    (float, float) or None
+        In the indicator's unit; None when the table is missing or has no value for ``key``.
+    """
+    if sensitivity is None or key not in sensitivity or sensitivity[key].isna().all():
+        return None
+    return float(sensitivity[key].min()), float(sensitivity[key].max())
 
 
 #: Columns of :func:`proxy_vs_official` shown to readers after the indicator names, in order.
