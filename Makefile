@@ -29,7 +29,7 @@ report: $(VENV)/.installed
 
 test: $(VENV)/.installed
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --maxprocesses=4
 
 # Re-execute notebooks/*.ipynb top to bottom and save them with their outputs (readers see them
 # on GitHub; tests/test_notebooks.py fails when the saved numbers differ from a fresh run).
