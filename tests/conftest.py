@@ -37,3 +37,11 @@ def cli_report(tmp_path_factory):
     cache = tmp_path_factory.mktemp("cli-report-cache")
     assert cli.main(["report", "--quiet", "--pdf", "--out", str(out), "--cache", str(cache)]) == 0
     return out
+
+
+@pytest.fixture
+def barrier(capsys):
+    """``barrier(*args)`` runs the command line in-process: ``(code, out, err)``."""
+    from geo.testing import run_cli
+
+    return lambda *args: run_cli(*args, capsys=capsys)

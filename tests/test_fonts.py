@@ -26,7 +26,7 @@ from matplotlib import font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from geo import boundaries, cli, zones
+from geo import boundaries, zones
 from geo.data import data_dir
 from geo.errors import GeoError
 from geo.indicators import DEGREES, INDICATORS
@@ -36,13 +36,6 @@ PACKAGED = Path(pylopdf_fonts_zh_cn.sans_path())
 DEJAVU = Path(mpl.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
 # Noto Sans SC 2.004 (notofonts/noto-cjk Sans/SubsetOTF/SC), as published by the package
 PACKAGED_SHA256 = "faa6c9df652116dde789d351359f3d7e5d2285a2b2a1f04a2d7244df706d5ea9"
-
-
-def run(capsys, *args):
-    """Run ``barrier`` in-process; return (exit code, stdout, stderr)."""
-    code = cli.main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture
@@ -151,10 +144,10 @@ def test_no_font_at_all_names_the_package(bare, monkeypatch):
 
 
 @pytest.mark.slow
-def test_report_on_a_bare_machine_through_the_cli(bare, tmp_path, capsys):
+def test_report_on_a_bare_machine_through_the_cli(bare, tmp_path, barrier):
     """`barrier report` draws every figure with no system CJK font and records the font file."""
     out = tmp_path / "report"
-    code, _, err = run(capsys, "report", "--out", out, "--cache", tmp_path / "cache", "--quiet")
+    code, _, err = barrier("report", "--out", out, "--cache", tmp_path / "cache", "--quiet")
     assert code == 0, err
     figures = sorted((out / "figures").glob("*.png"))
     assert len(figures) >= 8 and all(f.stat().st_size > 20_000 for f in figures)

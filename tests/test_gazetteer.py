@@ -6,15 +6,8 @@ official name (``name_zh`` of ``data/boundaries/names.csv``), never a copied num
 
 import pytest
 
-from geo import boundaries, cli
+from geo import boundaries
 from geo.errors import PlaceLookupError
-
-
-def run(capsys, *args):
-    """Run ``barrier`` in-process; return (exit code, stdout, stderr)."""
-    code = cli.main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def full(name_zh):
@@ -129,8 +122,8 @@ def test_short_names_resolve_to_the_full_names_unit(short, name_zh):
     ("short", "name_zh"),
     [("锡盟", "锡林郭勒盟"), ("鄂市", "鄂尔多斯市"), ("阿左旗", "阿拉善左旗"), ("哲盟", "通辽市")],
 )
-def test_cli_lookup_short_names(capsys, short, name_zh):
-    code, out, err = run(capsys, "lookup", short)
+def test_cli_lookup_short_names(barrier, short, name_zh):
+    code, out, err = barrier("lookup", short)
     assert code == 0, err
     adcode, _level, zh, _en = out.rstrip("\n").split("\t")
     assert (adcode, zh) == (full(name_zh), name_zh)
@@ -171,8 +164,8 @@ AMBIGUOUS = {
 
 
 @pytest.mark.parametrize(("name", "candidates"), sorted(AMBIGUOUS.items()))
-def test_ambiguous_names_exit_2_listing_every_candidate(capsys, name, candidates):
-    code, out, err = run(capsys, "lookup", name)
+def test_ambiguous_names_exit_2_listing_every_candidate(barrier, name, candidates):
+    code, out, err = barrier("lookup", name)
     assert code == 2 and out == ""
     assert err.startswith("barrier lookup: error: ") and err.count("\n") == 1
     assert "Traceback" not in err

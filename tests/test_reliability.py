@@ -18,17 +18,10 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from geo import boundaries, cli, crs
+from geo import boundaries, crs
 from geo.errors import GeoError
 
 SHIPPED_NDVI = boundaries.data_path("rasters", "ndvi_maximum_bess_0p05deg_im.tif")
-
-
-def run(capsys, *args):
-    """Run ``barrier`` in-process; return (exit code, stdout, stderr)."""
-    code = cli.main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def _raster(path, data=None, **changes):
@@ -127,12 +120,12 @@ ERRORS = [
 
 
 @pytest.mark.parametrize(("args", "message"), ERRORS, ids=[m for _, m in ERRORS])
-def test_bad_input_exit_2_nothing_written(capsys, tmp_path, bad, args, message):
+def test_bad_input_exit_2_nothing_written(barrier, tmp_path, bad, args, message):
     out = tmp_path / "result.csv"
     argv = ["stats"] + [a.format(tmp=tmp_path, **bad) for a in args]
     if "-o" not in argv:
         argv += ["-o", str(out)]
-    code, _, err = run(capsys, *argv)
+    code, _, err = barrier(*argv)
     assert code == 2, err
     assert message in err
     lines = err.strip().splitlines()
@@ -142,10 +135,9 @@ def test_bad_input_exit_2_nothing_written(capsys, tmp_path, bad, args, message):
     assert not list(tmp_path.glob(".*.part*"))
 
 
-def test_gcj02_file_accepted_with_source_crs(capsys, tmp_path, bad):
+def test_gcj02_file_accepted_with_source_crs(barrier, tmp_path, bad):
     out = tmp_path / "r.csv"
-    code, _, err = run(
-        capsys,
+    code, _, err = barrier(
         "stats",
         "--zones",
         bad["gcj"],
@@ -162,8 +154,7 @@ def test_gcj02_file_accepted_with_source_crs(capsys, tmp_path, bad):
     )
     assert code == 0, err
     direct = pd.read_csv(out, dtype={"zone": str}).set_index("zone")
-    code, _, _ = run(
-        capsys,
+    code, _, _ = barrier(
         "stats",
         "--zones",
         "league",
@@ -183,16 +174,14 @@ def test_gcj02_file_accepted_with_source_crs(capsys, tmp_path, bad):
     )
 
 
-def test_partial_raster_is_an_explicit_warning(capsys, tmp_path):
+def test_partial_raster_is_an_explicit_warning(barrier, tmp_path):
     with rasterio.open(SHIPPED_NDVI) as src:
         profile, array = src.profile, src.read(1)
     profile.update(width=200)
     part = tmp_path / "west.tif"
     with rasterio.open(part, "w", **profile) as dst:
         dst.write(array[:, :200], 1)
-    code, _, err = run(
-        capsys, "stats", "--zones", "league", "--layer", part, "-o", tmp_path / "o.csv"
-    )
+    code, _, err = barrier("stats", "--zones", "league", "--layer", part, "-o", tmp_path / "o.csv")
     assert code == 0
     assert "warning:" in err and "partly outside raster" in err
     table = pd.read_csv(tmp_path / "o.csv", dtype={"adcode": str}).set_index("adcode")
@@ -200,7 +189,7 @@ def test_partial_raster_is_an_explicit_warning(capsys, tmp_path):
     assert table.loc["150700", "west_count"] == 0 and np.isnan(table.loc["150700", "west_mean"])
 
 
-def test_nan_and_inf_count_as_nodata(capsys, tmp_path):
+def test_nan_and_inf_count_as_nodata(barrier, tmp_path):
     with rasterio.open(SHIPPED_NDVI) as src:
         array = src.read(1)
     poisoned = array.copy()
@@ -211,8 +200,7 @@ def test_nan_and_inf_count_as_nodata(capsys, tmp_path):
     clean[:, ::2] = -3000
     clean[::3, 1::2] = -3000
     ref = _raster(tmp_path / "ref.tif", clean, nodata=-3000)
-    run(
-        capsys,
+    barrier(
         "stats",
         "--zones",
         "league",
@@ -225,8 +213,7 @@ def test_nan_and_inf_count_as_nodata(capsys, tmp_path):
         "-o",
         tmp_path / "a.csv",
     )
-    run(
-        capsys,
+    barrier(
         "stats",
         "--zones",
         "league",
@@ -244,17 +231,14 @@ def test_nan_and_inf_count_as_nodata(capsys, tmp_path):
     assert a["nan_mean"].to_numpy() == pytest.approx(b["ref_mean"].to_numpy(), rel=1e-12)
 
 
-def test_undeclared_fill_value_is_warned_and_fixable(capsys, tmp_path):
+def test_undeclared_fill_value_is_warned_and_fixable(barrier, tmp_path):
     with rasterio.open(SHIPPED_NDVI) as src:
         array = src.read(1)
     array[:100] = -9999.0
     path = _raster(tmp_path / "fill.tif", array, nodata=None)
-    code, _, err = run(
-        capsys, "stats", "--zones", "league", "--layer", path, "-o", tmp_path / "a.csv"
-    )
+    code, _, err = barrier("stats", "--zones", "league", "--layer", path, "-o", tmp_path / "a.csv")
     assert code == 0 and "declares no nodata" in err and "--nodata -9999" in err
-    code, _, err = run(
-        capsys,
+    code, _, err = barrier(
         "stats",
         "--zones",
         "league",
@@ -269,35 +253,33 @@ def test_undeclared_fill_value_is_warned_and_fixable(capsys, tmp_path):
     assert fixed["fill_mean"].between(-1, 1).all()
 
 
-def test_gbk_shapefile_without_cpg(capsys, tmp_path):
+def test_gbk_shapefile_without_cpg(barrier, tmp_path):
     shp = tmp_path / "gbk.shp"
     _leagues().rename(columns={"name_zh": "name"}).drop(columns="name_en").to_file(
         shp, encoding="GBK"
     )
     shp.with_suffix(".cpg").unlink()
     out = tmp_path / "o.csv"
-    code, _, err = run(capsys, "stats", "--zones", shp, "--layer", "ndvi_max", "-o", out)
+    code, _, err = barrier("stats", "--zones", shp, "--layer", "ndvi_max", "-o", out)
     assert code == 0, err
     assert "GB18030" in err and "warning" in err
     assert "锡林郭勒盟" in pd.read_csv(out).name_zh.tolist()
 
 
-def test_self_intersecting_polygon_is_repaired_with_warning(capsys, tmp_path):
+def test_self_intersecting_polygon_is_repaired_with_warning(barrier, tmp_path):
     bowtie = shapely.Polygon([(110, 40), (112, 42), (112, 40), (110, 42), (110, 40)])
     path = tmp_path / "bowtie.geojson"
     gpd.GeoDataFrame({"zone": ["x"]}, geometry=[bowtie], crs=4326).to_file(path)
     out = tmp_path / "o.csv"
-    code, _, err = run(capsys, "stats", "--zones", path, "--layer", "ndvi_max", "-o", out)
+    code, _, err = barrier("stats", "--zones", path, "--layer", "ndvi_max", "-o", out)
     assert code == 0 and "invalid polygon" in err and "make_valid" in err
     assert pd.read_csv(out).ndvi_max_count.iloc[0] > 0
 
 
-def test_unwritable_output_fails_before_work(capsys, tmp_path):
+def test_unwritable_output_fails_before_work(barrier, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    code, _, err = run(
-        capsys, "stats", "--zones", "league", "--layer", "ndvi", "-o", blocker / "o.csv"
-    )
+    code, _, err = barrier("stats", "--zones", "league", "--layer", "ndvi", "-o", blocker / "o.csv")
     assert code == 2 and "not a folder" in err
 
 
@@ -388,7 +370,7 @@ def test_fuzz_vector_reader(tmp_path):
                 os.unlink(path)
 
 
-def test_scaled_integer_ndvi_needs_its_scale(capsys, tmp_path):
+def test_scaled_integer_ndvi_needs_its_scale(barrier, tmp_path):
     with rasterio.open(SHIPPED_NDVI) as src:
         array = src.read(1)
     valid = np.isfinite(array) & (array != -3000)
@@ -396,21 +378,21 @@ def test_scaled_integer_ndvi_needs_its_scale(capsys, tmp_path):
     path = _raster(tmp_path / "ndvi_int16.tif", scaled, dtype="int16", nodata=-32768)
     out = tmp_path / "rep"
     args = ["report", "--out", out, "--ndvi", path, "--tables-only", "--cache", tmp_path / "c"]
-    code, _, err = run(capsys, *args)
+    code, _, err = barrier(*args)
     assert code == 2 and "outside [-1, 1]" in err and "with --ndvi-scale/--ndvi-offset" in err
     assert "layers.toml" not in err  # the user's own file: the fix is the option, not our catalogue
     assert not out.exists()
-    code, _, err = run(capsys, *args, "--ndvi-scale", "0.0001")
+    code, _, err = barrier(*args, "--ndvi-scale", "0.0001")
     assert code == 0, err
     own = pd.read_parquet(out / "tables" / "indicators_league.parquet").fvc_mean_pct
-    code, _, _ = run(
-        capsys, "report", "--out", tmp_path / "ref", "--tables-only", "--cache", tmp_path / "c"
+    code, _, _ = barrier(
+        "report", "--out", tmp_path / "ref", "--tables-only", "--cache", tmp_path / "c"
     )
     ref = pd.read_parquet(tmp_path / "ref" / "tables" / "indicators_league.parquet").fvc_mean_pct
     assert own.to_numpy() == pytest.approx(ref.to_numpy(), abs=0.05)  # 1e-4 NDVI quantisation
 
 
-def test_malformed_membership_csv_names_the_line(capsys, tmp_path):
+def test_malformed_membership_csv_names_the_line(barrier, tmp_path):
     rows = (
         boundaries.data_path("zones", "battle_zones.csv").read_text(encoding="utf-8").splitlines()
     )
@@ -428,27 +410,27 @@ def test_malformed_membership_csv_names_the_line(capsys, tmp_path):
         encoding="utf-8",
     )
     out = tmp_path / "o.csv"
-    code, _, err = run(
-        capsys, "stats", "--zones", "battle", "--membership", bad, "--layer", "fvc", "-o", out
+    code, _, err = barrier(
+        "stats", "--zones", "battle", "--membership", bad, "--layer", "fvc", "-o", out
     )
     assert code == 2 and "line 4" in err and "Traceback" not in err
     assert not out.exists()
 
 
-def test_unclosed_ring(capsys, tmp_path):
+def test_unclosed_ring(barrier, tmp_path):
     path = tmp_path / "open.geojson"
     path.write_text(
         '{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"zone":"u"},'
         '"geometry":{"type":"Polygon","coordinates":[[[110,40],[111,40],[111,41],[110,41]]]}}]}'
     )
-    code, _, err = run(
-        capsys, "stats", "--zones", path, "--layer", "ndvi_max", "-o", tmp_path / "o.csv"
+    code, _, err = barrier(
+        "stats", "--zones", path, "--layer", "ndvi_max", "-o", tmp_path / "o.csv"
     )
     assert code == 2 and "not closed" in err
     assert not (tmp_path / "o.csv").exists()
 
 
-def test_full_disk_through_the_cli(capsys, tmp_path, monkeypatch):
+def test_full_disk_through_the_cli(barrier, tmp_path, monkeypatch):
     import errno
 
     real_replace = os.replace
@@ -460,17 +442,15 @@ def test_full_disk_through_the_cli(capsys, tmp_path, monkeypatch):
 
     monkeypatch.setattr(os, "replace", full)
     out = tmp_path / "o.csv"
-    code, _, err = run(capsys, "stats", "--zones", "league", "--layer", "ndvi", "-o", out)
+    code, _, err = barrier("stats", "--zones", "league", "--layer", "ndvi", "-o", out)
     assert code == 2 and "no space left" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
-def test_wrong_declared_nodata_is_warned(capsys, tmp_path):
+def test_wrong_declared_nodata_is_warned(barrier, tmp_path):
     with rasterio.open(SHIPPED_NDVI) as src:
         array = src.read(1)
     array[:100] = -9999.0  # the real fill, while the file declares -3000
     path = _raster(tmp_path / "wrong.tif", array, nodata=-3000)
-    code, _, err = run(
-        capsys, "stats", "--zones", "league", "--layer", path, "-o", tmp_path / "a.csv"
-    )
+    code, _, err = barrier("stats", "--zones", "league", "--layer", path, "-o", tmp_path / "a.csv")
     assert code == 0 and "declares nodata -3000" in err and "--nodata -9999" in err

@@ -4,8 +4,6 @@ Every case goes through the ``barrier`` command and checks numbers computed inde
 (shapely areas of boxes on an equal-area grid, numpy on known arrays).
 """
 
-import contextlib
-import io
 import json
 
 import geopandas as gpd
@@ -16,39 +14,19 @@ import rasterio
 import shapely
 from rasterio.transform import from_origin
 
-from geo import cli
+from geo.testing import run_cli, write_raster
 
 CRS = "EPSG:6933"  # equal-area: a 1 km cell is exactly 1 km²
 
 
-def run(capsys, *args):
-    """Run ``barrier`` in-process; return (exit code, stdout, stderr)."""
-    code = cli.main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
+def _write(path, data, nodata, *, crs=CRS, **extra):
+    return write_raster(path, data, nodata=nodata, crs=crs, **extra)
 
 
-def _write(path, data, nodata, *, crs=CRS, transform=None, **extra):
-    profile = {
-        "driver": "GTiff",
-        "width": data.shape[1],
-        "height": data.shape[0],
-        "count": 1,
-        "dtype": data.dtype,
-        "crs": crs,
-        "transform": transform or from_origin(0, 1000 * data.shape[0], 1000, 1000),
-        "nodata": nodata,
-        **extra,
-    }
-    with rasterio.open(path, "w", **profile) as dst:
-        dst.write(data, 1)
-    return path
-
-
-def _transitions(capsys, zones, before, after):
+def _transitions(barrier, zones, before, after):
     """``barrier change --categorical`` as JSON: (exit code, stdout, stderr)."""
     args = ["--zones", zones, "--before", before, "--after", after, "--format", "json"]
-    return run(capsys, "change", *args, "--categorical")
+    return barrier("change", *args, "--categorical")
 
 
 def _zones(path, boxes, crs=CRS):
@@ -64,7 +42,7 @@ def _zones(path, boxes, crs=CRS):
 # --------------------------------------------------------------------------- change
 
 
-def test_transition_255_to_255_is_kept(capsys, tmp_path):
+def test_transition_255_to_255_is_kept(barrier, tmp_path):
     """255→255 was coded 65535 = the nodata of the temporary transition raster: lost."""
     before = np.zeros((10, 10), np.uint8)
     after = np.zeros((10, 10), np.uint8)
@@ -77,8 +55,8 @@ def test_transition_255_to_255_is_kept(capsys, tmp_path):
     box = (2500, 4500, 7500, 10000)
     z = _zones(tmp_path / "z.gpkg", [box])
     out = tmp_path / "t.csv"
-    code, _, err = run(
-        capsys, "change", "--zones", z, "--before", b, "--after", a, "--categorical", "-o", out
+    code, _, err = barrier(
+        "change", "--zones", z, "--before", b, "--after", a, "--categorical", "-o", out
     )
     assert code == 0, err
     t = pd.read_csv(out).set_index(["from_class", "to_class"])["area_km2"]
@@ -91,7 +69,7 @@ def test_transition_255_to_255_is_kept(capsys, tmp_path):
     assert t.sum() == pytest.approx(zone.intersection(shapely.box(0, 0, 10000, 10000)).area / 1e6)
 
 
-def test_transition_of_16bit_classes(capsys, tmp_path):
+def test_transition_of_16bit_classes(barrier, tmp_path):
     """16-bit class rasters were refused ("needs 8-bit"); their classes are kept as stored."""
     before = np.full((6, 6), 1000, np.uint16)
     after = np.full((6, 6), 1000, np.uint16)
@@ -100,7 +78,7 @@ def test_transition_of_16bit_classes(capsys, tmp_path):
     b = _write(tmp_path / "b.tif", before, 0)
     a = _write(tmp_path / "a.tif", after, 0)
     z = _zones(tmp_path / "z.gpkg", [(0, 0, 6000, 6000)])
-    code, out, err = _transitions(capsys, z, b, a)
+    code, out, err = _transitions(barrier, z, b, a)
     assert code == 0, err
     rows = {
         (r["from_class"], r["to_class"]): r["area_km2"]
@@ -109,7 +87,7 @@ def test_transition_of_16bit_classes(capsys, tmp_path):
     assert rows == {(1000, 1000): pytest.approx(15.0), (1000, 65535): pytest.approx(15.0)}
 
 
-def test_transition_of_signed_8bit_classes(capsys, tmp_path):
+def test_transition_of_signed_8bit_classes(barrier, tmp_path):
     """int8 classes −128 … 127 (the old code wrapped −1 to 65535 = its nodata)."""
     before = np.full((4, 4), -1, np.int8)
     after = np.full((4, 4), -1, np.int8)
@@ -118,28 +96,26 @@ def test_transition_of_signed_8bit_classes(capsys, tmp_path):
     b = _write(tmp_path / "b.tif", before, None)
     a = _write(tmp_path / "a.tif", after, -128)
     z = _zones(tmp_path / "z.gpkg", [(0, 0, 4000, 4000)])
-    code, out, err = _transitions(capsys, z, b, a)
+    code, out, err = _transitions(barrier, z, b, a)
     assert code == 0, err
     rows = {(r["from_class"], r["to_class"]): r["area_km2"] for r in json.loads(out)}
     assert rows == {(-1, -1): pytest.approx(7.0), (-1, 127): pytest.approx(8.0)}
 
 
-def test_too_many_classes_is_one_line(capsys, tmp_path):
+def test_too_many_classes_is_one_line(barrier, tmp_path):
     data = np.arange(400, dtype=np.uint16).reshape(20, 20)
     b = _write(tmp_path / "b.tif", data, None)
     z = _zones(tmp_path / "z.gpkg", [(0, 0, 20000, 20000)])
-    code, out, err = run(
-        capsys, "change", "--zones", z, "--before", b, "--after", b, "--categorical"
-    )
+    code, out, err = barrier("change", "--zones", z, "--before", b, "--after", b, "--categorical")
     assert code == 2 and out == ""
     assert len(err.strip().splitlines()) == 1 and "b.tif" in err and "256" in err
 
 
-def test_float_class_raster_is_refused(capsys, tmp_path):
+def test_float_class_raster_is_refused(barrier, tmp_path):
     data = np.ones((4, 4), np.float32)
     b = _write(tmp_path / "b.tif", data, None)
     z = _zones(tmp_path / "z.gpkg", [(0, 0, 4000, 4000)])
-    code, _, err = run(capsys, "change", "--zones", z, "--before", b, "--after", b, "--categorical")
+    code, _, err = barrier("change", "--zones", z, "--before", b, "--after", b, "--categorical")
     assert code == 2 and "b.tif is float32" in err and "Traceback" not in err
 
 
@@ -197,7 +173,7 @@ def _sparse(path, value, *, dtype="uint8", nodata=None):
 
 
 @pytest.mark.parametrize("categorical", [True, False])
-def test_sparse_huge_raster_is_streamed(capsys, tmp_path, categorical):
+def test_sparse_huge_raster_is_streamed(barrier, tmp_path, categorical):
     """A 64 KB sparse TIFF declaring 2 billion cells: streamed, right numbers, no MemoryError."""
     b = _sparse(tmp_path / "b.tif", 3)
     a = _sparse(tmp_path / "a.tif", 5)
@@ -207,7 +183,7 @@ def test_sparse_huge_raster_is_streamed(capsys, tmp_path, categorical):
     box = (60_000, top - 40_050, 90_000, top - 30_000)
     z = _zones(tmp_path / "z.gpkg", [box])
     args = ["change", "--zones", z, "--before", b, "--after", a, "--format", "json"]
-    code, out, err = run(capsys, *args, *(["--categorical"] if categorical else []))
+    code, out, err = barrier(*args, *(["--categorical"] if categorical else []))
     assert code == 0, err
     rows = pd.DataFrame(json.loads(out))
     zone = shapely.box(*box)
@@ -226,7 +202,7 @@ def test_sparse_huge_raster_is_streamed(capsys, tmp_path, categorical):
 
 @pytest.mark.parametrize("categorical", [True, False])
 def test_sparse_huge_raster_beyond_the_budget_is_one_line(
-    capsys, tmp_path, monkeypatch, categorical
+    barrier, tmp_path, monkeypatch, categorical
 ):
     """A zone over all 2 billion declared cells: refused before any allocation, exit 2."""
     monkeypatch.setenv("GEO_BARRIER_MEMORY", "64M")
@@ -235,22 +211,22 @@ def test_sparse_huge_raster_beyond_the_budget_is_one_line(
     z = _zones(tmp_path / "z.gpkg", [(0, 1_600_000, 6_000_000, 5_000_000)])
     out = tmp_path / "t.csv"
     args = ["change", "--zones", z, "--before", b, "--after", a, "-o", out]
-    code, stdout, err = run(capsys, *args, *(["--categorical"] if categorical else []))
+    code, stdout, err = barrier(*args, *(["--categorical"] if categorical else []))
     assert code == 2 and stdout == "" and not out.exists()
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert "b.tif" in err and "budget" in err and "GEO_BARRIER_MEMORY" in err
 
 
-def test_memory_budget_must_be_a_number(capsys, tmp_path, monkeypatch):
+def test_memory_budget_must_be_a_number(barrier, tmp_path, monkeypatch):
     data = np.ones((4, 4), np.uint8)
     b = _write(tmp_path / "b.tif", data, None)
     z = _zones(tmp_path / "z.gpkg", [(0, 0, 4000, 4000)])
     monkeypatch.setenv("GEO_BARRIER_MEMORY", "lots")
-    code, _, err = run(capsys, "change", "--zones", z, "--before", b, "--after", b)
+    code, _, err = barrier("change", "--zones", z, "--before", b, "--after", b)
     assert code == 2 and "GEO_BARRIER_MEMORY='lots'" in err
 
 
-def test_continuous_change_streamed_valid_in_both(capsys, tmp_path):
+def test_continuous_change_streamed_valid_in_both(barrier, tmp_path):
     rng = np.random.default_rng(5)
     before = rng.random((40, 40)).astype(np.float32)
     after = rng.random((40, 40)).astype(np.float32)
@@ -259,8 +235,8 @@ def test_continuous_change_streamed_valid_in_both(capsys, tmp_path):
     b = _write(tmp_path / "b.tif", before, -9999.0)
     a = _write(tmp_path / "a.tif", after, None)
     z = _zones(tmp_path / "z.gpkg", [(0, 0, 40000, 40000)])
-    code, out, err = run(
-        capsys, "change", "--zones", z, "--before", b, "--after", a, "--format", "json"
+    code, out, err = barrier(
+        "change", "--zones", z, "--before", b, "--after", a, "--format", "json"
     )
     assert code == 0, err
     ok = (before != -9999.0) & np.isfinite(after)
@@ -297,12 +273,11 @@ def _corrections(path, rows, fields=("layer", "value")):
         ([("sandified", 0)], ("layer", "note"), "lacks the field(s) ['value']"),
     ],
 )
-def test_bad_correction_values_are_refused(capsys, tmp_path, rows, fields, message):
+def test_bad_correction_values_are_refused(barrier, tmp_path, rows, fields, message):
     """300 wrapped to class 44, −1 became nodata, "abc" gave a traceback: now exit 2."""
     fix = _corrections(tmp_path / "fix.gpkg", rows, fields or ("layer", "value"))
     out, cache = tmp_path / "rep", tmp_path / "cache"
-    code, _, err = run(
-        capsys,
+    code, _, err = barrier(
         "report",
         "--out",
         out,
@@ -332,7 +307,7 @@ def _const(path, value, shape=(8, 8)):
 
 
 @pytest.mark.parametrize("fmt", ["json", "csv", "xlsx", "stdout-json"])
-def test_layers_with_the_same_stem_get_unique_names(capsys, tmp_path, fmt):
+def test_layers_with_the_same_stem_get_unique_names(barrier, tmp_path, fmt):
     """a/x.tif, b/x.tif and a user ndvi_max.tif: unique columns, none dropped, no traceback."""
     ax, bx = _const(tmp_path / "a" / "x.tif", 1.0), _const(tmp_path / "b" / "x.tif", 2.0)
     user = _const(tmp_path / "c" / "ndvi_max.tif", 3.0)
@@ -340,12 +315,12 @@ def test_layers_with_the_same_stem_get_unique_names(capsys, tmp_path, fmt):
     args = ["stats", "--zones", z, "--layer", ax, "--layer", bx, "--layer", user]
     args += ["--layer", ax, "--stat", "mean"]
     if fmt == "stdout-json":
-        code, out, err = run(capsys, *args, "--format", "json")
+        code, out, err = barrier(*args, "--format", "json")
         assert code == 0, err
         row = json.loads(out)[0]
     else:
         target = tmp_path / f"t.{fmt}"
-        code, out, err = run(capsys, *args, "-o", target)
+        code, out, err = barrier(*args, "-o", target)
         assert code == 0, err
         read = {"json": pd.read_json, "csv": pd.read_csv, "xlsx": pd.read_excel}[fmt]
         row = read(target).iloc[0].to_dict()
@@ -356,8 +331,8 @@ def test_layers_with_the_same_stem_get_unique_names(capsys, tmp_path, fmt):
 # --------------------------------------------------------------------------- report runs
 
 
-def _report(capsys, out, cache, *extra):
-    return run(capsys, "report", "--out", out, "--cache", cache, "--tables-only", "--quiet", *extra)
+def _report(barrier, out, cache, *extra):
+    return barrier("report", "--out", out, "--cache", cache, "--tables-only", "--quiet", *extra)
 
 
 def _tables(folder):
@@ -404,19 +379,9 @@ def base(tmp_path_factory):
     args = ["--ndvi", root / "my_ndvi.tif", "--correction", root / "fix.gpkg"]
     args += ["--layer", "dem", "--layer", "landcover", "--layer", root / "a" / "x.tif"]
     args += ["--layer", root / "b" / "x.tif"]
-    stderr = io.StringIO()
-    with contextlib.redirect_stderr(stderr):
-        code, _, _ = _report(_NoCapture(), root / "rep", root / "cache", *args)
-    err = stderr.getvalue()
+    code, _, err = _report(run_cli, root / "rep", root / "cache", *args)
     assert code == 0, err
     return {"root": root, "args": args, "out": root / "rep", "cache": root / "cache", "err": err}
-
-
-class _NoCapture:
-    """capsys stand-in for a module fixture (stderr is redirected by the fixture)."""
-
-    def readouterr(self):
-        return "", ""
 
 
 def test_correction_that_changes_nothing_is_said(base):
@@ -434,11 +399,11 @@ def test_correction_that_changes_nothing_is_said(base):
         (["--ndvi-scale", "0.0001"], "apply to your own NDVI file"),  # was silently ignored
     ],
 )
-def test_bad_ndvi_scale_is_refused(capsys, tmp_path, args, message):
+def test_bad_ndvi_scale_is_refused(barrier, tmp_path, args, message):
     _const(tmp_path / "my.tif", 0.5)
     args = [str(tmp_path / a) if a == "my.tif" else a for a in args]
     out = tmp_path / "rep"
-    code, _, err = _report(capsys, out, tmp_path / "cache", *args)
+    code, _, err = _report(barrier, out, tmp_path / "cache", *args)
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1
     assert not out.exists()
 
@@ -488,7 +453,7 @@ def _corrupt(path):
     path.write_bytes(bytes(data))
 
 
-def test_corrupt_cache_is_rebuilt_with_a_warning(capsys, base):
+def test_corrupt_cache_is_rebuilt_with_a_warning(barrier, base):
     """A corrupt derived or corrected layer is detected by checksum, rebuilt, same numbers."""
     cache = base["cache"]
     derived = sorted(cache.glob("derived/*/fvc.tif"))
@@ -497,7 +462,7 @@ def test_corrupt_cache_is_rebuilt_with_a_warning(capsys, base):
     derived[0].write_bytes(derived[0].read_bytes()[:1000])  # truncated
     _corrupt(corrected[0])  # one flipped byte
     out = base["root"] / "again"
-    code, _, err = _report(capsys, out, cache, *base["args"])
+    code, _, err = _report(barrier, out, cache, *base["args"])
     assert code == 0, err
     assert "corrupt" in err and str(derived[0].parent) in err and str(corrected[0].parent) in err
     assert "Traceback" not in err
@@ -505,7 +470,7 @@ def test_corrupt_cache_is_rebuilt_with_a_warning(capsys, base):
         pd.testing.assert_frame_equal(_tables(out)[name], table, check_exact=False, rtol=1e-12)
 
 
-def test_force_repairs_every_cache_entry(capsys, base):
+def test_force_repairs_every_cache_entry(barrier, base):
     """--force reached neither the sensitivity table nor the corrections cache."""
     cache = base["cache"]
     for meta in cache.glob("derived/*/layers.json"):
@@ -513,7 +478,7 @@ def test_force_repairs_every_cache_entry(capsys, base):
     for tif in cache.glob("corrected/*/*.tif"):
         _corrupt(tif)
     out = base["root"] / "forced"
-    code, _, err = _report(capsys, out, cache, *base["args"], "--force")
+    code, _, err = _report(barrier, out, cache, *base["args"], "--force")
     assert code == 0, err
     assert "corrupt" not in err  # --force rebuilds without looking
     for name, table in _tables(base["out"]).items():
@@ -522,25 +487,25 @@ def test_force_repairs_every_cache_entry(capsys, base):
         json.loads(meta.read_text(encoding="utf-8"))
 
 
-def test_unwritable_cache_is_named(capsys, tmp_path):
+def test_unwritable_cache_is_named(barrier, tmp_path):
     """Cache errors were blamed on the output folder ("cannot write <out>")."""
     blocker = tmp_path / "cache"
     blocker.write_text("a file, not a folder", encoding="utf-8")
     out = tmp_path / "rep"
-    code, _, err = _report(capsys, out, blocker)
+    code, _, err = _report(barrier, out, blocker)
     assert code == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert f"cache folder {blocker}" in err and "--cache" in err
     assert not out.exists()
 
 
-def test_json_on_stdout_has_null_not_nan(capsys, tmp_path):
+def test_json_on_stdout_has_null_not_nan(barrier, tmp_path):
     """A zone without a valid cell has no mean: ``null``, not the non-JSON ``NaN``."""
     before = np.full((4, 4), 1.0, np.float32)
     before[:, 2:] = -9999.0
     b = _write(tmp_path / "b.tif", before, -9999.0)
     z = _zones(tmp_path / "z.gpkg", [(0, 0, 2000, 4000), (2000, 0, 4000, 4000)])
-    code, out, err = run(
-        capsys, "change", "--zones", z, "--before", b, "--after", b, "--format", "json"
+    code, out, err = barrier(
+        "change", "--zones", z, "--before", b, "--after", b, "--format", "json"
     )
     assert code == 0, err
 
@@ -565,13 +530,12 @@ def test_corrupt_cache_metadata_is_rebuilt(tmp_path):
     assert {k: v.path for k, v in again.items()} == {k: v.path for k, v in first.items()}
 
 
-def test_long_table_with_a_layer_name_that_extends_another(capsys, tmp_path):
+def test_long_table_with_a_layer_name_that_extends_another(barrier, tmp_path):
     """x.tif and x_area_km2_v.tif: the class columns of one are not read as the other's."""
     x = _write(tmp_path / "x.tif", np.full((4, 4), 1, np.uint8), None)
     xv = _write(tmp_path / "x_area_km2_v.tif", np.full((4, 4), 2, np.uint8), None)
     z = _zones(tmp_path / "z.gpkg", [(0, 0, 4000, 4000)])
-    code, out, err = run(
-        capsys,
+    code, out, err = barrier(
         "stats",
         "--zones",
         z,
@@ -592,7 +556,7 @@ def test_long_table_with_a_layer_name_that_extends_another(capsys, tmp_path):
 
 
 @pytest.mark.parametrize("categorical", [True, False])
-def test_change_of_flipped_rasters_equals_north_up(capsys, tmp_path, categorical):
+def test_change_of_flipped_rasters_equals_north_up(barrier, tmp_path, categorical):
     """South-up and east-to-west copies give the north-up transitions and means."""
     from affine import Affine
 
@@ -614,7 +578,7 @@ def test_change_of_flipped_rasters_equals_north_up(capsys, tmp_path, categorical
         b = _write(tmp_path / f"b{name}.tif", flip(before).copy(), 0, transform=transform)
         a = _write(tmp_path / f"a{name}.tif", flip(after).copy(), 0, transform=transform)
         args = ["change", "--zones", z, "--before", b, "--after", a, "--format", "json"]
-        code, out, err = run(capsys, *args, *flag)
+        code, out, err = barrier(*args, *flag)
         assert code == 0, err
         tables.append(pd.DataFrame(json.loads(out)))
     for other in tables[1:]:
@@ -625,12 +589,12 @@ def test_change_of_flipped_rasters_equals_north_up(capsys, tmp_path, categorical
         assert total["z1"] == pytest.approx((39000 - 20000) * (29000 - 9000) / 1e6)
 
 
-def test_the_same_file_twice_keeps_its_stem(capsys, tmp_path):
+def test_the_same_file_twice_keeps_its_stem(barrier, tmp_path):
     """One file given twice: ``x`` and ``x_2`` (no folder prefix: nothing to tell apart)."""
     ax = _const(tmp_path / "a" / "x.tif", 1.0)
     z = _zones(tmp_path / "z.gpkg", [(0, 0, 8000, 8000)])
     args = ["stats", "--zones", z, "--layer", ax, "--layer", ax, "--stat", "mean"]
-    code, out, err = run(capsys, *args, "--format", "json")
+    code, out, err = barrier(*args, "--format", "json")
     assert code == 0, err
     row = json.loads(out)[0]
     assert {k: v for k, v in row.items() if k.endswith("_mean")} == {"x_mean": 1.0, "x_2_mean": 1.0}

@@ -29,13 +29,6 @@ TOOL = "barrier (geo-barrier)"
 EVIL = ["=1+2", "+3+4", "-5+6", "@SUM(1+1)", "\t=7+8", "\r=9+1"]
 
 
-def run(capsys, *args):
-    """Run ``barrier`` in-process; return (exit code, stdout, stderr)."""
-    code = cli.main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def _sha(path) -> str:
     return hashlib.sha256(open(path, "rb").read()).hexdigest()
 
@@ -87,14 +80,14 @@ def _our_report(folder, *names):
 # ---------------------------------------------------------------- 1. data loss: report --out
 
 
-def test_report_refuses_a_folder_of_user_files(capsys, tmp_path):
+def test_report_refuses_a_folder_of_user_files(barrier, tmp_path):
     thesis = tmp_path / "thesis_folder"
     thesis.mkdir()
     (thesis / "chapter1.docx").write_text("three months of work")
     (thesis / "figures").mkdir()
     (thesis / "figures" / "map.png").write_bytes(b"\x89PNG")
     before = _snapshot(thesis)
-    code, _, err = run(capsys, "report", "--out", thesis, "--quiet", "--tables-only")
+    code, _, err = barrier("report", "--out", thesis, "--quiet", "--tables-only")
     assert code == 2
     line = _one_error(err, "report")
     assert str(thesis) in line and "choose an empty or new folder" in line
@@ -102,17 +95,17 @@ def test_report_refuses_a_folder_of_user_files(capsys, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["thesis_folder"]
 
 
-def test_default_report_folder_of_the_user_is_kept(capsys, tmp_path, monkeypatch):
+def test_default_report_folder_of_the_user_is_kept(barrier, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "report").mkdir()
     (tmp_path / "report" / "my_report.docx").write_text("the user's own report")
-    code, _, err = run(capsys, "report", "--quiet", "--tables-only")
+    code, _, err = barrier("report", "--quiet", "--tables-only")
     assert code == 2 and "my_report.docx" in _one_error(err, "report")
     assert (tmp_path / "report" / "my_report.docx").read_text() == "the user's own report"
 
 
 @pytest.mark.parametrize("where", [".", "", "cwd_parent", "home", "project", "root"])
-def test_report_never_replaces_protected_folders(capsys, tmp_path, monkeypatch, where):
+def test_report_never_replaces_protected_folders(barrier, tmp_path, monkeypatch, where):
     work = tmp_path / "parent" / "work"
     home = tmp_path / "home"
     project = tmp_path / "project"
@@ -127,7 +120,7 @@ def test_report_never_replaces_protected_folders(capsys, tmp_path, monkeypatch, 
     monkeypatch.setenv("HOME", str(home))
     out = {"cwd_parent": "..", "home": "~", "project": str(project), "root": "/"}.get(where, where)
     before = _snapshot(tmp_path)
-    code, _, err = run(capsys, "report", "--out", out, "--quiet", "--tables-only")
+    code, _, err = barrier("report", "--out", out, "--quiet", "--tables-only")
     assert code == 2
     line = _one_error(err, "report")
     assert "empty" in line  # "choose an empty or new folder", "not an empty string"
@@ -135,19 +128,19 @@ def test_report_never_replaces_protected_folders(capsys, tmp_path, monkeypatch, 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["home", "parent", "project"]
 
 
-def test_report_refuses_its_own_folder_once_the_user_added_a_file(capsys, tmp_path):
+def test_report_refuses_its_own_folder_once_the_user_added_a_file(barrier, tmp_path):
     out = _our_report(tmp_path / "report", "tables/indicators_league.csv")
     (out / "tables" / "my_notes.txt").write_text("notes the user keeps beside the tables")
-    code, _, err = run(capsys, "report", "--out", out, "--quiet", "--tables-only")
+    code, _, err = barrier("report", "--out", out, "--quiet", "--tables-only")
     assert code == 2 and "my_notes.txt" in _one_error(err, "report")
     assert (out / "tables" / "my_notes.txt").exists()
 
 
-def test_report_replaces_its_own_folder(capsys, tmp_path):
+def test_report_replaces_its_own_folder(barrier, tmp_path):
     out = _our_report(tmp_path / "report", "tables/old_table.csv")
     (out / "tables" / ".DS_Store").write_bytes(b"\0")  # left by a file browser: not the user's
-    code, _, err = run(
-        capsys, "report", "--out", out, "--quiet", "--tables-only", "--cache", tmp_path / "c"
+    code, _, err = barrier(
+        "report", "--out", out, "--quiet", "--tables-only", "--cache", tmp_path / "c"
     )
     assert code == 0, err
     assert not (out / "tables" / "old_table.csv").exists()
@@ -155,14 +148,14 @@ def test_report_replaces_its_own_folder(capsys, tmp_path):
     # the new manifest lists every file of the folder: a second run may replace it again
     on_disk = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
     assert on_disk <= set(record["files"]) | {"report.log"}
-    code, _, err = run(
-        capsys, "report", "--out", out, "--quiet", "--tables-only", "--cache", tmp_path / "c"
+    code, _, err = barrier(
+        "report", "--out", out, "--quiet", "--tables-only", "--cache", tmp_path / "c"
     )
     assert code == 0, err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c", "report"]
 
 
-def test_killed_swap_puts_the_old_folder_back(capsys, tmp_path):
+def test_killed_swap_puts_the_old_folder_back(barrier, tmp_path):
     # a run killed between "old → trash" and "new → folder": the folder is missing and the
     # previous content sits only in the dead run's trash folder
     trash = tmp_path / ".report.old-999999999-abc"
@@ -172,25 +165,25 @@ def test_killed_swap_puts_the_old_folder_back(capsys, tmp_path):
     stage.mkdir()
     (stage / "half.csv").write_text("half")
     out = tmp_path / "report"
-    code, _, err = run(capsys, "report", "--out", out, "--quiet", "--tables-only")
+    code, _, err = barrier("report", "--out", out, "--quiet", "--tables-only")
     # put back where it was; then refused, since it is not a report of ours
     assert code == 2 and "thesis.docx" in _one_error(err, "report")
     assert (out / "thesis.docx").read_text() == "the only copy"
     assert not stage.exists()
 
 
-def test_killed_swap_restores_our_old_report_then_replaces_it(capsys, tmp_path):
+def test_killed_swap_restores_our_old_report_then_replaces_it(barrier, tmp_path):
     old = _our_report(tmp_path / ".report.old-999999999-abc" / "report", "tables/a.csv")
     out = tmp_path / "report"
-    code, _, err = run(
-        capsys, "report", "--out", out, "--quiet", "--tables-only", "--cache", tmp_path / "c"
+    code, _, err = barrier(
+        "report", "--out", out, "--quiet", "--tables-only", "--cache", tmp_path / "c"
     )
     assert code == 0, err
     assert (out / "tables" / "indicators_league.csv").exists() and not old.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c", "report"]
 
 
-def test_output_file_that_is_a_folder_is_refused_before_work(capsys, tmp_path):
+def test_output_file_that_is_a_folder_is_refused_before_work(barrier, tmp_path):
     folder = tmp_path / "result.csv"
     folder.mkdir()
     (folder / "keep.txt").write_text("x")
@@ -200,27 +193,27 @@ def test_output_file_that_is_a_folder_is_refused_before_work(capsys, tmp_path):
         ["change", "--zones", "league", "--before", SHIPPED_NDVI, "--after", SHIPPED_NDVI,
          "-o", folder],
     ):  # fmt: skip
-        code, _, err = run(capsys, *argv)
+        code, _, err = barrier(*argv)
         assert code == 2 and "is a folder" in _one_error(err, argv[0])
     assert sorted(p.name for p in folder.iterdir()) == ["keep.txt"]
 
 
 @pytest.mark.parametrize("command", ["stats", "map", "change"])
-def test_empty_output_name_is_a_usage_error(capsys, command):
+def test_empty_output_name_is_a_usage_error(barrier, command):
     argv = {
         "stats": ["stats", "--zones", "league", "--layer", "ndvi"],
         "map": ["map", "--zones", "league", "--indicator", "grassland_fvc_pct"],
         "change": ["change", "--zones", "league", "--before", SHIPPED_NDVI, "--after",
                    SHIPPED_NDVI],
     }[command]  # fmt: skip
-    code, out, err = run(capsys, *argv, "-o", "")
+    code, out, err = barrier(*argv, "-o", "")
     assert code == 2 and "empty" in _one_error(err, command) and out == ""
 
 
 # ------------------------------------------------------------- 2. an output that is an input
 
 
-def test_output_equal_to_an_input_is_refused(capsys, tmp_path):
+def test_output_equal_to_an_input_is_refused(barrier, tmp_path):
     zones = tmp_path / "z.gpkg"
     _boxes(["a", "b"]).to_file(zones)
     shp = tmp_path / "z.shp"
@@ -240,22 +233,22 @@ def test_output_equal_to_an_input_is_refused(capsys, tmp_path):
         ["map", "--zones", zones, "--indicator", "grassland_fvc_pct", "-o", zones],
     ]  # fmt: skip
     for argv in cases:
-        code, _, err = run(capsys, *argv)
+        code, _, err = barrier(*argv)
         assert code == 2 and "is also an input" in _one_error(err, argv[0]), argv
     assert _snapshot(tmp_path) == before
 
 
-def test_report_folder_holding_an_input_is_refused(capsys, tmp_path):
+def test_report_folder_holding_an_input_is_refused(barrier, tmp_path):
     out = _our_report(tmp_path / "report", "mine.tif")
     shutil.copy(SHIPPED_NDVI, out / "mine.tif")  # e.g. a layer kept in an older report folder
     before = _snapshot(out)
-    code, _, err = run(
-        capsys, "report", "--out", out, "--layer", out / "mine.tif", "--quiet", "--tables-only"
+    code, _, err = barrier(
+        "report", "--out", out, "--layer", out / "mine.tif", "--quiet", "--tables-only"
     )
     assert code == 2 and "mine.tif" in _one_error(err, "report")
     assert _snapshot(out) == before
-    code, _, err = run(
-        capsys, "report", "--out", out, "--cache", out / "cache", "--quiet", "--tables-only"
+    code, _, err = barrier(
+        "report", "--out", out, "--cache", out / "cache", "--quiet", "--tables-only"
     )
     assert code == 2 and "cache" in _one_error(err, "report")
 
@@ -268,19 +261,15 @@ def _csv_rows(path):
         return list(csv.DictReader(fh))
 
 
-def test_stats_csv_defuses_formulas_and_keeps_numbers(capsys, tmp_path):
+def test_stats_csv_defuses_formulas_and_keeps_numbers(barrier, tmp_path):
     zones = tmp_path / "evil.gpkg"
     _boxes(EVIL, ids=[f"{c}id{i}" for i, c in enumerate("=+-@=+")]).to_file(zones)
     clean = tmp_path / "clean.gpkg"
     _boxes([f"n{i}" for i in range(len(EVIL))]).to_file(clean)
     layer = _negative_ndvi(tmp_path / "neg.tif")
-    code, _, err = run(
-        capsys, "stats", "--zones", zones, "--layer", layer, "-o", tmp_path / "e.csv"
-    )
+    code, _, err = barrier("stats", "--zones", zones, "--layer", layer, "-o", tmp_path / "e.csv")
     assert code == 0, err
-    code, _, err = run(
-        capsys, "stats", "--zones", clean, "--layer", layer, "-o", tmp_path / "c.csv"
-    )
+    code, _, err = barrier("stats", "--zones", clean, "--layer", layer, "-o", tmp_path / "c.csv")
     rows, ref = _csv_rows(tmp_path / "e.csv"), _csv_rows(tmp_path / "c.csv")
     for row, name in zip(rows, EVIL, strict=True):
         # the zone reader cleans names first (tabs and line breaks to spaces, ends stripped);
@@ -293,16 +282,16 @@ def test_stats_csv_defuses_formulas_and_keeps_numbers(capsys, tmp_path):
     assert all(m < 0 for m in means)
     assert means == [float(r["neg_mean"]) for r in ref]
     # the same table on standard output (often redirected into a .csv) is defused too
-    code, out, _ = run(capsys, "stats", "--zones", zones, "--layer", layer)
+    code, out, _ = barrier("stats", "--zones", zones, "--layer", layer)
     assert code == 0 and "\n=1+2" not in out and ",=1+2" not in out and "'=1+2" in out
 
 
-def test_stats_xlsx_stores_text_not_formulas(capsys, tmp_path):
+def test_stats_xlsx_stores_text_not_formulas(barrier, tmp_path):
     zones = tmp_path / "evil.gpkg"
     _boxes(EVIL, ids=[f'=HYPERLINK("http://x/{i}")' for i in range(len(EVIL))]).to_file(zones)
     layer = _negative_ndvi(tmp_path / "neg.tif")
     out = tmp_path / "s.xlsx"
-    code, _, err = run(capsys, "stats", "--zones", zones, "--layer", layer, "-o", out)
+    code, _, err = barrier("stats", "--zones", zones, "--layer", layer, "-o", out)
     assert code == 0, err
     sheet = openpyxl.load_workbook(out).active
     cells = [c for row in sheet.iter_rows() for c in row]
@@ -316,12 +305,12 @@ def test_stats_xlsx_stores_text_not_formulas(capsys, tmp_path):
     assert all(isinstance(m, float) and m < 0 for m in means)
 
 
-def test_control_characters_in_names_are_removed_with_a_warning(capsys, tmp_path):
+def test_control_characters_in_names_are_removed_with_a_warning(barrier, tmp_path):
     pasted = ["Ordos\x0bnorth", "Hulun\x0cBuir", "Alxa\x01", "Xilin\x1fGol", "Chifeng\x7f"]
     zones = tmp_path / "pasted.geojson"
     _boxes(pasted).to_file(zones)
     out = tmp_path / "s.xlsx"
-    code, _, err = run(capsys, "stats", "--zones", zones, "--layer", "ndvi_max", "-o", out)
+    code, _, err = barrier("stats", "--zones", zones, "--layer", "ndvi_max", "-o", out)
     assert code == 0, err
     warned = [line for line in err.splitlines() if "warning" in line]
     assert len(warned) == 1 and "pasted.geojson" in warned[0] and "control characters" in warned[0]
@@ -329,8 +318,8 @@ def test_control_characters_in_names_are_removed_with_a_warning(capsys, tmp_path
     sheet = openpyxl.load_workbook(out).active
     names = [c.value for c in next(sheet.iter_cols(min_col=2, min_row=2))]
     assert names == ["Ordosnorth", "HulunBuir", "Alxa", "XilinGol", "Chifeng"]
-    code, _, err = run(
-        capsys, "stats", "--zones", zones, "--layer", "ndvi_max", "-o", tmp_path / "s.csv"
+    code, _, err = barrier(
+        "stats", "--zones", zones, "--layer", "ndvi_max", "-o", tmp_path / "s.csv"
     )
     assert code == 0 and [r["name_en"] for r in _csv_rows(tmp_path / "s.csv")] == names
 
@@ -342,7 +331,7 @@ def _inputs(record) -> dict:
     return {i["path"]: i["sha256"] for i in record["inputs"]}
 
 
-def test_stats_manifest_records_zone_file_with_sidecars_layer_and_band(capsys, tmp_path):
+def test_stats_manifest_records_zone_file_with_sidecars_layer_and_band(barrier, tmp_path):
     shp = tmp_path / "mine.shp"
     _boxes(["a", "b"]).to_file(shp)
     two = tmp_path / "two_bands.tif"
@@ -352,7 +341,7 @@ def test_stats_manifest_records_zone_file_with_sidecars_layer_and_band(capsys, t
     with rasterio.open(two, "w", **profile) as dst:
         dst.write(np.stack([array, array]))
     out = tmp_path / "s.csv"
-    code, _, err = run(capsys, "stats", "--zones", shp, "--layer", two, "-o", out)
+    code, _, err = barrier("stats", "--zones", shp, "--layer", two, "-o", out)
     assert code == 0, err
     record = json.loads((tmp_path / "s.csv.manifest.json").read_text(encoding="utf-8"))
     inputs = _inputs(record)
@@ -366,11 +355,11 @@ def test_stats_manifest_records_zone_file_with_sidecars_layer_and_band(capsys, t
     assert record["outputs"] == [{"path": "s.csv", "sha256": _sha(out)}]
 
 
-def test_stats_manifest_records_membership_and_zones_layer(capsys, tmp_path):
+def test_stats_manifest_records_membership_and_zones_layer(barrier, tmp_path):
     member = tmp_path / "m.csv"
     shutil.copy(MEMBERSHIP, member)
-    code, _, err = run(
-        capsys, "stats", "--zones", "battle", "--membership", member, "--layer", "ndvi",
+    code, _, err = barrier(
+        "stats", "--zones", "battle", "--membership", member, "--layer", "ndvi",
         "-o", tmp_path / "s.csv",
     )  # fmt: skip
     assert code == 0, err
@@ -379,8 +368,8 @@ def test_stats_manifest_records_membership_and_zones_layer(capsys, tmp_path):
     gpkg = tmp_path / "two_layers.gpkg"
     _boxes(["a"]).to_file(gpkg, layer="first")
     _boxes(["b", "c"]).to_file(gpkg, layer="second")
-    code, _, err = run(
-        capsys, "stats", "--zones", gpkg, "--zones-layer", "second", "--layer", "ndvi",
+    code, _, err = barrier(
+        "stats", "--zones", gpkg, "--zones-layer", "second", "--layer", "ndvi",
         "-o", tmp_path / "t.csv",
     )  # fmt: skip
     assert code == 0, err
@@ -389,15 +378,15 @@ def test_stats_manifest_records_membership_and_zones_layer(capsys, tmp_path):
     assert _inputs(record)[str(gpkg)] == _sha(gpkg)
 
 
-def test_change_writes_a_manifest(capsys, tmp_path):
+def test_change_writes_a_manifest(barrier, tmp_path):
     before = tmp_path / "before.tif"
     shutil.copy(SHIPPED_NDVI, before)
     after = _negative_ndvi(tmp_path / "after.tif")
     zones = tmp_path / "z.geojson"
     _boxes(["a", "b"]).to_file(zones)
     out = tmp_path / "c.csv"
-    code, _, err = run(
-        capsys, "change", "--zones", zones, "--before", before, "--after", after, "-o", out
+    code, _, err = barrier(
+        "change", "--zones", zones, "--before", before, "--after", after, "-o", out
     )
     assert code == 0, err
     record = json.loads((tmp_path / "c.csv.manifest.json").read_text(encoding="utf-8"))
@@ -491,12 +480,12 @@ def test_report_gpkg_and_parquet_keep_the_literal_names(evil_report):
     assert parquet.zone.iloc[0] == "=0+1"
 
 
-def test_map_writes_a_manifest(capsys, tmp_path):
+def test_map_writes_a_manifest(barrier, tmp_path):
     zones = tmp_path / "z.geojson"
     _boxes(["a", "b"]).to_file(zones)
     out = tmp_path / "m.html"
-    code, _, err = run(
-        capsys, "map", "--zones", zones, "--indicator", "grassland_fvc_pct", "--offline",
+    code, _, err = barrier(
+        "map", "--zones", zones, "--indicator", "grassland_fvc_pct", "--offline",
         "-o", out,
     )  # fmt: skip
     assert code == 0, err

@@ -20,7 +20,8 @@ import shapely
 from affine import Affine
 from pyproj import Geod
 
-from geo import boundaries, cli
+from geo import boundaries
+from geo.testing import write_raster
 
 NDVI = boundaries.data_path("rasters", "ndvi_maximum_bess_0p05deg_im.tif")
 LANDCOVER = boundaries.data_path("rasters", "landcover_mcd12c1_2019_igbp_0p05deg_im.tif")
@@ -33,17 +34,10 @@ def _own_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("GEO_BARRIER_CACHE", str(tmp_path / "geo-cache"))
 
 
-def run(capsys, *args):
-    """Run ``barrier`` in-process; return (exit code, stdout, stderr)."""
-    code = cli.main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def stats(capsys, *args) -> tuple[pd.DataFrame, str]:
+def stats(barrier, *args) -> tuple[pd.DataFrame, str]:
     """``barrier stats ... --format csv``: the table (statistic columns without the layer
     prefix, indexed by zone) and stderr; fails unless the exit code is 0."""
-    code, out, err = run(capsys, "stats", *args, "--format", "csv", "--precision", "full")
+    code, out, err = barrier("stats", *args, "--format", "csv", "--precision", "full")
     assert code == 0, err
     table = pd.read_csv(io.StringIO(out), dtype={"adcode": str, "zone": str})
     table = table.set_index(table.columns[0])
@@ -53,23 +47,8 @@ def stats(capsys, *args) -> tuple[pd.DataFrame, str]:
     return values.rename(columns=lambda c: c.removeprefix(prefix)), err
 
 
-def _write(path, data, transform, *, crs="EPSG:4326", nodata=None, dtype=None, **extra):
-    data = np.asarray(data)
-    count = 1 if data.ndim == 2 else data.shape[0]
-    profile = {
-        "driver": "GTiff",
-        "width": data.shape[-1],
-        "height": data.shape[-2],
-        "count": count,
-        "dtype": dtype or data.dtype.name,
-        "crs": crs,
-        "transform": transform,
-        "nodata": nodata,
-        **extra,
-    }
-    with rasterio.open(path, "w", **profile) as dst:
-        dst.write(data if data.ndim == 3 else data[None])
-    return path
+def _write(path, data, transform, *, crs="EPSG:4326", **extra):
+    return write_raster(path, data, transform=transform, crs=crs, **extra)
 
 
 def _flipped(src_path, path, rows: bool, cols: bool):
@@ -110,34 +89,34 @@ def _close(a: pd.DataFrame, b: pd.DataFrame, rel=1e-12):
 
 @pytest.mark.parametrize("method", ["exact", "all_touched", "center"])
 @pytest.mark.parametrize("name", list(ORIENTATIONS))
-def test_any_orientation_gives_the_north_up_numbers(tmp_path, capsys, name, method):
+def test_any_orientation_gives_the_north_up_numbers(tmp_path, barrier, name, method):
     flipped = _flipped(NDVI, tmp_path / f"{name}.tif", *ORIENTATIONS[name])
     common = ["--zones", "league", "--method", method, "--quantile", "0.25"]
     common += [a for s in ALL_STATS for a in ("--stat", s)]
-    north, _ = stats(capsys, *common, "--layer", NDVI)
-    other, _ = stats(capsys, *common, "--layer", flipped)
+    north, _ = stats(barrier, *common, "--layer", NDVI)
+    other, _ = stats(barrier, *common, "--layer", flipped)
     _close(other, north)
     # the league mean of the old flipped coverage was 0.725 instead of 0.110
     assert other["mean"].notna().all()
 
 
 @pytest.mark.parametrize("name", list(ORIENTATIONS))
-def test_any_orientation_class_raster_cache_and_dask(tmp_path, capsys, name):
+def test_any_orientation_class_raster_cache_and_dask(tmp_path, barrier, name):
     flipped = _flipped(LANDCOVER, tmp_path / f"lc_{name}.tif", *ORIENTATIONS[name])
     common = ["--zones", "county", "--categorical", "--stat", "fraction", "--stat", "area"]
-    north, _ = stats(capsys, *common, "--layer", LANDCOVER, "--cache", tmp_path / "c")
+    north, _ = stats(barrier, *common, "--layer", LANDCOVER, "--cache", tmp_path / "c")
     # the north-up run's cached coverage serves the flipped file too (same cells)
-    cached, _ = stats(capsys, *common, "--layer", flipped, "--cache", tmp_path / "c")
+    cached, _ = stats(barrier, *common, "--layer", flipped, "--cache", tmp_path / "c")
     _close(cached, north)
-    dask, _ = stats(capsys, *common, "--layer", flipped, "--scheduler", "synchronous")
+    dask, _ = stats(barrier, *common, "--layer", flipped, "--scheduler", "synchronous")
     _close(dask, north)
 
 
-def test_any_orientation_area_mean_on_dask(tmp_path, capsys):
+def test_any_orientation_area_mean_on_dask(tmp_path, barrier):
     south = _flipped(NDVI, tmp_path / "south.tif", True, False)
     args = ["--zones", "league", "--stat", "mean", "--stat", "area_mean", "--stat", "max"]
-    north, _ = stats(capsys, *args, "--layer", NDVI)
-    dask, _ = stats(capsys, *args, "--layer", south, "--scheduler", "threads", "--chunks", "100")
+    north, _ = stats(barrier, *args, "--layer", NDVI)
+    dask, _ = stats(barrier, *args, "--layer", south, "--scheduler", "threads", "--chunks", "100")
     _close(dask, north)
 
 
@@ -156,7 +135,7 @@ def test_flipped_copies_are_not_mixed_up_by_whole_array_readers(tmp_path):
 # --------------------------------------------------------------------------- 2 nodata in dtype
 
 
-def test_nodata_compared_in_the_raster_type(tmp_path, capsys):
+def test_nodata_compared_in_the_raster_type(tmp_path, barrier):
     with rasterio.open(NDVI) as src:
         a, profile = src.read(1), src.profile
     hole = np.zeros(a.shape, dtype=bool)
@@ -169,23 +148,23 @@ def test_nodata_compared_in_the_raster_type(tmp_path, capsys):
     odd_path = _write(tmp_path / "odd.tif", odd, profile["transform"], nodata=profile["nodata"])
     ref_path = _write(tmp_path / "ref.tif", marked, profile["transform"], nodata=profile["nodata"])
     args = ["--zones", "league", "--stat", "count", "--stat", "mean", "--stat", "min"]
-    expected, _ = stats(capsys, *args, "--layer", ref_path)
-    got, _ = stats(capsys, *args, "--layer", odd_path, "--nodata", "-9999.1")
+    expected, _ = stats(barrier, *args, "--layer", ref_path)
+    got, _ = stats(barrier, *args, "--layer", odd_path, "--nodata", "-9999.1")
     _close(got, expected)
     assert got["min"].min() > -1  # no -9999.1 cell counted
     # the same value declared as the file's nodata
     declared = _write(tmp_path / "declared.tif", odd, profile["transform"], nodata=-9999.1)
-    again, _ = stats(capsys, *args, "--layer", declared)
+    again, _ = stats(barrier, *args, "--layer", declared)
     _close(again.drop(columns="nodata_area_km2"), expected.drop(columns="nodata_area_km2"))
 
 
-def test_nodata_that_cannot_occur_in_an_integer_raster_is_said(tmp_path, capsys):
+def test_nodata_that_cannot_occur_in_an_integer_raster_is_said(tmp_path, barrier):
     lc = tmp_path / "lc.tif"
     with rasterio.open(LANDCOVER) as src:
         _write(lc, src.read(1), src.transform, nodata=src.nodata)
     args = ["--zones", "league", "--categorical", "--stat", "fraction", "--layer", lc]
-    plain, _ = stats(capsys, *args)
-    got, err = stats(capsys, *args, "--nodata", "300", "--nodata", "2.5")
+    plain, _ = stats(barrier, *args)
+    got, err = stats(barrier, *args, "--nodata", "300", "--nodata", "2.5")
     assert "nodata value 300 cannot occur in uint8 raster" in err and str(lc) in err
     assert "nodata value 2.5 cannot occur" in err
     _close(got, plain)
@@ -203,7 +182,7 @@ def test_nodata_that_cannot_occur_in_an_integer_raster_is_said(tmp_path, capsys)
         ("nan, 0.5, 0, 45, 0, -0.5", "invalid geotransform"),
     ],
 )
-def test_missing_or_degenerate_geotransform_refused(tmp_path, capsys, transform, said):
+def test_missing_or_degenerate_geotransform_refused(tmp_path, barrier, transform, said):
     data = np.ones((10, 10), "float32")
     if transform is None:
         path = tmp_path / "nogeo.tif"
@@ -213,7 +192,7 @@ def test_missing_or_degenerate_geotransform_refused(tmp_path, capsys, transform,
         src = _write(tmp_path / "src.tif", data, T)
         path = tmp_path / "nogeo.vrt"
         path.write_text(_vrt(src.name, transform))
-    code, out, err = run(capsys, "stats", "--zones", "league", "--layer", path)
+    code, out, err = barrier("stats", "--zones", "league", "--layer", path)
     assert code == 2 and out == ""
     assert said in err and str(path) in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
@@ -252,7 +231,7 @@ def _geod_row_areas(transform, height: int) -> np.ndarray:
     return np.array(out)
 
 
-def test_area_mean_weights_cells_by_ground_area(tmp_path, capsys):
+def test_area_mean_weights_cells_by_ground_area(tmp_path, barrier):
     # 1° cells from 54° N down to 36° N: ground area shrinks northwards (cos φ)
     t = Affine(1.0, 0, 100.0, 0, -1.0, 54.0)
     values = np.tile(np.arange(18, dtype="float32")[:, None], (1, 6))  # value = row
@@ -261,7 +240,7 @@ def test_area_mean_weights_cells_by_ground_area(tmp_path, capsys):
     zones = tmp_path / "zone.gpkg"
     gpd.GeoDataFrame({"zone": ["z"]}, geometry=[zone], crs=4326).to_file(zones)
     got, _ = stats(
-        capsys, "--zones", zones, "--layer", path, "--stat", "mean", "--stat", "area_mean"
+        barrier, "--zones", zones, "--layer", path, "--stat", "mean", "--stat", "area_mean"
     )
     areas = _geod_row_areas(t, 18)
     rows = np.arange(18)
@@ -270,12 +249,12 @@ def test_area_mean_weights_cells_by_ground_area(tmp_path, capsys):
     assert got["area_mean"].iloc[0] > got["mean"].iloc[0] + 0.4  # the southern rows weigh more
 
 
-def test_area_mean_matches_exactextract_weighted_mean(capsys):
+def test_area_mean_matches_exactextract_weighted_mean(barrier):
     from exactextract import exact_extract
     from exactextract.raster import NumPyRasterSource, RasterioRasterSource
 
     got, _ = stats(
-        capsys, "--zones", "league", "--layer", NDVI, "--stat", "mean", "--stat", "area_mean"
+        barrier, "--zones", "league", "--layer", NDVI, "--stat", "mean", "--stat", "area_mean"
     )
     leagues = boundaries.load("league").set_index("adcode").loc[got.index]
     with rasterio.open(NDVI) as ds:
@@ -332,7 +311,7 @@ def _ellipsoid_area_km2() -> float:
     return 2 * np.pi * g.a**2 * (1 + (1 - e * e) / e * np.arctanh(e)) / 1e6
 
 
-def test_outside_area_of_a_zone_far_larger_than_the_raster(tmp_path, capsys):
+def test_outside_area_of_a_zone_far_larger_than_the_raster(tmp_path, barrier):
     assert _ellipsoid_area_km2() == pytest.approx(510_065_621.7, abs=0.1)
     zones = tmp_path / "world.gpkg"
     gpd.GeoDataFrame(
@@ -340,7 +319,7 @@ def test_outside_area_of_a_zone_far_larger_than_the_raster(tmp_path, capsys):
         geometry=[shapely.box(-180, -90, 180, 90), shapely.box(100, 40, 200, 50)],
         crs=4326,
     ).to_file(zones)
-    got, err = stats(capsys, "--zones", zones, "--layer", NDVI, "--stat", "count")
+    got, err = stats(barrier, "--zones", zones, "--layer", NDVI, "--stat", "count")
     geod = Geod(ellps="WGS84")
     with rasterio.open(NDVI) as ds:
         raster_box = shapely.box(*ds.bounds)
@@ -359,18 +338,18 @@ def test_outside_area_of_a_zone_far_larger_than_the_raster(tmp_path, capsys):
 # --------------------------------------------------------------------------- 6 odd rasters
 
 
-def test_complex_raster_refused(tmp_path, capsys):
+def test_complex_raster_refused(tmp_path, barrier):
     path = _write(tmp_path / "c.tif", np.ones((10, 10), "complex64"), T)
-    code, out, err = run(capsys, "stats", "--zones", "league", "--layer", path)
+    code, out, err = barrier("stats", "--zones", "league", "--layer", path)
     assert (
         code == 2 and out == "" and "complex" in err and str(path) in err and "Traceback" not in err
     )
 
 
-def test_multiband_raster_says_band_one(tmp_path, capsys):
+def test_multiband_raster_says_band_one(tmp_path, barrier):
     data = np.stack([np.full((10, 10), k, "float32") for k in (1, 2, 3)])
     path = _write(tmp_path / "multi.tif", data, T)
-    got, err = stats(capsys, "--zones", "league", "--layer", path, "--stat", "mean")
+    got, err = stats(barrier, "--zones", "league", "--layer", path, "--stat", "mean")
     assert f"{path} has 3 bands; only band 1 is used" in err
     assert set(got["mean"].dropna()) == {1.0}
     from geo.layers import check_raster
@@ -379,21 +358,21 @@ def test_multiband_raster_says_band_one(tmp_path, capsys):
         assert check_raster(path)["band"] == 1
 
 
-def test_all_nodata_raster_warned(tmp_path, capsys):
+def test_all_nodata_raster_warned(tmp_path, barrier):
     path = _write(tmp_path / "empty.tif", np.full((10, 10), -5, "float32"), T, nodata=-5)
-    got, err = stats(capsys, "--zones", "league", "--layer", path)
+    got, err = stats(barrier, "--zones", "league", "--layer", path)
     assert f"raster {path} has no valid cell inside the zones" in err
     assert (got["count"] == 0).all()
 
 
-def test_vrt_with_missing_source_named(tmp_path, capsys):
+def test_vrt_with_missing_source_named(tmp_path, barrier):
     src = _write(tmp_path / "src.tif", np.ones((10, 10), "float32"), T)
     vrt = tmp_path / "mosaic.vrt"
     vrt.write_text(_vrt(src.name))
-    ok, _ = stats(capsys, "--zones", "league", "--layer", vrt, "--stat", "mean")
+    ok, _ = stats(barrier, "--zones", "league", "--layer", vrt, "--stat", "mean")
     assert set(ok["mean"].dropna()) == {1.0}
     src.unlink()
-    code, out, err = run(capsys, "stats", "--zones", "league", "--layer", vrt)
+    code, out, err = barrier("stats", "--zones", "league", "--layer", vrt)
     assert code == 2 and out == ""
     assert f"source file {src} does not exist" in err and "truncated" not in err
 
@@ -424,14 +403,14 @@ def _sparse(path):
     return path, block, profile["transform"]
 
 
-def test_huge_sparse_raster_over_budget_refused(tmp_path, capsys, monkeypatch):
+def test_huge_sparse_raster_over_budget_refused(tmp_path, barrier, monkeypatch):
     path, _, _ = _sparse(tmp_path / "sparse.tif")
     monkeypatch.setenv("GEO_BARRIER_MEMORY", "64M")
-    code, out, err = run(capsys, "stats", "--zones", "league", "--layer", path)
+    code, out, err = barrier("stats", "--zones", "league", "--layer", path)
     assert code == 2 and out == ""
     assert "GEO_BARRIER_MEMORY" in err and str(path) in err and "Traceback" not in err
     monkeypatch.setenv("GEO_BARRIER_MEMORY", "lots")
-    code, _, err = run(capsys, "stats", "--zones", "league", "--layer", path)
+    code, _, err = barrier("stats", "--zones", "league", "--layer", path)
     assert code == 2 and "GEO_BARRIER_MEMORY='lots' is not a memory size" in err
 
 
@@ -472,10 +451,10 @@ def test_huge_sparse_raster_streams_in_bounded_memory(tmp_path):
 
 
 @pytest.mark.parametrize("damage", ["truncate", "flip"])
-def test_corrupt_coverage_cache_rebuilt(tmp_path, capsys, damage):
+def test_corrupt_coverage_cache_rebuilt(tmp_path, barrier, damage):
     cache = tmp_path / "cov"
     args = ["--zones", "league", "--layer", NDVI, "--stat", "mean", "--cache", cache]
-    first, err = stats(capsys, *args)
+    first, err = stats(barrier, *args)
     (entry,) = cache.glob("coverage-*.npz")
     raw = bytearray(entry.read_bytes())
     if damage == "truncate":
@@ -483,52 +462,52 @@ def test_corrupt_coverage_cache_rebuilt(tmp_path, capsys, damage):
     else:
         raw[len(raw) // 2] ^= 0x40
         entry.write_bytes(raw)
-    again, err = stats(capsys, *args)
+    again, err = stats(barrier, *args)
     _close(again, first)
     lines = [line for line in err.splitlines() if "coverage cache" in line]
     assert len(lines) == 1 and str(entry) in lines[0] and "rebuilt" in lines[0]
-    third, err = stats(capsys, *args)  # repaired: read back silently
+    third, err = stats(barrier, *args)  # repaired: read back silently
     _close(third, first)
     assert "coverage cache" not in err
 
 
-def test_unwritable_cache_named_once(tmp_path, capsys):
+def test_unwritable_cache_named_once(tmp_path, barrier):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     cache = blocker / "cov"
-    got, err = stats(capsys, "--zones", "league", "--layer", NDVI, "--cache", cache)
-    expected, _ = stats(capsys, "--zones", "league", "--layer", NDVI)
+    got, err = stats(barrier, "--zones", "league", "--layer", NDVI, "--cache", cache)
+    expected, _ = stats(barrier, "--zones", "league", "--layer", NDVI)
     _close(got, expected)
     lines = [line for line in err.splitlines() if "cache" in line]
     assert len(lines) == 1 and f"cannot write the coverage cache in {cache}" in lines[0]
 
 
-def test_cache_entry_of_other_zones_under_this_name_rebuilt(tmp_path, capsys):
+def test_cache_entry_of_other_zones_under_this_name_rebuilt(tmp_path, barrier):
     """A well-formed file that is not this entry (copied over it) is caught, not used."""
     cache = tmp_path / "cov"
     leagues = ["--zones", "league", "--layer", NDVI, "--stat", "mean", "--cache", cache]
     counties = ["--zones", "county", "--layer", NDVI, "--stat", "mean", "--cache", cache]
-    first, _ = stats(capsys, *leagues)
+    first, _ = stats(barrier, *leagues)
     (league_entry,) = cache.glob("coverage-*.npz")
-    stats(capsys, *counties)
+    stats(barrier, *counties)
     (county_entry,) = set(cache.glob("coverage-*.npz")) - {league_entry}
     league_entry.write_bytes(county_entry.read_bytes())
-    again, err = stats(capsys, *leagues)
+    again, err = stats(barrier, *leagues)
     _close(again, first)
     assert "ignoring unreadable coverage cache" in err and "other zones" in err
 
 
 @pytest.mark.parametrize("layer", ["ndvi", "landcover"])
-def test_windows_cut_into_column_pieces_give_the_same_numbers(capsys, monkeypatch, layer):
+def test_windows_cut_into_column_pieces_give_the_same_numbers(barrier, monkeypatch, layer):
     """Tall blocks on a wide raster: windows are cut into column pieces (bounded memory)."""
     from geo import zonal
 
     args = ["--zones", "county", "--layer", layer, "--stat", "mean", "--stat", "median"]
     if layer == "landcover":
         args = ["--zones", "county", "--layer", layer, "--stat", "fraction", "--stat", "area"]
-    whole, _ = stats(capsys, *args)
+    whole, _ = stats(barrier, *args)
     monkeypatch.setattr(zonal, "_WINDOW_CELLS", 5000)  # 256-row blocks: pieces of 256 columns
-    pieces, _ = stats(capsys, *args)
+    pieces, _ = stats(barrier, *args)
     _close(pieces, whole, rel=1e-10)
 
 

@@ -18,13 +18,6 @@ from geo.errors import GeoWarning
 from geo.maps import interactive
 
 
-def run(capsys, *args):
-    """Run ``barrier`` in-process; return (exit code, stdout, stderr)."""
-    code = cli.main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def _leagues():
     return boundaries.load("league")[["adcode", "name_zh", "name_en", "geometry"]].reset_index(
         drop=True
@@ -49,13 +42,13 @@ def league_stats(tmp_path_factory):
 # --------------------------------------------------------------------------- identifiers
 
 
-def test_float_ids_become_integer_strings(capsys, tmp_path, league_stats):
+def test_float_ids_become_integer_strings(barrier, tmp_path, league_stats):
     # what a DBF numeric field or an integer column with a null gives: 150200.0
     gdf = _leagues().assign(adcode=lambda d: d.adcode.astype(float))
     path = tmp_path / "float.gpkg"
     gdf.to_file(path)
     out = tmp_path / "o.csv"
-    code, _, err = run(capsys, "stats", "--zones", path, "--layer", "ndvi_max", "-o", out)
+    code, _, err = barrier("stats", "--zones", path, "--layer", "ndvi_max", "-o", out)
     assert code == 0, err
     table = pd.read_csv(out, dtype={"zone": str}).set_index("zone")
     assert sorted(table.index) == sorted(boundaries.load("league").adcode)
@@ -64,41 +57,41 @@ def test_float_ids_become_integer_strings(capsys, tmp_path, league_stats):
     )
 
 
-def test_null_id_is_an_error_naming_field_and_feature(capsys, tmp_path):
+def test_null_id_is_an_error_naming_field_and_feature(barrier, tmp_path):
     gdf = _leagues().assign(code=[float(i) for i in range(12)])
     gdf.loc[[3, 7], "code"] = np.nan
     path = tmp_path / "null.geojson"
     gdf.drop(columns="adcode").to_file(path)
     out = tmp_path / "o.csv"
-    code, _, err = run(capsys, "stats", "--zones", path, "--layer", "ndvi_max", "-o", out)
+    code, _, err = barrier("stats", "--zones", path, "--layer", "ndvi_max", "-o", out)
     assert code == 2
     _error(err, str(path), "'code'", "feature(s) 4, 8", "--id-field")
     assert not out.exists()
 
 
-def test_empty_and_blank_ids_are_errors(capsys, tmp_path):
+def test_empty_and_blank_ids_are_errors(barrier, tmp_path):
     gdf = _leagues().head(3).assign(adcode=["150100", "   ", "150300"])
     path = tmp_path / "blank.geojson"
     gdf.to_file(path)
-    code, _, err = run(capsys, "stats", "--zones", path, "--layer", "ndvi_max")
+    code, _, err = barrier("stats", "--zones", path, "--layer", "ndvi_max")
     assert code == 2
     _error(err, "'adcode' is empty for feature(s) 2")
 
 
-def test_ids_equal_after_cleaning_are_duplicates(capsys, tmp_path):
+def test_ids_equal_after_cleaning_are_duplicates(barrier, tmp_path):
     gdf = _leagues().head(3).assign(adcode=["150100", " 150100", "150300"])
     path = tmp_path / "dupes.geojson"
     gdf.to_file(path)
-    code, _, err = run(capsys, "stats", "--zones", path, "--layer", "ndvi_max")
+    code, _, err = barrier("stats", "--zones", path, "--layer", "ndvi_max")
     assert code == 2
     assert "repeat: 150100 (features 1, 2)" in err
 
 
-def test_leading_zeros_and_non_whole_floats_kept(capsys, tmp_path):
+def test_leading_zeros_and_non_whole_floats_kept(barrier, tmp_path):
     gdf = _leagues().head(3).assign(code=["0150", "00151", "7"])
     path = tmp_path / "zeros.geojson"
     gdf.drop(columns="adcode").to_file(path)
-    code, out, err = run(capsys, "stats", "--zones", path, "--layer", "ndvi_max")
+    code, out, err = barrier("stats", "--zones", path, "--layer", "ndvi_max")
     assert code == 0, err
     assert pd.read_csv(pd.io.common.StringIO(out), dtype=str)["zone"].tolist() == [
         "0150",
@@ -110,17 +103,17 @@ def test_leading_zeros_and_non_whole_floats_kept(capsys, tmp_path):
     assert zones.load(tmp_path / "floats.gpkg").index.tolist() == ["1.5", "2"]
 
 
-def test_very_long_ids_refused_long_names_cut(capsys, tmp_path):
+def test_very_long_ids_refused_long_names_cut(barrier, tmp_path):
     gdf = _leagues().head(2).assign(adcode=["a" * 300, "b"])
     gdf.to_file(tmp_path / "longid.gpkg")
-    code, _, err = run(capsys, "stats", "--zones", tmp_path / "longid.gpkg", "--layer", "ndvi")
+    code, _, err = barrier("stats", "--zones", tmp_path / "longid.gpkg", "--layer", "ndvi")
     assert code == 2
     _error(err, "longer than 255 characters (feature 1)")
     gdf = _leagues().head(2).assign(name_zh=["长" * 5000, "短"])
     gdf.to_file(tmp_path / "longname.gpkg")
     out = tmp_path / "o.xlsx"
-    code, _, err = run(
-        capsys, "stats", "--zones", tmp_path / "longname.gpkg", "--layer", "ndvi", "-o", out
+    code, _, err = barrier(
+        "stats", "--zones", tmp_path / "longname.gpkg", "--layer", "ndvi", "-o", out
     )
     assert code == 0, err
     assert "warning:" in err and "cut to 200" in err and "feature(s) 1" in err
@@ -131,14 +124,14 @@ def test_very_long_ids_refused_long_names_cut(capsys, tmp_path):
 # --------------------------------------------------------------------------- names
 
 
-def test_gbk_shapefile_with_upper_case_name_field(capsys, tmp_path, league_stats):
+def test_gbk_shapefile_with_upper_case_name_field(barrier, tmp_path, league_stats):
     # the usual shapefile: ADCODE, NAME in Chinese, GBK, further attributes
     shp = tmp_path / "gbk.shp"
     gdf = _leagues().rename(columns={"adcode": "ADCODE", "name_zh": "NAME"})
     gdf = gdf.drop(columns="name_en").assign(POP=np.arange(12) * 1000, REMARK="备注")
     gdf.to_file(shp, encoding="GBK")
     out = tmp_path / "o.csv"
-    code, _, err = run(capsys, "stats", "--zones", shp, "--layer", "ndvi_max", "-o", out)
+    code, _, err = barrier("stats", "--zones", shp, "--layer", "ndvi_max", "-o", out)
     assert code == 0, err
     table = pd.read_csv(out, dtype={"zone": str}).set_index("zone")
     shipped = boundaries.load("league").set_index("adcode")
@@ -181,7 +174,7 @@ def test_chinese_field_conventions(tmp_path, fields, id_field, zh, en):
     assert zones.user_attributes(loaded).columns.tolist() == []
 
 
-def test_name_field_option_and_nan_names(capsys, tmp_path):
+def test_name_field_option_and_nan_names(barrier, tmp_path):
     base = _leagues().head(3)
     gdf = gpd.GeoDataFrame(
         {
@@ -194,21 +187,17 @@ def test_name_field_option_and_nan_names(capsys, tmp_path):
     )
     path = tmp_path / "two_names.gpkg"
     gdf.to_file(path)
-    code, out, err = run(
-        capsys, "stats", "--zones", path, "--name-field", "mc", "--layer", "ndvi_max"
-    )
+    code, out, err = barrier("stats", "--zones", path, "--name-field", "mc", "--layer", "ndvi_max")
     assert code == 0, err
     table = pd.read_csv(pd.io.common.StringIO(out), dtype=str)
     # the missing name falls back to the identifier, never the text "nan"
     assert table["name_zh"].tolist() == [base.name_zh[0], base.adcode[1], base.name_zh[2]]
     assert table["name_en"].tolist() == ["x1", "x2", "x3"]
-    code, _, err = run(
-        capsys, "stats", "--zones", path, "--name-field", "nope", "--layer", "ndvi_max"
-    )
+    code, _, err = barrier("stats", "--zones", path, "--name-field", "nope", "--layer", "ndvi_max")
     assert code == 2
     _error(err, "no field 'nope' for --name-field", "code, NAME, MC")
-    code, _, err = run(
-        capsys, "stats", "--zones", "league", "--name-field", "NAME", "--layer", "ndvi_max"
+    code, _, err = barrier(
+        "stats", "--zones", "league", "--name-field", "NAME", "--layer", "ndvi_max"
     )
     assert code == 2
     _error(err, "--name-field applies to a zone file")
@@ -229,10 +218,10 @@ def test_user_fields_named_like_toolkit_columns_are_prefixed(tmp_path):
     assert "area_km2" not in loaded.columns
 
 
-def test_zones_without_id_field_say_so(capsys, tmp_path):
+def test_zones_without_id_field_say_so(barrier, tmp_path):
     gdf = gpd.GeoDataFrame({"x": [1, 2]}, geometry=list(_leagues().geometry[:2]), crs=4326)
     gdf.to_file(tmp_path / "noid.gpkg")
-    code, out, err = run(capsys, "stats", "--zones", tmp_path / "noid.gpkg", "--layer", "ndvi")
+    code, out, err = barrier("stats", "--zones", tmp_path / "noid.gpkg", "--layer", "ndvi")
     assert code == 0 and "no identifier field" in err and "--id-field" in err
     assert pd.read_csv(pd.io.common.StringIO(out))["zone"].tolist() == [0, 1]
 
@@ -240,14 +229,14 @@ def test_zones_without_id_field_say_so(capsys, tmp_path):
 # --------------------------------------------------------------------------- text cleaning
 
 
-def test_control_characters_cleaned_with_warning(capsys, tmp_path):
+def test_control_characters_cleaned_with_warning(barrier, tmp_path):
     gdf = _leagues().head(3)
     gdf["name_zh"] = ["呼和\x0b浩特\x00", "  包头\r\n市 ", gdf.name_zh[2]]
     gdf["NOTE2"] = ["ok", "bad\x07bell", "ok"]
     path = tmp_path / "word.gpkg"
     gdf.to_file(path)
     out = tmp_path / "o.xlsx"
-    code, _, err = run(capsys, "stats", "--zones", path, "--layer", "ndvi_max", "-o", out)
+    code, _, err = barrier("stats", "--zones", path, "--layer", "ndvi_max", "-o", out)
     assert code == 0, err
     warning = [line for line in err.splitlines() if "warning:" in line]
     assert len(warning) == 1 and str(path) in warning[0]
@@ -267,21 +256,21 @@ def test_control_characters_in_ids_cleaned(tmp_path):
 # --------------------------------------------------------------------------- formats
 
 
-def test_csv_without_geometry_is_a_clear_error(capsys, tmp_path):
+def test_csv_without_geometry_is_a_clear_error(barrier, tmp_path):
     plain = tmp_path / "plain.csv"
     plain.write_text("adcode,name\n150100,a\n150200,b\n", encoding="utf-8")
     for extra in ([], ["--source-crs", "gcj02"], ["--source-crs", "EPSG:4326"]):
-        code, _, err = run(capsys, "stats", "--zones", plain, *extra, "--layer", "ndvi")
+        code, _, err = barrier("stats", "--zones", plain, *extra, "--layer", "ndvi")
         assert code == 2
         _error(err, str(plain), "no geometry column", "adcode, name", "WKT")
 
 
-def test_csv_with_wkt_geometry_column(capsys, tmp_path):
+def test_csv_with_wkt_geometry_column(barrier, tmp_path):
     box = shapely.box(110, 40, 111, 41)
     path = tmp_path / "wkt.csv"
     path.write_text(f'code,geometry\n0150,"{box.wkt}"\n', encoding="utf-8")
-    code, out, err = run(
-        capsys, "stats", "--zones", path, "--source-crs", "EPSG:4326", "--layer", "ndvi_max"
+    code, out, err = barrier(
+        "stats", "--zones", path, "--source-crs", "EPSG:4326", "--layer", "ndvi_max"
     )
     assert code == 0, err
     table = pd.read_csv(pd.io.common.StringIO(out), dtype={"zone": str})
@@ -293,36 +282,35 @@ def test_csv_with_wkt_geometry_column(capsys, tmp_path):
     ]
     ref = gpd.GeoDataFrame({"zone": ["0150"]}, geometry=[box], crs=4326)
     ref.to_file(tmp_path / "ref.gpkg")
-    code, out2, _ = run(capsys, "stats", "--zones", tmp_path / "ref.gpkg", "--layer", "ndvi_max")
+    code, out2, _ = barrier("stats", "--zones", tmp_path / "ref.gpkg", "--layer", "ndvi_max")
     assert out == out2
 
 
-def test_mixed_geometries_name_the_features(capsys, tmp_path):
+def test_mixed_geometries_name_the_features(barrier, tmp_path):
     path = tmp_path / "mixed.geojson"
     gpd.GeoDataFrame(
         {"adcode": ["1", "2", "3"]},
         geometry=[shapely.box(110, 40, 111, 41), shapely.Point(112, 42), shapely.box(1, 1, 2, 2)],
         crs=4326,
     ).to_file(path)
-    code, _, err = run(capsys, "stats", "--zones", path, "--layer", "ndvi")
+    code, _, err = barrier("stats", "--zones", path, "--layer", "ndvi")
     assert code == 2
     _error(err, "must hold polygons only", "feature(s) 2 are not polygons")
 
 
-def test_multi_layer_geopackage_choice_is_said_and_recorded(capsys, tmp_path):
+def test_multi_layer_geopackage_choice_is_said_and_recorded(barrier, tmp_path):
     path = tmp_path / "two.gpkg"
     _leagues().head(2).to_file(path, layer="first")
     _leagues().tail(3).to_file(path, layer="second")
     out = tmp_path / "o.csv"
-    code, _, err = run(capsys, "stats", "--zones", path, "--layer", "ndvi_max", "-o", out)
+    code, _, err = barrier("stats", "--zones", path, "--layer", "ndvi_max", "-o", out)
     assert code == 0, err
     assert "2 layers (first, second); using the first, 'first'" in err
     assert "--zones-layer" in err
     assert len(pd.read_csv(out)) == 2
     manifest = json.loads((tmp_path / "o.csv.manifest.json").read_text(encoding="utf-8"))
     assert "(layer first)" in json.dumps(manifest, ensure_ascii=False)
-    code, _, err = run(
-        capsys,
+    code, _, err = barrier(
         "stats",
         "--zones",
         path,
@@ -340,12 +328,10 @@ def test_multi_layer_geopackage_choice_is_said_and_recorded(capsys, tmp_path):
 # --------------------------------------------------------------------------- GCJ-02
 
 
-def test_needless_gcj02_correction_is_warned(capsys, tmp_path):
+def test_needless_gcj02_correction_is_warned(barrier, tmp_path):
     path = tmp_path / "wgs84.gpkg"
     _leagues().to_file(path)
-    code, _, err = run(
-        capsys, "stats", "--zones", path, "--source-crs", "gcj02", "--layer", "ndvi_max"
-    )
+    code, _, err = barrier("stats", "--zones", path, "--source-crs", "gcj02", "--layer", "ndvi_max")
     assert code == 0, err
     warning = [line for line in err.splitlines() if "warning:" in line]
     assert len(warning) == 1 and "looks like WGS84 already" in warning[0]
@@ -355,20 +341,18 @@ def test_needless_gcj02_correction_is_warned(capsys, tmp_path):
     assert given < 5 and moved > 100
 
 
-def test_gcj02_on_zones_off_any_boundary_is_silent(capsys, tmp_path):
+def test_gcj02_on_zones_off_any_boundary_is_silent(barrier, tmp_path):
     path = tmp_path / "boxes.gpkg"
     boxes = [shapely.box(110.13, 40.17, 110.61, 40.53), shapely.box(114.21, 43.02, 114.83, 43.6)]
     gpd.GeoDataFrame({"zone": ["a", "b"]}, geometry=boxes, crs=4326).to_file(path)
-    code, _, err = run(capsys, "stats", "--zones", path, "--source-crs", "gcj02", "--layer", "ndvi")
+    code, _, err = barrier("stats", "--zones", path, "--source-crs", "gcj02", "--layer", "ndvi")
     assert code == 0 and "warning" not in err, err
 
 
-def test_gcj02_refused_for_projected_coordinates(capsys, tmp_path):
+def test_gcj02_refused_for_projected_coordinates(barrier, tmp_path):
     path = tmp_path / "metres.gpkg"
     _leagues().to_crs(crs.EQUAL_AREA).to_file(path)
-    code, _, err = run(
-        capsys, "stats", "--zones", path, "--source-crs", "gcj02", "--layer", "ndvi_max"
-    )
+    code, _, err = barrier("stats", "--zones", path, "--source-crs", "gcj02", "--layer", "ndvi_max")
     assert code == 2
     _error(err, "projected CRS", "longitude/latitude")
 
@@ -428,13 +412,13 @@ def test_map_of_50000_zones_stays_under_budget(tmp_path):
     assert "OWNER" in page and page.count("geo-popup") < 10
 
 
-def test_map_cli_many_zones_compact_and_refusal(capsys, tmp_path, monkeypatch):
+def test_map_cli_many_zones_compact_and_refusal(barrier, tmp_path, monkeypatch):
     path = tmp_path / "grid.gpkg"
     grid = _grid(2_100).assign(OWNER="牧民合作社")
     grid.to_file(path)
     out = tmp_path / "m.html"
-    code, _, err = run(
-        capsys, "map", "--zones", path, "--indicator", "grassland_fvc_pct", "--offline", "-o", out
+    code, _, err = barrier(
+        "map", "--zones", path, "--indicator", "grassland_fvc_pct", "--offline", "-o", out
     )
     assert code == 0, err
     features = _features(out.read_text(encoding="utf-8"))
@@ -444,9 +428,7 @@ def test_map_cli_many_zones_compact_and_refusal(capsys, tmp_path, monkeypatch):
     assert out.stat().st_size < 2_100 * 1_000  # < 1 kB a zone (main: 3.9 kB)
     monkeypatch.setattr(interactive, "MAX_MAP_MB", 0.1)
     out2 = tmp_path / "refused.html"
-    code, _, err = run(
-        capsys, "map", "--zones", path, "--indicator", "grassland_fvc_pct", "-o", out2
-    )
+    code, _, err = barrier("map", "--zones", path, "--indicator", "grassland_fvc_pct", "-o", out2)
     assert code == 2 and not out2.exists()
     _error(err, "2,100 zones", "over the 0 MB", "QGIS")
 
@@ -467,19 +449,18 @@ def test_map_popup_shows_user_attributes(tmp_path):
     assert "textContent" in script and "innerHTML" not in script
 
 
-def test_report_zone_fields_need_a_zone_file(capsys, tmp_path):
+def test_report_zone_fields_need_a_zone_file(barrier, tmp_path):
     out = tmp_path / "rep"
-    code, _, err = run(capsys, "report", "--out", out, "--name-field", "NAME", "--quiet")
+    code, _, err = barrier("report", "--out", out, "--name-field", "NAME", "--quiet")
     assert code == 2 and not out.exists()
     _error(err, "--name-field apply to --zones FILE")
 
 
-def test_report_uses_name_field_of_zone_file(capsys, tmp_path):
+def test_report_uses_name_field_of_zone_file(barrier, tmp_path):
     own = _leagues().rename(columns={"adcode": "XZQDM", "name_zh": "MC"}).drop(columns="name_en")
     own.to_file(tmp_path / "own.gpkg")
     out = tmp_path / "rep"
-    code, _, err = run(
-        capsys,
+    code, _, err = barrier(
         "report",
         "--out",
         out,
@@ -527,7 +508,7 @@ def test_compact_popups_in_browser(tmp_path):
             page.close()
 
 
-def test_stats_table_carries_the_users_attributes(capsys, tmp_path, league_stats):
+def test_stats_table_carries_the_users_attributes(barrier, tmp_path, league_stats):
     """A user's own fields come through to the table, clashing ones renamed user_<name>."""
     gdf = _leagues().rename(columns={"name_zh": "XZQMC"})
     gdf["FZR"] = [f"负责人{k}" for k in range(len(gdf))]  # a bureau's own field
@@ -535,7 +516,7 @@ def test_stats_table_carries_the_users_attributes(capsys, tmp_path, league_stats
     path = tmp_path / "own.gpkg"
     gdf.drop(columns="name_en").to_file(path)
     out = tmp_path / "o.csv"
-    code, _, err = run(capsys, "stats", "--zones", path, "--layer", "ndvi_max", "-o", out)
+    code, _, err = barrier("stats", "--zones", path, "--layer", "ndvi_max", "-o", out)
     assert code == 0, err
     table = pd.read_csv(out, dtype={"zone": str}).set_index("zone")
     assert list(table.columns[:4]) == ["name_zh", "name_en", "level", "FZR"]
