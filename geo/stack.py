@@ -1,0 +1,289 @@
+"""Stacks of yearly rasters on one grid: a folder, a list of files or one multi-band file.
+
+A *stack* is the input of every time-series computation (per-pixel trends, yearly series per
+zone). Its layers share one grid (CRS, transform, shape) — the caller brings them to one grid
+first; a layer on another grid is refused with the file named. Layers are read window by window
+(all years of a block of rows at once), so memory stays bounded whatever the number of years
+and the raster size.
+
+Examples
+--------
+>>> from geo.stack import Stack
+>>> stack = Stack.open("ndvi_yearly/")            # doctest: +SKIP
+>>> stack.years                                   # doctest: +SKIP
+(2000, 2001, ..., 2024)
+>>> for window, block in stack.blocks():         # doctest: +SKIP
+...     block.shape                               # (years, rows, cols), NaN where no data
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from geo.errors import DataError, UsageError
+
+__all__ = ["YEAR_PATTERN", "Stack", "parse_years"]
+
+#: A four-digit year 1950–2199 standing alone in a file name (not part of a longer number).
+YEAR_PATTERN = re.compile(r"(?<!\d)(19[5-9]\d|20\d\d|21\d\d)(?!\d)")
+_SUFFIXES = (".tif", ".tiff", ".vrt", ".img", ".nc")
+#: Bytes of one block of float64 values (years × rows × columns) read at once.
+BLOCK_BYTES = 256 << 20
+
+
+def parse_years(text: str) -> tuple[int, int]:
+    """Parse ``"2000-2024"`` (or a single ``"2020"``) into ``(first, last)``, inclusive.
+
+    Raises
+    ------
+    geo.errors.UsageError
+        Not a year or a range of years, or the range is reversed.
+    """
+    match = re.fullmatch(r"\s*(\d{4})\s*(?:[-–:]\s*(\d{4})\s*)?", str(text))
+    if not match:
+        raise UsageError(f"years {text!r} are not a year or a range like 2000-2024")
+    first, last = int(match[1]), int(match[2] or match[1])
+    if last < first:
+        raise UsageError(f"years {text!r} run backwards; write {last}-{first}")
+    return first, last
+
+
+@dataclass(frozen=True)
+class Stack:
+    """Yearly layers on one grid, in year order.
+
+    Attributes
+    ----------
+    paths : tuple of Path
+        The file of each layer (the same file repeated for a multi-band stack).
+    bands : tuple of int
+        The band read from each file (1-based).
+    years : tuple of int
+        The year of each layer, strictly increasing.
+    source : str
+        What the stack was made from (folder, file), for messages and provenance.
+    """
+
+    paths: tuple[Path, ...]
+    bands: tuple[int, ...]
+    years: tuple[int, ...]
+    source: str
+
+    def __post_init__(self) -> None:
+        if not self.years:
+            raise DataError(f"stack {self.source} holds no layer; give at least two years")
+        if len(set(self.years)) != len(self.years):
+            seen = [y for y in self.years if self.years.count(y) > 1]
+            raise DataError(
+                f"stack {self.source} has year {seen[0]} twice; keep one layer per year"
+            )
+        if list(self.years) != sorted(self.years):
+            raise DataError(f"stack {self.source}: years must increase ({self.years})")
+
+    # -- constructors ------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, spec, years: Sequence[int] | str | None = None) -> Stack:
+        """A stack from a folder, a list of files or a multi-band file.
+
+        Parameters
+        ----------
+        spec : str, Path or sequence of them
+            A folder (every raster whose name holds a year), a multi-band file (one band per
+            year; ``years`` required) or a list of files (years from their names, or
+            ``years``).
+        years : sequence of int or str, optional
+            The years of a multi-band file or of a list of files (a sequence, or
+            ``"2000-2024"``); for a folder, a range that selects layers.
+
+        Raises
+        ------
+        geo.errors.DataError
+            Missing files, no year in a name, repeated years, layers on different grids.
+        """
+        if isinstance(spec, (list, tuple)):
+            return cls.from_files(spec, years)
+        path = Path(spec)
+        if path.is_dir():
+            stack = cls.from_folder(path)
+            return stack.select(years) if years is not None else stack
+        if not path.exists():
+            raise DataError(f"stack {path} does not exist; give a folder of yearly GeoTIFFs")
+        return cls.from_multiband(path, years)
+
+    @classmethod
+    def from_folder(cls, folder: str | Path) -> Stack:
+        """Every raster in ``folder`` whose file name holds a year (``ndvi_2001.tif`` …)."""
+        folder = Path(folder)
+        files = sorted(p for p in folder.iterdir() if p.suffix.lower() in _SUFFIXES)
+        if not files:
+            raise DataError(
+                f"stack folder {folder} holds no raster ({', '.join(_SUFFIXES)}); "
+                "put one GeoTIFF per year in it, with the year in each name"
+            )
+        return cls.from_files(files, source=str(folder))
+
+    @classmethod
+    def from_files(cls, files, years=None, *, source: str | None = None) -> Stack:
+        """Files in any order; years from ``years`` or else from each file name."""
+        paths = [Path(f) for f in files]
+        for p in paths:
+            if not p.is_file():
+                raise DataError(f"stack layer {p} does not exist; check the path")
+        found = _years_for(paths, years)
+        order = np.argsort(found, kind="stable")
+        stack = cls(
+            tuple(paths[i] for i in order),
+            (1,) * len(paths),
+            tuple(int(found[i]) for i in order),
+            source or f"{len(paths)} files",
+        )
+        stack.grid()  # refuse mixed grids now, naming the file
+        return stack
+
+    @classmethod
+    def from_multiband(cls, path: str | Path, years) -> Stack:
+        """One file, one band per year (``years`` gives the year of each band, in order)."""
+        path = Path(path)
+        with _open(path) as src:
+            count = src.count
+        if years is None:
+            raise UsageError(
+                f"{path} is one file with {count} band(s): give the year of each band "
+                "(--years 2000-2024, or a list)"
+            )
+        wanted = _year_list(years)
+        if len(wanted) != count:
+            raise UsageError(
+                f"{path} has {count} bands but {len(wanted)} years were given "
+                f"({wanted[0]}–{wanted[-1]}); give one year per band"
+            )
+        return cls((path,) * count, tuple(range(1, count + 1)), tuple(wanted), str(path))
+
+    # -- queries -----------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self.years)
+
+    def select(self, years) -> Stack:
+        """The layers whose year lies in ``years`` (``"2005-2020"`` or ``(first, last)``)."""
+        first, last = parse_years(years) if isinstance(years, str) else years
+        keep = [i for i, y in enumerate(self.years) if first <= y <= last]
+        if not keep:
+            raise UsageError(
+                f"stack {self.source} has no layer in {first}–{last} "
+                f"(it holds {self.years[0]}–{self.years[-1]})"
+            )
+        return Stack(
+            tuple(self.paths[i] for i in keep),
+            tuple(self.bands[i] for i in keep),
+            tuple(self.years[i] for i in keep),
+            self.source,
+        )
+
+    def grid(self) -> dict:
+        """The common grid: ``crs``, ``transform``, ``width``, ``height`` (checked for all).
+
+        Raises
+        ------
+        geo.errors.DataError
+            A layer without CRS, or on a grid other than the first layer's (file named).
+        """
+        first = None
+        for path in dict.fromkeys(self.paths):
+            with _open(path) as src:
+                if src.crs is None:
+                    raise DataError(f"stack layer {path} has no CRS; assign one (gdal_edit -a_srs)")
+                grid = {
+                    "crs": src.crs,
+                    "transform": src.transform,
+                    "width": src.width,
+                    "height": src.height,
+                }
+            if first is None:
+                first, first_path = grid, path
+            elif grid != first:
+                what = [k for k in grid if grid[k] != first[k]]
+                raise DataError(
+                    f"stack layer {path} is on another grid than {first_path} "
+                    f"({', '.join(what)} differ); resample the layers to one grid first "
+                    "(gdalwarp -tap -tr … -te …)"
+                )
+        return first
+
+    def block_rows(self, width: int, budget: int = BLOCK_BYTES) -> int:
+        """Rows per block so that one float64 block of every year fits in ``budget`` bytes."""
+        return max(1, int(budget // (8 * len(self) * max(width, 1))))
+
+    def blocks(self, rows: int | None = None) -> Iterator[tuple[object, np.ndarray]]:
+        """Yield ``(window, values)`` for consecutive blocks of rows.
+
+        ``values`` is float64, shape ``(years, rows, cols)``, NaN where a layer has no data
+        (declared nodata, masked or non-finite values).
+        """
+        from contextlib import ExitStack
+
+        from rasterio.windows import Window
+
+        grid = self.grid()
+        height, width = grid["height"], grid["width"]
+        rows = rows or self.block_rows(width)
+        with ExitStack() as stack:
+            handles = {p: stack.enter_context(_open(p)) for p in dict.fromkeys(self.paths)}
+            for row0 in range(0, height, rows):
+                window = Window(0, row0, width, min(rows, height - row0))
+                out = np.empty((len(self), window.height, width), "float64")
+                for i, (path, band) in enumerate(zip(self.paths, self.bands, strict=True)):
+                    out[i] = _read(handles[path], band, window, path)
+                yield window, out
+
+
+def _open(path: Path):
+    import rasterio
+
+    try:
+        return rasterio.open(path)
+    except rasterio.errors.RasterioIOError as exc:
+        raise DataError(f"stack layer {path} cannot be read ({exc}); is it a raster?") from None
+
+
+def _read(src, band: int, window, path: Path) -> np.ndarray:
+    """One band of a window as float64 with NaN where there is no data."""
+    try:
+        masked = src.read(band, window=window, masked=True)
+    except Exception as exc:  # GDAL raises several classes for a damaged file
+        raise DataError(f"stack layer {path} band {band} cannot be read ({exc})") from None
+    values = masked.astype("float64").filled(np.nan)
+    values[~np.isfinite(values)] = np.nan
+    return values
+
+
+def _year_list(years) -> list[int]:
+    if isinstance(years, str):
+        first, last = parse_years(years)
+        return list(range(first, last + 1))
+    return [int(y) for y in years]
+
+
+def _years_for(paths: list[Path], years) -> list[int]:
+    if years is not None:
+        found = _year_list(years)
+        if len(found) != len(paths):
+            raise UsageError(f"{len(paths)} files but {len(found)} years; give one per file")
+        return found
+    found = []
+    for p in paths:
+        hits = set(YEAR_PATTERN.findall(p.stem))
+        if len(hits) != 1:
+            what = "no year" if not hits else f"several years ({', '.join(sorted(hits))})"
+            raise DataError(
+                f"stack layer {p} has {what} in its name; name each file with one four-digit "
+                "year (ndvi_2001.tif) or give the years"
+            )
+        found.append(int(hits.pop()))
+    return found
