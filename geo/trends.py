@@ -177,7 +177,7 @@ def _kernels() -> dict:
     return _define(numba)
 
 
-def _define(numba) -> dict:  # noqa: C901 - the kernel is one numeric loop nest
+def _define(numba) -> dict:
     jit = numba.njit(nogil=True, cache=True)
 
     @jit
