@@ -175,6 +175,24 @@ CITATIONS: dict[str, Citation] = {
         "By 2027, … the treatment rate of treatable sandified land reaching over 54.33% "
         "(the official English text says “desertified”; 沙化 is sandified)",
     ),
+    "kongdui_2030": Citation(
+        _PLAN,
+        "二、筑牢我国北方重要生态安全屏障 （二）全力保护修复大草原大森林 · 加大水土保持力度",
+        "II. Strengthening the Crucial Ecological Security Barrier in Northern China, "
+        "(II) Fully Protect and Restore Large Grasslands and Forests · soil and water conservation",
+        "到2030年，十大孔兑水土流失治理水平进一步提升，水土保持率达到63%及以上",
+        "By 2030, the level of soil erosion control in the Ten Kongdui basins will be further "
+        "enhanced, with a soil and water conservation rate reaching 63% or higher",
+    ),
+    "kongdui_2035": Citation(
+        _PLAN,
+        "二、筑牢我国北方重要生态安全屏障 （二）全力保护修复大草原大森林 · 加大水土保持力度",
+        "II. Strengthening the Crucial Ecological Security Barrier in Northern China, "
+        "(II) Fully Protect and Restore Large Grasslands and Forests · soil and water conservation",
+        "到2035年，十大孔兑水土流失得到全面治理，水土保持率达到64%及以上",
+        "by 2035, soil erosion in the Ten Kongdui basins will be fully managed, with a soil and "
+        "water conservation rate reaching 64% or higher",
+    ),
     "three_battles": Citation(
         _PLAN,
         "二、筑牢我国北方重要生态安全屏障 （三）坚决打好“三北”工程攻坚战",
