@@ -189,7 +189,8 @@ def _judge(target: Target, zone, kind, group: pd.DataFrame, level: float) -> dic
         "latest_value": y[-1] if len(y) else np.nan,
     }
     fit = _projection(x, y, target.year, level)
-    row.update(zip(("slope_per_year", "projected", "projected_low", "projected_high"), fit))
+    names = ("slope_per_year", "projected", "projected_low", "projected_high")
+    row.update(zip(names, fit, strict=True))
     status = _status(target, x, y, fit)
     row.update(status=status, status_zh=STATUS[status][0], status_en=STATUS[status][1])
     return row

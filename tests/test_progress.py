@@ -86,7 +86,7 @@ def test_official_file_errors_name_the_line(tmp_path):
     with pytest.raises(DataError, match=r"line 3: value '二十三' is not a number"):
         read_official(path)
     path.write_text("indicator,zone,value\nx,1,2\n", encoding="utf-8")
-    with pytest.raises(DataError, match="lacks the column.*year"):
+    with pytest.raises(DataError, match=r"lacks the column.*year"):
         read_official(path)
     path.write_text(
         "indicator,zone,year,value,source\nf,1,2023,1,a\nf,1,2023,2,b\n", encoding="utf-8"
