@@ -242,6 +242,39 @@ class Stack:
                     out[i] = _read(handles[path], band, window, path)
                 yield window, out
 
+    def to_dataarray(self, chunks: int | dict | None = 1024):
+        """The stack as one lazy :class:`xarray.DataArray` (``year``, ``y``, ``x``).
+
+        Read with rioxarray (declared nodata → NaN, float64), one Dask chunk per
+        ``chunks`` × ``chunks`` cells holding every year, ready for
+        :func:`geo.trends.trend_dataset` or any xarray computation; ``None`` reads into
+        memory.
+
+        Raises
+        ------
+        geo.errors.UsageError
+            rioxarray is not installed (``pip install geo-barrier[xarray]``).
+        """
+        try:
+            import rioxarray
+            import xarray as xr
+        except ImportError:
+            raise UsageError(
+                "stacks as xarray need rioxarray: pip install rioxarray (or the [xarray] extra)"
+            ) from None
+        self.grid()
+        if isinstance(chunks, int):
+            chunks = {"y": chunks, "x": chunks}
+        layers = []
+        for path, band in zip(self.paths, self.bands, strict=True):
+            da = rioxarray.open_rasterio(path, masked=True, chunks=chunks)
+            layers.append(da.sel(band=band, drop=True).astype("float64"))
+        out = xr.concat(layers, dim="year").assign_coords(year=list(self.years))
+        if chunks is not None:
+            out = out.chunk({"year": -1})  # per-pixel series need every year in one chunk
+        out.name = Path(self.source).name
+        return out
+
 
 def _open(path: Path):
     import rasterio

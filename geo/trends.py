@@ -44,6 +44,7 @@ __all__ = [
     "TrendResult",
     "classify",
     "mann_kendall",
+    "trend_dataset",
 ]
 
 NO_DATA, DEGRADING, STABLE, IMPROVING = 0, 1, 2, 3
@@ -323,3 +324,90 @@ def _define(numba) -> dict:
                 )
 
     return {"trend": trend}
+
+
+def trend_dataset(
+    data,
+    dim: str | None = None,
+    *,
+    min_years: int = 5,
+    autocorrelation: bool = False,
+    alpha: float = 0.05,
+):
+    """Per-pixel trends of an :class:`xarray.DataArray` with a time dimension.
+
+    NumPy-backed arrays are computed at once; Dask-backed arrays (``rioxarray.open_rasterio(
+    ..., chunks=...)`` or :meth:`geo.stack.Stack.to_dataarray`) lazily, chunk by chunk, with
+    the same kernel, so that the results are identical to :func:`mann_kendall` in process.
+    The time dimension is brought into one chunk when it is split.
+
+    Parameters
+    ----------
+    data : xarray.DataArray
+        Values with a time dimension (NaN where no data).
+    dim : str, optional
+        The time dimension: ``"year"``, ``"time"`` or ``"band"`` (first found, in that order).
+        Its coordinate gives the years (integers, or datetimes whose year is taken).
+    min_years, autocorrelation, alpha
+        As for :func:`mann_kendall`.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``slope`` (units per year), ``p``, ``z``, ``s``, ``n`` and ``trend_class`` on the
+        non-time dimensions, with the input's other coordinates (and CRS, via rioxarray).
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr
+    >>> from geo.trends import trend_dataset
+    >>> da = xr.DataArray(np.arange(8.0).reshape(8, 1), dims=("year", "x"),
+    ...                   coords={"year": np.arange(2000, 2008)})
+    >>> float(trend_dataset(da).slope[0])
+    1.0
+    """
+    import xarray as xr
+
+    dim = dim or next((d for d in ("year", "time", "band") if d in data.dims), None)
+    if dim is None or dim not in data.dims:
+        raise UsageError(
+            f"no time dimension among {tuple(data.dims)}: name it with dim= "
+            "(a coordinate of years or dates)"
+        )
+    coord = data[dim].values
+    years = (
+        coord.astype("datetime64[Y]").astype(int) + 1970
+        if np.issubdtype(coord.dtype, np.datetime64)
+        else coord.astype("float64")
+    )
+    if data.chunks is not None and len(data.chunksizes.get(dim, ())) > 1:
+        data = data.chunk({dim: -1})
+    kwargs = {"min_years": min_years, "autocorrelation": autocorrelation, "alpha": alpha}
+    _check(
+        np.empty((len(years), 1)), np.asarray(years, "float64"), min_years, autocorrelation, alpha
+    )
+
+    def block(values):
+        moved = np.moveaxis(values, -1, 0)
+        r = mann_kendall(moved, years, **kwargs)
+        cls = classify(r.slope, r.p, alpha)
+        return r.slope, r.p, r.z, r.s, r.n.astype("int16"), cls
+
+    outputs = xr.apply_ufunc(
+        block,
+        data.astype("float64"),
+        input_core_dims=[[dim]],
+        output_core_dims=[[]] * 6,
+        dask="parallelized",
+        output_dtypes=["float64", "float64", "float64", "float64", "int16", "uint8"],
+    )
+    names = ("slope", "p", "z", "s", "n", "trend_class")
+    result = xr.Dataset(dict(zip(names, outputs, strict=True)))
+    result.attrs.update(
+        years=f"{int(years[0])}-{int(years[-1])}",
+        alpha=alpha,
+        min_years=min_years,
+        method="Theil-Sen slope; Mann-Kendall test"
+        + (" with Hamed-Rao correction" if autocorrelation else ""),
+    )
+    return result

@@ -148,3 +148,20 @@ def test_trend_rasters_equal_the_kernel_and_zone_areas_match_exactextract(tmp_pa
             assert table[f"{word}_mu"].iloc[i] == pytest.approx(expected * 1500, rel=1e-6)
     pct = table[["improving_pct", "stable_pct", "degrading_pct"]].sum(axis=1)
     np.testing.assert_allclose(pct, 100.0)
+
+
+def test_synthetic_stack_on_dask_equals_in_process(tmp_path):
+    pytest.importorskip("rioxarray")
+    rng = np.random.default_rng(21)
+    rows, cols = 24, 18
+    values, _ = _synthetic_series(rng, rows * cols)
+    folder = _write_stack(tmp_path / "stack", values.reshape(len(YEARS), rows, cols))
+    stack = Stack.open(folder)
+    files = trend_rasters(stack, tmp_path / "out", autocorrelation=True)
+    lazy = trends.trend_dataset(stack.to_dataarray(chunks=7), autocorrelation=True)
+    assert lazy.slope.chunks is not None  # computed chunk by chunk
+    with rasterio.open(files.slope) as src:
+        np.testing.assert_array_equal(lazy.slope.values.astype("float32"), src.read(1))
+    with rasterio.open(files.cls) as src:
+        np.testing.assert_array_equal(lazy.trend_class.values, src.read(1))
+    assert lazy.attrs["years"] == f"{YEARS[0]}-{YEARS[-1]}"
