@@ -527,8 +527,8 @@ def test_windows_cut_into_column_pieces_give_the_same_numbers(capsys, monkeypatc
     if layer == "landcover":
         args = ["--zones", "county", "--layer", layer, "--stat", "fraction", "--stat", "area"]
     whole, _ = stats(capsys, *args)
-    monkeypatch.setattr(zonal, "_WINDOW_CELLS", 5000)  # 256-row blocks: pieces of 256 columns
-    pieces, _ = stats(capsys, *args)
+    with zonal.set_options(window_cells=5000):  # 256-row blocks: pieces of 256 columns
+        pieces, _ = stats(capsys, *args)
     _close(pieces, whole, rel=1e-10)
 
 
