@@ -215,14 +215,15 @@ def run_geo_warm(paths, zones, out):
     import rasterio
 
     from geo.grid import Grid
-    from geo.zonal import Coverage, _warm_kernels
+    from geo.zonal import Coverage
+    from geo.zonal.kernels import warm_kernels
 
     with rasterio.open(paths["float"]) as ds:
         cov = Coverage.build(zones, Grid.from_dataset(ds))
     # numba's first-call compilation (when numba is installed) is a one-off cost
     # of the process, not of a layer: done here, outside the timed region.
     with rasterio.open(paths["classes"]) as ds:
-        _warm_kernels(ds.dtypes[0])
+        warm_kernels(ds.dtypes[0])
     return _geo_layers(paths, zones, cov, out)
 
 

@@ -74,13 +74,14 @@ def _open_pair(before: Path, after: Path, stack: ExitStack):
 
 
 def _coverage(zones: gpd.GeoDataFrame, ds, grid: Grid, coverage):
-    from geo.zonal import _check_overlap, _get_coverage
+    from geo.zonal.api import check_overlap
+    from geo.zonal.cache import get_coverage
 
     # the coverage build checks its own memory against geo.budget before allocating
-    cov = _get_coverage(
+    cov = get_coverage(
         zones, grid, "exact" if coverage is None else coverage.method, coverage, None
     )
-    _check_overlap(cov, ds)
+    check_overlap(cov, ds)
     return cov
 
 
@@ -95,16 +96,10 @@ def _pair_windows(a, b, cov) -> Iterator[tuple[int, int, np.ndarray, np.ndarray,
     background thread while this one is summed.
     """
     from geo.grid import read_window
-    from geo.zonal import (
-        PlaceholderWatch,
-        _invalid_mask,
-        _prefetched,
-        _window_rows,
-        _windows,
-        nodata_codes,
-    )
+    from geo.zonal.nodata import PlaceholderWatch, invalid_mask, nodata_codes
+    from geo.zonal.stream import prefetched, rows_per_window, stream_windows
 
-    pieces = list(_windows(cov, a, 1, _window_rows(a, 1, cov.grid.width, None)))
+    pieces = list(stream_windows(cov, a, 1, rows_per_window(a, 1, cov.grid.width, None)))
     codes = [nodata_codes(ds.dtypes[0], ds.nodata, (), ds.name) for ds in (a, b)]
     watches = [PlaceholderWatch(ds.dtypes[0], ds.nodata) for ds in (a, b)]
 
@@ -114,9 +109,9 @@ def _pair_windows(a, b, cov) -> Iterator[tuple[int, int, np.ndarray, np.ndarray,
 
     try:
         for (win, whole), (first, second) in zip(
-            pieces, _prefetched(len(pieces), read), strict=True
+            pieces, prefetched(len(pieces), read), strict=True
         ):
-            invalid = _invalid_mask(first, codes[0]) | _invalid_mask(second, codes[1])
+            invalid = invalid_mask(first, codes[0]) | invalid_mask(second, codes[1])
             watches[0].add(first)
             watches[1].add(second)
             yield int(win.row_off), int(win.col_off), first, second, invalid, whole
@@ -253,8 +248,10 @@ def transition_matrix(
         nodata in either epoch are left out; every class value (0 … 255, 65535 …) that is
         not the declared nodata is a class.
     """
-    from geo.zonal import _Accumulator, _Spec
+    from geo.zonal import zone_input
+    from geo.zonal.accumulate import Accumulator, Spec
 
+    zones = zone_input(zones)  # one normalisation per call: the zone key is hashed once
     before, after = Path(before), Path(after)
     with ExitStack() as stack:
         a, b, grid = _open_pair(before, after, stack)
@@ -263,12 +260,12 @@ def transition_matrix(
         cov = _coverage(zones, a, grid, coverage)
         first = _ClassIndex(before, a.dtypes[0])
         second = _ClassIndex(after, b.dtypes[0])
-        spec = _Spec(stats=("count",), quantiles=(), categorical=True)
+        spec = Spec(stats=("count",), quantiles=(), categorical=True)
         area = cov.grid.row_cell_area_m2()  # rows of the north-up coverage grid
         frames = []
         for batch in _zone_batches(cov.n_zones):
             part = _subset(cov, batch)
-            acc = _Accumulator(part.n_zones, spec, np.dtype(np.uint16), area)
+            acc = Accumulator(part.n_zones, spec, np.dtype(np.uint16), area)
             acc.invalid_values = None  # validity comes from the mask of both epochs
             for r0, c0, x, y, invalid, whole in _pair_windows(a, b, part):
                 valid = ~invalid
@@ -321,15 +318,17 @@ def continuous_change(
         Indexed like ``zones``: ``mean_before``, ``mean_after``, ``change`` (after − before, in
         the rasters' unit) and ``valid_area_km2`` (km², area valid in both epochs).
     """
-    from geo.zonal import _Accumulator, _Spec
+    from geo.zonal import zone_input
+    from geo.zonal.accumulate import Accumulator, Spec
 
+    zones = zone_input(zones)  # one normalisation per call: the zone key is hashed once
     before, after = Path(before), Path(after)
-    spec = _Spec(stats=("count", "area_mean"), quantiles=(), categorical=False)
+    spec = Spec(stats=("count", "area_mean"), quantiles=(), categorical=False)
     with ExitStack() as stack:
         a, b, grid = _open_pair(before, after, stack)
         cov = _coverage(zones, a, grid, coverage)
         area = cov.grid.row_cell_area_m2()  # rows of the north-up coverage grid
-        accs = [_Accumulator(cov.n_zones, spec, np.dtype(ds.dtypes[0]), area) for ds in (a, b)]
+        accs = [Accumulator(cov.n_zones, spec, np.dtype(ds.dtypes[0]), area) for ds in (a, b)]
         for r0, c0, x, y, invalid, whole in _pair_windows(a, b, cov):
             for acc, values in zip(accs, (x, y), strict=True):
                 add = acc.add_window if whole else acc.add_chunk

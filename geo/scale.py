@@ -13,7 +13,7 @@ How it works
   ``"processes"`` scheduler it travels as the path of a temporary file that each
   process loads once.
 * One task per (layer, chunk) opens the raster, reads the chunk's window and sums
-  it into a per-zone accumulator (:meth:`geo.zonal._Accumulator.add_chunk`, which
+  it into a per-zone accumulator (:meth:`geo.zonal.accumulate.Accumulator.add_chunk`, which
   clips the coverage to the chunk, so chunks need not align with zones or with
   the raster's blocks). Chunks that no zone touches are never read.
 * The partial accumulators of a layer are combined by a tree reduction
@@ -49,24 +49,14 @@ from rasterio.windows import Window
 from geo.budget import check_budget
 from geo.errors import DataError, GeoError, UsageError
 from geo.grid import Grid, read_window
-from geo.zonal import (
-    _GDAL_CACHEMAX_MB,
-    Coverage,
-    _Accumulator,
-    _check_band,
-    _check_categorical,
-    _check_dtype,
-    _check_method,
-    _check_overlap,
-    _get_coverage,
-    _invalid_mask,
-    _make_spec,
-    _open_raster,
-    _Spec,
-    _stream_bytes,
-    _warn_no_valid,
-    nodata_codes,
-)
+from geo.zonal.accumulate import Accumulator, Spec, make_spec
+from geo.zonal.api import check_band, check_categorical, check_dtype, check_overlap, warn_no_valid
+from geo.zonal.cache import get_coverage
+from geo.zonal.coverage import Coverage, check_method
+from geo.zonal.inputs import zone_input
+from geo.zonal.nodata import invalid_mask, nodata_codes
+from geo.zonal.options import OPTIONS
+from geo.zonal.stream import open_raster, stream_bytes
 
 __all__ = ["SCHEDULERS", "WorkerLostError", "chunk_windows", "zonal_stats_dask"]
 
@@ -170,8 +160,9 @@ def zonal_stats_dask(
     """
     paths, single = _as_paths(rasters)
     names = _layer_names(paths, layers)
-    spec = _make_spec(stats, quantiles, categorical)
-    _check_method(method)
+    spec = make_spec(stats, quantiles, categorical)
+    check_method(method)
+    zones = zone_input(zones)  # one normalisation per call: the zone key is hashed once
     if split_every < 2:
         raise UsageError(f"split_every must be at least 2; got {split_every}")
     metas = [_layer_meta(p, band, categorical, nodata_values) for p in paths]
@@ -183,16 +174,16 @@ def zonal_stats_dask(
                 f"raster {p} is not on the grid of {paths[0]} ({m['grid'].shape} vs "
                 f"{grid.shape}); zonal_stats_dask needs every layer on one grid"
             )
-    cov = _get_coverage(zones, grid, method, coverage, cache_dir)
+    cov = get_coverage(zones, grid, method, coverage, cache_dir)
     with ExitStack() as stack:
-        ds = _open_raster(paths[0], stack)
-        _check_overlap(cov, ds)
+        ds = open_raster(paths[0], stack)
+        check_overlap(cov, ds)
     windows = chunk_windows(cov, metas[0]["dtype"], metas[0]["block"], chunks)
     _check_chunk_budget(paths[0], cov, spec, metas[0]["dtype"], windows, client, scheduler)
     extra = tuple(nodata_values)
     accs = _run(cov, paths, metas, windows, spec, band, extra, client, scheduler, split_every)
     for acc, p in zip(accs, paths, strict=True):
-        _warn_no_valid(acc, p)
+        warn_no_valid(acc, p)
     frames = [
         acc.frame(zones.index, cov.outside_area_km2, m["scale"], m["offset"])
         for acc, m in zip(accs, metas, strict=True)
@@ -263,7 +254,7 @@ def _check_chunk_budget(path, cov, spec, dtype, windows, client, scheduler) -> N
     parallel = 1 if scheduler == "synchronous" else min(len(windows), os.cpu_count() or 1)
     check_budget(
         path,
-        _stream_bytes(cov.n_zones, spec, np.dtype(dtype), most) * max(parallel, 1),
+        stream_bytes(cov.n_zones, spec, np.dtype(dtype), most) * max(parallel, 1),
         f"Dask chunks of {most} cells",
     )
 
@@ -301,10 +292,10 @@ def _layer_meta(path: str, band: int, categorical: bool, extra: Sequence[float] 
     ``extra``; see :func:`geo.zonal.nodata_codes`).
     """
     with ExitStack() as stack:
-        ds = _open_raster(path, stack)
-        _check_band(ds, band)
-        _check_dtype(ds, band)
-        _check_categorical(ds, band, categorical)
+        ds = open_raster(path, stack)
+        check_band(ds, band)
+        check_dtype(ds, band)
+        check_categorical(ds, band, categorical)
         dtype = np.dtype(ds.dtypes[band - 1])
         return {
             "grid": Grid.from_dataset(ds),
@@ -367,7 +358,7 @@ class _SharedCoverage:
 def _read_window(path: str, band: int, window: Window) -> np.ndarray:
     """Read one window of a raster (a separate function so tests can inject faults)."""
     try:
-        with rasterio.Env(GDAL_CACHEMAX=_GDAL_CACHEMAX_MB), rasterio.open(path) as ds:
+        with rasterio.Env(GDAL_CACHEMAX=OPTIONS["gdal_cachemax_mb"]), rasterio.open(path) as ds:
             return read_window(ds, band, window)
     except rasterio.errors.RasterioIOError as exc:
         from geo.layers import missing_vrt_sources
@@ -389,18 +380,18 @@ def _chunk_partial(
     path: str,
     band: int,
     window: Window,
-    spec: _Spec,
+    spec: Spec,
     dtype: np.dtype,
     nodata,
     extra: tuple,
-) -> _Accumulator:
+) -> Accumulator:
     """Per-zone sums of one chunk of one raster.
 
     ``nodata`` holds the raster's nodata codes, ``extra`` included (see :func:`_layer_meta`).
     """
     a = _read_window(path, band, window)
-    acc = _Accumulator(shared.cov.n_zones, spec, dtype, shared.row_area)
-    invalid = _invalid_mask(a, nodata)
+    acc = Accumulator(shared.cov.n_zones, spec, dtype, shared.row_area)
+    invalid = invalid_mask(a, nodata)
     acc.add_chunk(shared.cov, a, invalid, int(window.row_off), int(window.col_off))
     # The cell areas are only needed while adding; don't ship them back with every partial.
     acc.row_area = None
@@ -411,7 +402,7 @@ def _identity(x):
     return x
 
 
-def _merge_partials(*parts: _Accumulator) -> _Accumulator:
+def _merge_partials(*parts: Accumulator) -> Accumulator:
     """A new accumulator holding the sums of ``parts`` (a node of the tree reduction).
 
     The inputs are left untouched: a scheduler may still hold them (e.g. to rerun
@@ -423,8 +414,8 @@ def _merge_partials(*parts: _Accumulator) -> _Accumulator:
     return out
 
 
-def _empty_partial(n: int, spec: _Spec, dtype: np.dtype) -> _Accumulator:
-    acc = _Accumulator(n, spec, dtype, np.zeros(0))
+def _empty_partial(n: int, spec: Spec, dtype: np.dtype) -> Accumulator:
+    acc = Accumulator(n, spec, dtype, np.zeros(0))
     acc.row_area = None
     return acc
 

@@ -506,8 +506,8 @@ def test_windows_cut_into_column_pieces_give_the_same_numbers(barrier, monkeypat
     if layer == "landcover":
         args = ["--zones", "county", "--layer", layer, "--stat", "fraction", "--stat", "area"]
     whole, _ = stats(barrier, *args)
-    monkeypatch.setattr(zonal, "_WINDOW_CELLS", 5000)  # 256-row blocks: pieces of 256 columns
-    pieces, _ = stats(barrier, *args)
+    with zonal.set_options(window_cells=5000):  # 256-row blocks: pieces of 256 columns
+        pieces, _ = stats(barrier, *args)
     _close(pieces, whole, rel=1e-10)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import math
 import sys
@@ -85,12 +86,12 @@ HAS_NUMBA = importlib.util.find_spec("numba") is not None
 
 
 @pytest.fixture(params=["numpy", "numba"])
-def hist_path(request, monkeypatch):
+def hist_path(request):
     """Run a test with the numpy and with the compiled (numba) class histograms."""
     if request.param == "numba" and not HAS_NUMBA:
         pytest.skip("numba is not installed: the compiled class-histogram kernel is unused")
-    monkeypatch.setattr(zonal, "_USE_NUMBA", request.param == "numba")
-    return request.param
+    with zonal.set_options(use_numba=request.param == "numba"):
+        yield request.param
 
 
 def rel_err(a, b, floor=1e-12):
@@ -342,17 +343,17 @@ COVERAGE_INDEX = ("run_row", "run_start", "run_end", "run_zone", "cell_row", "ce
 FLOAT32_STEP = 2.0**-24  # exactextract returns float32 fractions: their resolution below 1
 
 
-def force_tiles(monkeypatch, tile: int = 8) -> None:
+@contextlib.contextmanager
+def force_tiles(monkeypatch, tile: int = 8):
     """Make every zone of every job go through the tiled exact build."""
-    monkeypatch.setattr(zonal, "_EXACT_TILE", tile)
-    monkeypatch.setattr(zonal, "_TILED_MIN_CELLS", 0)
-    monkeypatch.setattr(zonal, "_tiles_cost", lambda bounds: 0)
+    with zonal.set_options(exact_tile=tile, tiled_min_cells=0), monkeypatch.context() as m:
+        m.setattr(zonal.tiling, "_tiles_cost", lambda bounds: 0)
+        yield
 
 
-def whole_zone_coverage(monkeypatch, zones, grid) -> Coverage:
+def whole_zone_coverage(zones, grid) -> Coverage:
     """Coverage by exactextract on whole zones (the reference path)."""
-    with monkeypatch.context() as m:
-        m.setattr(zonal, "_EXACT_TILE", None)
+    with zonal.set_options(exact_tile=None):
         return Coverage.build(zones, grid)
 
 
@@ -360,7 +361,7 @@ def whole_zone_coverage(monkeypatch, zones, grid) -> Coverage:
 def test_default_build_matches_whole_zone_build(zonal_banners, monkeypatch, path):
     with rasterio.open(path) as ds:
         grid = Grid.from_dataset(ds)
-    ref = whole_zone_coverage(monkeypatch, zonal_banners, grid)
+    ref = whole_zone_coverage(zonal_banners, grid)
     cov = Coverage.build(zonal_banners, grid)
     for name in (*COVERAGE_INDEX, "cell_zone"):
         np.testing.assert_array_equal(getattr(cov, name), getattr(ref, name))
@@ -377,9 +378,9 @@ def test_tiled_build_matches_whole_zone_build(zonal_banners, monkeypatch, path):
     """
     with rasterio.open(path) as ds:
         grid = Grid.from_dataset(ds)
-    ref = whole_zone_coverage(monkeypatch, zonal_banners, grid)
-    force_tiles(monkeypatch)
-    cov = Coverage.build(zonal_banners, grid)
+    ref = whole_zone_coverage(zonal_banners, grid)
+    with force_tiles(monkeypatch):
+        cov = Coverage.build(zonal_banners, grid)
     for name in (*COVERAGE_INDEX, "cell_zone"):
         np.testing.assert_array_equal(getattr(cov, name), getattr(ref, name))
     diff = np.abs(cov.cell_weight - ref.cell_weight)
@@ -397,10 +398,10 @@ def test_tiled_build_hand(monkeypatch, tmp_path):
     )
     outer = Polygon([(60, 3.3), (116.7, 60), (60, 116.7), (3.3, 60)])
     zone = Polygon(outer.exterior.coords, [box(40.5, 40.5, 79.25, 79.25).exterior.coords])
-    force_tiles(monkeypatch)
     with rasterio.open(path) as ds:
         grid = Grid.from_dataset(ds)
-    cov = Coverage.build(zones_of(zone), grid)
+    with force_tiles(monkeypatch):
+        cov = Coverage.build(zones_of(zone), grid)
     covered = np.sum(cov.run_end - cov.run_start) + cov.cell_weight.sum()
     assert covered == pytest.approx(zone.area, rel=1e-7)
     assert np.all((cov.cell_weight > 0) & (cov.cell_weight < 1))
@@ -489,10 +490,10 @@ def test_small_windows_same_result(zonal_banners, hist_path):
 
 
 def _both_paths(monkeypatch, run):
-    monkeypatch.setattr(zonal, "_USE_NUMBA", False)
-    slow = run()
-    monkeypatch.setattr(zonal, "_USE_NUMBA", True)
-    return slow, run()
+    with zonal.set_options(use_numba=False):
+        slow = run()
+    with zonal.set_options(use_numba=True):
+        return slow, run()
 
 
 @pytest.mark.skipif(not HAS_NUMBA, reason="numba is not installed: no compiled kernel to compare")
@@ -504,7 +505,7 @@ def test_compiled_histograms_identical_landcover(zonal_banners, monkeypatch, win
         monkeypatch,
         lambda: zonal_stats(zonal_banners, LANDCOVER, categorical=True, window_rows=window_rows),
     )
-    assert zonal._numba_kernels() is not None
+    assert zonal.kernels.numba_kernels() is not None
     pd.testing.assert_frame_equal(slow, fast, check_exact=True)
 
 
@@ -533,9 +534,9 @@ def test_compiled_histograms_identical_synthetic(tmp_path, monkeypatch, dtype, n
 def test_numpy_path_without_numba(tmp_path, monkeypatch):
     # numba not importable: the kernels are absent and the numpy path runs.
     monkeypatch.setitem(sys.modules, "numba", None)
-    monkeypatch.setattr(zonal, "_KERNELS", None)
-    assert zonal._numba_kernels() is None
-    assert zonal._warm_kernels(np.uint8) is False
+    monkeypatch.setattr(zonal.kernels, "_KERNELS", None)
+    assert zonal.kernels.numba_kernels() is None
+    assert zonal.kernels.warm_kernels(np.uint8) is False
     data = np.array([[1, 1, 2, 2], [1, 1, 2, 2], [3, 3, 0, 0], [3, 3, 0, 0]], dtype=np.uint8)
     path = write_raster(tmp_path / "cls.tif", data, nodata=0)
     out = zonal_stats(zones_of(km(1, 0, 3, 4)), path, categorical=True).iloc[0]

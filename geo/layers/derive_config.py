@@ -1,0 +1,178 @@
+"""The parameters of the derived layers (:class:`DeriveConfig`) and one derived raster
+(:class:`Derived`), with the codes they share."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import rasterio
+
+from geo.grid import Grid
+from geo.outputs import atomic_path
+
+__all__ = ["NODATA_F32", "NODATA_U8", "SANDIFIED_CLASSES", "DeriveConfig", "Derived"]
+
+
+#: Codes of the sandified-degree layer (0 = not sandified). Names as in GB/T 24255-2009.
+SANDIFIED_CLASSES = {
+    0: ("not sandified", "非沙化"),
+    1: ("light", "轻度"),
+    2: ("moderate", "中度"),
+    3: ("severe", "重度"),
+    4: ("extreme", "极重度"),
+}
+
+
+NODATA_U8 = 255
+
+
+NODATA_F32 = -9999.0
+
+
+@dataclass(frozen=True)
+class DeriveConfig:
+    """Parameters of the derived layers (all documented in the report's method notes).
+
+    Attributes
+    ----------
+    ndvi : str
+        Catalogue layer used as NDVI for FVC (``ndvi_max``: climatological maximum, the
+        growing-season peak; ``ndvi``: Copernicus long-term mean of late June), or the path
+        of the user's own NDVI GeoTIFF (any grid and CRS: averaged onto the analysis grid).
+    ndvi_scale, ndvi_offset : float, optional
+        NDVI = stored × scale + offset for a user file stored as scaled integers (e.g. 0.0001
+        for MODIS); default: the file's own scale/offset tags.
+    fvc_method : {"percentile", "pixel"}
+        Where NDVI_soil and NDVI_veg come from (see module docstring).
+    soil_pct, veg_pct : float
+        Percentiles (0–100) of NDVI over the region for NDVI_soil / NDVI_veg.
+    grassland_classes : tuple of int
+        IGBP classes counted as grassland (草原) for the grassland coverage indicator.
+    forest_classes : tuple of int
+        IGBP classes counted as forest land by China's definition (canopy closure ≥ 0.2):
+        the IGBP forests 1–5 and woody savanna 8 (30–60 % tree cover).
+    shrub_forest_classes : tuple of int
+        IGBP classes counted as nationally specified shrub forest (国家特别规定灌木林地):
+        closed shrubland 6.
+    igbp_forest_classes : tuple of int
+        IGBP's own forest classes, reported beside for comparison.
+    dryland_classes : tuple of int
+        Köppen–Geiger main groups treated as drylands where sandification is assessed (B, arid).
+    sandified_candidate_classes : tuple of int
+        IGBP classes that can be sandified land: open shrubland 7, savanna 9, grassland 10,
+        cropland 12, cropland/natural mosaic 14, barren 16.
+    sandified_fvc_pct : tuple of float
+        FVC thresholds (%) separating light / moderate / severe / extreme sandification,
+        GB/T 24255-2009: ≥ 40 light, 25–40 moderate, 10–25 severe, < 10 extreme.
+    sandified_max_fvc_pct : float
+        Candidates at or above this FVC (%) are not counted as sandified: without a field
+        layer of sandy surface, dense vegetation cannot be recognised as sandified land.
+    redline_share_pct : float
+        Region-wide share (%) the red-line proxy is calibrated to (official: 50.46 %).
+    """
+
+    ndvi: str = "ndvi_max"
+    ndvi_scale: float | None = None
+    ndvi_offset: float | None = None
+    fvc_method: str = "percentile"
+    soil_pct: float = 5.0
+    veg_pct: float = 95.0
+    grassland_classes: tuple[int, ...] = (10,)
+    forest_classes: tuple[int, ...] = (1, 2, 3, 4, 5, 8)
+    shrub_forest_classes: tuple[int, ...] = (6,)
+    igbp_forest_classes: tuple[int, ...] = (1, 2, 3, 4, 5)
+    dryland_classes: tuple[int, ...] = (2,)
+    sandified_candidate_classes: tuple[int, ...] = (7, 9, 10, 12, 14, 16)
+    sandified_fvc_pct: tuple[float, float, float] = (40.0, 25.0, 10.0)
+    sandified_max_fvc_pct: float = 60.0
+    redline_share_pct: float = 50.46
+
+    def __post_init__(self) -> None:
+        # NaN or ±inf (argparse's float() accepts "nan", "inf") would pass every later check
+        # (comparisons with NaN are false) and give an all-undefined or silently wrong FVC.
+        from geo.errors import UsageError
+
+        for option, value in (
+            ("--ndvi-scale", self.ndvi_scale),
+            ("--ndvi-offset", self.ndvi_offset),
+        ):
+            if value is not None and not np.isfinite(value):
+                raise UsageError(f"{option} {value} is not a finite number; e.g. {option} 0.0001")
+        if not Path(self.ndvi).suffix and (
+            self.ndvi_scale is not None or self.ndvi_offset is not None
+        ):
+            raise UsageError(
+                f"--ndvi-scale/--ndvi-offset apply to your own NDVI file (--ndvi FILE); the "
+                f"shipped layer {self.ndvi!r} has its own scale: drop them or give --ndvi"
+            )
+        if self.ndvi_scale == 0:
+            raise UsageError("--ndvi-scale 0 would make every NDVI equal; e.g. --ndvi-scale 0.0001")
+        if not 0 <= self.soil_pct < self.veg_pct <= 100:
+            raise UsageError(
+                f"NDVI percentiles soil {self.soil_pct} / veg {self.veg_pct} must satisfy "
+                "0 <= soil < veg <= 100"
+            )
+
+    def key(self) -> str:
+        """Digest of the parameters (part of the derived-layer cache key)."""
+        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:16]
+
+
+@dataclass
+class Derived:
+    """One derived raster on the analysis grid.
+
+    Attributes
+    ----------
+    name : str
+    array : numpy.ndarray
+        Values (``nodata`` where undefined).
+    grid : Grid
+    nodata : float
+    kind : {"continuous", "categorical"}
+    unit : str
+    method : str
+        How it was made, in words, with parameters.
+    classes : dict
+        Class code → label for categorical layers.
+    """
+
+    name: str
+    array: np.ndarray
+    grid: Grid
+    nodata: float
+    kind: str
+    unit: str
+    method: str
+    classes: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def categorical(self) -> bool:
+        """Whether the layer holds class codes."""
+        return self.kind == "categorical"
+
+    def write(self, path: str | Path) -> Path:
+        """Write as a tiled, deflate-compressed GeoTIFF, atomically."""
+        path = Path(path)
+        profile = {
+            "driver": "GTiff",
+            "height": self.grid.height,
+            "width": self.grid.width,
+            "count": 1,
+            "dtype": self.array.dtype.name,
+            "crs": self.grid.crs,
+            "transform": self.grid.transform,
+            "nodata": self.nodata,
+            "compress": "deflate",
+            "tiled": True,
+            "blockxsize": 256,
+            "blockysize": 256,
+        }
+        with atomic_path(path) as tmp, rasterio.open(tmp, "w", **profile) as dst:
+            dst.write(self.array, 1)
+            dst.update_tags(method=self.method, unit=self.unit, layer=self.name)
+        return path
