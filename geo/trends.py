@@ -183,26 +183,31 @@ def _define(numba) -> dict:
 
     @jit
     def select(a, k, n):
-        # a[k] becomes the k-th smallest of a[:n] (Hoare quickselect, in place)
-        lo, hi = 0, n - 1
-        while lo < hi:
-            pivot = a[(lo + hi) // 2]
-            i, j = lo, hi
-            while i <= j:
-                while a[i] < pivot:
-                    i += 1
-                while a[j] > pivot:
-                    j -= 1
-                if i <= j:
-                    a[i], a[j] = a[j], a[i]
-                    i += 1
-                    j -= 1
-            if k <= j:
-                hi = j
-            elif k >= i:
-                lo = i
+        # a[k] becomes the k-th smallest of a[:n]: quickselect with branch-free three-way
+        # partitions (values < pivot, == pivot, > pivot): random slopes mispredict every
+        # branch of a classic Hoare partition, and many ties (rounded data) stay linear
+        lo, hi = 0, n
+        while hi - lo > 1:
+            x, y, z = a[lo], a[(lo + hi) // 2], a[hi - 1]
+            pivot = max(min(x, y), min(max(x, y), z))
+            lt = lo
+            for i in range(lo, hi):
+                v = a[i]
+                a[i] = a[lt]
+                a[lt] = v
+                lt += v < pivot
+            eq = lt
+            for i in range(lt, hi):
+                v = a[i]
+                a[i] = a[eq]
+                a[eq] = v
+                eq += v == pivot
+            if k < lt:
+                hi = lt
+            elif k < eq:
+                return pivot
             else:
-                break
+                lo = eq
         return a[k]
 
     @jit
@@ -284,10 +289,7 @@ def _define(numba) -> dict:
         for i in range(n - 1):
             for j in range(i + 1, n):
                 d = y[j] - y[i]
-                if d > 0:
-                    s += 1.0
-                elif d < 0:
-                    s -= 1.0
+                s += (d > 0) - (d < 0)  # branch-free: signs of noisy data are random
                 slopes[k] = d / (t[j] - t[i])
                 k += 1
         slope = median(slopes, k)
