@@ -54,6 +54,21 @@ def _page(text: str) -> str:
     return re.sub(r"data:font/[^)\"']*", "FONT", text)
 
 
+def _count_banner_simplifications(monkeypatch, module: str) -> list:
+    """Record each simplification of the 103 banners by ``module``'s ``simplify_coverage``."""
+    from geo.maps import geometry
+
+    calls, simplify = [], geometry.simplify_coverage
+
+    def counted(geoms, **kwargs):
+        if len(geoms) == 103:
+            calls.append(kwargs.get("tolerance"))
+        return simplify(geoms, **kwargs)
+
+    monkeypatch.setattr(f"{module}.simplify_coverage", counted)
+    return calls
+
+
 def _no_loading(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("presentation must not load data")
@@ -74,7 +89,9 @@ def test_report_maps_are_drawn_from_the_data_given(monkeypatch, tmp_path):
     deserts, context = zones.context_overlays(), load_context()
     with monkeypatch.context() as patch:
         _no_loading(patch)
+        simplified = _count_banner_simplifications(patch, "geo.maps.geometry")
         written = reporthtml.write_maps(tmp_path, results, deserts=deserts, context=context)
+    assert len(simplified) == 1  # once for the five banner maps and the battle map's outlines
     assert [p.name for p in written] == [
         *(f"county_{k}.html" for k in reporthtml.MAP_INDICATORS),
         "battle_zones.html",
@@ -108,7 +125,9 @@ def test_report_figures_are_drawn_from_the_data_given(monkeypatch, tmp_path):
     context = load_context()
     with monkeypatch.context() as patch:
         _no_loading(patch)
+        simplified = _count_banner_simplifications(patch, "geo.maps.layout")
         written = reporthtml.write_figures(tmp_path, results, context=context)
+    assert len(simplified) == 1  # once for the three banner maps and the battle map's ground
     names = {p.name for p in written}
     assert {"battle_zones.png", "county_sandified_pct.png", "sandified_degree_map.png"} <= names
     # the battle figure as the public function draws it, reading banners and rivers itself

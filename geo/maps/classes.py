@@ -59,6 +59,13 @@ def bi(zh: str, en: str, lang: str = "both") -> str:
 
 
 def check_lang(lang: str) -> None:
+    """Refuse a map language other than :data:`LANGS`.
+
+    Raises
+    ------
+    geo.errors.GeoError
+        Unknown language.
+    """
     if lang not in LANGS:
         raise GeoError(f"unknown map language {lang!r}; use one of {', '.join(LANGS)}")
 
@@ -104,6 +111,7 @@ class Classes:
 
 
 def palette(name: str, n: int) -> list[str]:
+    """``n`` hex colours spread over the ColorBrewer ramp ``name`` (light to dark)."""
     full = color_brewer(name, max(n, 3))
     return [full[i] for i in np.linspace(0, len(full) - 1, n).round().astype(int)]
 
@@ -195,6 +203,17 @@ def classify(
 
 
 def fmt(value: float, unit: str = "") -> str:
+    """A number for a map or a legend: 3 significant digits at most (``1,234``, ``12.3``,
+    ``1.23``), thousands separated, with its unit (``km2`` → km², ``pct`` → %); ``–`` for a
+    missing value.
+
+    Examples
+    --------
+    >>> fmt(1234.5, "km2")
+    '1,234 km²'
+    >>> fmt(12.345, "%")
+    '12.3 %'
+    """
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "–"
     mag = abs(value)
@@ -206,12 +225,14 @@ def fmt(value: float, unit: str = "") -> str:
 def indicator_title(
     column: str, indicator: Indicator | None, lang: str = "both"
 ) -> tuple[str, str]:
+    """The title and unit of a mapped column: the indicator's names in ``lang``, else the column."""
     if indicator is None:
         return column, ""
     return bi(indicator.name_zh, indicator.name_en, lang), indicator.unit
 
 
 def target_text(indicator: Indicator | None, lang: str = "both") -> str:
+    """``Target: ≥ 21.98 % (2027)`` in ``lang``, or ``""`` for an indicator without target."""
     if indicator is None or indicator.target is None or not indicator.direction:
         return ""
     year = f" ({indicator.target_year})" if indicator.target_year else ""
@@ -220,6 +241,7 @@ def target_text(indicator: Indicator | None, lang: str = "both") -> str:
 
 
 def fmt_unit(unit: str) -> str:
+    """A unit as printed: ``km2`` → ``km²``, ``pct`` → ``%``, others unchanged."""
     return {"km2": "km²", "pct": "%"}.get(unit, unit)
 
 
@@ -312,6 +334,7 @@ def _drop_empty(classes, values: np.ndarray):
 
 
 def class_label(lo: float, hi: float, unit: str) -> str:
+    """A legend row of the class ``lo``–``hi`` (one value when both print alike), with unit."""
     if fmt(lo) == fmt(hi):  # a class of one value (e.g. all zeros)
         return fmt(lo, unit)
     return f"{fmt(lo)} – {fmt(hi, unit)}"
