@@ -7,7 +7,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from geo.indicators import DEGREES, INDICATORS
-from geo.maps.static import DEGREE_COLOURS, _new_figure, _rc
+from geo.maps.classes import DEGREE_COLOURS
+from geo.maps.layout import new_figure
+from geo.maps.static import rc
 
 __all__ = ["indicator_bars", "sandified_stack"]
 
@@ -16,7 +18,7 @@ _DEGREE_COLOURS = tuple(DEGREE_COLOURS[code] for code in (1, 2, 3, 4))
 
 
 def _axes(width: float, height: float):
-    fig, ax = _new_figure((width, height))
+    fig, ax = new_figure((width, height))
     ax.set_axis_on()
     ax.set_aspect("auto")
     ax.tick_params(labelsize=8)
@@ -34,7 +36,7 @@ def indicator_bars(table: pd.DataFrame, indicator: str, *, title: str | None = N
     """
     ind = INDICATORS[indicator]
     data = table.dropna(subset=[indicator]).sort_values(indicator)
-    with mpl.rc_context(_rc()):
+    with mpl.rc_context(rc()):
         fig, ax = _axes(8, 0.32 * len(data) + 1.4)
         colours = ["#9e9e9e"] * len(data)
         if ind.target is not None:
@@ -62,7 +64,7 @@ def sandified_stack(table: pd.DataFrame, *, unit: str = "km2", title: str | None
     """Stacked bars of sandified-land area by degree per area (remote-sensing proxy)."""
     data = table.sort_values(f"sandified_area_{unit}")
     symbol = {"km2": "km²", "ha": "ha", "mu": "亩 mu"}[unit]
-    with mpl.rc_context(_rc()):
+    with mpl.rc_context(rc()):
         fig, ax = _axes(8, 0.32 * len(data) + 1.6)
         left = pd.Series(0.0, index=data.index)
         for (degree, zh), colour in zip(DEGREES, _DEGREE_COLOURS, strict=True):

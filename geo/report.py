@@ -664,11 +664,15 @@ def build_report(
         written = _write_tables(stage, results, files, sensitivity, lang)
         if not tables_only:
             log(f"writing web maps (basemap {basemap}{', offline' if offline else ''})")
+            from geo.maps.overlays import load_context
+
+            context = load_context()  # rivers and towns, read once for maps and figures
             maps = reporthtml.write_maps(
-                stage, results, offline=offline, basemap=basemap, lang=lang
-            )
+                stage, results, deserts=zones.context_overlays(), context=context,
+                offline=offline, basemap=basemap, lang=lang,
+            )  # fmt: skip
             log("writing figures")
-            figures = reporthtml.write_figures(stage, results)
+            figures = reporthtml.write_figures(stage, results, context=context)
             log("writing report.html")
             page = reporthtml.write_html(
                 stage, results, maps, figures, written, sensitivity, lang=lang

@@ -197,28 +197,29 @@ def _figure_captions() -> dict[str, tuple[str, str]]:
     return caps
 
 
-#: Verdicts of :func:`geo.reporthtml.verdict` in each language.
-_VERDICTS = {
-    "met 达到": ("达到", "met"),
-    "not met 未达到": ("未达到", "not met"),
-    "uncertain 不确定": ("不确定", "uncertain"),
+#: Words of the verdict codes (:func:`geo.reportverdicts.verdict_code`) in each language.
+VERDICT_WORDS = {
+    "met": ("达到", "met"),
+    "not_met": ("未达到", "not met"),
+    "uncertain": ("不确定", "uncertain"),
+    "no_data": ("未计算（需用户图层）", "not computed (needs user layers)"),
 }
 
 
 def _verdict(value, ind, spread, lang: str) -> tuple[str, str]:
-    """Verdict and confidence in ``lang`` (the verdict's logic is :func:`reporthtml.verdict`)."""
-    from geo.reporthtml import verdict
+    """Verdict and confidence in ``lang``; the rule is :func:`geo.indicators.verdict`."""
+    from geo.reportverdicts import verdict_code
 
-    status, _ = verdict(value, ind, spread)
-    if value is None or pd.isna(value):
-        return pick("未计算（需用户图层）", "not computed (needs user layers)", lang), ""
-    zh, en = _VERDICTS[status]
+    code = verdict_code(value, ind, spread)
+    zh, en = VERDICT_WORDS.get(code, ("", ""))
+    if code == "no_data":
+        return pick(zh, en, lang), ""
     if spread is None:
         return pick(zh, en, lang), pick(
             "未做方法敏感性检验", "not tested against method choices", lang
         )
     low, high = spread
-    if status.startswith("uncertain"):
+    if code == "uncertain":
         confidence = pick(
             f"方法变体结果为{low:.1f}%–{high:.1f}%，跨越目标值",
             f"method variants give {low:.1f}–{high:.1f} %, on both sides of the target",

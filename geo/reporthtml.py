@@ -1,4 +1,5 @@
-"""Presentation of the main job: HTML maps, figures and the readable ``report.html``.
+"""Presentation of the main job: the readable ``report.html`` (the maps and figures it links
+are written by :mod:`geo.maps.reportmaps`, re-exported here).
 
 Everything here reads :class:`geo.report.Results` and writes files; nothing is computed
 that the tables do not already hold. Every string from the data is HTML-escaped.
@@ -7,109 +8,32 @@ that the tables do not already hold. Every string from the data is HTML-escaped.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import html
+from importlib import resources
 from pathlib import Path
 
 import pandas as pd
 
 from geo import __version__, fonts
 from geo.indicators import INDICATORS
+from geo.maps.reportmaps import MAP_INDICATORS, write_figures, write_maps
 from geo.outputs import atomic_path
+from geo.reportverdicts import VERDICT_WORDS, verdict, verdict_code
 
-__all__ = ["MAP_INDICATORS", "write_figures", "write_html", "write_maps"]
+__all__ = [
+    "MAP_INDICATORS",
+    "VERDICT_WORDS",
+    "verdict",
+    "verdict_code",
+    "write_figures",
+    "write_html",
+    "write_maps",
+]
 
-#: Indicators that get a banner-level web map and appear in the summary.
-MAP_INDICATORS = (
-    "grassland_fvc_pct",
-    "forest_cover_pct",
-    "fvc_mean_pct",
-    "sandified_pct",
-    "redline_pct",
-)
 _TARGETED = ("grassland_fvc_pct", "forest_cover_pct", "treated_sandified_pct")
 _E = html.escape
 _SIGN = {">=": "≥", "<=": "≤"}
-
-
-def write_maps(
-    stage: Path, results, *, offline: bool = False, basemap: str = "hillshade", lang: str = "both"
-) -> list[Path]:
-    """One banner choropleth per indicator and ``battle_zones.html``; returns the files.
-
-    Self-contained (no network request) unless ``basemap`` is an online one; map texts in
-    ``lang``. The battle-zone map colours and labels the three battles, hatches overlapping
-    battle parts and shows the Yellow River and the main towns.
-    """
-    from geo.maps import interactive
-    from geo.zones import context_overlays
-
-    banners = results.with_geometry("county")
-    battle = results.with_geometry("battle")
-    written = []
-    for key in MAP_INDICATORS:
-        m = interactive.choropleth(
-            banners,
-            key,
-            indicator=INDICATORS[key],
-            basemap=basemap,
-            offline=offline,
-            overlays=["leagues", battle],
-            lang=lang,
-        )
-        written.append(interactive.save(m, stage / "maps" / f"county_{key}.html"))
-    overlays = [
-        "leagues",
-        "banners",
-        context_overlays(),
-        *([results.corrections] if results.corrections is not None else []),
-        results.layers["sandified"],
-        results.layers["fvc"],
-        "landcover",
-    ]
-    parts = results.with_geometry("battle_part") if "battle_part" in results.wide else None
-    m = interactive.battle_zone_map(
-        battle,
-        parts=parts,
-        column="sandified_pct",
-        indicator=INDICATORS["sandified_pct"],
-        basemap=basemap,
-        offline=offline,
-        overlays=overlays,
-        lang=lang,
-    )
-    written.append(interactive.save(m, stage / "maps" / "battle_zones.html"))
-    return written
-
-
-def write_figures(stage: Path, results) -> list[Path]:
-    """Print maps and charts (PNG 300 dpi and SVG) under ``figures/``; returns the files."""
-    from geo import charts
-    from geo.maps import static
-
-    out = stage / "figures"
-    banners = results.with_geometry("county")
-    written = []
-    for key in ("grassland_fvc_pct", "forest_cover_pct", "sandified_pct"):
-        fig = static.choropleth_figure(banners, key, indicator=INDICATORS[key])
-        written += static.save_figure(fig, out / f"county_{key}", formats=("png", "svg"))
-    fig = static.battle_zone_figure(results.zones["battle"], banners=results.zones["county"])
-    written += static.save_figure(fig, out / "battle_zones", formats=("png", "svg"))
-    if "sandified" in results.layers:  # the proxy raster, clipped to the region
-        fig = static.sandified_degree_figure(
-            results.layers["sandified"].path,
-            results.zones["province"],
-            zones=results.zones["league"],
-        )
-        written += static.save_figure(fig, out / "sandified_degree_map", formats=("png", "svg"))
-    for key in ("grassland_fvc_pct", "forest_cover_pct"):
-        fig = charts.indicator_bars(results.wide["league"], key)
-        written += static.save_figure(fig, out / f"league_{key}_bars", formats=("png", "svg"))
-    for level in ("league", "battle"):
-        fig = charts.sandified_stack(results.wide[level])
-        written += static.save_figure(
-            fig, out / f"{level}_sandified_degrees", formats=("png", "svg")
-        )
-    return written
 
 
 def _num(value, digits: int = 1) -> str:
@@ -139,48 +63,6 @@ def _table(frame: pd.DataFrame, columns: list[str], headers: list[str], digits: 
 def _scroll(table: str) -> str:
     """A table inside a box that scrolls sideways on a narrow screen (a phone)."""
     return f"<div class='scroll'>{table}</div>"
-
-
-def verdict(value, indicator, spread: tuple[float, float] | None) -> tuple[str, str]:
-    """Met / not met for a proxy value, with a confidence from the method sensitivity.
-
-    Parameters
-    ----------
-    value : float
-        The proxy value.
-    indicator : geo.indicators.Indicator
-        With a target and a direction.
-    spread : (float, float), optional
-        Lowest and highest value of the same indicator over the method variants
-        (the method-sensitivity table); None when the indicator was not varied.
-
-    Returns
-    -------
-    (str, str)
-        The verdict (``"met 达到"``, ``"not met 未达到"``, ``"uncertain 不确定"``) and the
-        confidence in words. A method range that straddles the target makes the verdict
-        uncertain: one reasonable method says met, another not met.
-    """
-    from geo.indicators import meets_target
-
-    if value is None or pd.isna(value):
-        return "not computed 未计算 (needs user layers)", ""
-    met = meets_target(value, indicator)
-    said = "met 达到" if met else "not met 未达到"
-    if spread is None:
-        return said, "not tested against method choices 未做方法敏感性检验"
-    low, high = spread
-    if meets_target(low, indicator) != meets_target(high, indicator):
-        return (
-            "uncertain 不确定",
-            f"method variants give {low:.1f}–{high:.1f} %, on both sides of the target "
-            f"方法变体结果跨越目标值",
-        )
-    return (
-        said,
-        f"robust to method choices 方法稳健: all variants {low:.1f}–{high:.1f} % "
-        "(still a remote-sensing proxy 仍为遥感估算)",
-    )
 
 
 def _verdict_cell(row: pd.Series, key: str) -> str:
@@ -623,7 +505,7 @@ Generated by barrier {__version__} on {dt.date.today().isoformat()}.</p>
         "<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
         "<title>内蒙古生态安全屏障监测报告 / Ecological barrier report</title>"
-        f"<style>{_CSS}</style></head><body>{body}</body></html>"
+        f"<style>{_css()}</style></head><body>{body}</body></html>"
     )
     page = fonts.embed(page)  # Chinese shows without a CJK font on the reader's machine
     path = stage / "report.html"
@@ -640,38 +522,9 @@ _NAV = (
     "<a href='#s9'>9 方法 Methods</a> · <a href='#s10'>10 引用 Sources</a></nav>"
 )
 
-_CSS = (
-    f"body{{font-family:{fonts.FONT_STACK};"
-    + """max-width:1100px;margin:2em auto;
-padding:0 1em;color:#222;line-height:1.45}
-h1 small,h2 small{color:#555;font-weight:normal}
-nav{font-size:0.9em;padding:0.4em 0;border-bottom:1px solid #ddd}
-.scroll{overflow-x:auto;-webkit-overflow-scrolling:touch;max-width:100%}
-@media (max-width:700px){.scroll table{min-width:720px}body{margin:0.5em auto}}
-table{border-collapse:collapse;margin:0.5em 0 1.5em;font-size:0.88em}
-th,td{border:1px solid #ccc;padding:3px 6px;vertical-align:top}
-th{background:#f0f0f0}
-td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-td{overflow-wrap:anywhere;min-width:3.2em}
-.note{background:#fff6d6;border-left:4px solid #e0a800;padding:0.5em 1em}
-figure{margin:1em 0}
-figcaption{font-size:0.92em;color:#333;margin-top:0.3em}
-img{max-width:100%;height:auto;border:1px solid #ddd}
-ul.cites li{margin-bottom:0.6em}
-@page{size:A4;margin:14mm 12mm}
-@media print{
- nav{display:none}
- body{max-width:none;margin:0;padding:0;font-size:9.5pt;line-height:1.3}
- .scroll{overflow:visible}
- table{font-size:7pt;width:100%;page-break-inside:auto}
- th,td{overflow-wrap:break-word;hyphens:auto;padding:2px 3px}
- td.n{white-space:nowrap;overflow-wrap:normal}
- thead{display:table-header-group}
- tr,figure,img,li{break-inside:avoid;page-break-inside:avoid}
- h1,h2,h3{break-after:avoid;page-break-after:avoid}
- img{max-width:100%;max-height:240mm;border:none}
- a{color:inherit;text-decoration:none}
- .note{border-left-width:2px}
-}
-"""
-)
+
+@functools.cache
+def _css() -> str:
+    """The page style (``geo/reporthtml.css``, package data) with the toolkit's font stack."""
+    text = resources.files("geo").joinpath("reporthtml.css").read_text(encoding="utf-8")
+    return text.replace("@FONT@", fonts.FONT_STACK)

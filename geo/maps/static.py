@@ -14,9 +14,7 @@ overlap (larger zones first).
 
 from __future__ import annotations
 
-import dataclasses
 import os
-import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -24,17 +22,41 @@ import geopandas as gpd
 import matplotlib as mpl
 import numpy as np
 import pandas as pd
-import shapely
 from matplotlib import font_manager  # noqa: F401  (static.font_manager: kept for callers)
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.patches import Patch, Rectangle
-from pyproj import Transformer
+from matplotlib.patches import Patch
 
 from geo import fonts
 from geo.crs import EQUAL_AREA
 from geo.errors import DataError, GeoError
 from geo.indicators import Indicator
+from geo.maps.classes import (  # noqa: F401  (kept importable from here)
+    BATTLE_COLOURS,
+    DEGREE_COLOURS,
+    GOOD_END,
+    LABELS,
+    RAMPS,
+    class_label,
+    fmt_unit,
+    good_end,
+    map_classes,
+    ramp,
+    target_text,
+)
+from geo.maps.layout import (  # noqa: F401  (kept importable from here)
+    HALO,
+    STANDARD_MAP_NOTE,
+    add_north_arrow,
+    add_scale_bar,
+    figure_legend,
+    finish_map,
+    footer,
+    label_zones,
+    new_figure,
+    project,
+    wrap,
+)
+from geo.maps.overlays import MapContext, load_context
 from geo.outputs import atomic_path
 
 __all__ = [
@@ -52,7 +74,9 @@ __all__ = [
     "class_raster_figure",
     "font_record",
     "good_end",
+    "print_geometry",
     "ramp",
+    "rc",
     "sandified_degree_figure",
     "save_figure",
 ]
@@ -91,7 +115,9 @@ def font_record() -> dict:
     return fonts.font_record(_packaged_font_file())
 
 
-def _rc() -> dict:
+def rc() -> dict:
+    """matplotlib settings of every figure: the CJK fonts (:func:`cjk_fonts`) then DejaVu Sans,
+    TrueType fonts embedded in PDF, SVG text kept as text (editable)."""
     return {
         "font.family": [*cjk_fonts(), "DejaVu Sans"],
         "axes.unicode_minus": False,
@@ -100,308 +126,20 @@ def _rc() -> dict:
     }
 
 
-def _new_figure(figsize: tuple[float, float]) -> tuple[Figure, mpl.axes.Axes]:
-    fig = Figure(figsize=figsize, layout="constrained")
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot()
-    ax.set_axis_off()
-    ax.set_aspect("equal")
-    return fig, ax
-
-
-def _nice_length(span_m: float) -> float:
-    raw = span_m / 5
-    mag = 10 ** np.floor(np.log10(raw))
-    return float(max(m * mag for m in (1, 2, 5) if m * mag <= raw))
-
-
-def add_scale_bar(ax: mpl.axes.Axes) -> None:
-    """Draw a two-segment scale bar (km) in the lower left of an equal-area map."""
-    x0, x1 = ax.get_xlim()
-    y0, y1 = ax.get_ylim()
-    length = _nice_length(x1 - x0)
-    h = (y1 - y0) * 0.012
-    x, y = x0 + (x1 - x0) * 0.04, y0 + (y1 - y0) * 0.05
-    for i, colour in enumerate(("black", "white")):
-        ax.add_patch(
-            Rectangle((x + i * length / 2, y), length / 2, h, facecolor=colour,
-                      edgecolor="black", linewidth=0.6, zorder=5)
-        )  # fmt: skip
-    for frac in (0, 0.5, 1):
-        ax.text(x + frac * length, y + 1.6 * h, f"{frac * length / 1000:g}", ha="center",
-                va="bottom", fontsize=7, zorder=5)  # fmt: skip
-    ax.text(x + length + (x1 - x0) * 0.01, y, "km", fontsize=7, va="bottom", zorder=5)
-
-
-def add_north_arrow(ax: mpl.axes.Axes, crs=EQUAL_AREA) -> None:
-    """Draw a north arrow in the upper left, turned to true north at its position."""
-    x0, x1 = ax.get_xlim()
-    y0, y1 = ax.get_ylim()
-    px, py = x0 + (x1 - x0) * 0.06, y1 - (y1 - y0) * 0.16
-    fwd = Transformer.from_crs(crs, 4326, always_xy=True)
-    inv = Transformer.from_crs(4326, crs, always_xy=True)
-    lon, lat = fwd.transform(px, py)
-    nx, ny = inv.transform(lon, lat + 0.5)
-    angle = np.arctan2(nx - px, ny - py)
-    size = (y1 - y0) * 0.07
-    tip = (px + size * np.sin(angle), py + size * np.cos(angle))
-    ax.annotate("", xy=tip, xytext=(px, py), zorder=6,
-                arrowprops={"arrowstyle": "-|>,head_width=0.4,head_length=0.8", "lw": 1.5,
-                            "color": "black"})  # fmt: skip
-    ax.text(tip[0], tip[1] + size * 0.15, "N 北", ha="center", va="bottom", fontsize=9,
-            fontweight="bold", zorder=6)  # fmt: skip
-
-
-def _label_zones(
-    ax, fig, gdf: gpd.GeoDataFrame, field: str, fontsize: float = 6.0, *, search: bool = False
-) -> int:
-    """Label zones at representative points, largest first, skipping small and overlapping ones.
-
-    Labels never overlap each other, the texts already on the map (towns, the river name) nor
-    the lines drawn (rivers), all compared in display (pixel) coordinates.
-    With ``search``, a label that does not fit at the representative point is tried at points
-    of a grid over the zone, nearest first, and placed where it lies wholly inside the zone.
-
-    Returns the number of labels placed.
-    """
-    fig.canvas.draw()  # fix the layout, then freeze it so pixel positions stay valid
-    fig.set_layout_engine("none")
-    renderer = fig.canvas.get_renderer()
-    to_px = ax.transData.transform
-    placed: list = [t.get_window_extent(renderer) for t in ax.texts if t.get_text().strip()]
-    placed = [b.expanded(1.1, 1.2) for b in placed if b.width > 0]
-    for points in ax.collections:  # markers (towns): a few pixels around each
-        if isinstance(points, mpl.collections.PathCollection):
-            for x, y in points.get_offsets():
-                (px, py), r = ax.transData.transform((x, y)), 4.0
-                placed.append(mpl.transforms.Bbox([[px - r, py - r], [px + r, py + r]]))
-    lines = _drawn_lines(ax)
-    order = gdf.geometry.area.sort_values(ascending=False).index
-    count = 0
-    for idx in order:
-        geom, text = gdf.geometry[idx], gdf.at[idx, field]
-        if geom is None or geom.is_empty or pd.isna(text):
-            continue
-        (bx0, by0), (bx1, by1) = to_px(np.reshape(geom.bounds, (2, 2)))
-        label = ax.text(0, 0, str(text), ha="center", va="center", fontsize=fontsize,
-                        zorder=5.5 if search else 4, clip_on=True, in_layout=False)  # fmt: skip
-        if search:  # large labels cross rivers and outlines: keep them readable
-            label.set_bbox(_HALO)
-        for point in _label_points(geom, search):
-            label.set_position((point.x, point.y))
-            box = label.get_window_extent(renderer).expanded(1.05, 1.15)
-            fits = box.width < (bx1 - bx0) * 1.1 and box.height < (by1 - by0)
-            if search:  # the whole label inside the zone
-                inv = ax.transData.inverted().transform
-                (x0, y0), (x1, y1) = inv([[box.x0, box.y0], [box.x1, box.y1]])
-                fits = fits and geom.contains(shapely.box(x0, y0, x1, y1))
-            crosses = lines is not None and lines.intersects(shapely.box(*box.extents))
-            if fits and not crosses and not any(box.overlaps(other) for other in placed):
-                placed.append(box)
-                count += 1
-                break
-        else:
-            label.remove()
-    return count
-
-
-def _drawn_lines(ax) -> shapely.Geometry | None:
-    """The line layers of the axes (rivers: geopandas draws lines as a LineCollection) in display
-    coordinates, widened by their half width and 2 px, or None when there are none."""
-    parts = []
-    for coll in ax.collections:
-        if type(coll) is not mpl.collections.LineCollection:
-            continue
-        width = float(np.max(coll.get_linewidths())) if len(coll.get_linewidths()) else 1.0
-        pad = width * ax.figure.dpi / 72 / 2 + 2
-        for seg in coll.get_segments():
-            if len(seg) >= 2:
-                parts.append(shapely.buffer(shapely.LineString(ax.transData.transform(seg)), pad))
-    return shapely.union_all(parts) if parts else None
-
-
-#: A pale box behind labels over busy ground. Not a stroke "halo" (path effect): SVG and PDF
-#: would then store the label as outlines, no longer as editable text.
-_HALO = {"boxstyle": "round,pad=0.12", "facecolor": "white", "edgecolor": "none", "alpha": 0.7}
-
-
-def _label_points(geom, search: bool):
-    """The representative point, then (with ``search``) grid points inside, nearest first."""
-    first = geom.representative_point()
-    yield first
-    if not search:
-        return
-    x0, y0, x1, y1 = geom.bounds
-    xs, ys = np.meshgrid(np.linspace(x0, x1, 24), np.linspace(y0, y1, 24))
-    points = shapely.points(xs.ravel(), ys.ravel())
-    inside = points[shapely.contains(geom, points)]
-    yield from sorted(inside, key=lambda p: p.distance(first))
-
-
-#: Small print on every map figure: a sketch map is not a standard map (标准地图), and maps for
-#: official publication need the standard base map and the map review number (审图号).
-STANDARD_MAP_NOTE = (
-    "示意图，非标准地图；正式出版需使用标准地图并送审 / Sketch map, not a standard map; official "
-    "publication requires a standard map (审图号)"
-)
+_rc = rc  # the name of the tests
+_map_classes = map_classes  # the name of the tests
 _RIVERS_SOURCE = "河流、城镇 Rivers, towns: Natural Earth (public domain)"
+#: The shipped rivers and towns, read when a caller leaves them out (tests point it elsewhere).
 _CONTEXT_RIVERS = ("context", "ne_rivers_places_im.gpkg")
-#: Ordinal colours of the sandified-degree codes (0 = not sandified … 4 = extreme): light to
-#: dark brown, one hue family (ColorBrewer YlOrBr), so that a darker cell is always worse.
-DEGREE_COLOURS = {0: "#f7f4ea", 1: "#fee391", 2: "#fe9929", 3: "#cc4c02", 4: "#662506"}
-#: Which end of an indicator is good when its definition carries no target direction:
-#: ``"higher"`` (more cover is better), ``"lower"`` (less sandified land is better) or None
-#: (neither: area, red-line share). Indicators with a target use their ``direction``.
-GOOD_END = {
-    "fvc_mean_pct": "higher",
-    "grassland_fvc_pct": "higher",
-    "grassland_area": "higher",
-    "forest_cover_pct": "higher",
-    "forest_area": "higher",
-    "igbp_forest_pct": "higher",
-    "treated_sandified_pct": "higher",
-    "sandified_area": "lower",
-    "sandified_pct": "lower",
-    **{f"sandified_{d}_area": "lower" for d in ("light", "moderate", "severe", "extreme")},
-}
-#: Sequential ColorBrewer ramps, light to dark: good values dark green, bad ones dark brown,
-#: neither blue.
-RAMPS = {"higher": "YlGn", "lower": "YlOrBr", None: "Blues"}
-#: Fixed colours of the three battle zones (ColorBrewer Set2), so each zone keeps its colour.
-BATTLE_COLOURS = {
-    "jizhiwan": "#e5c494",
-    "horqin_hunshandake": "#8da0cb",
-    "hexi_taklimakan": "#fc8d62",
-}
 
 
-def good_end(indicator: Indicator | None) -> str | None:
-    """``"higher"``, ``"lower"`` or None: which values of the indicator are good.
+def print_geometry(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The zones as every figure draws them: equal-area and simplified (see
+    :func:`geo.maps.layout.project`).
 
-    From the target's direction when there is one (``">="`` → higher), else from
-    :data:`GOOD_END`.
+    Project a zone set once and pass it with ``projected=True`` to draw it several times.
     """
-    if indicator is None:
-        return None
-    if indicator.direction in (">=", "<="):
-        return "higher" if indicator.direction == ">=" else "lower"
-    return GOOD_END.get(indicator.id)
-
-
-def ramp(indicator: Indicator | None, n: int) -> list[str]:
-    """``n`` hex colours, light to dark, for increasing values of ``indicator``.
-
-    Dark means good (green) when higher values are better, bad (brown) when lower values are
-    better, and is blue when neither is (see :func:`good_end`).
-    """
-    from geo.maps.interactive import _palette
-
-    return _palette(RAMPS[good_end(indicator)], max(n, 1))[:n]
-
-
-def _map_classes(values: np.ndarray, indicator: Indicator | None, scheme: str, k: int):
-    """Classes of :func:`geo.maps.interactive.classify` without empty classes, in the ramp of
-    the indicator's good/bad direction when the classes are not centred on a target."""
-    from geo.maps.interactive import classify
-
-    classes = _drop_empty(classify(values, indicator, scheme=scheme, k=k), values)
-    if classes.meets[0] is None:  # no target: a sequential ramp in the good/bad direction
-        classes = dataclasses.replace(classes, colours=ramp(indicator, len(classes.colours)))
-    return classes
-
-
-def _drop_empty(classes, values: np.ndarray):
-    """Remove classes that hold no value (``0.00 – 0.00 %`` in a legend says nothing).
-
-    An empty class is merged into a neighbour by removing one of its edges; no value changes
-    class, and a target edge (between a class that meets the target and one that does not) is
-    never removed.
-    """
-    edges, colours, meets = list(classes.edges), list(classes.colours), list(classes.meets)
-    while len(colours) > 1:
-        current = dataclasses.replace(classes, edges=np.asarray(edges), colours=colours,
-                                      meets=meets)  # fmt: skip
-        idx = current.index(values)
-        counts = np.bincount(idx[idx >= 0], minlength=len(colours))
-        empty = np.flatnonzero(counts == 0)
-        if empty.size == 0:
-            break
-        i = int(empty[0])
-        # keep the edge between classes of different verdicts (the target)
-        upper_is_target = i + 1 < len(colours) and meets[i + 1] != meets[i]
-        drop_edge = i if (upper_is_target or i + 1 == len(colours)) and i > 0 else i + 1
-        if i == 0 and upper_is_target:
-            drop_edge = 0
-        del edges[drop_edge]
-        del colours[i]
-        del meets[i]
-    return dataclasses.replace(classes, edges=np.asarray(edges), colours=colours, meets=meets)
-
-
-def _class_label(lo: float, hi: float, unit: str) -> str:
-    from geo.maps.interactive import _fmt
-
-    if _fmt(lo) == _fmt(hi):  # a class of one value (e.g. all zeros)
-        return _fmt(lo, unit)
-    return f"{_fmt(lo)} – {_fmt(hi, unit)}"
-
-
-def _wrap(text: str, width: int) -> str:
-    """Wrap Latin text at spaces and Chinese text (no spaces) every ``width // 2`` characters."""
-    if " " not in text and len(text) > width // 2:
-        lines = -(-len(text) // (width // 2))
-        step = -(-len(text) // lines)  # lines of even length
-        return "\n".join(text[i : i + step] for i in range(0, len(text), step))
-    return "\n".join(textwrap.wrap(text, width)) or text
-
-
-def _map_figure(figsize: tuple[float, float]) -> tuple[Figure, mpl.axes.Axes]:
-    fig, ax = _new_figure(figsize)
-    return fig, ax
-
-
-def _legend(fig: Figure, handles: list, title: str) -> mpl.legend.Legend:
-    """A figure legend beside the map (upper right), in the space the layout reserves for it:
-    never over the map, never off the page."""
-    legend = fig.legend(handles=handles, title=title, loc="outside right upper", fontsize=7.5,
-                        title_fontsize=8, frameon=False, alignment="left")  # fmt: skip
-    return legend
-
-
-def _footer(fig: Figure, parts: Sequence[str], *, standard_map: bool = True) -> mpl.text.Text:
-    """Sources and the standard-map note under the map, in a strip the layout keeps free."""
-    lines = [p for p in parts if p]
-    if standard_map:
-        lines.append(STANDARD_MAP_NOTE)
-    text = fig.text(0.01, 0.006, "\n".join(lines), fontsize=6.5, color="#333", ha="left",
-                    va="bottom", wrap=True)  # fmt: skip
-    fig.canvas.draw()  # measure the wrapped footer, then keep the layout above it
-    height = text.get_window_extent(fig.canvas.get_renderer()).height / fig.bbox.height
-    fig.get_layout_engine().set(rect=(0, height + 0.012, 1, 1 - height - 0.012))
-    return text
-
-
-def _project(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    if gdf.crs is None:
-        raise DataError("the zones have no CRS; expected WGS84 (EPSG:4326)")
-    from geo.maps.interactive import simplify_coverage
-
-    out = gdf.to_crs(EQUAL_AREA)
-    xmin, ymin, xmax, ymax = out.total_bounds
-    tol = max(xmax - xmin, ymax - ymin) / 6000  # ≈ 0.4 px at 300 dpi on a 10-inch figure
-    geoms = simplify_coverage(out.geometry.values, tolerance=tol, decimals=0)
-    return out.set_geometry(gpd.GeoSeries(geoms, index=out.index, crs=EQUAL_AREA))
-
-
-def _finish_map(
-    fig, ax, *, title: str, label_data=None, label_field="name_zh", fontsize=6.0, search=False
-):
-    """Title, scale bar, north arrow and zone labels (after the layout is fixed)."""
-    ax.set_title(title, fontsize=13)
-    add_scale_bar(ax)
-    add_north_arrow(ax)
-    if label_data is not None and label_field in label_data.columns:
-        _label_zones(ax, fig, label_data, label_field, fontsize=fontsize, search=search)
+    return project(gdf)
 
 
 def choropleth_figure(
@@ -415,6 +153,7 @@ def choropleth_figure(
     k: int = 5,
     source: str | None = None,
     figsize: tuple[float, float] = (11, 7.5),
+    projected: bool = False,
 ) -> Figure:
     """A print choropleth of one zone level.
 
@@ -440,75 +179,52 @@ def choropleth_figure(
         Source of the values (default: the indicator's method).
     figsize : (float, float)
         Inches.
+    projected : bool
+        ``gdf`` is already projected and simplified (:func:`print_geometry`).
 
     Returns
     -------
     matplotlib.figure.Figure
     """
-    from geo.maps.interactive import _LABELS, _fmt_unit, _target_text
-
     if column not in gdf.columns:
         raise DataError(f"column {column!r} is not in the table; columns: {list(gdf.columns)}")
     values = pd.to_numeric(gdf[column], errors="coerce").to_numpy(dtype="float64")
-    classes = _map_classes(values, indicator, scheme, k)
-    with mpl.rc_context(_rc()):
-        fig, ax = _map_figure(figsize)
-        data = _project(gdf)
+    classes = map_classes(values, indicator, scheme, k)
+    with mpl.rc_context(rc()):
+        fig, ax = new_figure(figsize)
+        data = gdf if projected else project(gdf)
         data.plot(ax=ax, color=classes.colour(values), edgecolor="#555555", linewidth=0.3)
         unit = indicator.unit if indicator else ""
         tags = {True: "  达标 meets target", False: "  未达标 below target", None: ""}
         handles = [
             Patch(facecolor=c, edgecolor="#555555",
-                  label=_class_label(classes.edges[i], classes.edges[i + 1], unit)
+                  label=class_label(classes.edges[i], classes.edges[i + 1], unit)
                   + tags[classes.meets[i]])
             for i, c in enumerate(classes.colours)
         ]  # fmt: skip
         if np.isnan(values).any():
             handles.append(Patch(facecolor="#d9d9d9", edgecolor="#555555", label="无数据 no data"))
         name = f"{indicator.name_zh} {indicator.name_en}" if indicator else column
-        head = (
-            [indicator.name_zh, _wrap(indicator.name_en, 32)] if indicator else [_wrap(column, 32)]
-        )
+        head = [indicator.name_zh, wrap(indicator.name_en, 32)] if indicator else [wrap(column, 32)]
         if unit:
-            head.append(f"单位 Unit: {_fmt_unit(unit)}")
-        head += [t for t in (_target_text(indicator),) if t]
+            head.append(f"单位 Unit: {fmt_unit(unit)}")
+        head += [t for t in (target_text(indicator),) if t]
         if indicator is not None:
-            head.append(_LABELS[indicator.label])
-        _legend(fig, handles, "\n".join(head))
-        method = source or (f"{_LABELS[indicator.label]}: {indicator.method}" if indicator else "")
-        _footer(fig, [f"来源 Source: {method}" if method else "", _BOUNDARY_SOURCE])
-        _finish_map(fig, ax, title=title or name, label_data=data if labels else None)
+            head.append(LABELS[indicator.label])
+        figure_legend(fig, handles, "\n".join(head))
+        method = source or (f"{LABELS[indicator.label]}: {indicator.method}" if indicator else "")
+        footer(fig, [f"来源 Source: {method}" if method else "", _BOUNDARY_SOURCE])
+        finish_map(fig, ax, title=title or name, label_data=data if labels else None)
     return fig
 
 
-def _context_layer(layer: str) -> gpd.GeoDataFrame | None:
-    """A layer of the shipped Natural Earth rivers/places file, or None when it is absent."""
-    from geo.data import data_dir
-
-    path = data_dir().joinpath(*_CONTEXT_RIVERS)
-    if not path.is_file():  # the map is still right without them: say what is missing
-        import warnings
-
-        from geo.errors import GeoWarning
-
-        warnings.warn(
-            f"{path} is missing: the battle-zone map is drawn without rivers and towns; "
-            "reinstall geo-barrier to restore the shipped data",
-            GeoWarning,
-            stacklevel=2,
-        )
-        return None
-    return gpd.read_file(path, layer=layer, engine="pyogrio")
-
-
-def _draw_context(ax, region_wgs84) -> list:
-    """Yellow River (and the other named rivers, thinner) and the main towns of the shipped
-    Natural Earth file, inside ``region_wgs84``; returns legend handles."""
+def _draw_context(ax, region_wgs84, context: MapContext) -> list:
+    """Yellow River (and the other named rivers, thinner) and the main towns of ``context``,
+    inside ``region_wgs84``; returns legend handles."""
     from matplotlib.lines import Line2D
 
     handles = []
-    rivers = _context_layer("rivers")
-    places = _context_layer("places") if rivers is not None else None  # one warning
+    rivers, places = context.rivers, context.places
     if rivers is not None:
         named = rivers[rivers["name_zh"].notna()].copy()
         named["geometry"] = named.geometry.intersection(region_wgs84.buffer(0.5))
@@ -529,7 +245,7 @@ def _draw_context(ax, region_wgs84) -> list:
                 ha="left",
                 va="center",
                 zorder=6,
-                bbox=_HALO,
+                bbox=HALO,
             )
             handles.append(Line2D([], [], color="#2171b5", linewidth=1.6,
                                   label="黄河 Yellow River"))  # fmt: skip
@@ -543,7 +259,7 @@ def _draw_context(ax, region_wgs84) -> list:
         for row in main.itertuples():
             ax.annotate(row.name_zh, (row.geometry.x, row.geometry.y), xytext=(3, 2),
                         textcoords="offset points", fontsize=7, zorder=6,
-                        bbox=_HALO)  # fmt: skip
+                        bbox=HALO)  # fmt: skip
         handles.append(Line2D([], [], color="black", marker="o", markersize=3, linewidth=0,
                               label="城镇 Town (Natural Earth)"))  # fmt: skip
         if capital.any():
@@ -558,9 +274,11 @@ def battle_zone_figure(
     banners: gpd.GeoDataFrame | None = None,
     title: str | None = None,
     labels: bool = True,
-    context: bool = True,
+    context: bool | MapContext | None = True,
     source: str | None = None,
     figsize: tuple[float, float] = (11, 7.5),
+    region=None,
+    projected: bool = False,
 ) -> Figure:
     """A print map of the battle zones over the banner outlines.
 
@@ -578,27 +296,43 @@ def battle_zone_figure(
     title : str, optional
     labels : bool
         Label the zones (Chinese names) where they fit.
-    context : bool
-        Draw rivers and towns.
+    context : bool or geo.maps.overlays.MapContext
+        Draw rivers and towns: ``True`` reads the shipped ones, a MapContext draws those,
+        ``False`` or None none.
     source : str, optional
         Source of the zone membership.
     figsize : (float, float)
+    region : shapely geometry, optional
+        The region (WGS84) the rivers and towns are clipped to (default: the union of
+        ``banners``).
+    projected : bool
+        ``banners`` are already projected and simplified (:func:`print_geometry`); then pass
+        ``region`` with ``context``.
 
     Returns
     -------
     matplotlib.figure.Figure
     """
-    from geo import boundaries
-
     missing = {"zone", "name_zh", "name_en"} - set(zones.columns)
     if missing:
         raise DataError(f"battle zones lack the columns {sorted(missing)}")
-    banners = boundaries.load("county") if banners is None else banners
-    with mpl.rc_context(_rc()):
-        fig, ax = _map_figure(figsize)
-        back = _project(banners)
+    if banners is None:  # the convenience of a notebook call: the shipped banners
+        from geo import boundaries
+
+        banners = boundaries.load("county")
+    context = load_context(_CONTEXT_RIVERS) if context is True else context or None
+    if context is not None and region is None:
+        region = gpd.GeoSeries(banners.geometry, crs=banners.crs).to_crs(4326).union_all()
+    back = banners if projected else project(banners)
+    return _battle_figure(zones, back, title, labels, context, region, source, figsize)
+
+
+def _battle_figure(zones, back, title, labels, context, region, source, figsize) -> Figure:
+    """The drawing of :func:`battle_zone_figure`, from the data it is given."""
+    with mpl.rc_context(rc()):
+        fig, ax = new_figure(figsize)
         back.plot(ax=ax, facecolor="#f2f2f2", edgecolor="#9e9e9e", linewidth=0.3, zorder=1)
-        data = _project(zones).reset_index(drop=True)
+        data = project(zones).reset_index(drop=True)
         spare = [c for c in mpl.colormaps["Set2"].colors if mpl.colors.to_hex(c)
                  not in BATTLE_COLOURS.values()]  # fmt: skip
         fill = [
@@ -608,20 +342,19 @@ def battle_zone_figure(
         data.plot(ax=ax, color=fill, edgecolor="#333333", linewidth=1.0, alpha=0.85, zorder=2)
         handles = [
             Patch(facecolor=fill[i], edgecolor="#333333",
-                  label=f"{r.name_zh}\n{_wrap(str(r.name_en), 36)}")
+                  label=f"{r.name_zh}\n{wrap(str(r.name_en), 36)}")
             for i, r in enumerate(data.itertuples())
         ]  # fmt: skip
         sources = [f"来源 Source: {source}" if source else "", _BOUNDARY_SOURCE]
-        if context:
-            region = gpd.GeoSeries(banners.geometry, crs=banners.crs).to_crs(4326).union_all()
-            extra = _draw_context(ax, region)
+        if context is not None:
+            extra = _draw_context(ax, region, context)
             handles += extra
             if extra:
                 sources.append(_RIVERS_SOURCE)
-        _legend(fig, handles, "战区 Battle zones")
-        _footer(fig, sources)
-        data["label"] = [_wrap(str(n), 18) for n in data["name_zh"]]
-        _finish_map(
+        figure_legend(fig, handles, "战区 Battle zones")
+        footer(fig, sources)
+        data["label"] = [wrap(str(n), 18) for n in data["name_zh"]]
+        finish_map(
             fig,
             ax,
             title=title or "三大战役区 Battle zones",
@@ -695,12 +428,12 @@ def class_raster_figure(
     for code, colour in colours.items():
         if code in classes:
             rgba[(image == code) & ~outside] = mpl.colors.to_rgba(colour)
-    with mpl.rc_context(_rc()):
-        fig, ax = _map_figure(figsize)
+    with mpl.rc_context(rc()):
+        fig, ax = new_figure(figsize)
         region_ea.plot(ax=ax, facecolor="#e0e0e0", edgecolor="none", zorder=1)
         ax.imshow(rgba, extent=(xmin, xmin + width * resolution_m, ymax - height * resolution_m,
                                 ymax), interpolation="nearest", zorder=2)  # fmt: skip
-        outline = _project(zones) if zones is not None else region_ea
+        outline = project(zones) if zones is not None else region_ea
         outline.plot(ax=ax, facecolor="none", edgecolor="#333333", linewidth=0.5, zorder=3)
         ax.set_xlim(xmin, xmax)
         ax.set_ylim(ymin, ymax)
@@ -711,9 +444,9 @@ def class_raster_figure(
             if c in present and c in colours
         ]
         handles.append(Patch(facecolor="#e0e0e0", edgecolor="#555555", label="无数据 no data"))
-        _legend(fig, handles, title.split("\n")[0])
-        _footer(fig, [f"来源 Source: {source}" if source else "", _BOUNDARY_SOURCE])
-        _finish_map(fig, ax, title=title)
+        figure_legend(fig, handles, title.split("\n")[0])
+        footer(fig, [f"来源 Source: {source}" if source else "", _BOUNDARY_SOURCE])
+        finish_map(fig, ax, title=title)
     return fig
 
 
@@ -768,7 +501,7 @@ def save_figure(
     path = Path(path)
     stem = path.with_suffix("") if path.suffix.lstrip(".").lower() in _FORMATS else path
     written = []
-    with mpl.rc_context(_rc()):
+    with mpl.rc_context(rc()):
         for fmt in formats:
             if fmt not in _FORMATS:
                 raise GeoError(f"unknown figure format {fmt!r}; use png, svg or pdf")
