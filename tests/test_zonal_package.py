@@ -275,9 +275,3 @@ def test_zone_input_is_idempotent_and_refuses_other_things():
     assert zonal.zone_input(odd).frame is odd and not zonal.zone_input(odd).has_own_key
     with pytest.raises(UsageError, match="zones must be"):
         zonal.zone_input([shapely.box(0, 0, 1, 1)])
-
-
-def test_private_alias_of_invalid_mask_still_imports():
-    from geo.zonal import _invalid_mask, invalid_mask
-
-    assert _invalid_mask is invalid_mask

@@ -276,14 +276,14 @@ def raster_overlay(
     from geo import layers as catalogue
 
     layer = catalogue.get(layer) if isinstance(layer, str) else layer
-    from geo.zonal import _invalid_mask, nodata_codes
+    from geo.zonal import invalid_mask, nodata_codes
 
     with rasterio.open(layer.path) as src:
         raw = src.read(1)
         transform, crs = src.transform, src.crs
         # nodata and flags compared in the raster's own type, before the cast to float64
         codes = nodata_codes(raw.dtype, src.nodata, tuple(layer.flags), str(layer.path))
-    data = np.where(_invalid_mask(raw, codes), np.nan, raw.astype("float64"))
+    data = np.where(invalid_mask(raw, codes), np.nan, raw.astype("float64"))
     if not layer.categorical:
         data = data * layer.scale + layer.offset
     method = Resampling.nearest if layer.categorical else Resampling.bilinear

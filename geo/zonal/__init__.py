@@ -77,6 +77,7 @@ __all__ = [
     "categorical_long",
     "coverage_cache",
     "get_options",
+    "invalid_mask",
     "nodata_codes",
     "set_options",
     "zonal_stats",
@@ -98,7 +99,3 @@ for _obj in (
 ):
     _obj.__module__ = __name__
 del _obj
-
-#: Deprecated private alias of :func:`geo.zonal.nodata.invalid_mask`, kept for callers not yet
-#: moved to the public name.
-_invalid_mask = invalid_mask
