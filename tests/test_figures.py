@@ -18,6 +18,7 @@ from rasterio.transform import from_origin
 from geo import boundaries, cli
 from geo.crs import EQUAL_AREA
 from geo.indicators import INDICATORS
+from geo.maps import classes as map_classes_module
 from geo.maps import static
 
 NOTE = "正式出版需使用标准地图并送审"
@@ -137,7 +138,7 @@ def test_no_empty_or_degenerate_classes(report):
         labels = [t.get_text() for t in figures[f"county_{key}"].legends[0].get_texts()]
         assert not any(re.match(r"^(\S+) – \1 %", t) for t in labels), labels
         values = table[key].to_numpy()
-        classes = static._map_classes(values, INDICATORS[key], "quantiles", 5)
+        classes = map_classes_module.map_classes(values, INDICATORS[key], "quantiles", 5)
         counts = np.bincount(classes.index(values), minlength=len(classes.colours))
         assert (counts > 0).all(), (key, counts)
         assert len(labels) == len(classes.colours)
@@ -146,7 +147,7 @@ def test_no_empty_or_degenerate_classes(report):
 def test_drop_empty_keeps_the_target_edge():
     ind = INDICATORS["forest_cover_pct"]
     values = np.array([0.0] * 80 + [5.0, 10.0, 30.0, 50.0, 70.0])
-    classes = static._map_classes(values, ind, "quantiles", 5)
+    classes = map_classes_module.map_classes(values, ind, "quantiles", 5)
     assert ind.target in classes.edges
     # every value keeps its verdict: below the target red classes, above green
     meets = np.array(classes.meets)[classes.index(values)]

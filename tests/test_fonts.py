@@ -97,7 +97,7 @@ def test_bare_machine_uses_the_packaged_font_by_path(bare):
     lines = "\n".join(text[i : i + 40] for i in range(0, len(text), 40))
     fig = Figure(figsize=(8, 12))
     FigureCanvasAgg(fig)
-    with warnings.catch_warnings(), mpl.rc_context(static._rc()):
+    with warnings.catch_warnings(), mpl.rc_context(static.rc()):
         warnings.simplefilter("error")
         fig.text(0.01, 0.99, lines, va="top", fontsize=8)
         fig.canvas.draw()
@@ -107,7 +107,7 @@ def test_bold_text_needs_no_bold_file(bare, caplog):
     """The package ships Regular only; bold text is set in it without a log message."""
     fig = Figure(figsize=(2, 1))
     FigureCanvasAgg(fig)
-    with mpl.rc_context(static._rc()), caplog.at_level("INFO", logger="matplotlib.font_manager"):
+    with mpl.rc_context(static.rc()), caplog.at_level("INFO", logger="matplotlib.font_manager"):
         fig.text(0.1, 0.5, "N 北", fontweight="bold")
         fig.canvas.draw()
         found = font_manager.findfont(
@@ -134,7 +134,7 @@ def test_system_cjk_font_comes_first(bare):
     system = dataclasses.replace(system, fname=str(font_manager.findfont("DejaVu Sans")))
     font_manager.fontManager.ttflist.append(system)
     assert static.cjk_fonts() == ["Noto Sans CJK SC", "Noto Sans SC"]
-    assert static._rc()["font.family"] == ["Noto Sans CJK SC", "Noto Sans SC", "DejaVu Sans"]
+    assert static.rc()["font.family"] == ["Noto Sans CJK SC", "Noto Sans SC", "DejaVu Sans"]
 
 
 def test_no_font_at_all_names_the_package(bare, monkeypatch):

@@ -25,7 +25,7 @@ from geo import boundaries, cli
 from geo.crs import wgs84_to_gcj02
 from geo.errors import GeoError
 from geo.indicators import Indicator
-from geo.maps import interactive, static
+from geo.maps import interactive, overlays, static
 from geo.units import area_columns
 
 FVC = Indicator(
@@ -215,7 +215,7 @@ def test_jupyter_map_is_self_contained(banners):
 
 
 def test_outlines_carry_shared_edges_once(banners):
-    layer = interactive._outline_layer(banners, "x", colour="#000", weight=1, dash=None, gcj=False)
+    layer = overlays.outline_layer(banners, "x", colour="#000", weight=1, dash=None, gcj=False)
     lines = [shapely.geometry.shape(f["geometry"]) for f in layer.data["features"]]
     rings = interactive.simplify_coverage(banners.geometry.values)
     drawn = sum(shapely.get_num_coordinates(lines))
@@ -545,14 +545,12 @@ def test_raster_overlays_are_paletted_exactly():
     rng = np.random.default_rng(0)
     colours = rng.integers(0, 256, size=(40, 4), dtype=np.uint8)
     rgba = colours[rng.integers(0, 40, size=(30, 50))]
-    uri = interactive._png_uri(rgba)
+    uri = overlays.png_uri(rgba)
     with Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1]))) as img:
         assert img.mode == "P"
         assert np.array_equal(np.asarray(img.convert("RGBA")), rgba)
     many = rng.integers(0, 256, size=(30, 50, 4), dtype=np.uint8)  # > 256 colours: kept RGBA
-    with Image.open(
-        io.BytesIO(base64.b64decode(interactive._png_uri(many).split(",", 1)[1]))
-    ) as img:
+    with Image.open(io.BytesIO(base64.b64decode(overlays.png_uri(many).split(",", 1)[1]))) as img:
         assert np.array_equal(np.asarray(img.convert("RGBA")), many)
     overlay, legend = interactive.raster_overlay("ndvi")
     assert len(overlay.url) < 150_000 and "geo-colourbar" in legend

@@ -27,7 +27,7 @@ from fontTools.ttLib import TTFont
 
 from geo import cli, fonts, zones
 from geo.indicators import INDICATORS
-from geo.maps import interactive, static
+from geo.maps import interactive, overlays, static
 
 PACKAGED = Path(pylopdf_fonts_zh_cn.sans_path())
 _FACE = re.compile(r'@font-face\{font-family:"geo-cjk";src:url\(data:font/woff;base64,([^)]+)\)')
@@ -254,12 +254,12 @@ def test_sandified_raster_overlay_uses_the_ordinal_degree_colours():
         name, categorical, classes = "sandified", True, {}
 
     data = np.array([[0, 1, 2], [3, 4, np.nan]], dtype="float64")
-    rgba, legend = interactive._raster_rgba(Layer(), data, "both")
+    rgba, legend = overlays.raster_rgba(Layer(), data, "both")
     for code, colour in static.DEGREE_COLOURS.items():
         assert tuple(rgba[data == code][0][:3]) == tuple(bytes.fromhex(colour[1:]))
     assert legend.index(static.DEGREE_COLOURS[1]) < legend.index(static.DEGREE_COLOURS[4])
     assert "轻度 light" in legend and "极重度 extreme" in legend
-    _, only_zh = interactive._raster_rgba(Layer(), data[:1, :2], "zh")
+    _, only_zh = overlays.raster_rgba(Layer(), data[:1, :2], "zh")
     assert "轻度" in only_zh and "light" not in only_zh and "中度" not in only_zh  # no empty class
 
 

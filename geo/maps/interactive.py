@@ -108,9 +108,6 @@ from geo.maps.overlays import (  # noqa: F401  (IGBP_COLOURS kept importable fro
     open_map,
     raster_overlay,
 )
-from geo.maps.overlays import outline_layer as _outline_layer  # noqa: F401  (tests)
-from geo.maps.overlays import png_uri as _png_uri  # noqa: F401  (tests)
-from geo.maps.overlays import raster_rgba as _raster_rgba  # noqa: F401  (tests)
 from geo.outputs import atomic_path
 
 __all__ = [

@@ -126,8 +126,6 @@ def rc() -> dict:
     }
 
 
-_rc = rc  # the name of the tests
-_map_classes = map_classes  # the name of the tests
 _RIVERS_SOURCE = "河流、城镇 Rivers, towns: Natural Earth (public domain)"
 #: The shipped rivers and towns, read when a caller leaves them out (tests point it elsewhere).
 _CONTEXT_RIVERS = ("context", "ne_rivers_places_im.gpkg")
