@@ -220,27 +220,51 @@ class Stack:
         """Rows per block so that one float64 block of every year fits in ``budget`` bytes."""
         return max(1, int(budget // (8 * len(self) * max(width, 1))))
 
+    def dtype(self) -> np.dtype:
+        """The type of the blocks: float32, or float64 when a layer needs it (float64 or
+        integers wider than 16 bits, which float32 cannot hold exactly)."""
+        wide = ("float64", "int32", "uint32", "int64", "uint64")
+        for path, band in zip(self.paths, self.bands, strict=True):
+            with _open(path) as src:
+                if src.dtypes[band - 1] in wide:
+                    return np.dtype("float64")
+        return np.dtype("float32")
+
     def blocks(self, rows: int | None = None) -> Iterator[tuple[object, np.ndarray]]:
         """Yield ``(window, values)`` for consecutive blocks of rows.
 
-        ``values`` is float64, shape ``(years, rows, cols)``, NaN where a layer has no data
-        (declared nodata, masked or non-finite values).
+        ``values`` has shape ``(years, rows, cols)`` and the type :meth:`dtype`, NaN where a
+        layer has no data (declared nodata, a per-dataset mask, or non-finite values). The
+        next block is read on a background thread while the caller works on the current
+        one (GDAL releases the GIL), so at most two blocks are in memory.
         """
+        from concurrent.futures import ThreadPoolExecutor
         from contextlib import ExitStack
 
         from rasterio.windows import Window
 
         grid = self.grid()
         height, width = grid["height"], grid["width"]
-        rows = rows or self.block_rows(width)
+        dtype = self.dtype()
+        rows = rows or self.block_rows(width, BLOCK_BYTES * dtype.itemsize // 8)
+        starts = list(range(0, height, rows))
         with ExitStack() as stack:
             handles = {p: stack.enter_context(_open(p)) for p in dict.fromkeys(self.paths)}
-            for row0 in range(0, height, rows):
+            pool = stack.enter_context(ThreadPoolExecutor(1, thread_name_prefix="geo-stack"))
+
+            def read(row0: int):
                 window = Window(0, row0, width, min(rows, height - row0))
-                out = np.empty((len(self), window.height, width), "float64")
+                out = np.empty((len(self), window.height, width), dtype)
                 for i, (path, band) in enumerate(zip(self.paths, self.bands, strict=True)):
-                    out[i] = _read(handles[path], band, window, path)
-                yield window, out
+                    _read(handles[path], band, window, path, out[i])
+                return window, out
+
+            pending = pool.submit(read, starts[0])
+            for k in range(len(starts)):
+                block = pending.result()
+                if k + 1 < len(starts):
+                    pending = pool.submit(read, starts[k + 1])
+                yield block
 
     def to_dataarray(self, chunks: int | dict | None = 1024):
         """The stack as one lazy :class:`xarray.DataArray` (``year``, ``y``, ``x``).
@@ -285,15 +309,29 @@ def _open(path: Path):
         raise DataError(f"stack layer {path} cannot be read ({exc}); is it a raster?") from None
 
 
-def _read(src, band: int, window, path: Path) -> np.ndarray:
-    """One band of a window as float64 with NaN where there is no data."""
+def _read(src, band: int, window, path: Path, out: np.ndarray) -> None:
+    """One band of a window into ``out`` (float), NaN where there is no data."""
     try:
-        masked = src.read(band, window=window, masked=True)
+        src.read(band, window=window, out=out, out_dtype=out.dtype)
+        nodata = src.nodatavals[band - 1]
+        mask = None
+        if nodata is None and _has_mask(src, band):
+            mask = src.read_masks(band, window=window) == 0
     except Exception as exc:  # GDAL raises several classes for a damaged file
         raise DataError(f"stack layer {path} band {band} cannot be read ({exc})") from None
-    values = masked.astype("float64").filled(np.nan)
-    values[~np.isfinite(values)] = np.nan
-    return values
+    if nodata is not None and not np.isnan(nodata):
+        out[out == out.dtype.type(nodata)] = np.nan
+    if mask is not None:
+        out[mask] = np.nan
+    out[~np.isfinite(out)] = np.nan
+
+
+def _has_mask(src, band: int) -> bool:
+    """Whether a band without nodata has a real mask (a per-dataset mask band or alpha)."""
+    from rasterio.enums import MaskFlags
+
+    flags = src.mask_flag_enums[band - 1]
+    return MaskFlags.per_dataset in flags or MaskFlags.alpha in flags
 
 
 def _year_list(years) -> list[int]:

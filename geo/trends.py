@@ -120,13 +120,15 @@ def mann_kendall(
     >>> float(r.slope[0]), float(r.s[0])
     (2.0, 45.0)
     """
-    values = np.asarray(values, dtype="float64")
+    values = np.asarray(values)
+    if values.dtype not in (np.float32, np.float64):
+        values = values.astype("float64")
     years = np.asarray(years, dtype="float64")
     _check(values, years, min_years, autocorrelation, alpha)
     shape = values.shape[1:]
-    flat = np.ascontiguousarray(values.reshape(values.shape[0], -1).T)
-    out = np.empty((flat.shape[0], 4), "float64")
-    count = np.empty(flat.shape[0], "int16")
+    flat = np.ascontiguousarray(values.reshape(values.shape[0], -1))  # (years, pixels), a view
+    out = np.empty((flat.shape[1], 4), "float64")
+    count = np.empty(flat.shape[1], "int16")
     band = _normal_quantile(1 - alpha / 2)
     _kernels()["trend"](flat, years, int(min_years), bool(autocorrelation), band, out, count)
     cols = [out[:, k].reshape(shape) for k in range(4)]
@@ -310,19 +312,38 @@ def _define(numba) -> dict:
 
     @numba.njit(parallel=True, nogil=True, cache=True)
     def trend(flat, years, min_n, hamed_rao, band, out, count):
-        pixels, steps = flat.shape
+        # flat is (years, pixels): each chunk of pixels is gathered year by year (contiguous
+        # reads) into a (pixels, years) buffer, so no transposed copy of the block is made
+        steps, pixels = flat.shape
         pairs = max(steps * (steps - 1) // 2, 1)
-        chunk = 4096
+        chunk = 2048
         for c in numba.prange((pixels + chunk - 1) // chunk):
+            p0 = c * chunk
+            m = min(pixels, p0 + chunk) - p0
+            series = np.empty((m, steps))
+            for k in range(steps):
+                for q in range(m):
+                    series[q, k] = flat[k, p0 + q]
             y = np.empty(steps)
             t = np.empty(steps)
             work = np.empty(steps)
             order = np.empty(steps, np.int64)
             ranks = np.empty(steps)
             slopes = np.empty(pairs)
-            for p in range(c * chunk, min(pixels, (c + 1) * chunk)):
-                count[p] = one_pixel(
-                    flat[p], years, min_n, hamed_rao, band, y, t, slopes, work, order, ranks, out[p]
+            for q in range(m):
+                count[p0 + q] = one_pixel(
+                    series[q],
+                    years,
+                    min_n,
+                    hamed_rao,
+                    band,
+                    y,
+                    t,
+                    slopes,
+                    work,
+                    order,
+                    ranks,
+                    out[p0 + q],
                 )
 
     return {"trend": trend}
