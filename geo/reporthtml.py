@@ -13,20 +13,14 @@ from pathlib import Path
 import pandas as pd
 
 from geo import __version__, fonts
-from geo.indicators import INDICATORS
+from geo.indicators import INDICATORS, charted, headline, mapped, printed, targeted
 from geo.outputs import atomic_path
 
 __all__ = ["MAP_INDICATORS", "write_figures", "write_html", "write_maps"]
 
 #: Indicators that get a banner-level web map and appear in the summary.
-MAP_INDICATORS = (
-    "grassland_fvc_pct",
-    "forest_cover_pct",
-    "fvc_mean_pct",
-    "sandified_pct",
-    "redline_pct",
-)
-_TARGETED = ("grassland_fvc_pct", "forest_cover_pct", "treated_sandified_pct")
+MAP_INDICATORS = mapped()
+_TARGETED = targeted()
 _E = html.escape
 _SIGN = {">=": "≥", "<=": "≤"}
 
@@ -89,19 +83,21 @@ def write_figures(stage: Path, results) -> list[Path]:
     out = stage / "figures"
     banners = results.with_geometry("county")
     written = []
-    for key in ("grassland_fvc_pct", "forest_cover_pct", "sandified_pct"):
+    for key in printed():
         fig = static.choropleth_figure(banners, key, indicator=INDICATORS[key])
         written += static.save_figure(fig, out / f"county_{key}", formats=("png", "svg"))
-    fig = static.battle_zone_figure(results.zones["battle"], banners=results.zones["county"])
+    fig = static.battle_zone_figure(
+        results.zones["battle"].frame, banners=results.zones["county"].frame
+    )
     written += static.save_figure(fig, out / "battle_zones", formats=("png", "svg"))
     if "sandified" in results.layers:  # the proxy raster, clipped to the region
         fig = static.sandified_degree_figure(
             results.layers["sandified"].path,
-            results.zones["province"],
-            zones=results.zones["league"],
+            results.zones["province"].frame,
+            zones=results.zones["league"].frame,
         )
         written += static.save_figure(fig, out / "sandified_degree_map", formats=("png", "svg"))
-    for key in ("grassland_fvc_pct", "forest_cover_pct"):
+    for key in charted():
         fig = charts.indicator_bars(results.wide["league"], key)
         written += static.save_figure(fig, out / f"league_{key}_bars", formats=("png", "svg"))
     for level in ("league", "battle"):
@@ -449,7 +445,7 @@ def write_html(
     province = wide["province"].iloc[0]
     versus = proxy_vs_official(wide["province"])
     versus["target_year"] = versus["target_year"].astype(str)  # a year, not a quantity
-    key_cols = ["grassland_fvc_pct", "forest_cover_pct", "sandified_pct", "redline_pct"]
+    key_cols = list(headline())
     # the indicators' own names, so a proxy says so in every header (the red line: calibrated)
     key_heads = [f"{INDICATORS[k].name_en} / {INDICATORS[k].name_zh} %" for k in key_cols]
     leagues, said_cols, said_heads = _with_verdicts(wide["league"], _TARGETED)
