@@ -1,13 +1,14 @@
-"""The main job (``barrier report``): indicator tables per level, provenance, maps, report.
+"""The main job (``barrier report``): writes the indicator tables, provenance, maps and report.
 
-Data flow: shipped data → derived layers (cached) → indicators per zone set → tables, maps,
-figures, ``report.html`` and ``manifest.json``, built in a staging folder and swapped in whole.
+Data flow: shipped data → derived layers (cached) → indicators per zone set
+(:mod:`geo.pipeline`, whose names are re-exported here) → tables, maps, figures,
+``report.html`` and ``manifest.json``, built in a staging folder and swapped in whole. This
+module computes nothing: it writes what :func:`geo.pipeline.compute_all` returns.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
@@ -17,339 +18,27 @@ from geo.crs import EQUAL_AREA
 from geo.data import data_dir
 from geo.errors import UsageError
 from geo.outputs import MANIFEST, atomic_path, staged_dir
+from geo.pipeline import (
+    REPORT_LEVELS,
+    SENSITIVITY,
+    Results,
+    compute_all,
+    sensitivity_table,
+    zone_variants,
+)
 from geo.provenance import input_files, manifest, raster_record, vector_layer
 from geo.tables import write_csv
 
-__all__ = ["REPORT_LEVELS", "Results", "build_report", "compute_all"]
-
-
-#: Zone sets of the report, in order.
-REPORT_LEVELS = ("province", "league", "county", "battle", "battle_part")
-
-
-@dataclass
-class Results:
-    """Everything the main job computed, before it is presented.
-
-    Attributes
-    ----------
-    wide : dict of str to DataFrame
-        One row per zone and level (the report's tables).
-    long : dict of str to DataFrame
-        The tidy tables of :func:`geo.indicators.compute`.
-    zones : dict of str to GeoDataFrame
-        The zone sets (geometry in WGS84).
-    layers : dict of str to Layer
-        The derived layers used.
-    """
-
-    wide: dict[str, pd.DataFrame]
-    long: dict[str, pd.DataFrame]
-    zones: dict[str, gpd.GeoDataFrame]
-    layers: dict
-    corrections: gpd.GeoDataFrame | None = None
-    config: object = None  # the DeriveConfig the derived layers were made with
-
-    def _repr_html_(self) -> str:
-        """Jupyter view: zone sets computed and the headline indicators of the widest set."""
-        import html
-
-        levels = ", ".join(f"{html.escape(k)} ({len(v)})" for k, v in self.wide.items())
-        level = next(iter(self.wide))
-        keys = [
-            c
-            for c in ("grassland_fvc_pct", "forest_cover_pct", "sandified_pct", "redline_pct")
-            if c in self.wide[level]
-        ]
-        table = self.wide[level][[self.wide[level].columns[0], "name_zh", "name_en", *keys]]
-        return (
-            f"<p><b>barrier results</b> — zone sets: {levels}. Values are remote-sensing proxies "
-            "unless marked official (see <code>long[level].official</code>).</p>"
-            + table.head(15).to_html(index=False, float_format=lambda v: f"{v:.1f}", escape=True)
-        )
-
-    def with_geometry(self, level: str) -> gpd.GeoDataFrame:
-        """The wide table of ``level`` joined to its zone geometries."""
-        table = self.wide[level]
-        geoms = self.zones[level].geometry.to_numpy()
-        return gpd.GeoDataFrame(table, geometry=geoms, crs=self.zones[level].crs)
-
-
-def compute_all(
-    *,
-    levels=REPORT_LEVELS,
-    redline=None,
-    user_zones=None,
-    treated=None,
-    treatable=None,
-    corrections=None,
-    membership=None,
-    config=None,
-    extra_layers=(),
-    cache=None,
-    force=False,
-    progress=None,
-    verdicts=False,
-) -> Results:
-    """Compute every indicator for each zone set (derived layers and coverages cached).
-
-    ``user_zones`` (from :func:`geo.zones.load` on a file) is added as the level ``user``;
-    ``redline``, ``treated``, ``treatable`` are polygon GeoDataFrames of the official layers;
-    ``corrections`` override derived classes (see :func:`geo.layers.derive.apply_corrections`);
-    ``membership`` is a battle-zone membership CSV replacing the shipped one; ``config``
-    (:class:`geo.layers.derive.DeriveConfig`) sets the derivation parameters; ``extra_layers``
-    (:class:`geo.layers.Layer`) are summarised per zone beside the indicators (mean of value
-    layers, class areas of class layers). ``verdicts=True`` also computes every zone under the
-    method variants of :data:`SENSITIVITY` (:func:`zone_variants`) and gives each targeted
-    value a verdict with its variant range (:func:`geo.indicators.add_verdicts`). Zone sets
-    whose zones may overlap (battle parts, a user's file) get ``overlaps_with`` and
-    ``overlap_area_km2`` (:func:`geo.indicators.overlaps`).
-    """
-    from geo import indicators, zones
-    from geo.data import cache_dir
-    from geo.layers import catalogue
-    from geo.layers.derive import DeriveConfig, apply_corrections, derived_layers
-    from geo.tables import clean_text
-
-    say = progress or (lambda _msg: None)
-    cache = Path(cache or cache_dir())
-    say("derived layers (FVC, land-cover groups, sandified land, red-line proxy)")
-    layers = derived_layers(config, cache=cache, force=force)
-    if corrections is not None:
-        say("applying corrections")
-        layers = apply_corrections(layers, corrections, cache=cache, force=force)
-    paths = {name: layer.path for name, layer in layers.items()}
-    paths["landcover"] = catalogue()["landcover"].path
-    results = Results({}, {}, {}, layers, corrections, config or DeriveConfig())
-    sets = [(level, None) for level in levels]
-    if user_zones is not None:
-        sets.append(("user", user_zones))
-    for level, given in sets:
-        say(f"indicators for {level}")
-        own_table = membership if level in zones.BATTLE_LEVELS else None
-        zone_set = zones.load(level, membership=own_table) if given is None else given
-        # names from users' files may hold control characters: removed once, with a warning
-        zone_set = clean_text(zone_set, zone_set.attrs.get("source", f"zone set {level}"))
-        results.long[level] = indicators.compute(
-            zone_set,
-            paths,
-            redline=redline,
-            treated=treated,
-            treatable=treatable,
-            cache_dir=None if force else cache / "coverage",
-        )
-        results.zones[level] = zone_set
-    variants = {}
-    if verdicts:
-        variants = zone_variants(
-            results.zones,
-            config=results.config,
-            corrections=corrections,
-            cache=cache,
-            force=force,
-            progress=say,
-        )
-    for level, zone_set in results.zones.items():
-        long = results.long[level]
-        if verdicts:
-            long = results.long[level] = indicators.add_verdicts(long, variants.get(level))
-        id_name = "adcode" if "adcode" in zone_set.columns else "zone"
-        table = indicators.wide(long, id_name)
-        if level in ("battle_part", "user"):  # zones that may share ground
-            shared = indicators.overlaps(zone_set)
-            table = pd.concat([table, shared.set_axis(table.index)], axis=1)
-        if extra_layers:
-            table = _with_layers(table, zone_set, extra_layers, cache)
-        results.wide[level] = table
-    return results
-
-
-#: Alternative derivations shown beside the run's own method (the first entry, relabelled
-#: with the run's actual NDVI and corrections), to document each choice and its effect. Each
-#: changes one choice of the run's configuration (its NDVI, parameters and corrections
-#: otherwise kept).
-SENSITIVITY = (
-    ("default: NDVI maximum, soil/veg = 5th/95th percentiles", {}),
-    ("NDVI soil/veg = 2nd/98th percentiles", {"soil_pct": 2.0, "veg_pct": 98.0}),
-    (
-        "Copernicus late-June NDVI, per-pixel NDVI min/max climatology",
-        {"fvc_method": "pixel", "ndvi": "ndvi"},
-    ),
-    ("NDVI = Copernicus late-June long-term mean", {"ndvi": "ndvi"}),
-    (
-        "forest = IGBP forests 1-5 only (no woody savanna, no shrub forest)",
-        {"forest_classes": (1, 2, 3, 4, 5), "shrub_forest_classes": ()},
-    ),
-    ("sandified: FVC cap 40 % (moderate and worse only)", {"sandified_max_fvc_pct": 40.0}),
-)
-_SENSITIVE = ("grassland_fvc_pct", "fvc_mean_pct", "forest_cover_pct", "sandified_pct")
-
-
-def _describe(config, corrections) -> str:
-    """Label of the run's own method (first row of the sensitivity table)."""
-    ndvi = {"ndvi_max": "NDVI maximum", "ndvi": "Copernicus late-June NDVI"}.get(
-        config.ndvi, f"NDVI = {Path(config.ndvi).name}"
-    )
-    if config.fvc_method == "pixel":
-        fvc = "per-pixel NDVI min/max climatology"
-    else:
-        fvc = f"soil/veg = {config.soil_pct:g}th/{config.veg_pct:g}th percentiles"
-    label = f"this report's method: {ndvi}, {fvc}"
-    if corrections is not None:
-        label += f", with {len(corrections)} user correction(s)"
-    return label
-
-
-def _reset_scale(change: dict) -> dict:
-    """An alternative NDVI layer drops the scale/offset given for the user's NDVI file."""
-    return {**change, "ndvi_scale": None, "ndvi_offset": None} if "ndvi" in change else change
-
-
-def sensitivity_table(
-    *,
-    config=None,
-    corrections=None,
-    layers=None,
-    cache=None,
-    force: bool = False,
-    progress=None,
-) -> pd.DataFrame:
-    """Region-wide proxies under the run's method and alternatives (see :data:`SENSITIVITY`).
-
-    Parameters
-    ----------
-    config : geo.layers.derive.DeriveConfig, optional
-        The run's derivation parameters (``--ndvi`` …); default ``DeriveConfig()``. The first
-        row uses exactly them; every other row changes one choice.
-    corrections : geopandas.GeoDataFrame, optional
-        The run's corrections, applied in every row so that rows differ by the method only.
-    layers : dict of str to Layer, optional
-        The run's own (corrected) derived layers, reused for the first row.
-    cache : path, optional
-    force : bool
-        Recompute cached derived and corrected layers.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per choice: ``choice`` and the region-wide value of each of ``_SENSITIVE``.
-    """
-    from geo import indicators, zones
-
-    province = zones.load("province")
-    rows = []
-    for label, paths, _own in _variant_paths(config, corrections, layers, cache, force, progress):
-        long = indicators.compute(province, paths)
-        values = long.set_index("indicator")["value"]
-        rows.append({"choice": label, **{key: values[key] for key in _SENSITIVE}})
-    return pd.DataFrame(rows)
-
-
-def _variant_paths(config, corrections, layers, cache, force, progress, what="method sensitivity"):
-    """``(label, layer paths, is the run's own method)`` for each choice of :data:`SENSITIVITY`.
-
-    Derived (and corrected) layers of each variant come from the cache when made before.
-    """
-    from dataclasses import replace
-
-    from geo.layers import catalogue
-    from geo.layers.derive import DeriveConfig, apply_corrections, derived_layers
-
-    config = config or DeriveConfig()
-    choices = [
-        (label, replace(config, **_reset_scale(change)))
-        if change
-        else (_describe(config, corrections), None)
-        for label, change in SENSITIVITY
-    ]
-    for label, alternative in choices:
-        if progress:
-            progress(f"{what}: {label}")
-        if alternative is None and layers is not None:
-            used = layers
-        else:
-            used = derived_layers(alternative or config, cache=cache, force=force)
-            if corrections is not None:
-                # polygons that change nothing were said for the run's own layers
-                used = apply_corrections(
-                    used, corrections, cache=cache, force=force, warn_idle=False
-                )
-        paths = {name: layer.path for name, layer in used.items()}
-        paths["landcover"] = catalogue()["landcover"].path
-        yield label, paths, alternative is None
-
-
-def zone_variants(
-    zone_sets: dict,
-    *,
-    config=None,
-    corrections=None,
-    cache=None,
-    force: bool = False,
-    progress=None,
-) -> dict[str, pd.DataFrame]:
-    """Every zone's method-sensitive proxies under each alternative method of :data:`SENSITIVITY`.
-
-    The run's own method is left out (its values are the run's tables). Derived layers and
-    coverages come from the cache (the alternatives' layers are the ones the region-wide
-    :func:`sensitivity_table` derives anyway): on the shipped data the five alternatives over
-    the five zone sets add about 2.5 s to :func:`compute_all` (3.2 s → 5.7 s in one process,
-    warm cache, 2 cores), about 0.25 s per zone set and variant.
-
-    Parameters
-    ----------
-    zone_sets : dict of str to GeoDataFrame
-        The zone sets by level (as in :attr:`Results.zones`).
-    config, corrections, cache, force, progress
-        As for :func:`sensitivity_table`.
-
-    Returns
-    -------
-    dict of str to DataFrame
-        Per level: ``id``, ``indicator`` (one of the method-sensitive proxies), ``choice``
-        and ``value``, one row per zone, indicator and alternative method.
-    """
-    from geo import indicators
-    from geo.data import cache_dir
-
-    cache = Path(cache or cache_dir())
-    frames: dict[str, list] = {level: [] for level in zone_sets}
-    variants = _variant_paths(
-        config, corrections, None, cache, force, progress, "method variants per zone"
-    )
-    for label, paths, own in variants:
-        if own:
-            continue
-        for level, zone_set in zone_sets.items():
-            long = indicators.compute(
-                zone_set, paths, cache_dir=None if force else cache / "coverage"
-            )
-            keep = long[long["indicator"].isin(_SENSITIVE)][["id", "indicator", "value"]]
-            frames[level].append(keep.assign(choice=label))
-    return {level: pd.concat(f, ignore_index=True) for level, f in frames.items() if f}
-
-
-def _with_layers(table: pd.DataFrame, zone_set, layers, cache) -> pd.DataFrame:
-    """Append per-zone statistics of extra layers to a wide indicator table.
-
-    Value layers give ``<layer>_mean``, ``_min`` and ``_max``; class layers give the class
-    areas ``<layer>_area_km2_<class>``; both give their valid and outside areas. Layer names
-    are made unique by :func:`geo.tables.name_layers`.
-    """
-    from geo.tables import stats_table
-
-    stats = ("count", "mean", "min", "max")
-    if any(layer.categorical for layer in layers):
-        stats += ("area",)  # class layers only; value layers ignore it
-    extra = stats_table(zone_set, layers, stats, cache_dir=Path(cache) / "coverage")
-    keep = [c for c in extra.columns[4:] if not c.endswith(("_count", "_nodata_area_km2"))]
-    clash = sorted(set(keep) & set(table.columns))
-    if clash:
-        raise UsageError(
-            f"--layer columns {clash} would replace indicator columns of the same name; "
-            "rename the layer's file"
-        )
-    return pd.concat([table, extra[keep].set_axis(table.index)], axis=1)
+# the computation's names, served from here as before (geo.pipeline holds them)
+__all__ = [
+    "REPORT_LEVELS",
+    "SENSITIVITY",
+    "Results",
+    "build_report",
+    "compute_all",
+    "sensitivity_table",
+    "zone_variants",
+]
 
 
 def sources_table(results: Results, inputs: list[Path]) -> pd.DataFrame:
@@ -434,9 +123,8 @@ def _write_tables(
 
 
 def _geo(results: Results, level: str, wide: dict) -> gpd.GeoDataFrame:
-    """The written wide table of ``level`` (with 万亩 columns) joined to its geometries."""
-    zone_set = results.zones[level]
-    return gpd.GeoDataFrame(wide[level], geometry=zone_set.geometry.to_numpy(), crs=zone_set.crs)
+    """The written wide table of ``level`` (with 万亩 columns) joined to its geometries by id."""
+    return results.with_geometry(level, wide[level])
 
 
 #: Area indicators said in the sentences (万亩/亿亩 and 万公顷 in Chinese, km² in English).
@@ -456,20 +144,21 @@ def _all_sentences(results: Results) -> pd.DataFrame:
     for level, table in results.wide.items():
         if level == "province":
             continue
+        id_column = results.zones[level].id_column
         for key, ind in INDICATORS.items():
             if ind.target is None or key not in table or table[key].isna().all():
                 continue
-            said = sentences(table, key, level).rename(columns={table.columns[0]: "id"})
+            said = sentences(table, key, level).rename(columns={id_column: "id"})
             said = said.assign(level=level, indicator=key, target_source=ind.citation.short)
             # the verdict is said in the sentences (the file keeps its six columns)
             frames.append(said[["level", "id", "indicator", "zh", "en", "target_source"]])
         for key in _AREA_SENTENCES:
             if f"{key}_km2" in table and not table[f"{key}_km2"].isna().all():
-                frames.append(_area_sentences(table, key, level))
+                frames.append(_area_sentences(table, key, level, id_column))
     return pd.concat(frames, ignore_index=True)
 
 
-def _area_sentences(table: pd.DataFrame, key: str, level: str) -> pd.DataFrame:
+def _area_sentences(table: pd.DataFrame, key: str, level: str, id_column: str) -> pd.DataFrame:
     """``锡林郭勒盟沙化土地面积（遥感估算）为1.23亿亩（820.15万公顷）。`` per zone."""
     from geo.indicators import INDICATORS
     from geo.units import format_area
@@ -494,7 +183,7 @@ def _area_sentences(table: pd.DataFrame, key: str, level: str) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "level": level,
-            "id": table[table.columns[0]].to_numpy(),
+            "id": table[id_column].to_numpy(),
             "indicator": key,
             "zh": zh,
             "en": en,
@@ -659,6 +348,7 @@ def build_report(
             # compute_all has just remade the variants' layers (verdicts=True) when forced
             force=False,
             progress=log,
+            context=results.context,  # the province's coverage, built once for the run
         )
         files = [p for _, p in input_files(inputs)]
         written = _write_tables(stage, results, files, sensitivity, lang)

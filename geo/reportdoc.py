@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from geo import __version__
-from geo.indicators import INDICATORS
+from geo.indicators import INDICATORS, charted, headline, printed, targeted
 
 __all__ = ["Document", "Figure", "Heading", "Paragraph", "Table", "build", "pick"]
 
@@ -173,14 +173,14 @@ def _figure_captions() -> dict[str, tuple[str, str]]:
     ind = INDICATORS
     caps = {
         f"county_{k}": (f"各旗县（市、区）{ind[k].name_zh}", f"{ind[k].name_en} by banner")
-        for k in ("grassland_fvc_pct", "forest_cover_pct", "sandified_pct")
+        for k in printed()
     }
     caps |= {
         f"league_{k}_bars": (
             f"各盟市{ind[k].name_zh}与{ind[k].target_year}年目标",
             f"{ind[k].name_en} by league against the {ind[k].target_year} target",
         )
-        for k in ("grassland_fvc_pct", "forest_cover_pct")
+        for k in charted()
     }
     caps |= {
         "battle_zones": ("“三北”工程三大标志性战役区", "The three Three-North battle zones"),
@@ -235,7 +235,7 @@ def _verdict(value, ind, spread, lang: str) -> tuple[str, str]:
     return pick(zh, en, lang), confidence
 
 
-_TARGETED = ("grassland_fvc_pct", "forest_cover_pct", "treated_sandified_pct")
+_TARGETED = targeted()
 _SIGN = {">=": "≥", "<=": "≤"}
 
 
@@ -312,7 +312,7 @@ def _versus(province: pd.DataFrame, lang: str, n: _Numbers) -> Table:
     )
 
 
-_KEY = ("grassland_fvc_pct", "forest_cover_pct", "sandified_pct", "redline_pct")
+_KEY = headline()
 
 
 def _section_intro(results, lang: str) -> list:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from geo import __version__, fonts
-from geo.indicators import INDICATORS
+from geo.indicators import INDICATORS, headline, targeted
 from geo.maps.reportmaps import MAP_INDICATORS, write_figures, write_maps
 from geo.outputs import atomic_path
 from geo.reportverdicts import VERDICT_WORDS, verdict, verdict_code
@@ -31,7 +31,7 @@ __all__ = [
     "write_maps",
 ]
 
-_TARGETED = ("grassland_fvc_pct", "forest_cover_pct", "treated_sandified_pct")
+_TARGETED = targeted()
 _E = html.escape
 _SIGN = {">=": "≥", "<=": "≤"}
 
@@ -331,7 +331,7 @@ def write_html(
     province = wide["province"].iloc[0]
     versus = proxy_vs_official(wide["province"])
     versus["target_year"] = versus["target_year"].astype(str)  # a year, not a quantity
-    key_cols = ["grassland_fvc_pct", "forest_cover_pct", "sandified_pct", "redline_pct"]
+    key_cols = list(headline())
     # the indicators' own names, so a proxy says so in every header (the red line: calibrated)
     key_heads = [f"{INDICATORS[k].name_en} / {INDICATORS[k].name_zh} %" for k in key_cols]
     leagues, said_cols, said_heads = _with_verdicts(wide["league"], _TARGETED)

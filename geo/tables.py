@@ -467,6 +467,7 @@ def stats_table(
     cache_dir=None,
     quantiles=None,
     dask: dict | None = None,
+    context=None,
 ) -> pd.DataFrame:
     """Zonal statistics of several layers over one zone set, as one table.
 
@@ -491,6 +492,8 @@ def stats_table(
     dask : dict, optional
         Run on Dask with these options of :func:`geo.scale.zonal_stats_dask`
         (``scheduler``, ``chunks``, ``client``); same numbers as in process.
+    context : geo.context.ZonalContext, optional
+        A run's coverages: each grid's coverage comes from it instead of ``cache_dir``.
 
     Returns
     -------
@@ -512,7 +515,9 @@ def stats_table(
     table = pd.DataFrame(zones[[id_col, "name_zh", "name_en", "level"]]).reset_index(drop=True)
     coverages: dict = {}
     for layer in layer_specs:
-        frame = _layer_frame(zones, layer, stats, method, cache_dir, coverages, quantiles, dask)
+        frame = _layer_frame(
+            zones, layer, stats, method, cache_dir, coverages, quantiles, dask, context
+        )
         _warn_partial(frame, layer)
         frame = in_units(_physical(frame, layer), unit)
         frame.columns = [f"{layer.name}_{c}" for c in frame.columns]
@@ -552,7 +557,7 @@ def _warn_partial(frame: pd.DataFrame, layer) -> None:
 
 
 def _layer_frame(
-    zones, layer, stats, method, cache_dir, coverages, quantiles, dask=None
+    zones, layer, stats, method, cache_dir, coverages, quantiles, dask=None, context=None
 ) -> pd.DataFrame:
     import rasterio
 
@@ -570,6 +575,8 @@ def _layer_frame(
     except rasterio.errors.RasterioIOError as exc:
         raise DataError(f"layer {layer.name!r}: cannot open {layer.path}: {exc}") from None
     key = grid.key()
+    if key not in coverages and context is not None:
+        coverages[key] = context.coverage(zones, grid, method)
     if key not in coverages:
         coverages[key] = Coverage.load_or_build(zones, grid, method, cache_dir)
     if dask is not None:

@@ -6,18 +6,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from geo.indicators import INDICATORS
+from geo.indicators import INDICATORS, charted, mapped, printed
 
 __all__ = ["MAP_INDICATORS", "write_figures", "write_maps"]
 
 #: Indicators that get a banner-level web map and appear in the summary.
-MAP_INDICATORS = (
-    "grassland_fvc_pct",
-    "forest_cover_pct",
-    "fvc_mean_pct",
-    "sandified_pct",
-    "redline_pct",
-)
+MAP_INDICATORS = mapped()
 
 
 def write_maps(
@@ -58,7 +52,7 @@ def write_maps(
     battle = results.with_geometry("battle")
     # each zone set simplified once for the six maps it is drawn on
     screen = interactive.screen_geometry(banners)
-    leagues = Outlines(interactive.screen_geometry(results.zones["league"]), "league", True)
+    leagues = Outlines(interactive.screen_geometry(results.zones["league"].frame), "league", True)
     battle_lines = Outlines(interactive.screen_geometry(battle), "battle", True)
     written = []
     for key in MAP_INDICATORS:
@@ -92,7 +86,7 @@ def write_maps(
         offline=offline,
         overlays=overlays,
         context=context,
-        region=results.zones["province"].to_crs(4326).union_all(),
+        region=results.zones["province"].frame.union_all(),
         lang=lang,
     )
     written.append(interactive.save(m, stage / "maps" / "battle_zones.html"))
@@ -118,25 +112,25 @@ def write_figures(stage: Path, results, *, context=None) -> list[Path]:
     # projected and simplified once for the four figures drawn over the banners
     banners = static.print_geometry(results.with_geometry("county"))
     written = []
-    for key in ("grassland_fvc_pct", "forest_cover_pct", "sandified_pct"):
+    for key in printed():
         fig = static.choropleth_figure(banners, key, indicator=INDICATORS[key], projected=True)
         written += static.save_figure(fig, out / f"county_{key}", formats=("png", "svg"))
     fig = static.battle_zone_figure(
-        results.zones["battle"],
+        results.zones["battle"].frame,
         banners=banners,
         projected=True,
         context=context,
-        region=results.zones["county"].to_crs(4326).union_all(),
+        region=results.zones["county"].frame.union_all(),
     )
     written += static.save_figure(fig, out / "battle_zones", formats=("png", "svg"))
     if "sandified" in results.layers:  # the proxy raster, clipped to the region
         fig = static.sandified_degree_figure(
             results.layers["sandified"].path,
-            results.zones["province"],
-            zones=results.zones["league"],
+            results.zones["province"].frame,
+            zones=results.zones["league"].frame,
         )
         written += static.save_figure(fig, out / "sandified_degree_map", formats=("png", "svg"))
-    for key in ("grassland_fvc_pct", "forest_cover_pct"):
+    for key in charted():
         fig = charts.indicator_bars(results.wide["league"], key)
         written += static.save_figure(fig, out / f"league_{key}_bars", formats=("png", "svg"))
     for level in ("league", "battle"):
