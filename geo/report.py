@@ -789,3 +789,6 @@ def _shipped_inputs():
 
     layers = catalogue()
     return [layers[name] for name in ("ndvi_max", "ndvi_min", "landcover", "climate")]
+
+
+shipped_inputs = _shipped_inputs  # public: geo.cli reads it

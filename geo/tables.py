@@ -153,7 +153,7 @@ def write_csv(
     """
     table = for_people(table, lang=lang, precision=precision, labels=labels)
     table = csv_safe(clean_text(table, path))
-    _check_unique_columns(table, f"the table for {path}")
+    check_unique_columns(table, f"the table for {path}")
     with atomic_path(path) as tmp:
         table.to_csv(tmp, index=False, encoding="utf-8-sig")
     return Path(path)
@@ -450,7 +450,7 @@ def name_layers(layer_specs) -> list:
     ]
 
 
-def _check_unique_columns(table: pd.DataFrame, what: str) -> None:
+def check_unique_columns(table: pd.DataFrame, what: str) -> None:
     """Duplicate column names would be dropped or mixed up silently by writers: a bug."""
     dupes = sorted({str(c) for c in table.columns[table.columns.duplicated()]})
     if dupes:
@@ -518,7 +518,7 @@ def stats_table(
         frame.columns = [f"{layer.name}_{c}" for c in frame.columns]
         table = pd.concat([table, frame.reset_index(drop=True)], axis=1)
     table = _with_user_attributes(table, zones)
-    _check_unique_columns(table, "the statistics table")
+    check_unique_columns(table, "the statistics table")
     return table
 
 
@@ -620,7 +620,7 @@ def write_table(
         Header labels of particular columns (see :func:`for_people`).
     """
     path = Path(path)
-    _check_unique_columns(table, f"the table for {path}")
+    check_unique_columns(table, f"the table for {path}")
     fmt = fmt or path.suffix.lstrip(".").lower() or "csv"
     if fmt == "csv":
         return write_csv(table, path, precision=precision, lang=lang, labels=labels)
@@ -908,7 +908,7 @@ def write_xlsx(
     path = Path(path)
     with atomic_path(path) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as writer:
         for name, table in {**sheets, "sources": sources}.items():
-            _check_unique_columns(table, f"sheet {name!r} of {path}")
+            check_unique_columns(table, f"sheet {name!r} of {path}")
             table = clean_text(table, f"{path} (sheet {name})")
             shown = for_people(table, lang=lang, precision="full", header=False)
             shown.to_excel(writer, index=False, sheet_name=name, startrow=2, header=False)

@@ -86,6 +86,7 @@ _REQUIRED = ("adcode", "zone", "part", "basis", "confidence")
 CONFIDENCE = ("high", "medium", "low")
 
 _MEMBERSHIP_FILE = ("zones", "battle_zones.csv")
+MEMBERSHIP_FILE = _MEMBERSHIP_FILE  # public: geo.cli reads it
 _CONTEXT_FILE = ("context", "ne_physical_regions_im.gpkg")
 _OVERLAY_NOTE = "Natural Earth 1:10M generalised outline; for display, not area statistics"
 _SLUG = re.compile(r"[a-z0-9]+(?:_[a-z0-9]+)*")
