@@ -194,3 +194,69 @@ def test_progress_total_follows_the_options(capsys, tmp_path):
     assert code == 0, err
     # the default 24, plus corrections and the user's zone set, minus the three pages, plus PDF
     assert len(_steps(err)) == _predicted(*args) == 24 + 1 + 1 - 3 + 1
+
+
+# ----------------------------------------------------------------------------- bench
+
+
+def test_bench_runs_the_shipped_module_with_the_options(capsys, monkeypatch):
+    from geo import bench
+
+    seen = []
+    monkeypatch.setattr(bench, "main", lambda argv: seen.append(argv) or 0)
+    code, _, _ = run(capsys, "bench", "--quick", "--repeat", "1")
+    assert code == 0 and seen and sorted(seen[0]) == sorted(["--quick", "--repeat", "1"])
+
+
+@pytest.mark.slow
+def test_bench_quick_agrees_with_exactextract(capsys, tmp_path):
+    args = ("bench", "--quick", "--repeat", "1", "--rasterstats", "no", "--cache", tmp_path)
+    code, out, _ = run(capsys, *args)
+    assert code == 0
+    line = next(x for x in out.splitlines() if x.startswith("largest relative disagreement"))
+    # geo.zonal's means and class fractions against exactextract's on an equal-area grid
+    worst = [float(part.split()[-1]) for part in line.split(":", 1)[1].split(",")]
+    assert len(worst) == 2 and max(worst) < 1e-9
+
+
+# ----------------------------------------------------------------------------- the house
+
+
+_MINE = ("cli/*.py", "tables/*.py", "bench.py", "data.py")
+
+
+def _modules():
+    from pathlib import Path
+
+    import geo
+
+    root = Path(geo.__file__).parent
+    return [path for pattern in _MINE for path in sorted(root.glob(pattern))]
+
+
+def test_no_private_name_imported_across_modules():
+    import ast
+
+    crossing = []
+    for path in _modules():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("geo"):
+                crossing += [
+                    f"{path.name}: {a.name}"
+                    for a in node.names
+                    if a.name.startswith("_") and not a.name.startswith("__")
+                ]
+            elif (
+                isinstance(node, ast.Attribute)
+                and node.attr.startswith("_")
+                and not node.attr.startswith("__")
+                and isinstance(node.value, ast.Name)
+                and node.value.id in {"zonal", "boundaries", "zones", "report", "tables"}
+            ):
+                crossing.append(f"{path.name}: {node.value.id}.{node.attr}")
+    assert crossing == []
+
+
+def test_modules_are_short():
+    long = {p.name: n for p in _modules() if (n := len(p.read_text().splitlines())) > 600}
+    assert long == {}
