@@ -48,7 +48,7 @@ MEASUREMENTS = ("raw", "exactextract", "rasterstats", "geo_cold", "geo_warm")
 # --------------------------------------------------------------------------- data
 
 
-def grid_for(resolution: float, quick: bool):
+def _grid_for(resolution: float, quick: bool):
     """Transform and shape of the benchmark grid (Albers, ``resolution`` metres)."""
     from affine import Affine
     from pyproj import Transformer
@@ -62,7 +62,7 @@ def grid_for(resolution: float, quick: bool):
     return Affine(resolution, 0, x0, 0, -resolution, y1), shape
 
 
-def fields(transform, row0: int, nrows: int, width: int):
+def _fields(transform, row0: int, nrows: int, width: int):
     """Vegetation cover (float32, %, with nodata) and IGBP-like classes (uint8 1–17)."""
     x = (transform.c + transform.a * (np.arange(width) + 0.5))[None, :] / 1000.0
     y = (transform.f + transform.e * (np.arange(row0, row0 + nrows) + 0.5))[:, None] / 1000.0
@@ -79,7 +79,7 @@ def fields(transform, row0: int, nrows: int, width: int):
     return veg, cls
 
 
-def generate(cache: Path, resolution: float, quick: bool) -> dict[str, Path]:
+def _generate(cache: Path, resolution: float, quick: bool) -> dict[str, Path]:
     """Write the two rasters if they are not in ``cache`` yet; return their paths."""
     import rasterio
     from rasterio.windows import Window
@@ -89,7 +89,7 @@ def generate(cache: Path, resolution: float, quick: bool) -> dict[str, Path]:
     if all(p.exists() for p in paths.values()):
         return paths
     cache.mkdir(parents=True, exist_ok=True)
-    transform, (h, w) = grid_for(resolution, quick)
+    transform, (h, w) = _grid_for(resolution, quick)
     common = dict(
         driver="GTiff",
         height=h,
@@ -114,7 +114,7 @@ def generate(cache: Path, resolution: float, quick: bool) -> dict[str, Path]:
     ):
         for r0 in range(0, h, BLOCK):
             n = min(BLOCK, h - r0)
-            veg, cls = fields(transform, r0, n, w)
+            veg, cls = _fields(transform, r0, n, w)
             fdst.write(veg, 1, window=Window(0, r0, w, n))
             cdst.write(cls, 1, window=Window(0, r0, w, n))
     for k in paths:
@@ -126,7 +126,7 @@ def generate(cache: Path, resolution: float, quick: bool) -> dict[str, Path]:
     return paths
 
 
-def banners(quick: bool):
+def _banners(quick: bool):
     """The shipped banners (counties) in the benchmark's Albers CRS (``quick``: a few)."""
     import geopandas as gpd
 
@@ -135,7 +135,7 @@ def banners(quick: bool):
 
     zones = gpd.read_file(data_path(*BOUNDARY_FILE), layer="county").to_crs(ALBERS)
     if quick:
-        transform, (h, w) = grid_for(1000, True)
+        transform, (h, w) = _grid_for(1000, True)
         from shapely.geometry import box
 
         extent = box(transform.c, transform.f - h * 1000, transform.c + w * 1000, transform.f)
@@ -146,7 +146,7 @@ def banners(quick: bool):
 # --------------------------------------------------------------------------- measurements
 
 
-def run_raw(paths, zones, out):
+def _run_raw(paths, zones, out):
     import rasterio
     from rasterio.windows import Window
 
@@ -163,7 +163,7 @@ def run_raw(paths, zones, out):
     return times
 
 
-def run_exactextract(paths, zones, out):
+def _run_exactextract(paths, zones, out):
     from exactextract import exact_extract
 
     t0 = time.perf_counter()
@@ -178,7 +178,7 @@ def run_exactextract(paths, zones, out):
     return {"float": t1 - t0, "classes": t2 - t1}
 
 
-def run_rasterstats(paths, zones, out):
+def _run_rasterstats(paths, zones, out):
     from rasterstats import zonal_stats
 
     t0 = time.perf_counter()
@@ -204,7 +204,7 @@ def _geo_layers(paths, zones, cov, out):
     return {"float": t1 - t0, "classes": t2 - t1}
 
 
-def run_geo_cold(paths, zones, out):
+def _run_geo_cold(paths, zones, out):
     import rasterio
 
     from geo.grid import Grid
@@ -219,7 +219,7 @@ def run_geo_cold(paths, zones, out):
     return {"build": build, **times}
 
 
-def run_geo_warm(paths, zones, out):
+def _run_geo_warm(paths, zones, out):
     import rasterio
 
     from geo.grid import Grid
@@ -235,22 +235,22 @@ def run_geo_warm(paths, zones, out):
     return _geo_layers(paths, zones, cov, out)
 
 
-RUNNERS = {
-    "raw": run_raw,
-    "exactextract": run_exactextract,
-    "rasterstats": run_rasterstats,
-    "geo_cold": run_geo_cold,
-    "geo_warm": run_geo_warm,
+_RUNNERS = {
+    "raw": _run_raw,
+    "exactextract": _run_exactextract,
+    "rasterstats": _run_rasterstats,
+    "geo_cold": _run_geo_cold,
+    "geo_warm": _run_geo_warm,
 }
 
 
-def child(name: str, args) -> None:
+def _child(name: str, args) -> None:
     """Run one measurement ``repeat`` times; print timings and peak memory as JSON."""
-    paths = generate(args.cache, args.resolution, args.quick)
-    zones = banners(args.quick)
+    paths = _generate(args.cache, args.resolution, args.quick)
+    zones = _banners(args.quick)
     runs, out = [], {}
     for _ in range(args.repeat if name != "rasterstats" else 1):
-        runs.append(RUNNERS[name](paths, zones, out))
+        runs.append(_RUNNERS[name](paths, zones, out))
     with open(args.cache / f"result_{name}.pkl", "wb") as f:
         pickle.dump(out, f)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB → GiB
@@ -270,7 +270,7 @@ def _hist_path() -> str:
     return f"numba {numba.__version__}"
 
 
-def measure(name: str, args) -> dict:
+def _measure(name: str, args) -> dict:
     cmd = [
         sys.executable,
         "-m",
@@ -296,7 +296,7 @@ def measure(name: str, args) -> dict:
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 
-def disagreement(cache: Path, ref: str, name: str) -> float:
+def _disagreement(cache: Path, ref: str, name: str) -> float:
     """Largest relative difference of means and class fractions between two results."""
     a = pickle.loads((cache / f"result_{name}.pkl").read_bytes())
     b = pickle.loads((cache / f"result_{ref}.pkl").read_bytes())
@@ -339,15 +339,15 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     args.cache = args.cache.expanduser()
     if args.child:
-        child(args.child, args)
+        _child(args.child, args)
         return 0
 
-    generate(args.cache, args.resolution, args.quick)
+    _generate(args.cache, args.resolution, args.quick)
     names = ["raw", "exactextract", "geo_cold", "geo_warm"]
     if args.rasterstats == "yes" or (args.rasterstats == "auto" and args.resolution == 250):
         names.insert(2, "rasterstats")
-    res = {n: measure(n, args) for n in names}
-    _transform, shape = grid_for(args.resolution, args.quick)
+    res = {n: _measure(n, args) for n in names}
+    _transform, shape = _grid_for(args.resolution, args.quick)
     raw = res["raw"]["times"]
     raw_both = raw["float"] + raw["classes"]
     ee = res["exactextract"]["times"]
@@ -400,13 +400,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(
         f"largest relative disagreement with exactextract: "
-        f"geo_warm {disagreement(args.cache, 'exactextract', 'geo_warm'):.2e}, "
-        f"geo_cold {disagreement(args.cache, 'exactextract', 'geo_cold'):.2e}"
+        f"geo_warm {_disagreement(args.cache, 'exactextract', 'geo_warm'):.2e}, "
+        f"geo_cold {_disagreement(args.cache, 'exactextract', 'geo_cold'):.2e}"
     )
     if "rasterstats" in res:
         print(
             f"rasterstats (center rule) vs exactextract mean: "
-            f"{disagreement(args.cache, 'exactextract', 'rasterstats'):.2e} (expected: not exact)"
+            f"{_disagreement(args.cache, 'exactextract', 'rasterstats'):.2e} (expected: not exact)"
         )
     return 0
 

@@ -89,6 +89,12 @@ def use_data_dir(path: str | os.PathLike) -> Iterator[Path]:
 def data_dir() -> Path:
     """Return the folder that holds the shipped data (``boundaries/``, ``rasters/``, ``context/``).
 
+    Returns
+    -------
+    Path
+        The folder set by :func:`use_data_dir`, else ``GEO_BARRIER_DATA``, else the
+        package's or the checkout's copy.
+
     Raises
     ------
     geo.errors.DataError
@@ -113,6 +119,16 @@ def data_dir() -> Path:
 def data_path(*parts: str) -> Path:
     """Return the path of a shipped file, e.g. ``data_path("rasters", "x.tif")``.
 
+    Parameters
+    ----------
+    *parts : str
+        Folder and file names under the data folder.
+
+    Returns
+    -------
+    Path
+        The file in :func:`data_dir`.
+
     Raises
     ------
     geo.errors.DataError
@@ -127,7 +143,20 @@ def data_path(*parts: str) -> Path:
 
 
 def sha256(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
-    """Return the hex SHA-256 of a file (read in 1 MiB chunks)."""
+    """Return the hex SHA-256 of a file (read in 1 MiB chunks).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file.
+    chunk : int
+        Bytes read at a time.
+
+    Returns
+    -------
+    str
+        64 hexadecimal digits.
+    """
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         while block := fh.read(chunk):
@@ -143,6 +172,11 @@ def cache_dir() -> Path:
 
     ``GEO_BARRIER_CACHE`` if set, else ``$XDG_CACHE_HOME/geo-barrier`` (``~/.cache/geo-barrier``).
     Deleting it is always safe: everything in it is recomputed on demand.
+
+    Returns
+    -------
+    Path
+        The cache folder (not created here).
     """
     env = os.environ.get(CACHE_ENV_VAR)
     if env:

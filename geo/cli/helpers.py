@@ -189,6 +189,11 @@ def emit(
 def check_basemap(args: argparse.Namespace) -> None:
     """``--offline`` (deprecated; maps are self-contained by default) refuses online tiles.
 
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed options with ``offline`` and ``basemap``.
+
     Raises
     ------
     geo.errors.UsageError

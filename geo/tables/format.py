@@ -37,6 +37,18 @@ def in_units(frame: pd.DataFrame, unit: str) -> pd.DataFrame:
 
     The column is renamed (``valid_area_km2`` → ``valid_area_wanmu``); the factor is exact
     (:func:`geo.units.convert`).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Area columns in km².
+    unit : str
+        ``km2``, ``ha``, ``mu``, ``wanmu``, ``yimu`` or ``wanha``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with the area columns in ``unit`` (``frame`` itself for km²).
     """
     unit = normalise_unit(unit)
     if unit == "km2":
@@ -54,6 +66,16 @@ def with_wanmu(table: pd.DataFrame) -> pd.DataFrame:
     """Add a ``<x>_wanmu`` column (万亩) right after every ``<x>_mu`` column.
 
     The ``_mu`` columns stay (older scripts read them); 1 万亩 = 10⁴ mu exactly.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Columns ``<x>_mu`` in mu.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``table`` with ``<x>_wanmu`` columns in 万亩 (a copy when any is added).
     """
     out = table
     for col in [c for c in table.columns if isinstance(c, str) and c.endswith("_mu")]:
@@ -80,7 +102,18 @@ PCT_DECIMALS, FRACTION_DECIMALS = 2, 6
 
 
 def column_rule(column) -> tuple[str, int]:
-    """``("decimals", n)`` or ``("significant", n)`` for a float column, by its name."""
+    """``("decimals", n)`` or ``("significant", n)`` for a float column, by its name.
+
+    Parameters
+    ----------
+    column : str
+        Column name (``area_km2``, ``grassland_fvc_pct``, ``ndvi_mean`` …).
+
+    Returns
+    -------
+    tuple of (str, int)
+        How its floats are rounded (see :func:`round_table`).
+    """
     name = str(column)
     unit = UNIT_RE.search(name)
     if unit:
@@ -131,6 +164,16 @@ def round_table(table: pd.DataFrame) -> pd.DataFrame:
 
     Integers, text and booleans are unchanged; NaN stays empty. The full-precision numbers
     are in the JSON, XLSX, GeoPackage and GeoParquet outputs (and ``--precision full``).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Any table the toolkit writes.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A rounded copy.
     """
     out = table.copy()
     per_row = {"indicator", "unit"} <= set(out.columns)  # the long indicator table

@@ -25,7 +25,23 @@ _LANGS = tuple(YES_NO)
 
 
 def check_lang(lang: str) -> str:
-    """``lang`` if it is ``zh``, ``en`` or ``both``; else a UsageError."""
+    """``lang`` if it is ``zh``, ``en`` or ``both``; else a UsageError.
+
+    Parameters
+    ----------
+    lang : str
+        A language code.
+
+    Returns
+    -------
+    str
+        ``lang``.
+
+    Raises
+    ------
+    geo.errors.UsageError
+        For any other language.
+    """
     if lang not in _LANGS:
         raise UsageError(f"unknown language {lang!r}; use zh, en or both")
     return lang
@@ -33,7 +49,20 @@ def check_lang(lang: str) -> str:
 
 def verdict_text(code, lang: str = "both"):
     """Words of a verdict code (:data:`geo.indicators.VERDICTS`) in ``lang``; other values
-    (empty, unknown) unchanged."""
+    (empty, unknown) unchanged.
+
+    Parameters
+    ----------
+    code : object
+        A verdict code (``met_robust`` …) or any other cell value.
+    lang : {"both", "zh", "en"}
+        Language of the words.
+
+    Returns
+    -------
+    object
+        The words, or ``code`` unchanged.
+    """
     from geo.indicators import VERDICTS
 
     if not isinstance(code, str) or code not in VERDICTS:
@@ -191,6 +220,18 @@ def column_label(column: str, lang: str = "both") -> str:
     盖度（遥感估算） [%]``; ``area_mu`` → ``Area / 面积 [亩 mu]`` (``lang="zh"``: ``面积 [亩]``;
     ``"en"``: ``Area [mu]``); statistics columns ``<layer>_<stat>[_<class>]`` →
     ``<layer>: Mean``/``<layer>：平均值``; columns not known keep their id.
+
+    Parameters
+    ----------
+    column : str
+        Column id.
+    lang : {"both", "zh", "en"}
+        Language of the label.
+
+    Returns
+    -------
+    str
+        The label, with the unit in brackets where the column has one.
     """
     from geo.indicators import INDICATORS, MIN_CELLS
 
@@ -268,7 +309,22 @@ def _generic_label(column: str, lang: str) -> str:
 
 
 def class_labels(layer_specs, columns, lang: str) -> dict[str, str]:
-    """Header labels of class columns ``<layer>_area_<unit>_<code>`` with the class names."""
+    """Header labels of class columns ``<layer>_area_<unit>_<code>`` with the class names.
+
+    Parameters
+    ----------
+    layer_specs : sequence of geo.layers.Layer
+        The layers of the table (named by :func:`geo.tables.name_layers`).
+    columns : sequence of str
+        The table's columns.
+    lang : {"both", "zh", "en"}
+        Language of the labels (``both`` gives none: the ids are the header).
+
+    Returns
+    -------
+    dict of str to str
+        ``{column: label}`` for class columns of layers with class names.
+    """
     labels = {}
     for layer in name_layers(layer_specs):
         for col in columns:

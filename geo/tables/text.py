@@ -90,12 +90,28 @@ def csv_safe(table: pd.DataFrame) -> pd.DataFrame:
 
     Only text starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return changes;
     numeric columns (negative numbers included) are never touched.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A table about to be written as CSV.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The defused table (a copy when anything changes).
     """
     return _map_text(table, _defuse)[0]
 
 
 def no_formulas(book) -> None:
-    """Store every text cell of an openpyxl workbook as text, never as a formula."""
+    """Store every text cell of an openpyxl workbook as text, never as a formula.
+
+    Parameters
+    ----------
+    book : openpyxl.Workbook
+        A workbook about to be saved (changed in place).
+    """
     for sheet in book.worksheets:
         for row in sheet.iter_rows():
             for cell in row:

@@ -28,6 +28,24 @@ def write_csv(
     Numbers are rounded by :func:`round_table` unless ``precision="full"``; booleans and the
     header follow ``lang`` (:func:`for_people`). Text is cleaned (:func:`clean_text`) and
     defused (:func:`csv_safe`).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The table, areas in the units of its column names.
+    path : path
+        Output file.
+    precision : {"rounded", "full"}
+        Numbers rounded per column unit or every digit.
+    lang : {"both", "zh", "en"}
+        Header and yes/no language.
+    labels : dict, optional
+        Header labels of particular columns.
+
+    Returns
+    -------
+    Path
+        ``path``.
     """
     table = for_people(table, lang=lang, precision=precision, labels=labels)
     table = csv_safe(clean_text(table, path))
@@ -38,7 +56,20 @@ def write_csv(
 
 
 def check_unique_columns(table: pd.DataFrame, what: str) -> None:
-    """Duplicate column names would be dropped or mixed up silently by writers: a bug."""
+    """Duplicate column names would be dropped or mixed up silently by writers: a bug.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A table about to be written.
+    what : str
+        The table, for the message.
+
+    Raises
+    ------
+    RuntimeError
+        If two columns share a name (an internal error, not bad input).
+    """
     dupes = sorted({str(c) for c in table.columns[table.columns.duplicated()]})
     if dupes:
         raise RuntimeError(f"internal error: {what} has duplicate columns {dupes}")
@@ -108,6 +139,22 @@ def write_xlsx(
     shown with number formats (:func:`_number_format`: areas with thousands separators and
     the decimals of :func:`round_table`, percentages two decimals); booleans are 是/否 or
     yes/no (:data:`YES_NO`).
+
+    Parameters
+    ----------
+    sheets : dict of str to pandas.DataFrame
+        Tables by sheet name.
+    path : path
+        Output workbook.
+    sources : pandas.DataFrame
+        The ``sources`` sheet.
+    lang : {"both", "zh", "en"}
+        Language of row 2 and of yes/no.
+
+    Returns
+    -------
+    Path
+        ``path``.
     """
     from openpyxl.styles import Font
 
