@@ -30,6 +30,7 @@ LEVELS = ("province", "league", "county")
 
 _BOUNDARY_FILE = ("boundaries", "im_admin_wgs84.gpkg")
 _NAMES_FILE = ("boundaries", "names.csv")
+BOUNDARY_FILE, NAMES_FILE = _BOUNDARY_FILE, _NAMES_FILE  # public: geo.cli reads them
 
 # Type words dropped to build short keys ("Ejin Banner" → "ejin", "额济纳旗" → "额济纳").
 # Longest first so that "autonomous banner" goes before "banner".

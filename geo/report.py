@@ -419,7 +419,7 @@ def _inputs(
         ("membership", Path(membership) if membership else data_path("zones", "battle_zones.csv")),
     ]
     inputs += [("layer catalogue", data_path("rasters", "layers.toml"))]
-    inputs += [("shipped layer", layer.path) for layer in _shipped_inputs()]
+    inputs += [("shipped layer", layer.path) for layer in shipped_inputs()]
     own = (
         ("redline", redline),
         ("zones", zones_file),
@@ -478,7 +478,8 @@ def _parameters(results: Results, redline) -> dict:
     }
 
 
-def _shipped_inputs():
+def shipped_inputs() -> list:
+    """The shipped layers every derived layer comes from (recorded as inputs of a run)."""
     from geo.layers import catalogue
 
     layers = catalogue()

@@ -59,8 +59,6 @@ __all__ = [
     "user_attributes",
 ]
 
-#: Old private name of :data:`MEMBERSHIP_FILE`, kept while ``geo.cli`` still imports it.
-_MEMBERSHIP_FILE = MEMBERSHIP_FILE
 
 #: Fields tried, in order and ignoring case, as the identifier of a user's zone file:
 #: the adcode, the Chinese conventions 行政区代码 (XZQDM), PAC and 区划代码 (QHDM), then

@@ -491,7 +491,7 @@ def test_cli_report_maps_default_to_hillshade(tmp_path, monkeypatch, capsys):
     assert seen["basemap"] == "hillshade" and seen["offline"] is False
     assert cli.main(["report", "--quiet", "--out", str(tmp_path / "r"), "--offline"]) == 0
     assert seen["basemap"] == "hillshade" and seen["offline"] is True  # old scripts still run
-    assert interactive.BASEMAPS == cli._BASEMAPS and interactive.BASEMAPS[0] == "hillshade"
+    assert interactive.BASEMAPS == cli.options.BASEMAPS and interactive.BASEMAPS[0] == "hillshade"
     for command in ("report", "map"):
         with pytest.raises(SystemExit):
             cli.main([command, "--help"])

@@ -14,7 +14,6 @@ from geo.layers.derive import DeriveConfig
 from geo.pipeline import REPORT_LEVELS, Results, compute_all, sensitivity_table
 from geo.zonal import Coverage
 from geo.zones import ZoneSet
-from tests.test_reliability import run
 
 
 @pytest.fixture
@@ -148,17 +147,17 @@ def _corrupt_coverages(cache):
     return files
 
 
-def test_force_rebuilds_every_coverage(capsys, tmp_path):
+def test_force_rebuilds_every_coverage(barrier, tmp_path):
     """--force reached the indicators' coverages but not those of --layer: a corrupt one was
     read (and said) instead of rebuilt."""
     out, cache = tmp_path / "rep", tmp_path / "cache"
     args = ["report", "--tables-only", "--quiet", "--cache", cache, "--layer", "dem"]
-    code, _, err = run(capsys, *args, "--out", out)
+    code, _, err = barrier(*args, "--out", out)
     assert code == 0, err
     files = _corrupt_coverages(cache)
     assert files
     forced = tmp_path / "forced"
-    code, _, err = run(capsys, *args, "--out", forced, "--force")
+    code, _, err = barrier(*args, "--out", forced, "--force")
     assert code == 0, err
     assert "corrupt" not in err and "Traceback" not in err
     for path in files:  # rewritten whole: each loads and checks its checksum
