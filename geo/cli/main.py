@@ -8,14 +8,30 @@ import warnings
 from collections.abc import Sequence
 
 from geo import __version__
-from geo.cli import bench, change, layers, lookup, options, report, stats, zones
+from geo.cli import (
+    bench,
+    change,
+    lakes,
+    layers,
+    lookup,
+    options,
+    progress,
+    report,
+    series,
+    stats,
+    trend,
+    zones,
+)
 from geo.cli import map as map_command
 from geo.errors import GeoError, GeoWarning
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
 #: The subcommand modules, in the order of ``barrier --help``; each has ``add_parser`` and ``run``.
-COMMANDS = (report, zones, layers, stats, map_command, change, bench, lookup)
+COMMANDS = (
+    report, zones, layers, stats, map_command, change, series, trend, lakes, progress, bench,
+    lookup,
+)  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:

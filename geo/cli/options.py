@@ -210,3 +210,34 @@ def add_table_options(parser: argparse.ArgumentParser) -> None:
     lang_opt.add_to(parser)
     table_format_opt.add_to(parser)
     output_opt.add_to(parser)
+
+
+# --------------------------------------------------------------------- time series
+
+stack_opt = _option(
+    "--stack",
+    required=True,
+    metavar="DIR|FILE",
+    help=(
+        "yearly layers on one grid: a folder of GeoTIFFs with a four-digit year in each name "
+        "(ndvi_2001.tif …), or one multi-band file with --years giving the year of each band"
+    ),
+)
+years_opt = _option(
+    "--years",
+    metavar="A-B",
+    help="years to use (a folder) or the years of the bands (a multi-band file), e.g. 2000-2024",
+)
+monitor_out_opt = _option("--out", required=True, metavar="DIR", help="output folder")
+
+
+def add_stack_options(parser: argparse.ArgumentParser) -> None:
+    """Add ``--stack`` and ``--years`` (the yearly layers of a time-series command).
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The parser of ``trend``, ``series`` or ``lakes``.
+    """
+    stack_opt.add_to(parser)
+    years_opt.add_to(parser)

@@ -1,0 +1,302 @@
+"""Monitoring jobs over time: trends, yearly series, key lakes and progress to the targets.
+
+Each job writes one output folder the way ``barrier report`` does: built in a hidden staging
+folder and swapped in whole (an existing folder is replaced only if the toolkit wrote it), with
+a ``manifest.json`` recording every input (SHA-256), the method and parameters, and that the
+values are remote-sensing proxies unless an official series was given. The command-line
+programs ``barrier trend``, ``series``, ``lakes`` and ``progress`` are thin wrappers of
+:func:`trend_job`, :func:`series_job`, :func:`lakes_job` and :func:`progress_job`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from geo.outputs import MANIFEST, atomic_path, staged_dir
+from geo.stack import Stack
+
+__all__ = ["lakes_job", "progress_job", "series_job", "trend_job"]
+
+PROXY_NOTE = (
+    "remote-sensing proxy computed from the user's stack; not an official statistic "
+    "(遥感估算，非官方统计)"
+)
+
+
+def trend_job(
+    stack: Stack,
+    zone_sets: dict,
+    out: str | Path,
+    *,
+    alpha: float = 0.05,
+    min_years: int = 5,
+    autocorrelation: bool = False,
+    lang: str = "both",
+    inputs: Sequence = (),
+    parameters: dict | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Path:
+    """Per-pixel trend rasters, per-zone class areas and a trend-class map, in ``out``.
+
+    Parameters
+    ----------
+    stack : geo.stack.Stack
+        Yearly layers on one grid.
+    zone_sets : dict of str to geo.zones.ZoneSet
+        Zone sets by name; each gives ``trend_<name>.csv``.
+    out : str or Path
+        Output folder (replaced whole, only if the toolkit wrote it).
+    alpha, min_years, autocorrelation
+        As for :func:`geo.trendmaps.trend_rasters`.
+    lang : {"both", "zh", "en"}
+        Language of the table headers.
+    inputs : sequence of (role, path)
+        Further input files to record (the zone files).
+    parameters : dict, optional
+        Further parameters to record (the command line).
+    progress : callable, optional
+        Called with a message before each step.
+
+    Returns
+    -------
+    pathlib.Path
+        The output folder.
+    """
+    from geo.trendmaps import trend_rasters, zone_summary
+
+    say = progress or (lambda _m: None)
+
+    def write(stage: Path, sources: pd.DataFrame) -> list[Path]:
+        say(f"per-pixel trends of {len(stack)} years")
+        files = trend_rasters(
+            stack, stage, alpha=alpha, min_years=min_years, autocorrelation=autocorrelation
+        )
+        written = [files.slope, files.p, files.cls, files.n]
+        for name, zone_set in zone_sets.items():
+            say(f"trend classes per zone: {name}")
+            table = zone_summary(zone_set.frame, files, id_column=zone_set.id_column)
+            written += _tables(table, stage / f"trend_{name}", lang, sources)
+        written += _trend_figure(stage, files, zone_sets)
+        return written
+
+    params = {
+        "command": "trend",
+        "years": f"{stack.years[0]}-{stack.years[-1]}",
+        "n_years": len(stack),
+        "alpha": alpha,
+        "min_years": min_years,
+        "method": "Theil-Sen slope (units per year); Mann-Kendall test, tie-corrected variance"
+        + ("; Hamed-Rao autocorrelation correction" if autocorrelation else ""),
+        "classes": {"1": "degrading", "2": "stable", "3": "improving", "0": "no data"},
+        **(parameters or {}),
+    }
+    return _run(out, stack, inputs, params, write)
+
+
+def series_job(
+    stack: Stack,
+    zone_sets: dict,
+    out: str | Path,
+    *,
+    stats: Sequence[str] = ("mean",),
+    categorical: bool = False,
+    nodata_values: Sequence[float] = (),
+    lang: str = "both",
+    inputs: Sequence = (),
+    parameters: dict | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Path:
+    """One row per zone and year (``series_<name>.csv``/``.xlsx``) and small-multiple charts.
+
+    Parameters are those of :func:`trend_job`, plus ``stats``, ``categorical`` and
+    ``nodata_values`` as for :func:`geo.series.zone_series`.
+    """
+    from geo.series import zone_series
+
+    say = progress or (lambda _m: None)
+
+    def write(stage: Path, sources: pd.DataFrame) -> list[Path]:
+        written = []
+        for name, zone_set in zone_sets.items():
+            say(f"yearly series per zone: {name}")
+            table = zone_series(
+                zone_set.frame,
+                stack,
+                stats,
+                categorical=categorical,
+                nodata_values=nodata_values,
+                id_column=zone_set.id_column,
+            )
+            written += _tables(table, stage / f"series_{name}", lang, sources)
+            written += _series_figure(stage / f"series_{name}", table, zone_set, categorical)
+        return written
+
+    params = {
+        "command": "series",
+        "years": f"{stack.years[0]}-{stack.years[-1]}",
+        "stats": list(stats),
+        "categorical": categorical,
+        "nodata_values": list(nodata_values),
+        **(parameters or {}),
+    }
+    return _run(out, stack, inputs, params, write)
+
+
+def lakes_job(
+    stack: Stack,
+    lakes,
+    out: str | Path,
+    *,
+    scheme: str = "jrc",
+    water_classes: Sequence[int] | None = None,
+    rule=None,
+    lang: str = "both",
+    inputs: Sequence = (),
+    parameters: dict | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Path:
+    """Water area per key lake and year with anomalies and warnings (``lakes.csv``/``.xlsx``,
+    ``lakes.png``); see :func:`geo.lakes.lake_water`."""
+    from geo.lakes import WarningRule, lake_water
+
+    say = progress or (lambda _m: None)
+    rule = rule or WarningRule()
+
+    def write(stage: Path, sources: pd.DataFrame) -> list[Path]:
+        say(f"water area of {len(lakes)} lakes over {len(stack)} years")
+        table = lake_water(stack, lakes, scheme=scheme, water_classes=water_classes, rule=rule)
+        params["baseline"] = "{}-{}".format(*table.attrs["baseline"])
+        written = _tables(table, stage / "lakes", lang, sources)
+        written += _lakes_figure(stage / "lakes", table, rule)
+        return written
+
+    params = {
+        "command": "lakes",
+        "years": f"{stack.years[0]}-{stack.years[-1]}",
+        "scheme": scheme,
+        "water_classes": list(water_classes) if water_classes else None,
+        "lake_zones": lakes.attrs.get("source"),
+        "lake_buffer_km": lakes.attrs.get("buffer_km"),
+        "warning_rule": {
+            "sd_factor": rule.sd_factor,
+            "drop_pct": rule.drop_pct,
+            "max_nodata_pct": rule.max_nodata_pct,
+        },
+        **(parameters or {}),
+    }
+    return _run(out, stack, inputs, params, write)
+
+
+def progress_job(
+    series: pd.DataFrame,
+    out: str | Path,
+    *,
+    level: float = 0.9,
+    lang: str = "both",
+    inputs: Sequence = (),
+    parameters: dict | None = None,
+) -> Path:
+    """The progress sheet (``progress.csv``/``.xlsx``) of :func:`geo.progress.progress_table`."""
+    from geo.progress import progress_table
+
+    def write(stage: Path, sources: pd.DataFrame) -> list[Path]:
+        table = progress_table(series, level=level)
+        return _tables(table, stage / "progress", lang, sources)
+
+    params = {
+        "command": "progress",
+        "method": "OLS line per target, zone and kind; projection with its t prediction "
+        f"interval ({level:.0%})",
+        "kinds": sorted(set(series["kind"])),
+        **(parameters or {}),
+    }
+    return _run(out, None, inputs, params, write)
+
+
+def _run(out, stack: Stack | None, inputs, params: dict, write) -> Path:
+    from geo.provenance import manifest
+
+    files = [("stack layer", p) for p in dict.fromkeys(stack.paths)] if stack else []
+    files += list(inputs)
+    official = params.get("kinds") == ["official"]
+    params.setdefault("values", "official statistics" if official else PROXY_NOTE)
+    sources = _sources(files, params)
+    with staged_dir(out) as stage:
+        written = write(stage, sources)
+        record = manifest(files, written, stage, params)
+        record["files"] = sorted(
+            p.relative_to(stage).as_posix() for p in stage.rglob("*") if p.is_file()
+        )
+        record["files"].append(MANIFEST)
+        with atomic_path(stage / MANIFEST) as tmp:
+            tmp.write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
+    return Path(out)
+
+
+def _sources(files, params: dict) -> pd.DataFrame:
+    """The workbook's ``sources`` sheet: every input with its SHA-256, and the method."""
+    from geo.data import sha256
+
+    rows = [
+        {"role": role, "file": str(Path(path).absolute()), "sha256": sha256(path)}
+        for role, path in files
+    ]
+    rows.append({"role": "method", "file": params.get("method", ""), "sha256": ""})
+    rows.append({"role": "values", "file": params.get("values", ""), "sha256": ""})
+    return pd.DataFrame(rows)
+
+
+def _tables(table: pd.DataFrame, stem: Path, lang: str, sources: pd.DataFrame) -> list[Path]:
+    """The table as CSV (rounded for people) and XLSX (every digit, with its sources)."""
+    from geo.tables import write_csv, write_xlsx
+
+    csv = write_csv(table, stem.with_suffix(".csv"), lang=lang)
+    xlsx = write_xlsx({stem.name[:31]: table}, stem.with_suffix(".xlsx"), sources, lang=lang)
+    return [csv, xlsx]
+
+
+def _trend_figure(stage: Path, files, zone_sets: dict) -> list[Path]:
+    from geo.maps import static
+    from geo.trends import CLASS_NAMES
+
+    if not zone_sets:
+        return []
+    frame = next(iter(zone_sets.values())).frame
+    span = f"{files.years[0]}–{files.years[-1]}"
+    fig = static.class_raster_figure(
+        files.cls,
+        frame,
+        classes=CLASS_NAMES,
+        colours={1: "#a6611a", 2: "#e0e0e0", 3: "#1a9641"},
+        title=f"变化趋势 {span}（Mann-Kendall, α = {files.alpha:g}）\n"
+        f"Trend {span} (Mann-Kendall, α = {files.alpha:g})",
+        zones=frame,
+        source="用户提供的逐年数据 the user's yearly stack; 遥感估算 remote-sensing proxy",
+    )
+    return static.save_figure(fig, stage / "trend_class", formats=("png",))
+
+
+def _series_figure(stem: Path, table: pd.DataFrame, zone_set, categorical: bool) -> list[Path]:
+    from geo.charts import series_panels
+    from geo.maps import static
+
+    if categorical:
+        value, label = "area_km2", "面积 area [km²]"
+        data = table.assign(panel_line=table["class"].astype(str))
+    else:
+        value, label = "value", "值 value"
+        data = table.assign(panel_line=table["stat"])
+    fig = series_panels(data, zone_set.id_column, value, label)
+    return static.save_figure(fig, stem, formats=("png",))
+
+
+def _lakes_figure(stem: Path, table: pd.DataFrame, rule) -> list[Path]:
+    from geo.charts import lake_panels
+    from geo.maps import static
+
+    fig = lake_panels(table, rule.sd_factor)
+    return static.save_figure(fig, stem, formats=("png",))
