@@ -133,6 +133,8 @@ def series_job(
             )
             written += _tables(table, stage / f"series_{name}", lang, sources)
             written += _series_figure(stage / f"series_{name}", table, zone_set, categorical)
+            if not categorical:
+                written.append(_series_map(stage / f"series_{name}.html", table, zone_set, lang))
         return written
 
     params = {
@@ -292,6 +294,23 @@ def _series_figure(stem: Path, table: pd.DataFrame, zone_set, categorical: bool)
         data = table.assign(panel_line=table["stat"])
     fig = series_panels(data, zone_set.id_column, value, label)
     return static.save_figure(fig, stem, formats=("png",))
+
+
+def _series_map(path: Path, table: pd.DataFrame, zone_set, lang: str) -> Path:
+    """A web map of the first statistic with a year slider (self-contained)."""
+    from geo.maps.interactive import save
+    from geo.maps.yearly import year_slider_map
+
+    stat = table["stat"].iloc[0]
+    m = year_slider_map(
+        zone_set.frame,
+        table[table["stat"] == stat],
+        "value",
+        id_column=zone_set.id_column,
+        title=f"{stat} — 逐年（遥感估算）yearly (remote-sensing proxy)",
+        lang=lang,
+    )
+    return save(m, path)
 
 
 def _lakes_figure(stem: Path, table: pd.DataFrame, rule) -> list[Path]:

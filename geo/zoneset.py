@@ -31,7 +31,7 @@ from pyproj import CRS
 from geo.crs import EQUAL_AREA, WGS84
 from geo.errors import CRSError, ZoneError
 
-__all__ = ["ID_COLUMNS", "ZoneSet", "as_zone_set"]
+__all__ = ["ID_COLUMNS", "ZoneSet", "as_zone_set", "level_of"]
 
 #: The identifier column of each kind of zone set (a user's zones: ``zone``).
 ID_COLUMNS = {
@@ -151,7 +151,7 @@ class ZoneSet:
             raise ZoneError(
                 f"zones must be a GeoDataFrame or a ZoneSet, not {type(frame).__name__}"
             )
-        level = level or _level_of(frame)
+        level = level or level_of(frame)
         if level not in ID_COLUMNS:
             raise ZoneError(f"unknown zone-set level {level!r}; use one of {', '.join(ID_COLUMNS)}")
         id_column = ID_COLUMNS[level]
@@ -344,7 +344,8 @@ class ZoneSet:
         Returns
         -------
         geopandas.GeoDataFrame
-            ``table`` (same index and row order) with the zone geometry.
+            ``table`` (same index and row order) with the zone geometry;
+            ``attrs["id_column"]`` names the identifier column.
 
         Raises
         ------
@@ -358,7 +359,9 @@ class ZoneSet:
         if unknown:
             raise ZoneError(f"the table names zones not in {self.source}: {unknown[:5]}")
         geoms = self.geometry_in(crs)
-        return gpd.GeoDataFrame(table, geometry=geoms.loc[ids].to_numpy(), crs=geoms.crs)
+        out = gpd.GeoDataFrame(table, geometry=geoms.loc[ids].to_numpy(), crs=geoms.crs)
+        out.attrs["id_column"] = self.id_column  # the contract, for presentation downstream
+        return out
 
 
 def as_zone_set(zones, *, level: str | None = None) -> ZoneSet:
@@ -387,7 +390,7 @@ def as_zone_set(zones, *, level: str | None = None) -> ZoneSet:
     return ZoneSet.from_frame(zones, level=level)
 
 
-def _level_of(frame: gpd.GeoDataFrame) -> str:
+def level_of(frame: gpd.GeoDataFrame) -> str:
     """The frame's single ``level`` value if it names a kind of zone set, else ``"user"``."""
     if "level" in frame and len(frame):
         levels = set(frame["level"].astype(str))

@@ -195,3 +195,20 @@ def test_bad_monitoring_input_is_one_line(tmp_path, monkeypatch, args, message):
     code, _, err = testing.run_cli(*args)
     assert code == 2 and message in err and err.count("\n") == 1, err
     assert not (tmp_path / "o").exists()
+
+
+def test_series_web_map_has_a_year_slider_with_every_year(synthetic_known_trend_stack, tmp_path):
+    out = tmp_path / "series"
+    code, _, err = testing.run_cli(
+        "series", "--zones", "league", "--stack", synthetic_known_trend_stack, "--out", out,
+        "--quiet",
+    )  # fmt: skip
+    assert code == 0, err
+    page = (out / "series_league.html").read_text(encoding="utf-8")
+    assert "geo-year" in page and '<script src="http' not in page  # self-contained
+    years = json.loads(page.split("var Y = ", 1)[1].split(", C = ", 1)[0])
+    assert years == list(YEARS)
+    colours = json.loads(page.split(", C = ", 1)[1].split(";", 1)[0])
+    assert len(colours) == len(YEARS) and len(colours[0]) == 12
+    # the trends of the synthetic stack move leagues across classes between 2001 and 2020
+    assert colours[0] != colours[-1]

@@ -121,5 +121,16 @@ def prepare(
 
 
 def id_column(gdf: gpd.GeoDataFrame) -> str | None:
-    """The zone identifier column: ``adcode`` (administrative levels), ``zone`` or None."""
+    """The zone identifier column: the one a zone set declared (``attrs["id_column"]``, set by
+    :meth:`geo.zones.ZoneSet.join`), else the column a :class:`~geo.zones.ZoneSet` would use for
+    a frame of this kind (``adcode``, ``zone``); a frame from elsewhere without its level: the
+    first of ``adcode``, ``zone`` it holds, else None (the index identifies the zones)."""
+    declared = gdf.attrs.get("id_column")
+    if declared in gdf.columns:
+        return declared
+    from geo.zoneset import ID_COLUMNS, level_of
+
+    column = ID_COLUMNS.get(level_of(gdf), "zone")
+    if column in gdf.columns:
+        return column
     return next((c for c in ("adcode", "zone") if c in gdf.columns), None)

@@ -238,6 +238,7 @@ def choropleth(
     attributes: pd.DataFrame | None = None,
     lang: str = "both",
     simplified: bool = False,
+    classes: Classes | None = None,
 ) -> folium.Map:
     """A choropleth web map of one zone level.
 
@@ -285,6 +286,9 @@ def choropleth(
     simplified : bool
         ``gdf``'s geometry is already simplified for the screen (:func:`screen_geometry`), as
         when one zone set is mapped several times.
+    classes : Classes, optional
+        Classes to use instead of those of ``column`` (e.g. classes of every year of a series,
+        so that a year slider keeps one legend).
 
     Returns
     -------
@@ -311,7 +315,8 @@ def choropleth(
     if attributes is not None and len(attributes.columns):
         gdf, extra = popups.with_attributes(gdf, attributes)
     data = prepare(gdf, gcj, _max_vertices(), simplified=simplified)
-    classes = map_classes(values, indicator, scheme, k)  # the print figures': no empty ones
+    if classes is None:
+        classes = map_classes(values, indicator, scheme, k)  # the print figures': no empty ones
     m = open_map(data, basemap, tianditu_key)
     colours = classes.colour(values)
     if len(data) > LEAN_ZONES:
