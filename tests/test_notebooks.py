@@ -84,6 +84,7 @@ def test_notebooks_exist():
         "03_your_own_data",
         "04_methods_and_sensitivity",
         "05_validation",
+        "06_monitoring",
     } <= names
 
 
