@@ -35,6 +35,7 @@ def trend_job(
     alpha: float = 0.05,
     min_years: int = 5,
     autocorrelation: bool = False,
+    periods: dict | None = None,
     lang: str = "both",
     inputs: Sequence = (),
     parameters: dict | None = None,
@@ -52,6 +53,10 @@ def trend_job(
         Output folder (replaced whole, only if the toolkit wrote it).
     alpha, min_years, autocorrelation
         As for :func:`geo.trendmaps.trend_rasters`.
+    periods : dict of str to (int, int), optional
+        ``{"baseline": (a, b), "reporting": (c, d)}``: also the SDG 15.3.1-style productivity
+        trajectory of each period (:func:`geo.trendmaps.trajectory_rasters`) and
+        ``sdg_trajectory_<name>.csv`` per zone set.
     lang : {"both", "zh", "en"}
         Language of the table headers.
     inputs : sequence of (role, path)
@@ -81,6 +86,19 @@ def trend_job(
             table = zone_summary(zone_set.frame, files, id_column=zone_set.id_column)
             written += _tables(table, stage / f"trend_{name}", lang, sources)
         written += _trend_figure(stage, files, zone_sets)
+        if periods:
+            written += _trajectories(stage, sources)
+        return written
+
+    def _trajectories(stage: Path, sources: pd.DataFrame) -> list[Path]:
+        from geo.trendmaps import trajectory_rasters, trajectory_summary
+
+        say("productivity trajectory of each period (SDG 15.3.1-style)")
+        paths = trajectory_rasters(stack, stage, periods, min_years=min_years)
+        written = list(paths.values())
+        for name, zone_set in zone_sets.items():
+            table = trajectory_summary(zone_set.frame, paths, id_column=zone_set.id_column)
+            written += _tables(table, stage / f"sdg_trajectory_{name}", lang, sources)
         return written
 
     params = {
@@ -92,6 +110,7 @@ def trend_job(
         "method": "Theil-Sen slope (units per year); Mann-Kendall test, tie-corrected variance"
         + ("; Hamed-Rao autocorrelation correction" if autocorrelation else ""),
         "classes": {"1": "degrading", "2": "stable", "3": "improving", "0": "no data"},
+        "sdg_periods": {k: f"{a}-{b}" for k, (a, b) in (periods or {}).items()} or None,
         **(parameters or {}),
     }
     return _run(out, stack, inputs, params, write)

@@ -18,10 +18,20 @@ import numpy as np
 import pandas as pd
 
 from geo import trends
+from geo.errors import UsageError
 from geo.outputs import atomic_path
 from geo.stack import Stack
 
-__all__ = ["TREND_FILES", "TrendFiles", "trend_rasters", "zone_summary"]
+__all__ = [
+    "TRAJECTORY_Z",
+    "TREND_FILES",
+    "TrendFiles",
+    "trajectory_classes",
+    "trajectory_rasters",
+    "trajectory_summary",
+    "trend_rasters",
+    "zone_summary",
+]
 
 #: File name of each trend raster, by role.
 TREND_FILES = {
@@ -190,4 +200,140 @@ def zone_summary(zones, files: TrendFiles, *, id_column: str = "zone") -> pd.Dat
     table["trend_area_km2"] = valid
     table["no_trend_data_km2"] = classes["nodata_area_km2"].to_numpy()
     table["mean_slope_per_year"] = slope["area_mean"].to_numpy()
+    return table.reset_index(drop=True)
+
+
+#: Trajectory classes of Trends.Earth's productivity trajectory (SDG 15.3.1 sub-indicator), by
+#: the Mann–Kendall Z: ±3 at 99 %, ±2 at 95 %, ±1 at 90 % confidence, 0 no significant trend.
+TRAJECTORY_Z = ((-2.576, -3), (-1.960, -2), (-1.645, -1), (1.645, 1), (1.960, 2), (2.576, 3))
+TRAJECTORY_NODATA = -32
+
+
+def trajectory_classes(z: np.ndarray) -> np.ndarray:
+    """Trajectory class −3…3 of each Mann–Kendall Z (int8; :data:`TRAJECTORY_NODATA` for NaN).
+
+    ``z ≤ −2.576`` → −3, ``≤ −1.960`` → −2, ``≤ −1.645`` → −1, ``≥ 1.645`` → 1, ``≥ 1.960`` → 2,
+    ``≥ 2.576`` → 3, else 0 (the confidence levels of Trends.Earth's trajectory).
+    """
+    z = np.asarray(z, dtype="float64")
+    out = np.zeros(z.shape, "int8")
+    for bound, code in TRAJECTORY_Z:
+        if code < 0:
+            out[(z <= bound) & (out == 0)] = code
+    for bound, code in reversed(TRAJECTORY_Z):
+        if code > 0:
+            out[(z >= bound) & (out == 0)] = code
+    out[~np.isfinite(z)] = TRAJECTORY_NODATA
+    return out
+
+
+def trajectory_rasters(
+    stack: Stack,
+    out: str | Path,
+    periods: dict[str, tuple[int, int]],
+    *,
+    min_years: int = 5,
+    rows: int | None = None,
+) -> dict[str, Path]:
+    """Productivity trajectory (Mann–Kendall Z classes) of each period, one raster per period.
+
+    Parameters
+    ----------
+    stack : geo.stack.Stack
+        Yearly productivity layers (NDVI maxima or integrals) on one grid.
+    out : str or Path
+        Folder; writes ``trajectory_<period>.tif`` (int8 classes −3…3, nodata −32).
+    periods : dict of str to (int, int)
+        Name → first and last year, e.g. ``{"baseline": (2001, 2015), "reporting": (2016,
+        2020)}``; each period is the stack's years inside it.
+    min_years : int
+        Fewest valid years for a trajectory.
+    rows : int, optional
+        Rows per block.
+
+    Returns
+    -------
+    dict of str to Path
+        The raster of each period.
+    """
+    import rasterio
+
+    grid = stack.grid()
+    out = Path(out)
+    years = np.asarray(stack.years)
+    picks = {}
+    for name, (first, last) in periods.items():
+        picks[name] = np.flatnonzero((years >= first) & (years <= last))
+        if len(picks[name]) < min_years:
+            raise UsageError(
+                f"period {name} ({first}–{last}) holds {len(picks[name])} year(s) of the stack; "
+                f"a trajectory needs at least {min_years}"
+            )
+    profile = {
+        "driver": "GTiff", "width": grid["width"], "height": grid["height"], "count": 1,
+        "crs": grid["crs"], "transform": grid["transform"], "dtype": "int8",
+        "nodata": TRAJECTORY_NODATA, "tiled": True, "blockxsize": 256, "blockysize": 256,
+        "compress": "deflate",
+    }  # fmt: skip
+    paths = {name: out / f"trajectory_{name}.tif" for name in periods}
+    with ExitStack() as files:
+        dst = {}
+        for name, path in paths.items():
+            tmp = files.enter_context(atomic_path(path))
+            dst[name] = files.enter_context(rasterio.open(tmp, "w", **profile))
+        for window, block in stack.blocks(rows):  # one read serves every period
+            for name, pick in picks.items():
+                r = trends.mann_kendall(block[pick], years[pick], min_years=min_years)
+                dst[name].write(trajectory_classes(r.z), 1, window=window)
+        for name, handle in dst.items():
+            first, last = periods[name]
+            handle.update_tags(period=f"{first}-{last}", method=_TRAJECTORY_METHOD)
+            handle.close()
+    return paths
+
+
+_TRAJECTORY_METHOD = (
+    "SDG 15.3.1-style productivity trajectory (Trends.Earth): Mann-Kendall Z of the yearly "
+    "layers; -3/-2/-1 decline at 99/95/90 %, +1/+2/+3 increase; degraded = -3 or -2"
+)
+
+
+def trajectory_summary(zones, paths: dict[str, Path], *, id_column: str = "zone") -> pd.DataFrame:
+    """Per zone and period: the share of land whose productivity declines, is stable or rises.
+
+    Degraded is a significant decline at 95 % (classes −3, −2), improved a significant rise
+    (2, 3), stable the rest with a trajectory. With a ``baseline`` and a ``reporting`` period,
+    ``change_degraded_pts`` is the change of the degraded share in percentage points — the
+    trajectory part of SDG 15.3.1 ("proportion of land that is degraded"), not the full
+    indicator, which also combines land cover and soil organic carbon.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``id_column``, names, then per period ``<period>_degraded_km2``, ``_pct``,
+        ``<period>_stable_pct``, ``<period>_improved_pct``.
+    """
+    from geo.zonal import zonal_stats
+
+    table = pd.DataFrame({id_column: list(zones.index)}, index=zones.index)
+    for col in ("name_zh", "name_en"):
+        if col in zones.columns:
+            table[col] = zones[col].to_numpy()
+    for name, path in paths.items():
+        classes = zonal_stats(zones, path, ("count",), categorical=True)
+        area = {c: classes.get(f"area_km2_{c}", pd.Series(0.0, index=classes.index)).to_numpy()
+                for c in range(-3, 4)}  # fmt: skip
+        valid = sum(area.values())
+        degraded, improved = area[-3] + area[-2], area[2] + area[3]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            table[f"{name}_degraded_km2"] = degraded
+            table[f"{name}_degraded_pct"] = np.where(valid > 0, 100 * degraded / valid, np.nan)
+            table[f"{name}_stable_pct"] = np.where(
+                valid > 0, 100 * (valid - degraded - improved) / valid, np.nan
+            )
+            table[f"{name}_improved_pct"] = np.where(valid > 0, 100 * improved / valid, np.nan)
+    if {"baseline", "reporting"} <= set(paths):
+        table["change_degraded_pts"] = (
+            table["reporting_degraded_pct"] - table["baseline_degraded_pct"]
+        )
     return table.reset_index(drop=True)

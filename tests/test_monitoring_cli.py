@@ -212,3 +212,30 @@ def test_series_web_map_has_a_year_slider_with_every_year(synthetic_known_trend_
     assert len(colours) == len(YEARS) and len(colours[0]) == 12
     # the trends of the synthetic stack move leagues across classes between 2001 and 2020
     assert colours[0] != colours[-1]
+
+
+def test_sdg_trajectory_periods(synthetic_known_trend_stack, tmp_path):
+    from geo.trendmaps import trajectory_classes
+
+    z = np.array([-3.0, -2.0, -1.7, 0.0, 1.7, 1.97, 2.6, np.nan])
+    assert trajectory_classes(z).tolist() == [-3, -2, -1, 0, 1, 2, 3, -32]
+    out = tmp_path / "sdg"
+    code, _, err = testing.run_cli(
+        "trend", "--zones", "league", "--stack", synthetic_known_trend_stack, "--out", out,
+        "--sdg-baseline", "2001-2015", "--sdg-reporting", "2006-2020", "--no-battles", "--quiet",
+    )  # fmt: skip
+    assert code == 0, err
+    table = pd.read_csv(out / "sdg_trajectory_league.csv", dtype={"adcode": str})
+    alxa = table.set_index("adcode").loc["152900"]
+    # west of 110° E declines by 0.006/yr in both periods (15 years, noise 0.02): nearly all
+    # of Alxa degraded in both, so the change is small; the east improves, never degraded
+    assert alxa["baseline_degraded_pct"] > 95 and alxa["reporting_degraded_pct"] > 95
+    assert abs(alxa["change_degraded_pts"]) < 5
+    assert table.set_index("adcode").loc["150700", "reporting_degraded_pct"] == 0
+    with rasterio.open(out / "trajectory_reporting.tif") as src:
+        assert src.tags()["period"] == "2006-2020"
+    code, _, err = testing.run_cli(
+        "trend", "--zones", "league", "--stack", synthetic_known_trend_stack, "--out", out,
+        "--sdg-baseline", "2001-2003", "--sdg-reporting", "2009-2020",
+    )  # fmt: skip
+    assert code == 2 and "holds 3 year(s)" in err

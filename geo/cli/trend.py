@@ -53,6 +53,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         help="Hamed-Rao correction of the Mann-Kendall variance for serial correlation",
     )
     p.add_argument(
+        "--sdg-baseline",
+        metavar="A-B",
+        help="with --sdg-reporting: SDG 15.3.1-style productivity trajectory of two periods",
+    )
+    p.add_argument("--sdg-reporting", metavar="C-D", help="the reporting period (e.g. 2016-2020)")
+    p.add_argument(
         "--no-battles", action="store_true", help="only --zones, not the battle zones and parts"
     )
     options.lang_opt.add_to(p)
@@ -76,6 +82,16 @@ def run(args: argparse.Namespace) -> int:
 
     if not 0 < args.alpha < 1:
         raise UsageError(f"--alpha must lie between 0 and 1, not {args.alpha}")
+    from geo.stack import parse_years
+
+    if bool(args.sdg_baseline) != bool(args.sdg_reporting):
+        raise UsageError("give both --sdg-baseline and --sdg-reporting, or neither")
+    periods = None
+    if args.sdg_baseline:
+        periods = {
+            "baseline": parse_years(args.sdg_baseline),
+            "reporting": parse_years(args.sdg_reporting),
+        }
     stack = open_stack(args)
     sets = zone_sets(args, battles=not args.no_battles)
     out = trend_job(
@@ -85,6 +101,7 @@ def run(args: argparse.Namespace) -> int:
         alpha=args.alpha,
         min_years=args.min_years,
         autocorrelation=args.autocorrelation,
+        periods=periods,
         lang=args.lang,
         inputs=zone_inputs(args),
         parameters={"zones": str(args.zones), "stack": str(args.stack)},
