@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -19,12 +20,31 @@ import pandas as pd
 from geo.outputs import MANIFEST, atomic_path, staged_dir
 from geo.stack import Stack
 
-__all__ = ["lakes_job", "progress_job", "series_job", "trend_job"]
+__all__ = ["JobOutput", "lakes_job", "progress_job", "report_monitoring", "series_job", "trend_job"]
 
 PROXY_NOTE = (
     "remote-sensing proxy computed from the user's stack; not an official statistic "
     "(遥感估算，非官方统计)"
 )
+
+
+@dataclass
+class JobOutput:
+    """What a monitoring job wrote: its folder, its tables (by file stem) and its files.
+
+    Attributes
+    ----------
+    folder : pathlib.Path
+        The output folder.
+    tables : dict of str to pandas.DataFrame
+        Every table written, every digit, by file stem (``trend_league`` …).
+    files : list of pathlib.Path
+        Every file written (final paths).
+    """
+
+    folder: Path
+    tables: dict = field(default_factory=dict)
+    files: list = field(default_factory=list)
 
 
 def trend_job(
@@ -40,7 +60,7 @@ def trend_job(
     inputs: Sequence = (),
     parameters: dict | None = None,
     progress: Callable[[str], None] | None = None,
-) -> Path:
+) -> JobOutput:
     """Per-pixel trend rasters, per-zone class areas and a trend-class map, in ``out``.
 
     Parameters
@@ -68,14 +88,14 @@ def trend_job(
 
     Returns
     -------
-    pathlib.Path
-        The output folder.
+    JobOutput
+        The folder, its tables and files.
     """
     from geo.trendmaps import trend_rasters, zone_summary
 
     say = progress or (lambda _m: None)
 
-    def write(stage: Path, sources: pd.DataFrame) -> list[Path]:
+    def write(stage: Path, sink: _Sink) -> list[Path]:
         say(f"per-pixel trends of {len(stack)} years")
         files = trend_rasters(
             stack, stage, alpha=alpha, min_years=min_years, autocorrelation=autocorrelation
@@ -84,13 +104,13 @@ def trend_job(
         for name, zone_set in zone_sets.items():
             say(f"trend classes per zone: {name}")
             table = zone_summary(zone_set.frame, files, id_column=zone_set.id_column)
-            written += _tables(table, stage / f"trend_{name}", lang, sources)
+            written += sink.table(table, stage / f"trend_{name}")
         written += _trend_figure(stage, files, zone_sets)
         if periods:
-            written += _trajectories(stage, sources)
+            written += _trajectories(stage, sink)
         return written
 
-    def _trajectories(stage: Path, sources: pd.DataFrame) -> list[Path]:
+    def _trajectories(stage: Path, sink: _Sink) -> list[Path]:
         from geo.trendmaps import trajectory_rasters, trajectory_summary
 
         say("productivity trajectory of each period (SDG 15.3.1-style)")
@@ -98,11 +118,12 @@ def trend_job(
         written = list(paths.values())
         for name, zone_set in zone_sets.items():
             table = trajectory_summary(zone_set.frame, paths, id_column=zone_set.id_column)
-            written += _tables(table, stage / f"sdg_trajectory_{name}", lang, sources)
+            written += sink.table(table, stage / f"sdg_trajectory_{name}")
         return written
 
     params = {
         "command": "trend",
+        "lang": lang,
         "years": f"{stack.years[0]}-{stack.years[-1]}",
         "n_years": len(stack),
         "alpha": alpha,
@@ -128,7 +149,7 @@ def series_job(
     inputs: Sequence = (),
     parameters: dict | None = None,
     progress: Callable[[str], None] | None = None,
-) -> Path:
+) -> JobOutput:
     """One row per zone and year (``series_<name>.csv``/``.xlsx``) and small-multiple charts.
 
     Parameters are those of :func:`trend_job`, plus ``stats``, ``categorical`` and
@@ -138,7 +159,7 @@ def series_job(
 
     say = progress or (lambda _m: None)
 
-    def write(stage: Path, sources: pd.DataFrame) -> list[Path]:
+    def write(stage: Path, sink: _Sink) -> list[Path]:
         written = []
         for name, zone_set in zone_sets.items():
             say(f"yearly series per zone: {name}")
@@ -150,7 +171,7 @@ def series_job(
                 nodata_values=nodata_values,
                 id_column=zone_set.id_column,
             )
-            written += _tables(table, stage / f"series_{name}", lang, sources)
+            written += sink.table(table, stage / f"series_{name}")
             written += _series_figure(stage / f"series_{name}", table, zone_set, categorical)
             if not categorical:
                 written.append(_series_map(stage / f"series_{name}.html", table, zone_set, lang))
@@ -158,6 +179,7 @@ def series_job(
 
     params = {
         "command": "series",
+        "lang": lang,
         "years": f"{stack.years[0]}-{stack.years[-1]}",
         "stats": list(stats),
         "categorical": categorical,
@@ -179,7 +201,7 @@ def lakes_job(
     inputs: Sequence = (),
     parameters: dict | None = None,
     progress: Callable[[str], None] | None = None,
-) -> Path:
+) -> JobOutput:
     """Water area per key lake and year with anomalies and warnings (``lakes.csv``/``.xlsx``,
     ``lakes.png``); see :func:`geo.lakes.lake_water`."""
     from geo.lakes import WarningRule, lake_water
@@ -187,16 +209,17 @@ def lakes_job(
     say = progress or (lambda _m: None)
     rule = rule or WarningRule()
 
-    def write(stage: Path, sources: pd.DataFrame) -> list[Path]:
+    def write(stage: Path, sink: _Sink) -> list[Path]:
         say(f"water area of {len(lakes)} lakes over {len(stack)} years")
         table = lake_water(stack, lakes, scheme=scheme, water_classes=water_classes, rule=rule)
         params["baseline"] = "{}-{}".format(*table.attrs["baseline"])
-        written = _tables(table, stage / "lakes", lang, sources)
+        written = sink.table(table, stage / "lakes")
         written += _lakes_figure(stage / "lakes", table, rule)
         return written
 
     params = {
         "command": "lakes",
+        "lang": lang,
         "years": f"{stack.years[0]}-{stack.years[-1]}",
         "scheme": scheme,
         "water_classes": list(water_classes) if water_classes else None,
@@ -220,16 +243,17 @@ def progress_job(
     lang: str = "both",
     inputs: Sequence = (),
     parameters: dict | None = None,
-) -> Path:
+) -> JobOutput:
     """The progress sheet (``progress.csv``/``.xlsx``) of :func:`geo.progress.progress_table`."""
     from geo.progress import progress_table
 
-    def write(stage: Path, sources: pd.DataFrame) -> list[Path]:
+    def write(stage: Path, sink: _Sink) -> list[Path]:
         table = progress_table(series, level=level)
-        return _tables(table, stage / "progress", lang, sources)
+        return sink.table(table, stage / "progress")
 
     params = {
         "command": "progress",
+        "lang": lang,
         "method": "OLS line per target, zone and kind; projection with its t prediction "
         f"interval ({level:.0%})",
         "kinds": sorted(set(series["kind"])),
@@ -238,16 +262,18 @@ def progress_job(
     return _run(out, None, inputs, params, write)
 
 
-def _run(out, stack: Stack | None, inputs, params: dict, write) -> Path:
+def _run(out, stack: Stack | None, inputs, params: dict, write) -> JobOutput:
     from geo.provenance import manifest
 
     files = [("stack layer", p) for p in dict.fromkeys(stack.paths)] if stack else []
     files += list(inputs)
     official = params.get("kinds") == ["official"]
     params.setdefault("values", "official statistics" if official else PROXY_NOTE)
-    sources = _sources(files, params)
+    sink = _Sink(_sources(files, params), params.get("lang", "both"))
     with staged_dir(out) as stage:
-        written = write(stage, sources)
+        written = write(stage, sink)
+        result = JobOutput(Path(out), sink.tables)
+        result.files = [Path(out) / p.relative_to(stage) for p in written]
         record = manifest(files, written, stage, params)
         record["files"] = sorted(
             p.relative_to(stage).as_posix() for p in stage.rglob("*") if p.is_file()
@@ -255,7 +281,7 @@ def _run(out, stack: Stack | None, inputs, params: dict, write) -> Path:
         record["files"].append(MANIFEST)
         with atomic_path(stage / MANIFEST) as tmp:
             tmp.write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
-    return Path(out)
+    return result
 
 
 def _sources(files, params: dict) -> pd.DataFrame:
@@ -271,13 +297,21 @@ def _sources(files, params: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _tables(table: pd.DataFrame, stem: Path, lang: str, sources: pd.DataFrame) -> list[Path]:
-    """The table as CSV (rounded for people) and XLSX (every digit, with its sources)."""
-    from geo.tables import write_csv, write_xlsx
+class _Sink:
+    """Writes a job's tables (CSV rounded for people, XLSX every digit with the sources sheet)
+    and keeps them for the caller."""
 
-    csv = write_csv(table, stem.with_suffix(".csv"), lang=lang)
-    xlsx = write_xlsx({stem.name[:31]: table}, stem.with_suffix(".xlsx"), sources, lang=lang)
-    return [csv, xlsx]
+    def __init__(self, sources: pd.DataFrame, lang: str) -> None:
+        self.sources, self.lang, self.tables = sources, lang, {}
+
+    def table(self, table: pd.DataFrame, stem: Path) -> list[Path]:
+        from geo.tables import write_csv, write_xlsx
+
+        self.tables[stem.name] = table
+        csv = write_csv(table, stem.with_suffix(".csv"), lang=self.lang)
+        sheets = {stem.name[:31]: table}
+        xlsx = write_xlsx(sheets, stem.with_suffix(".xlsx"), self.sources, lang=self.lang)
+        return [csv, xlsx]
 
 
 def _trend_figure(stage: Path, files, zone_sets: dict) -> list[Path]:
@@ -338,3 +372,67 @@ def _lakes_figure(stem: Path, table: pd.DataFrame, rule) -> list[Path]:
 
     fig = lake_panels(table, rule.sd_factor)
     return static.save_figure(fig, stem, formats=("png",))
+
+
+def report_monitoring(
+    stage: Path,
+    *,
+    stacks: dict | None = None,
+    water: str | Path | None = None,
+    official: str | Path | None = None,
+    lang: str = "both",
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, JobOutput]:
+    """The monitoring part of ``barrier report``: trends and series of each stack, the lakes,
+    the progress sheet, each in ``stage/monitoring/<job>``.
+
+    Parameters
+    ----------
+    stage : pathlib.Path
+        The report's staging folder.
+    stacks : dict of str to path, optional
+        Name → stack folder (``--stack NAME=DIR``): per-pixel trends per league, battle zone
+        and part, and yearly means per league.
+    water : path, optional
+        A stack of yearly water masks (JRC classes) for the key lakes.
+    official : path, optional
+        The official series CSV for the progress sheet.
+    lang : {"both", "zh", "en"}
+        Language of the table headers.
+    progress : callable, optional
+        Called with a message before each step.
+
+    Returns
+    -------
+    dict of str to JobOutput
+        By job (``trend_<name>``, ``series_<name>``, ``lakes``, ``progress``), in order.
+    """
+    from geo.lakes import key_lakes
+    from geo.progress import read_official
+    from geo.zones import ZoneSet
+
+    out: dict[str, JobOutput] = {}
+    folder = Path(stage) / "monitoring"
+    if stacks:
+        sets = {level: ZoneSet.load(level) for level in ("league", "battle", "battle_part")}
+    for name, path in (stacks or {}).items():
+        stack = Stack.open(path)
+        out[f"trend_{name}"] = trend_job(
+            stack, sets, folder / f"trend_{name}", lang=lang, progress=progress
+        )
+        out[f"series_{name}"] = series_job(
+            stack, {"league": sets["league"]}, folder / f"series_{name}", lang=lang,
+            progress=progress,
+        )  # fmt: skip
+    if water:
+        lakes = key_lakes()
+        out["lakes"] = lakes_job(
+            Stack.open(water), lakes, folder / "lakes", lang=lang, progress=progress,
+            inputs=[("lakes", Path(lakes.attrs["source"]))],
+        )  # fmt: skip
+    if official:
+        out["progress"] = progress_job(
+            read_official(official), folder / "progress", lang=lang,
+            inputs=[("official series", Path(official))],
+        )  # fmt: skip
+    return out

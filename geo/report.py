@@ -215,6 +215,9 @@ def build_report(
     progress=None,
     lang: str = "both",
     pdf: bool = False,
+    stacks: dict | None = None,
+    water: str | Path | None = None,
+    official: str | Path | None = None,
 ) -> Path:
     """Run the main job on the shipped data and write the report folder.
 
@@ -274,6 +277,13 @@ def build_report(
         ``report.pdf`` (both: Chinese first, then English).
     pdf : bool
         Also write ``report.pdf`` (pure Python, fpdf2; the CJK font embedded as a subset).
+    stacks : dict of str to path, optional
+        Name → folder of yearly layers (``--stack NAME=DIR``): per-pixel trends and yearly
+        series under ``monitoring/`` and a monitoring section in ``report.html``.
+    water : path, optional
+        Folder of yearly water masks (JRC classes) for the key lakes (``--water DIR``).
+    official : path, optional
+        Official series CSV for the progress sheet (``--official CSV``).
 
     Returns
     -------
@@ -284,6 +294,7 @@ def build_report(
     from geo.data import cache_dir
     from geo.layers import resolve
     from geo.layers.derive import DeriveConfig, check_corrections
+    from geo.monitor import report_monitoring
     from geo.outputs import check_not_input, check_writable
     from geo.tables import check_lang
     from geo.vectors import read_polygons
@@ -298,8 +309,13 @@ def build_report(
     inputs = _inputs(
         redline, zones_file, treated, treatable, corrections, membership, ndvi, extra_layers
     )
+    if official:
+        inputs.append(("official series", Path(official)))
+    monitored = [Path(p) for p in (*(stacks or {}).values(), *([water] if water else []))]
     # replacing the folder would delete any input (or the cache) inside it
-    check_not_input(out, [p for _, p in inputs] + [data_dir(), cache or cache_dir()], folder=True)
+    check_not_input(
+        out, [p for _, p in inputs] + monitored + [data_dir(), cache or cache_dir()], folder=True
+    )
     red = read_polygons(redline, source_crs=source_crs, what="red line") if redline else None
     own = None
     if zones_file:
@@ -352,6 +368,11 @@ def build_report(
         )
         files = [p for _, p in input_files(inputs)]
         written = _write_tables(stage, results, files, sensitivity, lang)
+        monitoring = report_monitoring(
+            stage, stacks=stacks, water=water, official=official, lang=lang, progress=log
+        )
+        for job in monitoring.values():
+            written += [p for p in job.files if p.suffix in (".csv", ".xlsx")]
         if not tables_only:
             log(f"writing web maps (basemap {basemap}{', offline' if offline else ''})")
             from geo.maps.overlays import load_context
@@ -365,8 +386,9 @@ def build_report(
             figures = reporthtml.write_figures(stage, results, context=context)
             log("writing report.html")
             page = reporthtml.write_html(
-                stage, results, maps, figures, written, sensitivity, lang=lang
-            )
+                stage, results, maps, figures, written, sensitivity, lang=lang,
+                monitoring=monitoring,
+            )  # fmt: skip
             written = [*written, *maps, *figures, page]
         written += _write_documents(stage, results, sensitivity, written, lang, pdf, log)
         log("writing manifest")

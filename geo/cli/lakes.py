@@ -93,5 +93,5 @@ def run(args: argparse.Namespace) -> int:
         parameters={"stack": str(args.stack)},
         progress=progress(args),
     )
-    print(f"barrier lakes: wrote {out}", file=sys.stderr)
+    print(f"barrier lakes: wrote {out.folder}", file=sys.stderr)
     return 0

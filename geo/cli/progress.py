@@ -85,5 +85,5 @@ def run(args: argparse.Namespace) -> int:
         lang=args.lang,
         inputs=inputs,
     )
-    print(f"barrier progress: wrote {out}", file=sys.stderr)
+    print(f"barrier progress: wrote {out.folder}", file=sys.stderr)
     return 0

@@ -72,6 +72,23 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         help="also write report.pdf (pure Python; report.docx is always written)",
     )
     options.lang_opt.add_to(rep)
+    rep.add_argument(
+        "--stack",
+        action="append",
+        metavar="NAME=DIR",
+        help=(
+            "a folder of yearly layers (a year in each file name), repeatable: per-pixel trends "
+            "and yearly series under monitoring/ and a monitoring section in report.html"
+        ),
+    )
+    rep.add_argument(
+        "--water", metavar="DIR", help="yearly water masks (JRC classes) for the key lakes"
+    )
+    rep.add_argument(
+        "--official",
+        metavar="CSV",
+        help="official series (indicator, zone, year, value, source) for the progress sheet",
+    )
     rep.set_defaults(func=run)
     return rep
 
@@ -109,7 +126,33 @@ def build_options(args: argparse.Namespace) -> dict:
         "force": args.force,
         "lang": args.lang,
         "pdf": args.pdf,
+        "stacks": stack_options(args.stack),
+        "water": args.water,
+        "official": args.official,
     }
+
+
+def stack_options(values: list[str] | None) -> dict[str, str]:
+    """``--stack NAME=DIR`` values as a dict (a bare DIR is named after its folder).
+
+    Raises
+    ------
+    geo.errors.UsageError
+        A name given twice, or an empty name or folder.
+    """
+    from geo.errors import UsageError
+
+    stacks: dict[str, str] = {}
+    for value in values or []:
+        name, sep, folder = value.partition("=")
+        if not sep:
+            name, folder = value.rstrip("/").rsplit("/", 1)[-1], value
+        if not name.strip() or not folder.strip():
+            raise UsageError(f"--stack {value!r}: write NAME=DIR (e.g. ndvi=data/ndvi_yearly)")
+        if name in stacks:
+            raise UsageError(f"--stack name {name!r} is given twice; name each stack once")
+        stacks[name] = folder
+    return stacks
 
 
 def step_count(args: argparse.Namespace) -> int:
@@ -139,6 +182,8 @@ def step_count(args: argparse.Namespace) -> int:
     steps += variants  # method sensitivity, region-wide
     steps += 0 if args.tables_only else 3  # web maps, figures, report.html
     steps += 1 + (1 if args.pdf else 0)  # report.docx, report.pdf
+    steps += 5 * len(stack_options(args.stack))  # trends (pixels, 3 zone sets) and series
+    steps += 1 if args.water else 0  # key lakes
     return steps + 1  # manifest
 
 

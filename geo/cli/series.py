@@ -91,5 +91,5 @@ def run(args: argparse.Namespace) -> int:
         parameters={"zones": str(args.zones), "stack": str(args.stack)},
         progress=progress(args),
     )
-    print(f"barrier series: wrote {out}", file=sys.stderr)
+    print(f"barrier series: wrote {out.folder}", file=sys.stderr)
     return 0

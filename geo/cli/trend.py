@@ -107,5 +107,5 @@ def run(args: argparse.Namespace) -> int:
         parameters={"zones": str(args.zones), "stack": str(args.stack)},
         progress=progress(args),
     )
-    print(f"barrier trend: wrote {out}", file=sys.stderr)
+    print(f"barrier trend: wrote {out.folder}", file=sys.stderr)
     return 0
