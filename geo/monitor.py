@@ -160,7 +160,8 @@ def lakes_job(
     progress: Callable[[str], None] | None = None,
 ) -> Path:
     """Water area per key lake and year with anomalies and warnings (``lakes.csv``/``.xlsx``,
-    ``lakes.png``); see :func:`geo.lakes.lake_water`."""
+    ``lakes.png``); see :func:`geo.lakes.lake_water`.
+    """
     from geo.lakes import WarningRule, lake_water
 
     say = progress or (lambda _m: None)

@@ -33,7 +33,8 @@ class Heading:
 @dataclass
 class Paragraph:
     """Running text; ``kind`` is ``"body"``, ``"note"`` (the proxy statement, boxed),
-    ``"bullet"`` (an item of a list) or ``"small"`` (small print)."""
+    ``"bullet"`` (an item of a list) or ``"small"`` (small print).
+    """
 
     text: str
     kind: str = "body"

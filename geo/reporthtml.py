@@ -191,7 +191,8 @@ def _links(stage: Path, files: list[Path], kind: str) -> str:
 
 def _data_uri(path: Path, max_width: int = 1800) -> str:
     """A PNG as a ``data:`` URI, scaled down to ``max_width`` pixels (about 150 dpi across
-    an A4 page) so that the report carries every figure and stays a few MB."""
+    an A4 page) so that the report carries every figure and stays a few MB.
+    """
     import base64
     import io
 
@@ -274,7 +275,8 @@ class _Captions:
 
 def _images(files: list[Path], shown: tuple[str, ...] = (), captions=None) -> str:
     """Every PNG figure not ``shown`` already, embedded (the report works emailed alone), in
-    the order of :data:`CAPTIONS`, each with its numbered caption."""
+    the order of :data:`CAPTIONS`, each with its numbered caption.
+    """
     captions = captions or _Captions()
     order = {stem: i for i, stem in enumerate(CAPTIONS)}
     pngs = sorted(
@@ -314,7 +316,8 @@ def write_html(
     lang: str = "both",
 ) -> Path:
     """Write ``report.html``: summary against the plan's targets, proxy-vs-official notes,
-    league and battle-zone tables, sentences, rankings, charts, maps, methods and provenance."""
+    league and battle-zone tables, sentences, rankings, charts, maps, methods and provenance.
+    """
     from geo.citations import CITATIONS
     from geo.indicators import MIN_CELLS
     from geo.summary import (

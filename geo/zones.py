@@ -330,7 +330,8 @@ def _name_columns(
 
 def _names(gdf: gpd.GeoDataFrame, field: str | None, fallback, label: str) -> np.ndarray:
     """Names as text; a missing name takes the fallback (the identifier, or the Chinese name
-    for a missing English one), a long one is cut."""
+    for a missing English one), a long one is cut.
+    """
     if field is None:
         return np.asarray(fallback, dtype=object)
     texts = [_id_text(v) for v in gdf[field]]
@@ -350,7 +351,8 @@ def _names(gdf: gpd.GeoDataFrame, field: str | None, fallback, label: str) -> np
 
 def _user_columns(fields: list[str]) -> dict[str, str]:
     """The gdf column of each further user field: its own name, or ``user_<name>`` when the
-    name (ignoring case) is one the toolkit reads (:data:`RESERVED_FIELDS`) or already taken."""
+    name (ignoring case) is one the toolkit reads (:data:`RESERVED_FIELDS`) or already taken.
+    """
     taken = {f.casefold() for f in RESERVED_FIELDS}
     out = {}
     for field in fields:

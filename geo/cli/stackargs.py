@@ -24,7 +24,8 @@ def open_stack(args: argparse.Namespace):
 
 def zone_sets(args: argparse.Namespace, *, battles: bool) -> dict:
     """The zone set of ``--zones`` as a :class:`geo.zones.ZoneSet`, plus the battle zones and
-    their parts when ``battles`` (named by level; a file is named ``user``)."""
+    their parts when ``battles`` (named by level; a file is named ``user``).
+    """
     from geo.cli.helpers import load_zones
     from geo.cli.options import ZONE_SETS
     from geo.zones import BATTLE_LEVELS, ZoneSet

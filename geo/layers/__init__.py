@@ -198,7 +198,8 @@ def _check_real(path: Path, what: str, dtype: str) -> None:
 
 def missing_vrt_sources(path: str | Path) -> list[str]:
     """Source files named by a VRT that do not exist (empty for other files and VRTs
-    whose sources all exist); GDAL's own read error does not name them."""
+    whose sources all exist); GDAL's own read error does not name them.
+    """
     path = Path(path)
     import xml.etree.ElementTree as ET
 

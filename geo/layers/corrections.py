@@ -1,5 +1,6 @@
 """User corrections of derived layers: polygons that impose a class or value (field survey),
-checked before anything is derived, burnt into cached copies of the layers."""
+checked before anything is derived, burnt into cached copies of the layers.
+"""
 
 from __future__ import annotations
 

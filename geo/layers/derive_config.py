@@ -1,5 +1,6 @@
 """The parameters of the derived layers (:class:`DeriveConfig`) and one derived raster
-(:class:`Derived`), with the codes they share."""
+(:class:`Derived`), with the codes they share.
+"""
 
 from __future__ import annotations
 

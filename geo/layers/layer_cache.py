@@ -1,5 +1,6 @@
 """The on-disk cache of derived and corrected layers: entries checksummed, written last-file-
-last, discarded with a warning when corrupt."""
+last, discarded with a warning when corrupt.
+"""
 
 from __future__ import annotations
 
