@@ -159,8 +159,9 @@ def lakes_job(
     parameters: dict | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> Path:
-    """Water area per key lake and year with anomalies and warnings (``lakes.csv``/``.xlsx``,
-    ``lakes.png``); see :func:`geo.lakes.lake_water`.
+    """Water area per key lake and year, with anomalies and warnings.
+
+    Writes ``lakes.csv``/``.xlsx`` and ``lakes.png``; see :func:`geo.lakes.lake_water`.
     """
     from geo.lakes import WarningRule, lake_water
 

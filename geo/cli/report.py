@@ -179,6 +179,7 @@ class ProgressBar:
         self.total = total
 
     def __enter__(self):
+        """Start the bar (or plain lines when stderr is not a terminal) and return it."""
         from rich.console import Console
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -203,5 +204,6 @@ class ProgressBar:
         self._bar.update(self._task, advance=1, description=message)
 
     def __exit__(self, *exc) -> None:
+        """Fill the bar to ``total`` and close it."""
         self._bar.update(self._task, completed=self.total)
         self._bar.__exit__(*exc)

@@ -23,8 +23,10 @@ def open_stack(args: argparse.Namespace):
 
 
 def zone_sets(args: argparse.Namespace, *, battles: bool) -> dict:
-    """The zone set of ``--zones`` as a :class:`geo.zones.ZoneSet`, plus the battle zones and
-    their parts when ``battles`` (named by level; a file is named ``user``).
+    """The zone set of ``--zones`` as a :class:`geo.zones.ZoneSet`, with battle zones if asked.
+
+    The battle zones and their parts are added when ``battles``; the sets are named by level (a
+    file given to ``--zones`` is named ``user``).
     """
     from geo.cli.helpers import load_zones
     from geo.cli.options import ZONE_SETS
