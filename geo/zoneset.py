@@ -122,6 +122,9 @@ class ZoneSet:
         --------
         >>> ZoneSet.load("battle").id_column
         'zone'
+        >>> mine = ZoneSet.load("my_zones.gpkg", id_field="code")  # doctest: +SKIP
+        >>> mine.level, mine.id_column  # doctest: +SKIP
+        ('user', 'zone')
         """
         from geo import zones
 
