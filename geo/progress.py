@@ -94,6 +94,16 @@ OFFICIAL_COLUMNS = ("indicator", "zone", "year", "value", "source")
 def read_official(path: str | Path) -> pd.DataFrame:
     """Read the bureau's official series (CSV: indicator, zone, year, value, source).
 
+    Parameters
+    ----------
+    path : str or Path
+        The CSV file (UTF-8, header ``indicator,zone,year,value,source``; values in %).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of :data:`OFFICIAL_COLUMNS` and ``kind`` (``"official"``), one row per line.
+
     Raises
     ------
     geo.errors.DataError

@@ -145,6 +145,11 @@ def step_count(args: argparse.Namespace) -> int:
 def run(args: argparse.Namespace) -> int:
     """Run ``barrier report``.
 
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line of ``barrier report`` (see :func:`add_parser`).
+
     Returns
     -------
     int

@@ -60,6 +60,11 @@ def clean_text(table: pd.DataFrame, where: str | Path) -> pd.DataFrame:
     table : pandas.DataFrame
     where : str or Path
         The file the table comes from or goes to, named in the warning.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``table`` itself when it holds no such character, else a cleaned copy.
     """
     # a carriage return inside a field is written unquoted by pandas and splits the CSV row
     out, changed = _map_text(
