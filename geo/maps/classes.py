@@ -298,7 +298,8 @@ def ramp(indicator: Indicator | None, n: int) -> list[str]:
 
 def map_classes(values: np.ndarray, indicator: Indicator | None, scheme: str, k: int):
     """Classes of :func:`geo.maps.interactive.classify` without empty classes, in the ramp of
-    the indicator's good/bad direction when the classes are not centred on a target."""
+    the indicator's good/bad direction when the classes are not centred on a target.
+    """
     classes = _drop_empty(classify(values, indicator, scheme=scheme, k=k), values)
     if classes.meets[0] is None:  # no target: a sequential ramp in the good/bad direction
         classes = dataclasses.replace(classes, colours=ramp(indicator, len(classes.colours)))

@@ -281,7 +281,8 @@ def level_name(gdf: gpd.GeoDataFrame) -> str:
 
 def new_map(gdf: gpd.GeoDataFrame) -> folium.Map:
     """An empty map fitted to ``gdf`` (WGS84), on a :class:`~geo.maps.offline.Page`, with the
-    panes of the offline basemap and the raster overlays and the page's style."""
+    panes of the offline basemap and the raster overlays and the page's style.
+    """
     xmin, ymin, xmax, ymax = gdf.total_bounds
     m = folium.Map(
         location=[(ymin + ymax) / 2, (xmin + xmax) / 2], zoom_start=5, tiles=None,

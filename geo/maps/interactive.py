@@ -198,7 +198,8 @@ def _legend_html(
     lang: str = "both",
 ) -> str:
     """The legend of a choropleth: one row per class (a class of one value shows the value),
-    the target, the unit and the kind of number, in ``lang``."""
+    the target, the unit and the kind of number, in ``lang``.
+    """
     title, unit = indicator_title(column, indicator, lang)
     tag = {
         True: " " + bi("达标", "meets target", lang),

@@ -39,7 +39,8 @@ __all__ = [
 
 def new_figure(figsize: tuple[float, float]) -> tuple[Figure, mpl.axes.Axes]:
     """A figure of ``figsize`` (inches, constrained layout) with one axes, no frame, equal
-    aspect (call inside ``mpl.rc_context(geo.maps.static.rc())``)."""
+    aspect (call inside ``mpl.rc_context(geo.maps.static.rc())``).
+    """
     fig = Figure(figsize=figsize, layout="constrained")
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
@@ -146,7 +147,8 @@ def label_zones(
 
 def _drawn_lines(ax) -> shapely.Geometry | None:
     """The line layers of the axes (rivers: geopandas draws lines as a LineCollection) in display
-    coordinates, widened by their half width and 2 px, or None when there are none."""
+    coordinates, widened by their half width and 2 px, or None when there are none.
+    """
     parts = []
     for coll in ax.collections:
         if type(coll) is not mpl.collections.LineCollection:
@@ -196,7 +198,8 @@ def wrap(text: str, width: int) -> str:
 
 def figure_legend(fig: Figure, handles: list, title: str) -> mpl.legend.Legend:
     """A figure legend beside the map (upper right), in the space the layout reserves for it:
-    never over the map, never off the page."""
+    never over the map, never off the page.
+    """
     legend = fig.legend(handles=handles, title=title, loc="outside right upper", fontsize=7.5,
                         title_fontsize=8, frameon=False, alignment="left")  # fmt: skip
     return legend

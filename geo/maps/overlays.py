@@ -189,7 +189,8 @@ _RASTER_TITLES = {
 
 def _class_colours(layer, codes: list[int], lang: str) -> dict[int, tuple[str, str]]:
     """Colour and label of each class code present: sandified degrees in the ordinal
-    :data:`geo.maps.static.DEGREE_COLOURS`, IGBP land cover in its palette, others tab20."""
+    :data:`geo.maps.static.DEGREE_COLOURS`, IGBP land cover in its palette, others tab20.
+    """
     import matplotlib as mpl
 
     from geo.layers.derive import SANDIFIED_CLASSES

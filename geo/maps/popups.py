@@ -37,7 +37,8 @@ def _area_triples(columns: Iterable[str]) -> list[str]:
 
 def cell(value, lang: str = "both") -> str:
     """A popup cell: numbers formatted (:func:`geo.maps.classes.fmt`), booleans as yes/no in
-    ``lang``, missing values as ``–``."""
+    ``lang``, missing values as ``–``.
+    """
     if isinstance(value, bool | np.bool_):
         return bi("是", "yes", lang) if value else bi("否", "no", lang)
     if isinstance(value, int | float | np.integer | np.floating):

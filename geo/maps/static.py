@@ -116,8 +116,9 @@ def font_record() -> dict:
 
 
 def rc() -> dict:
-    """matplotlib settings of every figure: the CJK fonts (:func:`cjk_fonts`) then DejaVu Sans,
-    TrueType fonts embedded in PDF, SVG text kept as text (editable)."""
+    """Matplotlib settings of every figure: the CJK fonts (:func:`cjk_fonts`) then DejaVu Sans,
+    TrueType fonts embedded in PDF, SVG text kept as text (editable).
+    """
     return {
         "font.family": [*cjk_fonts(), "DejaVu Sans"],
         "axes.unicode_minus": False,
@@ -218,7 +219,8 @@ def choropleth_figure(
 
 def _draw_context(ax, region_wgs84, context: MapContext) -> list:
     """Yellow River (and the other named rivers, thinner) and the main towns of ``context``,
-    inside ``region_wgs84``; returns legend handles."""
+    inside ``region_wgs84``; returns legend handles.
+    """
     from matplotlib.lines import Line2D
 
     handles = []
@@ -458,7 +460,8 @@ def sandified_degree_figure(
 ) -> Figure:
     """The sandified-land degree raster (proxy) clipped to ``region``, in the ordinal
     :data:`DEGREE_COLOURS` (not sandified lightest, extreme darkest). See
-    :func:`class_raster_figure`."""
+    :func:`class_raster_figure`.
+    """
     from geo.indicators import DEGREES
 
     classes = {0: ("非沙化", "not sandified")}
