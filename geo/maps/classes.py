@@ -1,5 +1,6 @@
-"""Value classes, palettes, number formatting and labels shared by the web maps and the print
-figures (:mod:`geo.maps.interactive`, :mod:`geo.maps.static`).
+"""Value classes, palettes, number formatting and labels shared by web maps and print figures.
+
+The web maps are :mod:`geo.maps.interactive`, the print figures :mod:`geo.maps.static`.
 
 Nothing here draws or loads: these are the rules that make a web map and a print figure of the
 same indicator show the same classes, colours, units and target text.
@@ -203,9 +204,10 @@ def classify(
 
 
 def fmt(value: float, unit: str = "") -> str:
-    """A number for a map or a legend: 3 significant digits at most (``1,234``, ``12.3``,
-    ``1.23``), thousands separated, with its unit (``km2`` → km², ``pct`` → %); ``–`` for a
-    missing value.
+    """A number for a map or a legend, with its unit; ``–`` for a missing value.
+
+    At most 3 significant digits (``1,234``, ``12.3``, ``1.23``), thousands separated; the
+    unit as printed (``km2`` → km², ``pct`` → %).
 
     Examples
     --------
@@ -297,8 +299,10 @@ def ramp(indicator: Indicator | None, n: int) -> list[str]:
 
 
 def map_classes(values: np.ndarray, indicator: Indicator | None, scheme: str, k: int):
-    """Classes of :func:`geo.maps.interactive.classify` without empty classes, in the ramp of
-    the indicator's good/bad direction when the classes are not centred on a target.
+    """Classes of :func:`geo.maps.interactive.classify` without empty classes.
+
+    When the classes are not centred on a target, they take the ramp of the indicator's
+    good/bad direction (:func:`ramp`).
     """
     classes = _drop_empty(classify(values, indicator, scheme=scheme, k=k), values)
     if classes.meets[0] is None:  # no target: a sequential ramp in the good/bad direction

@@ -1,5 +1,7 @@
-"""The folium/Leaflet pieces of every web map: legend, compact GeoJSON, credit line, name
-search, page style, basemap tiles, the zone layer and the map itself.
+"""The folium/Leaflet pieces of every web map.
+
+Legend, compact GeoJSON, credit line, name search, page style, basemap tiles, the zone layer and
+the map itself.
 """
 
 from __future__ import annotations
@@ -122,7 +124,7 @@ class Legend(MacroElement):
 
 
 class CompactGeoJson(folium.GeoJson):
-    """folium's GeoJson written compactly: no spaces, UTF-8 text instead of ``\\u`` escapes.
+    r"""folium's GeoJson written compactly: no spaces, UTF-8 text instead of ``\u`` escapes.
 
     folium embeds the data with Jinja's ``tojson`` (``json.dumps`` defaults: ``", "`` and
     ``ensure_ascii``), which makes a banner map about a third larger. The HTML-safe escaping
@@ -131,6 +133,7 @@ class CompactGeoJson(folium.GeoJson):
     """
 
     def render(self, **kwargs) -> None:
+        """Render as folium does, with compact JSON."""
         policies = self._template.environment.policies
         saved = policies["json.dumps_kwargs"]
         policies["json.dumps_kwargs"] = {
@@ -280,8 +283,9 @@ def level_name(gdf: gpd.GeoDataFrame) -> str:
 
 
 def new_map(gdf: gpd.GeoDataFrame) -> folium.Map:
-    """An empty map fitted to ``gdf`` (WGS84), on a :class:`~geo.maps.offline.Page`, with the
-    panes of the offline basemap and the raster overlays and the page's style.
+    """An empty map fitted to ``gdf`` (WGS84), on a :class:`~geo.maps.offline.Page`.
+
+    It has the panes of the offline basemap and of the raster overlays, and the page's style.
     """
     xmin, ymin, xmax, ymax = gdf.total_bounds
     m = folium.Map(

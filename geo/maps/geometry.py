@@ -1,5 +1,7 @@
-"""Zone geometry made light for the screen: coverage simplification that keeps shared edges,
-fitted to a size budget, moved to GCJ-02 for the Amap basemap.
+"""Zone geometry made light for the screen.
+
+Coverage simplification that keeps shared edges, fitted to a size budget, moved to GCJ-02 for
+the Amap basemap.
 
 A caller drawing several maps of one zone set simplifies it once (:func:`prepare` with
 ``gcj=False``) and passes the result with ``simplified=True``.

@@ -1,6 +1,8 @@
-"""The furniture of every print figure: the figure itself, scale bar, north arrow, zone labels
-that never overlap, the legend beside the map, the footer with sources and the standard-map
-note, and the equal-area projection of the zones (simplified once per figure size).
+"""The furniture of every print figure.
+
+The figure itself, scale bar, north arrow, zone labels that never overlap, the legend beside the
+map, the footer with sources and the standard-map note, and the equal-area projection of the
+zones (simplified once per figure size).
 """
 
 from __future__ import annotations
@@ -38,8 +40,9 @@ __all__ = [
 
 
 def new_figure(figsize: tuple[float, float]) -> tuple[Figure, mpl.axes.Axes]:
-    """A figure of ``figsize`` (inches, constrained layout) with one axes, no frame, equal
-    aspect (call inside ``mpl.rc_context(geo.maps.static.rc())``).
+    """A figure of ``figsize`` (inches, constrained layout) with one axes, no frame, equal aspect.
+
+    Call it inside ``mpl.rc_context(geo.maps.static.rc())``.
     """
     fig = Figure(figsize=figsize, layout="constrained")
     FigureCanvasAgg(fig)
@@ -146,8 +149,10 @@ def label_zones(
 
 
 def _drawn_lines(ax) -> shapely.Geometry | None:
-    """The line layers of the axes (rivers: geopandas draws lines as a LineCollection) in display
-    coordinates, widened by their half width and 2 px, or None when there are none.
+    """The line layers of the axes in display coordinates, or None when there are none.
+
+    These are the rivers (geopandas draws lines as a LineCollection), widened by their half width
+    and 2 px.
     """
     parts = []
     for coll in ax.collections:
@@ -197,8 +202,9 @@ def wrap(text: str, width: int) -> str:
 
 
 def figure_legend(fig: Figure, handles: list, title: str) -> mpl.legend.Legend:
-    """A figure legend beside the map (upper right), in the space the layout reserves for it:
-    never over the map, never off the page.
+    """A figure legend beside the map (upper right), in the space the layout reserves for it.
+
+    Never over the map, never off the page.
     """
     legend = fig.legend(handles=handles, title=title, loc="outside right upper", fontsize=7.5,
                         title_fontsize=8, frameon=False, alignment="left")  # fmt: skip

@@ -1,6 +1,8 @@
-"""What a web map draws over or under its zones: the offline hillshade basemap, raster layers as
-PNG image overlays with their legends, zone and desert outlines, and the rivers and towns read
-for the battle-zone maps (:func:`load_context`, called by the callers, never by the drawing).
+"""What a web map draws over or under its zones.
+
+The offline hillshade basemap, raster layers as PNG image overlays with their legends, zone and
+desert outlines, and the rivers and towns read for the battle-zone maps (:func:`load_context`,
+called by the callers, never by the drawing).
 """
 
 from __future__ import annotations
@@ -85,8 +87,10 @@ def _to_mercator(
 
 
 def png_uri(rgba: np.ndarray, *, jpeg: bool = False) -> str:
-    """An RGBA image as a ``data:`` URI: a PNG (paletted when it has at most 256 colours) or a
-    JPEG (quality 70, no transparency).
+    """An RGBA image as a ``data:`` URI: a PNG or a JPEG.
+
+    The PNG is paletted when it has at most 256 colours; the JPEG has quality 70 and no
+    transparency.
 
     Parameters
     ----------
@@ -188,8 +192,10 @@ _RASTER_TITLES = {
 
 
 def _class_colours(layer, codes: list[int], lang: str) -> dict[int, tuple[str, str]]:
-    """Colour and label of each class code present: sandified degrees in the ordinal
-    :data:`geo.maps.static.DEGREE_COLOURS`, IGBP land cover in its palette, others tab20.
+    """Colour and label of each class code present.
+
+    Sandified degrees in the ordinal :data:`geo.maps.static.DEGREE_COLOURS`, IGBP land cover in
+    its palette, others tab20.
     """
     import matplotlib as mpl
 
@@ -476,8 +482,10 @@ def load_context(parts: Sequence[str] = CONTEXT_FILE) -> MapContext | None:
 
 
 def open_map(data: gpd.GeoDataFrame, basemap: str, tianditu_key: str | None = None) -> folium.Map:
-    """A new map fitted to ``data`` on its basemap: the offline hillshade (unless ``"none"``)
-    under the tiles of an online basemap, which cover it where they load.
+    """A new map fitted to ``data`` on its basemap.
+
+    The offline hillshade (unless ``"none"``) lies under the tiles of an online basemap, which
+    cover it where they load.
 
     Parameters
     ----------

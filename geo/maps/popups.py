@@ -1,5 +1,7 @@
-"""Tooltips and popups of the zones of a web map: every column under its table header in words,
-values formatted with units, texts escaped or set with ``textContent`` in the browser.
+"""Tooltips and popups of the zones of a web map.
+
+Every column under its table header in words, values formatted with units, texts escaped or set
+with ``textContent`` in the browser.
 
 :func:`features` writes full popups (labels stored once per page); :func:`lean_features`
 compact ones for maps of many zones.
@@ -36,8 +38,9 @@ def _area_triples(columns: Iterable[str]) -> list[str]:
 
 
 def cell(value, lang: str = "both") -> str:
-    """A popup cell: numbers formatted (:func:`geo.maps.classes.fmt`), booleans as yes/no in
-    ``lang``, missing values as ``–``.
+    """A popup cell: numbers formatted, booleans as yes/no in ``lang``, missing values as ``–``.
+
+    Numbers are formatted with :func:`geo.maps.classes.fmt`.
     """
     if isinstance(value, bool | np.bool_):
         return bi("是", "yes", lang) if value else bi("否", "no", lang)

@@ -1,5 +1,6 @@
-"""The report's web maps and print figures, drawn from the results and the overlays they are
-given (:func:`write_maps`, :func:`write_figures`); nothing is read here.
+"""The report's web maps and print figures, drawn from the results and the given overlays.
+
+:func:`write_maps` and :func:`write_figures` draw them; nothing is read here.
 """
 
 from __future__ import annotations

@@ -116,8 +116,10 @@ def font_record() -> dict:
 
 
 def rc() -> dict:
-    """Matplotlib settings of every figure: the CJK fonts (:func:`cjk_fonts`) then DejaVu Sans,
-    TrueType fonts embedded in PDF, SVG text kept as text (editable).
+    """Matplotlib settings of every figure.
+
+    The CJK fonts (:func:`cjk_fonts`) then DejaVu Sans, TrueType fonts embedded in PDF, SVG text
+    kept as text (editable).
     """
     return {
         "font.family": [*cjk_fonts(), "DejaVu Sans"],
@@ -133,8 +135,9 @@ _CONTEXT_RIVERS = ("context", "ne_rivers_places_im.gpkg")
 
 
 def print_geometry(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """The zones as every figure draws them: equal-area and simplified (see
-    :func:`geo.maps.layout.project`).
+    """The zones as every figure draws them: equal-area and simplified.
+
+    See :func:`geo.maps.layout.project`.
 
     Project a zone set once and pass it with ``projected=True`` to draw it several times.
     """
@@ -218,8 +221,9 @@ def choropleth_figure(
 
 
 def _draw_context(ax, region_wgs84, context: MapContext) -> list:
-    """Yellow River (and the other named rivers, thinner) and the main towns of ``context``,
-    inside ``region_wgs84``; returns legend handles.
+    """Rivers and main towns of ``context`` inside ``region_wgs84``; returns legend handles.
+
+    The Yellow River, and the other named rivers thinner.
     """
     from matplotlib.lines import Line2D
 
@@ -458,8 +462,9 @@ def sandified_degree_figure(
     source: str | None = None,
     figsize: tuple[float, float] = (11, 7.5),
 ) -> Figure:
-    """The sandified-land degree raster (proxy) clipped to ``region``, in the ordinal
-    :data:`DEGREE_COLOURS` (not sandified lightest, extreme darkest). See
+    """The sandified-land degree raster (proxy) clipped to ``region``.
+
+    In the ordinal :data:`DEGREE_COLOURS` (not sandified lightest, extreme darkest). See
     :func:`class_raster_figure`.
     """
     from geo.indicators import DEGREES
