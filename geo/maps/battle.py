@@ -165,6 +165,22 @@ def town_label_sides(
     another town's dot; then left, above, below; if all collide it is left out (the dot keeps
     its tooltip), except the first ``keep`` towns (the regional capital), whose label goes where
     it covers the fewest other dots.
+
+    Parameters
+    ----------
+    points : sequence of shapely.Point
+        The towns, longitude/latitude degrees (WGS84).
+    names : sequence of str
+        Their labels.
+    zoom : float
+        The map's opening zoom level.
+    keep : int
+        Number of leading towns whose label is never left out.
+
+    Returns
+    -------
+    list of str or None
+        ``"right"``, ``"left"``, ``"above"``, ``"below"`` or None per town.
     """
     scale = 256 * 2**zoom
 

@@ -43,6 +43,11 @@ def simplify_coverage(
     decimals : int, optional
         Coordinate decimals; by default the fewest that move no vertex by more than a tenth
         of the tolerance (3, ≈ 100 m, for Inner Mongolia; 5, ≈ 1 m, for a single banner).
+
+    Returns
+    -------
+    numpy.ndarray
+        The simplified polygons (object array), in the order of ``geoms``.
     """
     geoms = np.asarray(geoms, dtype=object)
     if geoms.size == 0:
@@ -123,5 +128,15 @@ def prepare(
 
 
 def id_column(gdf: gpd.GeoDataFrame) -> str | None:
-    """The zone identifier column: ``adcode`` (administrative levels), ``zone`` or None."""
+    """The zone identifier column: ``adcode`` (administrative levels), ``zone`` or None.
+
+    Parameters
+    ----------
+    gdf : geopandas.GeoDataFrame
+        The zones.
+
+    Returns
+    -------
+    str or None
+    """
     return next((c for c in ("adcode", "zone") if c in gdf.columns), None)
