@@ -142,11 +142,15 @@ def hillshade_overlay(
     Parameters
     ----------
     azimuth, altitude : float
-        Sun position in degrees.
+        Sun position: azimuth clockwise from north and altitude above the horizon, degrees.
     gcj : bool
         Shift the image to GCJ-02 (for maps whose data are in GCJ-02).
     scale : float
         Resampling factor of the Web Mercator image (1.5 gives a smoother relief, ~70 kB).
+
+    Returns
+    -------
+    folium.raster_layers.ImageOverlay
     """
     path = data_path(*_DEM)
     try:
@@ -273,12 +277,18 @@ def raster_overlay(
     layer : str or geo.layers.Layer
         A catalogue name (``"landcover"``, ``"ndvi"`` …) or a Layer.
     opacity : float
+        Opacity of the image, 0 (transparent) to 1.
     show : bool
         Whether the overlay is on when the map opens.
     gcj : bool
         Shift the image to GCJ-02 (Amap basemap).
     lang : {"both", "zh", "en"}
         Language of the legend.
+
+    Returns
+    -------
+    tuple of (folium.raster_layers.ImageOverlay, str)
+        The overlay and the HTML of its legend.
     """
     from geo import layers as catalogue
 
@@ -341,6 +351,10 @@ def outline_layer(
         Move the lines to GCJ-02.
     simplified : bool
         ``gdf`` is already simplified for the screen.
+
+    Returns
+    -------
+    folium.GeoJson
     """
     gdf = prepare(gdf[[gdf.geometry.name]], gcj, simplified=simplified)
     data = {
@@ -495,6 +509,10 @@ def open_map(data: gpd.GeoDataFrame, basemap: str, tianditu_key: str | None = No
         A checked basemap (:func:`geo.maps.elements.check_basemap`).
     tianditu_key : str, optional
         Tianditu ``tk`` key (default: environment variable ``TIANDITU_KEY``).
+
+    Returns
+    -------
+    folium.Map
     """
     gcj = basemap == "amap"
     m = new_map(data)

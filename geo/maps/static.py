@@ -97,6 +97,11 @@ def _packaged_font_file() -> Path | None:
 def cjk_fonts() -> list[str]:
     """Font families for Chinese text, best first (:func:`geo.fonts.cjk_fonts`).
 
+    Returns
+    -------
+    list of str
+        One or two family names.
+
     Raises
     ------
     geo.errors.GeoError
@@ -106,12 +111,24 @@ def cjk_fonts() -> list[str]:
 
 
 def cjk_font() -> str:
-    """Name of the font family that sets Chinese text (the first of :func:`cjk_fonts`)."""
+    """Name of the font family that sets Chinese text (the first of :func:`cjk_fonts`).
+
+    Returns
+    -------
+    str
+    """
     return cjk_fonts()[0]
 
 
 def font_record() -> dict:
-    """Which font files the figures set Chinese text in (:func:`geo.fonts.font_record`)."""
+    """Which font files the figures set Chinese text in (:func:`geo.fonts.font_record`).
+
+    Returns
+    -------
+    dict
+        ``{"fonts": [{"family", "source", "file", "version", "sha256"}, ...]}``, as
+        :func:`geo.fonts.font_record`.
+    """
     return fonts.font_record(_packaged_font_file())
 
 
@@ -120,6 +137,11 @@ def rc() -> dict:
 
     The CJK fonts (:func:`cjk_fonts`) then DejaVu Sans, TrueType fonts embedded in PDF, SVG text
     kept as text (editable).
+
+    Returns
+    -------
+    dict
+        Settings for :func:`matplotlib.rc_context`.
     """
     return {
         "font.family": [*cjk_fonts(), "DejaVu Sans"],
@@ -140,6 +162,16 @@ def print_geometry(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     See :func:`geo.maps.layout.project`.
 
     Project a zone set once and pass it with ``projected=True`` to draw it several times.
+
+    Parameters
+    ----------
+    gdf : geopandas.GeoDataFrame
+        Zones (any CRS, set).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The zones in the equal-area CRS (metres), simplified.
     """
     return project(gdf)
 
@@ -466,6 +498,23 @@ def sandified_degree_figure(
 
     In the ordinal :data:`DEGREE_COLOURS` (not sandified lightest, extreme darkest). See
     :func:`class_raster_figure`.
+
+    Parameters
+    ----------
+    path : path-like
+        GeoTIFF of the sandified-degree codes (0 not sandified … 4 extreme).
+    region : geopandas.GeoDataFrame
+        Polygons (any CRS, set) the raster is clipped to.
+    zones : geopandas.GeoDataFrame, optional
+        Outlines drawn above the raster (default: the region's outline).
+    source : str, optional
+        Source line of the footer.
+    figsize : (float, float)
+        Width and height, inches.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
     from geo.indicators import DEGREES
 
