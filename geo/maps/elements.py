@@ -421,6 +421,7 @@ def zone_layer(
     line : (str, float)
         Outline colour and width (px).
     fill_opacity : float
+        Opacity of the fill, 0 (transparent) to 1.
     highlight : (float, float)
         Outline width (px) and fill opacity under the pointer.
 

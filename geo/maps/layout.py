@@ -314,6 +314,11 @@ def project(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     A caller drawing several figures of one zone set projects it once and passes the result
     with ``projected=True``.
 
+    Parameters
+    ----------
+    gdf : geopandas.GeoDataFrame
+        Zones (any CRS, set).
+
     Returns
     -------
     geopandas.GeoDataFrame

@@ -338,6 +338,7 @@ def battle_zone_figure(
     source : str, optional
         Source of the zone membership.
     figsize : (float, float)
+        Width and height, inches.
     region : shapely geometry, optional
         The region (WGS84) the rivers and towns are clipped to (default: the union of
         ``banners``).
@@ -435,6 +436,7 @@ def class_raster_figure(
         Outlines drawn above the raster (default: the region's outline).
     source : str, optional
     figsize : (float, float)
+        Width and height, inches.
     resolution_m : float
         Cell size of the warped image (m).
 
@@ -544,7 +546,7 @@ def save_figure(
     path : str or path-like
         Output path; its suffix (if any) is replaced by each format's.
     dpi : int
-        Resolution of the PNG.
+        Resolution of the PNG, dots per inch.
     formats : sequence of str
         Subset of ``("png", "svg", "pdf")``.
 
