@@ -98,4 +98,5 @@ class ZonalContext:
         return cov
 
     def __len__(self) -> int:
+        """Number of coverages held (one per zone set, grid and method)."""
         return len(self._coverages)

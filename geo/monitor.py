@@ -68,11 +68,17 @@ def trend_job(
     stack : geo.stack.Stack
         Yearly layers on one grid.
     zone_sets : dict of str to geo.zones.ZoneSet
-        Zone sets by name; each gives ``trend_<name>.csv``.
+        Zone sets by name; each gives ``trend_<name>.csv``/``.xlsx`` (areas of the trend
+        classes per zone, km²).
     out : str or Path
         Output folder (replaced whole, only if the toolkit wrote it).
-    alpha, min_years, autocorrelation
-        As for :func:`geo.trendmaps.trend_rasters`.
+    alpha : float
+        Significance level of the Mann–Kendall test (a probability, default 0.05).
+    min_years : int
+        Fewest valid years for a pixel's trend (default 5).
+    autocorrelation : bool
+        Hamed–Rao correction of the Mann–Kendall variance; see
+        :func:`geo.trendmaps.trend_rasters`.
     periods : dict of str to (int, int), optional
         ``{"baseline": (a, b), "reporting": (c, d)}``: also the SDG 15.3.1-style productivity
         trajectory of each period (:func:`geo.trendmaps.trajectory_rasters`) and
@@ -89,7 +95,17 @@ def trend_job(
     Returns
     -------
     JobOutput
-        The folder, its tables and files.
+        The folder (``.folder``), its tables (``.tables``) and files: ``trend_slope.tif``
+        (layer units per year), ``trend_p.tif``, ``trend_class.tif``, ``trend_n.tif``, the
+        tables, ``trend_class.png`` and ``manifest.json``.
+
+    Examples
+    --------
+    >>> from geo.monitor import trend_job
+    >>> from geo.stack import Stack
+    >>> from geo.zones import ZoneSet
+    >>> stack = Stack.open("ndvi_stack/", "2000-2024")  # doctest: +SKIP
+    >>> trend_job(stack, {"league": ZoneSet.load("league")}, "trend_out")  # doctest: +SKIP
     """
     from geo.trendmaps import trend_rasters, zone_summary
 
@@ -152,8 +168,29 @@ def series_job(
 ) -> JobOutput:
     """One row per zone and year (``series_<name>.csv``/``.xlsx``) and small-multiple charts.
 
-    Parameters are those of :func:`trend_job`, plus ``stats``, ``categorical`` and
-    ``nodata_values`` as for :func:`geo.series.zone_series`.
+    Parameters
+    ----------
+    stack : geo.stack.Stack
+        Yearly layers on one grid.
+    zone_sets : dict of str to geo.zones.ZoneSet
+        Zone sets by name; each gives ``series_<name>.csv``/``.xlsx`` and its chart.
+    out : str or Path
+        Output folder (replaced whole, only if the toolkit wrote it).
+    stats : sequence of str
+        Statistics of :data:`geo.zonal.STATS` per zone and year (``mean`` …, in the layer's
+        units), as for :func:`geo.series.zone_series`.
+    categorical : bool
+        Class layers: area of each class per zone and year (km², ha, mu and % of the valid
+        area) instead of ``stats``.
+    nodata_values : sequence of float
+        Stored values that mean "no data" besides each layer's declared nodata.
+    lang, inputs, parameters, progress
+        As for :func:`trend_job`.
+
+    Returns
+    -------
+    JobOutput
+        The folder, its tables and files.
     """
     from geo.series import zone_series
 
@@ -202,8 +239,32 @@ def lakes_job(
     parameters: dict | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> JobOutput:
-    """Water area per key lake and year with anomalies and warnings (``lakes.csv``/``.xlsx``,
-    ``lakes.png``); see :func:`geo.lakes.lake_water`."""
+    """Water area per key lake and year, with anomalies and warnings.
+
+    Writes ``lakes.csv``/``.xlsx`` and ``lakes.png``; see :func:`geo.lakes.lake_water`.
+
+    Parameters
+    ----------
+    stack : geo.stack.Stack
+        Yearly water masks on one grid.
+    lakes : geopandas.GeoDataFrame
+        Lake zones (:func:`geo.lakes.key_lakes`, buffered, areas in km²).
+    out : str or Path
+        Output folder (replaced whole, only if the toolkit wrote it).
+    scheme : {"jrc", "mask"}
+        Convention of the masks (:data:`geo.lakes.WATER_SCHEMES`).
+    water_classes : sequence of int, optional
+        Classes counted as water (default: the scheme's).
+    rule : geo.lakes.WarningRule, optional
+        Baseline years and thresholds (SD factor, drop in %, unobserved share in %).
+    lang, inputs, parameters, progress
+        As for :func:`trend_job`.
+
+    Returns
+    -------
+    JobOutput
+        The folder, its tables and files.
+    """
     from geo.lakes import WarningRule, lake_water
 
     say = progress or (lambda _m: None)
@@ -244,7 +305,25 @@ def progress_job(
     inputs: Sequence = (),
     parameters: dict | None = None,
 ) -> JobOutput:
-    """The progress sheet (``progress.csv``/``.xlsx``) of :func:`geo.progress.progress_table`."""
+    """The progress sheet (``progress.csv``/``.xlsx``) of :func:`geo.progress.progress_table`.
+
+    Parameters
+    ----------
+    series : pandas.DataFrame
+        Yearly values (%) per indicator, zone and kind, as for
+        :func:`geo.progress.progress_table`.
+    out : str or Path
+        Output folder (replaced whole, only if the toolkit wrote it).
+    level : float
+        Probability of the projections' prediction intervals (default 0.9).
+    lang, inputs, parameters
+        As for :func:`trend_job`.
+
+    Returns
+    -------
+    JobOutput
+        The folder, its tables and files.
+    """
     from geo.progress import progress_table
 
     def write(stage: Path, sink: _Sink) -> list[Path]:
@@ -298,8 +377,10 @@ def _sources(files, params: dict) -> pd.DataFrame:
 
 
 class _Sink:
-    """Writes a job's tables (CSV rounded for people, XLSX every digit with the sources sheet)
-    and keeps them for the caller."""
+    """Writes a job's tables and keeps them for the caller.
+
+    CSV rounded for people; XLSX with every digit and the sources sheet.
+    """
 
     def __init__(self, sources: pd.DataFrame, lang: str) -> None:
         self.sources, self.lang, self.tables = sources, lang, {}
@@ -383,8 +464,9 @@ def report_monitoring(
     lang: str = "both",
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, JobOutput]:
-    """The monitoring part of ``barrier report``: trends and series of each stack, the lakes,
-    the progress sheet, each in ``stage/monitoring/<job>``.
+    """The monitoring part of ``barrier report``, each job in ``stage/monitoring/<job>``.
+
+    Trends and series of each stack, the lakes, the progress sheet.
 
     Parameters
     ----------

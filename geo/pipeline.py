@@ -117,20 +117,53 @@ def compute_all(
 ) -> Results:
     """Compute every indicator for each zone set (derived layers and coverages cached).
 
-    ``user_zones`` (a :class:`geo.zones.ZoneSet`, or a GeoDataFrame from
-    :func:`geo.zones.load` on a file) is added as the level ``user``; ``redline``,
-    ``treated``, ``treatable`` are polygon GeoDataFrames of the official layers;
-    ``corrections`` override derived classes (see :func:`geo.layers.derive.apply_corrections`);
-    ``membership`` is a battle-zone membership CSV replacing the shipped one; ``config``
-    (:class:`geo.layers.derive.DeriveConfig`) sets the derivation parameters; ``extra_layers``
-    (:class:`geo.layers.Layer`) are summarised per zone beside the indicators (mean of value
-    layers, class areas of class layers). ``verdicts=True`` also computes every zone under the
-    method variants of :data:`SENSITIVITY` (:func:`zone_variants`) and gives each targeted
-    value a verdict with its variant range (:func:`geo.indicators.add_verdicts`). Zone sets
-    whose zones may overlap (battle parts, a user's file) get ``overlaps_with`` and
-    ``overlap_area_km2`` (:func:`geo.indicators.overlaps`). The coverage of each zone set on
-    the grid is built once for the whole run (``<cache>/coverage``); ``force`` rebuilds every
-    cached layer and coverage.
+    The coverage of each zone set on the grid is built once for the whole run
+    (``<cache>/coverage``). Zone sets whose zones may overlap (battle parts, a user's file) get
+    the columns ``overlaps_with`` and ``overlap_area_km2`` (km²,
+    :func:`geo.indicators.overlaps`).
+
+    Parameters
+    ----------
+    levels : sequence of str
+        Shipped zone sets to compute, in order (default :data:`REPORT_LEVELS`).
+    redline : geopandas.GeoDataFrame, optional
+        Polygons of the official ecological red line (replaces the red-line proxy).
+    user_zones : geo.zones.ZoneSet or geopandas.GeoDataFrame, optional
+        A user's zones (a GeoDataFrame from :func:`geo.zones.load` on a file), added as the
+        level ``user``.
+    treated, treatable : geopandas.GeoDataFrame, optional
+        Polygons of the official treated and treatable sandified land (both needed for R3).
+    corrections : geopandas.GeoDataFrame, optional
+        Polygons overriding derived classes (see :func:`geo.layers.derive.apply_corrections`).
+    membership : str or Path, optional
+        A battle-zone membership CSV replacing the shipped one.
+    config : geo.layers.derive.DeriveConfig, optional
+        The derivation parameters (default ``DeriveConfig()``).
+    extra_layers : sequence of geo.layers.Layer
+        Layers summarised per zone beside the indicators (mean of value layers, class areas
+        of class layers, km²).
+    cache : str or Path, optional
+        Cache folder of derived layers and coverages (default :func:`geo.data.cache_dir`).
+    force : bool
+        Rebuild every cached layer and coverage.
+    progress : callable, optional
+        Called with a message before each step.
+    verdicts : bool
+        Also compute every zone under the method variants of :data:`SENSITIVITY`
+        (:func:`zone_variants`) and give each targeted value a verdict with its variant
+        range (:func:`geo.indicators.add_verdicts`).
+
+    Returns
+    -------
+    Results
+        The wide and long tables per level (indicators in %, areas in km²), the zone sets,
+        the derived layers, the corrections, the configuration and the run's coverages.
+
+    Examples
+    --------
+    >>> from geo.pipeline import compute_all
+    >>> results = compute_all(levels=("league",))  # doctest: +SKIP
+    >>> results.wide["league"][["name_en", "grassland_fvc_pct"]].head(3)  # doctest: +SKIP
     """
     from geo import indicators
     from geo.data import cache_dir

@@ -94,6 +94,16 @@ OFFICIAL_COLUMNS = ("indicator", "zone", "year", "value", "source")
 def read_official(path: str | Path) -> pd.DataFrame:
     """Read the bureau's official series (CSV: indicator, zone, year, value, source).
 
+    Parameters
+    ----------
+    path : str or Path
+        The CSV file (UTF-8, header ``indicator,zone,year,value,source``; values in %).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of :data:`OFFICIAL_COLUMNS` and ``kind`` (``"official"``), one row per line.
+
     Raises
     ------
     geo.errors.DataError
@@ -155,6 +165,18 @@ def progress_table(series: pd.DataFrame, *, level: float = 0.9, targets=TARGETS)
         ``target_value``, ``target_year``, ``years`` (first–last), ``n_years``,
         ``latest_year``, ``latest_value``, ``slope_per_year``, ``projected``,
         ``projected_low``, ``projected_high``, ``status``, ``status_zh``, ``status_en``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from geo.progress import progress_table
+    >>> series = pd.DataFrame({
+    ...     "indicator": "grassland_fvc_pct", "zone": "150000", "kind": "proxy",
+    ...     "year": [2019, 2020, 2021, 2022, 2023], "value": [44.0, 44.5, 45.0, 45.5, 46.0],
+    ... })
+    >>> row = progress_table(series).iloc[0]
+    >>> float(row["slope_per_year"]), float(row["projected"]), row["status"]
+    (0.5, 48.0, 'on_track')
     """
     if not 0 < level < 1:
         raise UsageError(f"level must lie between 0 and 1, not {level}")

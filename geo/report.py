@@ -42,8 +42,11 @@ __all__ = [
 
 
 def sources_table(results: Results, inputs: list[Path]) -> pd.DataFrame:
-    """Provenance rows for the workbook's ``sources`` sheet: every input and derived layer,
-    and every cited document (title, document number, section, quote in Chinese and English)."""
+    """Provenance rows for the workbook's ``sources`` sheet.
+
+    One row for every input and derived layer, and for every cited document (title, document
+    number, section, quote in Chinese and English).
+    """
     from geo.citations import CITATIONS
     from geo.data import sha256
     from geo.layers import catalogue

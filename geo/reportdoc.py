@@ -1,5 +1,6 @@
-"""A neutral document model of the report, rendered to Word (:mod:`geo.reportdocx`) and PDF
-(:mod:`geo.reportpdf`).
+"""A neutral document model of the report, rendered to Word and PDF.
+
+The renderers are :mod:`geo.reportdocx` (Word) and :mod:`geo.reportpdf` (PDF).
 
 The model is built once from the report's results (:func:`build`): headings, paragraphs,
 tables and figures in reading order, with numbered captions (表1 … / 图1 …, Chinese first).
@@ -32,8 +33,11 @@ class Heading:
 
 @dataclass
 class Paragraph:
-    """Running text; ``kind`` is ``"body"``, ``"note"`` (the proxy statement, boxed),
-    ``"bullet"`` (an item of a list) or ``"small"`` (small print)."""
+    """Running text of a given ``kind``.
+
+    ``kind`` is ``"body"``, ``"note"`` (the proxy statement, boxed), ``"bullet"`` (an item of a
+    list) or ``"small"`` (small print).
+    """
 
     text: str
     kind: str = "body"
@@ -82,9 +86,11 @@ class Document:
     blocks: list = field(default_factory=list)
 
     def tables(self) -> list[Table]:
+        """The document's tables, in reading order."""
         return [b for b in self.blocks if isinstance(b, Table)]
 
     def figures(self) -> list[Figure]:
+        """The document's figures, in reading order."""
         return [b for b in self.blocks if isinstance(b, Figure)]
 
 

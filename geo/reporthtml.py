@@ -1,5 +1,6 @@
-"""Presentation of the main job: the readable ``report.html`` (the maps and figures it links
-are written by :mod:`geo.maps.reportmaps`, re-exported here).
+"""Presentation of the main job: the readable ``report.html``.
+
+The maps and figures it links are written by :mod:`geo.maps.reportmaps`, re-exported here.
 
 Everything here reads :class:`geo.report.Results` and writes files; nothing is computed
 that the tables do not already hold. Every string from the data is HTML-escaped.
@@ -190,8 +191,11 @@ def _links(stage: Path, files: list[Path], kind: str) -> str:
 
 
 def _data_uri(path: Path, max_width: int = 1800) -> str:
-    """A PNG as a ``data:`` URI, scaled down to ``max_width`` pixels (about 150 dpi across
-    an A4 page) so that the report carries every figure and stays a few MB."""
+    """A PNG as a ``data:`` URI, scaled down to ``max_width`` pixels.
+
+    The default, 1800 pixels, is about 150 dpi across an A4 page, so that the report carries every
+    figure and stays a few MB.
+    """
     import base64
     import io
 
@@ -276,8 +280,10 @@ class _Captions:
 
 
 def _images(files: list[Path], shown: tuple[str, ...] = (), captions=None) -> str:
-    """Every PNG figure not ``shown`` already, embedded (the report works emailed alone), in
-    the order of :data:`CAPTIONS`, each with its numbered caption."""
+    """Every PNG figure not ``shown`` already, embedded, each with its numbered caption.
+
+    Embedded so that the report works emailed alone; in the order of :data:`CAPTIONS`.
+    """
     captions = captions or _Captions()
     order = {stem: i for i, stem in enumerate(CAPTIONS)}
     pngs = sorted(
@@ -317,9 +323,12 @@ def write_html(
     lang: str = "both",
     monitoring: dict | None = None,
 ) -> Path:
-    """Write ``report.html``: summary against the plan's targets, proxy-vs-official notes,
-    league and battle-zone tables, sentences, rankings, charts, maps, methods and provenance;
-    with ``monitoring`` (:func:`geo.monitor.report_monitoring`) a monitoring section."""
+    """Write ``report.html``.
+
+    It holds the summary against the plan's targets, proxy-vs-official notes, league and
+    battle-zone tables, sentences, rankings, charts, maps, methods and provenance; with
+    ``monitoring`` (:func:`geo.monitor.report_monitoring`) a monitoring section.
+    """
     from geo.citations import CITATIONS
     from geo.indicators import MIN_CELLS
     from geo.summary import (

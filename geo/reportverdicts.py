@@ -1,5 +1,7 @@
-"""The region-wide verdict of the reports in words: the rule is :func:`geo.indicators.verdict`,
-applied once here (:func:`verdict_code`) for ``report.html``, ``report.docx`` and ``report.pdf``.
+"""The region-wide verdict of the reports in words.
+
+The rule is :func:`geo.indicators.verdict`, applied once here (:func:`verdict_code`) for
+``report.html``, ``report.docx`` and ``report.pdf``.
 """
 
 from __future__ import annotations

@@ -184,8 +184,10 @@ def proxy_vs_official(province: pd.DataFrame) -> pd.DataFrame:
 
 
 def below_detection(table: pd.DataFrame, indicator: str) -> pd.Series:
-    """True where the indicator's value is below what the data can detect (see
-    :data:`DETECTION_LIMITS`); all False for indicators without a limit."""
+    """True where the indicator's value is below what the data can detect.
+
+    The limits are :data:`DETECTION_LIMITS`; all False for indicators without a limit.
+    """
     area, limit = DETECTION_LIMITS.get(indicator, (None, None))
     column = f"{area}_km2"
     if area is None or column not in table:
@@ -194,9 +196,11 @@ def below_detection(table: pd.DataFrame, indicator: str) -> pd.Series:
 
 
 def few_cells(table: pd.DataFrame, indicator: str) -> pd.Series:
-    """True where the indicator's value rests on fewer than :data:`MIN_CELLS` grid cells
-    (the ``<indicator>_few_cells`` column of :func:`geo.indicators.wide`); all False
-    without it."""
+    """True where the indicator's value rests on fewer than :data:`MIN_CELLS` grid cells.
+
+    Read from the ``<indicator>_few_cells`` column of :func:`geo.indicators.wide`; all False
+    without it.
+    """
     column = f"{indicator}_few_cells"
     if column not in table:
         return pd.Series(False, index=table.index)
@@ -249,8 +253,10 @@ def _rank(table: pd.DataFrame, indicator: str) -> pd.Series:
 
 
 def _verdict_words(row: pd.Series, indicator: str) -> tuple[str, str]:
-    """`` 不确定（方法变体40.1%–47.3%，跨越目标）`` and its English, or two empty strings
-    when the table has no verdict (no method variants were computed)."""
+    """The verdict in Chinese and English, e.g. `` 不确定（方法变体40.1%–47.3%，跨越目标）``.
+
+    Two empty strings when the table has no verdict (no method variants were computed).
+    """
     code = row.get(f"{indicator}_verdict")
     if not isinstance(code, str) or code not in ("met", "not_met", "uncertain"):
         return "", ""

@@ -350,8 +350,10 @@ def _boundary_segments() -> tuple[shapely.STRtree, np.ndarray]:
 
 
 def _boundary_offsets(lon: np.ndarray, lat: np.ndarray) -> tuple[float, float]:
-    """Median distance (m) from vertices to the nearest shipped boundary edge, as given
-    (read as WGS84) and after the GCJ-02 → WGS84 correction."""
+    """Median distance (m) from vertices to the nearest shipped boundary edge, two ways.
+
+    First as given (read as WGS84), then after the GCJ-02 → WGS84 correction.
+    """
     from geo.crs import EQUAL_AREA, gcj02_to_wgs84
 
     tree, _segments = _boundary_segments()

@@ -329,8 +329,10 @@ def _name_columns(
 
 
 def _names(gdf: gpd.GeoDataFrame, field: str | None, fallback, label: str) -> np.ndarray:
-    """Names as text; a missing name takes the fallback (the identifier, or the Chinese name
-    for a missing English one), a long one is cut."""
+    """Names as text; a missing name takes the fallback, a long one is cut.
+
+    The fallback is the identifier, or the Chinese name for a missing English one.
+    """
     if field is None:
         return np.asarray(fallback, dtype=object)
     texts = [_id_text(v) for v in gdf[field]]
@@ -349,8 +351,11 @@ def _names(gdf: gpd.GeoDataFrame, field: str | None, fallback, label: str) -> np
 
 
 def _user_columns(fields: list[str]) -> dict[str, str]:
-    """The gdf column of each further user field: its own name, or ``user_<name>`` when the
-    name (ignoring case) is one the toolkit reads (:data:`RESERVED_FIELDS`) or already taken."""
+    """The gdf column of each further user field: its own name, or ``user_<name>``.
+
+    ``user_<name>`` when the name (ignoring case) is one the toolkit reads
+    (:data:`RESERVED_FIELDS`) or is already taken.
+    """
     taken = {f.casefold() for f in RESERVED_FIELDS}
     out = {}
     for field in fields:

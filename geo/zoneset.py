@@ -122,6 +122,9 @@ class ZoneSet:
         --------
         >>> ZoneSet.load("battle").id_column
         'zone'
+        >>> mine = ZoneSet.load("my_zones.gpkg", id_field="code")  # doctest: +SKIP
+        >>> mine.level, mine.id_column  # doctest: +SKIP
+        ('user', 'zone')
         """
         from geo import zones
 
@@ -195,23 +198,29 @@ class ZoneSet:
         return WGS84
 
     def __len__(self) -> int:
+        """Number of zones."""
         return len(self._frame)
 
     def __setattr__(self, name: str, value: Any) -> None:
+        """Refuse: a zone set is immutable (AttributeError)."""
         raise AttributeError(f"a ZoneSet is immutable; make a new one (cannot set {name!r})")
 
     def __delattr__(self, name: str) -> None:
+        """Refuse: a zone set is immutable (AttributeError)."""
         raise AttributeError(f"a ZoneSet is immutable (cannot delete {name!r})")
 
     def __getstate__(self) -> dict:
+        """The state to pickle: the core attributes, without the caches."""
         # the caches are left out: an unpickled zone set recomputes its key from its zones
         return {name: self.__dict__[name] for name in _CORE}
 
     def __setstate__(self, state: dict) -> None:
+        """Restore a pickled zone set (bypassing the immutability guard)."""
         for name, value in state.items():
             object.__setattr__(self, name, value)
 
     def __repr__(self) -> str:
+        """``ZoneSet('<level>', <n> zones, id column '<column>')``."""
         return f"ZoneSet({self.level!r}, {len(self)} zones, id column {self.id_column!r})"
 
     def _repr_html_(self) -> str:

@@ -50,7 +50,10 @@ def test_every_subcommand_is_a_module_with_add_parser_and_run():
     for command in main_module.COMMANDS:
         assert callable(command.add_parser) and callable(command.run), command.__name__
         names.append(command.__name__.rsplit(".", 1)[1])
-    assert names == ["report", "zones", "layers", "stats", "map", "change", "bench", "lookup"]
+    assert names == [
+        "report", "zones", "layers", "stats", "map", "change", "series", "trend", "lakes",
+        "progress", "bench", "lookup",
+    ]  # fmt: skip
     parser = main_module.build_parser()
     for name in ("report", "zones", "layers", "stats", "map", "change", "lookup"):
         args = parser.parse_args([name, *_required(name)])

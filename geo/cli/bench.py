@@ -35,6 +35,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     """Run ``barrier bench`` with the options passed on.
 
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line of ``barrier bench`` (see :func:`add_parser`).
+
     Returns
     -------
     int

@@ -60,6 +60,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     """Run ``barrier change``: the table to standard output or ``-o`` with a manifest.
 
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line of ``barrier change`` (see :func:`add_parser`).
+
     Returns
     -------
     int

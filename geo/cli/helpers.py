@@ -210,6 +210,13 @@ def check_basemap(args: argparse.Namespace) -> None:
 def shown(args: argparse.Namespace, labels: dict | None = None) -> dict:
     """How a table is shown: --precision, --lang and header labels of particular columns.
 
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line (``precision``, ``lang``).
+    labels : dict, optional
+        Header labels of particular columns (``{column: label}``).
+
     Returns
     -------
     dict
@@ -220,6 +227,13 @@ def shown(args: argparse.Namespace, labels: dict | None = None) -> dict:
 
 def shown_record(args: argparse.Namespace, fmt: str) -> dict:
     """The manifest's record of rounding and language (rounding applies to CSV only).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line (``precision``, ``lang``).
+    fmt : {"csv", "json", "xlsx"}
+        The output format.
 
     Returns
     -------
@@ -236,6 +250,13 @@ def shown_record(args: argparse.Namespace, fmt: str) -> dict:
 def membership(args: argparse.Namespace, zone_set: str):
     """The user's membership CSV where it applies (battle zone sets), else None.
 
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line (``membership``).
+    zone_set : str
+        Name of the zone set (a level or ``user``).
+
     Returns
     -------
     str or None
@@ -248,6 +269,11 @@ def membership(args: argparse.Namespace, zone_set: str):
 
 def output_format(args: argparse.Namespace) -> str:
     """The table format from --format or the -o suffix; checks -o is writable before any work.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line (``format``, ``output``).
 
     Returns
     -------

@@ -62,6 +62,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     """Run ``barrier lakes``.
 
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line of ``barrier lakes`` (see :func:`add_parser`).
+
     Returns
     -------
     int

@@ -34,6 +34,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     """Run ``barrier lookup``: print adcode, level and names, tab-separated.
 
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line of ``barrier lookup`` (see :func:`add_parser`).
+
     Returns
     -------
     int

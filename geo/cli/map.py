@@ -54,6 +54,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     """Run ``barrier map``: the web map and its manifest.
 
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line of ``barrier map`` (see :func:`add_parser`).
+
     Returns
     -------
     int

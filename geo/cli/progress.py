@@ -58,6 +58,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     """Run ``barrier progress``.
 
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line of ``barrier progress`` (see :func:`add_parser`).
+
     Returns
     -------
     int

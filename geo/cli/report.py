@@ -190,6 +190,11 @@ def step_count(args: argparse.Namespace) -> int:
 def run(args: argparse.Namespace) -> int:
     """Run ``barrier report``.
 
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line of ``barrier report`` (see :func:`add_parser`).
+
     Returns
     -------
     int
@@ -224,6 +229,7 @@ class ProgressBar:
         self.total = total
 
     def __enter__(self):
+        """Start the bar (or plain lines when stderr is not a terminal) and return it."""
         from rich.console import Console
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -248,5 +254,6 @@ class ProgressBar:
         self._bar.update(self._task, advance=1, description=message)
 
     def __exit__(self, *exc) -> None:
+        """Fill the bar to ``total`` and close it."""
         self._bar.update(self._task, completed=self.total)
         self._bar.__exit__(*exc)

@@ -61,6 +61,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     """Run ``barrier series``.
 
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line of ``barrier series`` (see :func:`add_parser`).
+
     Returns
     -------
     int

@@ -90,6 +90,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     """Run ``barrier stats``: the table to standard output or ``-o`` with a manifest.
 
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line of ``barrier stats`` (see :func:`add_parser`).
+
     Returns
     -------
     int

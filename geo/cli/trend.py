@@ -70,6 +70,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     """Run ``barrier trend``.
 
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line of ``barrier trend`` (see :func:`add_parser`).
+
     Returns
     -------
     int

@@ -40,6 +40,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     """Run ``barrier zones``.
 
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line of ``barrier zones`` (see :func:`add_parser`).
+
     Returns
     -------
     int

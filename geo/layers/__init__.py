@@ -197,8 +197,11 @@ def _check_real(path: Path, what: str, dtype: str) -> None:
 
 
 def missing_vrt_sources(path: str | Path) -> list[str]:
-    """Source files named by a VRT that do not exist (empty for other files and VRTs
-    whose sources all exist); GDAL's own read error does not name them."""
+    """Source files named by a VRT that do not exist.
+
+    Empty for other files and for VRTs whose sources all exist. GDAL's own read error does not
+    name the missing files, hence this list.
+    """
     path = Path(path)
     import xml.etree.ElementTree as ET
 

@@ -1,5 +1,8 @@
-"""User corrections of derived layers: polygons that impose a class or value (field survey),
-checked before anything is derived, burnt into cached copies of the layers."""
+"""User corrections of derived layers: polygons that impose a class or value (field survey).
+
+The corrections are checked before anything is derived and burnt into cached copies of the
+layers.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
-"""The parameters of the derived layers (:class:`DeriveConfig`) and one derived raster
-(:class:`Derived`), with the codes they share."""
+"""The parameters of the derived layers (:class:`DeriveConfig`) and one derived raster.
+
+:class:`DeriveConfig` holds the parameters, :class:`Derived` one derived raster; the codes they
+share are defined here too.
+"""
 
 from __future__ import annotations
 
@@ -92,6 +95,7 @@ class DeriveConfig:
     redline_share_pct: float = 50.46
 
     def __post_init__(self) -> None:
+        """Refuse parameters that would give an undefined or silently wrong FVC (UsageError)."""
         # NaN or ±inf (argparse's float() accepts "nan", "inf") would pass every later check
         # (comparisons with NaN are false) and give an all-undefined or silently wrong FVC.
         from geo.errors import UsageError

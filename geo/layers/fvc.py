@@ -1,5 +1,7 @@
-"""Fractional vegetation cover from NDVI (dimidiate pixel model), and reading a layer's
-physical values onto the analysis grid."""
+"""Fractional vegetation cover from NDVI (dimidiate pixel model).
+
+Also reads a layer's physical values onto the analysis grid.
+"""
 
 from __future__ import annotations
 
@@ -153,8 +155,10 @@ def fvc_percent(
 
 
 def ndvi_layer(config: DeriveConfig, layers: dict[str, Layer]) -> Layer:
-    """The NDVI layer of ``config``: a catalogue layer by name, else the user's file (its
-    scale and offset from the config, else from the file's tags)."""
+    """The NDVI layer of ``config``: a catalogue layer by name, else the user's file.
+
+    A user's file takes its scale and offset from the config, else from the file's tags.
+    """
     if config.ndvi in layers:
         return layers[config.ndvi]
     if not Path(config.ndvi).suffix:

@@ -85,8 +85,11 @@ def redline_proxy(
 
 
 def landcover_groups(lc: np.ndarray, config: DeriveConfig) -> np.ndarray:
-    """IGBP classes regrouped by China's definitions: 1 forest, 2 shrub forest, 3 grassland,
-    4 other land, 5 water (uint8; see :class:`DeriveConfig` for the class lists)."""
+    """IGBP classes regrouped by China's definitions (uint8 codes 1–5).
+
+    The codes are 1 forest, 2 shrub forest, 3 grassland, 4 other land, 5 water; see
+    :class:`DeriveConfig` for the IGBP class lists of each group.
+    """
     return np.select(
         [
             np.isin(lc, config.forest_classes),

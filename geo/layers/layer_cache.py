@@ -1,5 +1,7 @@
-"""The on-disk cache of derived and corrected layers: entries checksummed, written last-file-
-last, discarded with a warning when corrupt."""
+"""The on-disk cache of derived and corrected layers.
+
+Entries are checksummed, written last-file-last, and discarded with a warning when corrupt.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
-"""Maps: interactive web maps (:mod:`geo.maps.interactive`, folium) and print figures
-(:mod:`geo.maps.static`, matplotlib).
+"""Maps: interactive web maps and print figures.
+
+The web maps are :mod:`geo.maps.interactive` (folium), the print figures :mod:`geo.maps.static`
+(matplotlib).
 
 Import the submodules directly; this package imports nothing heavy on its own::
 

@@ -1,5 +1,7 @@
-"""The web map of the three battle zones: zones in their fixed colours and labelled, battle
-parts dashed, overlapping parts hatched, the Yellow River, rivers and main towns.
+"""The web map of the three battle zones.
+
+Zones in their fixed colours and labelled, battle parts dashed, overlapping parts hatched, the
+Yellow River, rivers and main towns.
 
 The drawing receives all its data (zones, parts, overlays, the rivers and towns, the region);
 :func:`geo.maps.interactive.battle_zone_map` is the public entry that fills in the shipped data
@@ -91,8 +93,9 @@ def _overlaps(parts: gpd.GeoDataFrame, min_km2: float = 1.0) -> dict[int, list[t
 def _draw_context(
     m: folium.Map, region, context: MapContext, lang: str, gcj: bool
 ) -> tuple[list[tuple[str, str]], list]:
-    """The Yellow River, the other named rivers and the main towns (Natural Earth scalerank ≤ 6)
-    of ``context`` inside ``region``.
+    """The Yellow River, the other named rivers and the main towns of ``context`` in ``region``.
+
+    The towns are those of Natural Earth scalerank ≤ 6.
 
     Returns the legend rows and the drawn geometries (WGS84), which zone labels avoid.
     """
@@ -162,6 +165,22 @@ def town_label_sides(
     another town's dot; then left, above, below; if all collide it is left out (the dot keeps
     its tooltip), except the first ``keep`` towns (the regional capital), whose label goes where
     it covers the fewest other dots.
+
+    Parameters
+    ----------
+    points : sequence of shapely.Point
+        The towns, longitude/latitude degrees (WGS84).
+    names : sequence of str
+        Their labels.
+    zoom : float
+        The map's opening zoom level.
+    keep : int
+        Number of leading towns whose label is never left out.
+
+    Returns
+    -------
+    list of str or None
+        ``"right"``, ``"left"``, ``"above"``, ``"below"`` or None per town.
     """
     scale = 256 * 2**zoom
 
@@ -353,8 +372,9 @@ def battle_map(
 
 
 def _parts_layer(m: folium.Map, parts: gpd.GeoDataFrame, lang: str, gcj: bool) -> list:
-    """Dashed outlines of the battle parts (red where a part overlaps another) and the overlaps
-    themselves hatched, each with a popup note; returns legend rows.
+    """Dashed outlines of the battle parts and their overlaps hatched; returns legend rows.
+
+    An outline is red where a part overlaps another; each overlap has a popup note.
 
     The outlines are not filled, so the zones' popups stay reachable everywhere but in an overlap.
     """

@@ -1,5 +1,6 @@
-"""Value classes, palettes, number formatting and labels shared by the web maps and the print
-figures (:mod:`geo.maps.interactive`, :mod:`geo.maps.static`).
+"""Value classes, palettes, number formatting and labels shared by web maps and print figures.
+
+The web maps are :mod:`geo.maps.interactive`, the print figures :mod:`geo.maps.static`.
 
 Nothing here draws or loads: these are the rules that make a web map and a print figure of the
 same indicator show the same classes, colours, units and target text.
@@ -50,7 +51,26 @@ LANGS = ("both", "zh", "en")
 
 
 def bi(zh: str, en: str, lang: str = "both") -> str:
-    """A label in ``lang``: ``"zh en"`` (both, Chinese first), ``zh`` or ``en``."""
+    """A label in ``lang``: ``"zh en"`` (both, Chinese first), ``zh`` or ``en``.
+
+    Parameters
+    ----------
+    zh, en : str
+        The Chinese and English label.
+    lang : {"both", "zh", "en"}
+        Language of the map texts.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> bi("森林覆盖率", "forest cover")
+    '森林覆盖率 forest cover'
+    >>> bi("森林覆盖率", "forest cover", "en")
+    'forest cover'
+    """
     if lang == "zh":
         return zh
     if lang == "en":
@@ -60,6 +80,11 @@ def bi(zh: str, en: str, lang: str = "both") -> str:
 
 def check_lang(lang: str) -> None:
     """Refuse a map language other than :data:`LANGS`.
+
+    Parameters
+    ----------
+    lang : str
+        The language asked for (``--lang``).
 
     Raises
     ------
@@ -111,7 +136,20 @@ class Classes:
 
 
 def palette(name: str, n: int) -> list[str]:
-    """``n`` hex colours spread over the ColorBrewer ramp ``name`` (light to dark)."""
+    """``n`` hex colours spread over the ColorBrewer ramp ``name`` (light to dark).
+
+    Parameters
+    ----------
+    name : str
+        A ColorBrewer ramp (``"YlGn"`` …).
+    n : int
+        Number of colours.
+
+    Returns
+    -------
+    list of str
+        ``"#rrggbb"`` colours.
+    """
     full = color_brewer(name, max(n, 3))
     return [full[i] for i in np.linspace(0, len(full) - 1, n).round().astype(int)]
 
@@ -172,6 +210,11 @@ def classify(
     k : int
         Number of classes (fewer when there are fewer distinct values).
 
+    Returns
+    -------
+    Classes
+        The class edges (in the unit of ``values``), colours and target verdicts.
+
     Raises
     ------
     geo.errors.DataError
@@ -203,9 +246,21 @@ def classify(
 
 
 def fmt(value: float, unit: str = "") -> str:
-    """A number for a map or a legend: 3 significant digits at most (``1,234``, ``12.3``,
-    ``1.23``), thousands separated, with its unit (``km2`` → km², ``pct`` → %); ``–`` for a
-    missing value.
+    """A number for a map or a legend, with its unit; ``–`` for a missing value.
+
+    At most 3 significant digits (``1,234``, ``12.3``, ``1.23``), thousands separated; the
+    unit as printed (``km2`` → km², ``pct`` → %).
+
+    Parameters
+    ----------
+    value : float or None
+        The number, in ``unit``.
+    unit : str
+        Its unit (``km2``, ``pct``, ``%``, ``ha`` …; empty: none).
+
+    Returns
+    -------
+    str
 
     Examples
     --------
@@ -225,14 +280,41 @@ def fmt(value: float, unit: str = "") -> str:
 def indicator_title(
     column: str, indicator: Indicator | None, lang: str = "both"
 ) -> tuple[str, str]:
-    """The title and unit of a mapped column: the indicator's names in ``lang``, else the column."""
+    """The title and unit of a mapped column: the indicator's names in ``lang``, else the column.
+
+    Parameters
+    ----------
+    column : str
+        The mapped column.
+    indicator : geo.indicators.Indicator or None
+        Its indicator, if any.
+    lang : {"both", "zh", "en"}
+        Language of the title.
+
+    Returns
+    -------
+    tuple of str
+        The title and the unit (``pct``, ``km2`` …; empty without an indicator).
+    """
     if indicator is None:
         return column, ""
     return bi(indicator.name_zh, indicator.name_en, lang), indicator.unit
 
 
 def target_text(indicator: Indicator | None, lang: str = "both") -> str:
-    """``Target: ≥ 21.98 % (2027)`` in ``lang``, or ``""`` for an indicator without target."""
+    """``Target: ≥ 21.98 % (2027)`` in ``lang``, or ``""`` for an indicator without target.
+
+    Parameters
+    ----------
+    indicator : geo.indicators.Indicator or None
+        The indicator (target in its unit, direction and year).
+    lang : {"both", "zh", "en"}
+        Language of the text.
+
+    Returns
+    -------
+    str
+    """
     if indicator is None or indicator.target is None or not indicator.direction:
         return ""
     year = f" ({indicator.target_year})" if indicator.target_year else ""
@@ -241,7 +323,22 @@ def target_text(indicator: Indicator | None, lang: str = "both") -> str:
 
 
 def fmt_unit(unit: str) -> str:
-    """A unit as printed: ``km2`` → ``km²``, ``pct`` → ``%``, others unchanged."""
+    """A unit as printed: ``km2`` → ``km²``, ``pct`` → ``%``, others unchanged.
+
+    Parameters
+    ----------
+    unit : str
+        A unit as the tables name it.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> fmt_unit("km2"), fmt_unit("pct"), fmt_unit("ha")
+    ('km²', '%', 'ha')
+    """
     return {"km2": "km²", "pct": "%"}.get(unit, unit)
 
 
@@ -279,6 +376,15 @@ def good_end(indicator: Indicator | None) -> str | None:
 
     From the target's direction when there is one (``">="`` → higher), else from
     :data:`GOOD_END`.
+
+    Parameters
+    ----------
+    indicator : geo.indicators.Indicator or None
+        The indicator (None: neither end).
+
+    Returns
+    -------
+    str or None
     """
     if indicator is None:
         return None
@@ -292,13 +398,43 @@ def ramp(indicator: Indicator | None, n: int) -> list[str]:
 
     Dark means good (green) when higher values are better, bad (brown) when lower values are
     better, and is blue when neither is (see :func:`good_end`).
+
+    Parameters
+    ----------
+    indicator : geo.indicators.Indicator or None
+        The indicator whose good end sets the ramp.
+    n : int
+        Number of colours.
+
+    Returns
+    -------
+    list of str
+        ``"#rrggbb"`` colours.
     """
     return palette(RAMPS[good_end(indicator)], max(n, 1))[:n]
 
 
 def map_classes(values: np.ndarray, indicator: Indicator | None, scheme: str, k: int):
-    """Classes of :func:`geo.maps.interactive.classify` without empty classes, in the ramp of
-    the indicator's good/bad direction when the classes are not centred on a target."""
+    """Classes of :func:`geo.maps.interactive.classify` without empty classes.
+
+    When the classes are not centred on a target, they take the ramp of the indicator's
+    good/bad direction (:func:`ramp`).
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        The mapped values (NaN ignored), in the indicator's unit.
+    indicator : geo.indicators.Indicator or None
+        The indicator (target, direction, good end).
+    scheme : str
+        A :func:`mapclassify.classify` scheme, for classes not centred on a target.
+    k : int
+        Number of classes asked for.
+
+    Returns
+    -------
+    Classes
+    """
     classes = _drop_empty(classify(values, indicator, scheme=scheme, k=k), values)
     if classes.meets[0] is None:  # no target: a sequential ramp in the good/bad direction
         classes = dataclasses.replace(classes, colours=ramp(indicator, len(classes.colours)))
@@ -334,7 +470,24 @@ def _drop_empty(classes, values: np.ndarray):
 
 
 def class_label(lo: float, hi: float, unit: str) -> str:
-    """A legend row of the class ``lo``–``hi`` (one value when both print alike), with unit."""
+    """A legend row of the class ``lo``–``hi`` (one value when both print alike), with unit.
+
+    Parameters
+    ----------
+    lo, hi : float
+        The class edges, in ``unit``.
+    unit : str
+        Unit of the values (``km2``, ``pct`` …), printed after the upper edge.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> class_label(10.0, 20.0, "pct")
+    '10.0 – 20.0 %'
+    """
     if fmt(lo) == fmt(hi):  # a class of one value (e.g. all zeros)
         return fmt(lo, unit)
     return f"{fmt(lo)} – {fmt(hi, unit)}"

@@ -1,5 +1,7 @@
-"""The folium/Leaflet pieces of every web map: legend, compact GeoJSON, credit line, name
-search, page style, basemap tiles, the zone layer and the map itself.
+"""The folium/Leaflet pieces of every web map.
+
+Legend, compact GeoJSON, credit line, name search, page style, basemap tiles, the zone layer and
+the map itself.
 """
 
 from __future__ import annotations
@@ -122,7 +124,7 @@ class Legend(MacroElement):
 
 
 class CompactGeoJson(folium.GeoJson):
-    """folium's GeoJson written compactly: no spaces, UTF-8 text instead of ``\\u`` escapes.
+    r"""folium's GeoJson written compactly: no spaces, UTF-8 text instead of ``\u`` escapes.
 
     folium embeds the data with Jinja's ``tojson`` (``json.dumps`` defaults: ``", "`` and
     ``ensure_ascii``), which makes a banner map about a third larger. The HTML-safe escaping
@@ -131,6 +133,7 @@ class CompactGeoJson(folium.GeoJson):
     """
 
     def render(self, **kwargs) -> None:
+        """Render as folium does, with compact JSON."""
         policies = self._template.environment.policies
         saved = policies["json.dumps_kwargs"]
         policies["json.dumps_kwargs"] = {
@@ -223,7 +226,28 @@ table.geo-popup td{padding:1px 0}
 
 
 def add_basemap(m: folium.Map, basemap: str, tianditu_key: str | None) -> str | None:
-    """Add the tiles; return their credit line."""
+    """Add the tiles; return their credit line.
+
+    Parameters
+    ----------
+    m : folium.Map
+        The map.
+    basemap : str
+        A checked basemap (:func:`check_basemap`).
+    tianditu_key : str or None
+        Tianditu ``tk`` key (``"tianditu"`` only).
+
+    Returns
+    -------
+    str or None
+        The credit line of the tiles; None as every tile layer now carries its own credit
+        (Leaflet attribution).
+
+    Raises
+    ------
+    geo.errors.GeoError
+        ``"tianditu"`` without a valid key.
+    """
     if basemap == "osm":
         folium.TileLayer("OpenStreetMap", name="OpenStreetMap").add_to(m)
         return None
@@ -257,6 +281,11 @@ def check_basemap(basemap: str, offline: bool) -> str:
     offline : bool
         No network request: an online basemap is replaced by the hillshade, with a warning.
 
+    Returns
+    -------
+    str
+        The basemap to use.
+
     Raises
     ------
     geo.errors.GeoError
@@ -272,7 +301,17 @@ def check_basemap(basemap: str, offline: bool) -> str:
 
 
 def level_name(gdf: gpd.GeoDataFrame) -> str:
-    """The name of a zone set in the layer control (from its ``level`` or ``zone`` column)."""
+    """The name of a zone set in the layer control (from its ``level`` or ``zone`` column).
+
+    Parameters
+    ----------
+    gdf : geopandas.GeoDataFrame
+        The zones.
+
+    Returns
+    -------
+    str
+    """
     if "zone" in gdf.columns and "adcode" not in gdf.columns:
         return LEVEL_NAMES["battle"]
     levels = gdf["level"].dropna().unique() if "level" in gdf.columns else []
@@ -280,8 +319,19 @@ def level_name(gdf: gpd.GeoDataFrame) -> str:
 
 
 def new_map(gdf: gpd.GeoDataFrame) -> folium.Map:
-    """An empty map fitted to ``gdf`` (WGS84), on a :class:`~geo.maps.offline.Page`, with the
-    panes of the offline basemap and the raster overlays and the page's style."""
+    """An empty map fitted to ``gdf`` (WGS84), on a :class:`~geo.maps.offline.Page`.
+
+    It has the panes of the offline basemap and of the raster overlays, and the page's style.
+
+    Parameters
+    ----------
+    gdf : geopandas.GeoDataFrame
+        The zones, in WGS84 (degrees).
+
+    Returns
+    -------
+    folium.Map
+    """
     xmin, ymin, xmax, ymax = gdf.total_bounds
     m = folium.Map(
         location=[(ymin + ymax) / 2, (xmin + xmax) / 2], zoom_start=5, tiles=None,
@@ -297,7 +347,17 @@ def new_map(gdf: gpd.GeoDataFrame) -> folium.Map:
 
 
 def add_controls(m: folium.Map, layer, lang: str) -> None:
-    """Name search, fullscreen and the layer control, labelled in ``lang``."""
+    """Name search, fullscreen and the layer control, labelled in ``lang``.
+
+    Parameters
+    ----------
+    m : folium.Map
+        The map.
+    layer : folium.GeoJson
+        The zone layer the name search looks in.
+    lang : {"both", "zh", "en"}
+        Language of the control labels.
+    """
     placeholder = bi("搜索 名称/拼音", "Search name/pinyin", lang)
     NameSearch(layer, search_label="s", placeholder=placeholder, lang=lang).add_to(m)
     Fullscreen(title=bi("全屏", "Fullscreen", lang),
@@ -306,13 +366,33 @@ def add_controls(m: folium.Map, layer, lang: str) -> None:
 
 
 def add_title(m: folium.Map, text: str) -> None:
-    """The map's title box and the page's ``<title>`` (escaped)."""
+    """The map's title box and the page's ``<title>`` (escaped).
+
+    Parameters
+    ----------
+    m : folium.Map
+        The map.
+    text : str
+        The title (plain text; escaped here).
+    """
     m.get_root().html.add_child(Element(f'<div class="geo-title">{_ESC(text)}</div>'))
     m.get_root().title = _ESC(text)
 
 
 def label_icon(html_text: str, css_class: str) -> folium.DivIcon:
-    """A text label (pre-escaped HTML) centred on its point, not clickable."""
+    """A text label (pre-escaped HTML) centred on its point, not clickable.
+
+    Parameters
+    ----------
+    html_text : str
+        The label, already escaped.
+    css_class : str
+        Class of the label's ``<div>`` (its style).
+
+    Returns
+    -------
+    folium.DivIcon
+    """
     return folium.DivIcon(html=f'<div class="{css_class}">{html_text}</div>', icon_size=(0, 0),
                           icon_anchor=(0, 0), class_name="geo-divicon")  # fmt: skip
 
@@ -341,8 +421,14 @@ def zone_layer(
     line : (str, float)
         Outline colour and width (px).
     fill_opacity : float
+        Opacity of the fill, 0 (transparent) to 1.
     highlight : (float, float)
         Outline width (px) and fill opacity under the pointer.
+
+    Returns
+    -------
+    CompactGeoJson
+        The zone layer, added to ``m``.
     """
     colour, weight = line
     layer = CompactGeoJson(

@@ -1,5 +1,7 @@
-"""Zone geometry made light for the screen: coverage simplification that keeps shared edges,
-fitted to a size budget, moved to GCJ-02 for the Amap basemap.
+"""Zone geometry made light for the screen.
+
+Coverage simplification that keeps shared edges, fitted to a size budget, moved to GCJ-02 for
+the Amap basemap.
 
 A caller drawing several maps of one zone set simplifies it once (:func:`prepare` with
 ``gcj=False``) and passes the result with ``simplified=True``.
@@ -41,6 +43,11 @@ def simplify_coverage(
     decimals : int, optional
         Coordinate decimals; by default the fewest that move no vertex by more than a tenth
         of the tolerance (3, ≈ 100 m, for Inner Mongolia; 5, ≈ 1 m, for a single banner).
+
+    Returns
+    -------
+    numpy.ndarray
+        The simplified polygons (object array), in the order of ``geoms``.
     """
     geoms = np.asarray(geoms, dtype=object)
     if geoms.size == 0:
@@ -121,10 +128,22 @@ def prepare(
 
 
 def id_column(gdf: gpd.GeoDataFrame) -> str | None:
-    """The zone identifier column: the one a zone set declared (``attrs["id_column"]``, set by
-    :meth:`geo.zones.ZoneSet.join`), else the column a :class:`~geo.zones.ZoneSet` would use for
-    a frame of this kind (``adcode``, ``zone``); a frame from elsewhere without its level: the
-    first of ``adcode``, ``zone`` it holds, else None (the index identifies the zones)."""
+    """The zone identifier column of a frame to be mapped.
+
+    The one a zone set declared (``attrs["id_column"]``, set by :meth:`geo.zones.ZoneSet.join`),
+    else the column a :class:`~geo.zones.ZoneSet` would use for a frame of this kind (``adcode``,
+    ``zone``); a frame from elsewhere without its level: the first of ``adcode``, ``zone`` it
+    holds, else None (the index identifies the zones).
+
+    Parameters
+    ----------
+    gdf : geopandas.GeoDataFrame
+        The zones.
+
+    Returns
+    -------
+    str or None
+    """
     declared = gdf.attrs.get("id_column")
     if declared in gdf.columns:
         return declared

@@ -1,4 +1,4 @@
-"""Interactive web maps (folium/Leaflet) that open anywhere, including offline intranets.
+r"""Interactive web maps (folium/Leaflet) that open anywhere, including offline intranets.
 
 :func:`choropleth` builds a :class:`folium.Map` of one zone level (province, leagues, banners,
 battle zones) coloured by one value column, with tooltips and popups in Chinese and English,
@@ -14,7 +14,7 @@ tiles cannot load the map still shows its data on the relief.
 
 The zone geometry is kept light for the screen: polygons are simplified with shared edges kept and
 their coordinates rounded (:func:`simplify_coverage`), outlines carry each shared edge once, and
-the GeoJSON is written without spaces or ``\\u`` escapes (a banner map of 103 polygons is about
+the GeoJSON is written without spaces or ``\u`` escapes (a banner map of 103 polygons is about
 0.75 MB with Leaflet inlined and the popups).
 
 Basemaps
@@ -197,8 +197,11 @@ def _legend_html(
     missing: bool,
     lang: str = "both",
 ) -> str:
-    """The legend of a choropleth: one row per class (a class of one value shows the value),
-    the target, the unit and the kind of number, in ``lang``."""
+    """The legend of a choropleth, in ``lang``.
+
+    One row per class (a class of one value shows the value), the target, the unit and the kind
+    of number.
+    """
     title, unit = indicator_title(column, indicator, lang)
     tag = {
         True: " " + bi("达标", "meets target", lang),

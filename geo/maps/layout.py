@@ -1,6 +1,8 @@
-"""The furniture of every print figure: the figure itself, scale bar, north arrow, zone labels
-that never overlap, the legend beside the map, the footer with sources and the standard-map
-note, and the equal-area projection of the zones (simplified once per figure size).
+"""The furniture of every print figure.
+
+The figure itself, scale bar, north arrow, zone labels that never overlap, the legend beside the
+map, the footer with sources and the standard-map note, and the equal-area projection of the
+zones (simplified once per figure size).
 """
 
 from __future__ import annotations
@@ -38,8 +40,19 @@ __all__ = [
 
 
 def new_figure(figsize: tuple[float, float]) -> tuple[Figure, mpl.axes.Axes]:
-    """A figure of ``figsize`` (inches, constrained layout) with one axes, no frame, equal
-    aspect (call inside ``mpl.rc_context(geo.maps.static.rc())``)."""
+    """A figure of ``figsize`` (inches, constrained layout) with one axes, no frame, equal aspect.
+
+    Call it inside ``mpl.rc_context(geo.maps.static.rc())``.
+
+    Parameters
+    ----------
+    figsize : tuple of float
+        Width and height, inches.
+
+    Returns
+    -------
+    tuple of (matplotlib.figure.Figure, matplotlib.axes.Axes)
+    """
     fig = Figure(figsize=figsize, layout="constrained")
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
@@ -55,7 +68,14 @@ def _nice_length(span_m: float) -> float:
 
 
 def add_scale_bar(ax: mpl.axes.Axes) -> None:
-    """Draw a two-segment scale bar (km) in the lower left of an equal-area map."""
+    """Draw a two-segment scale bar (km) in the lower left of an equal-area map.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        A map in a projected CRS whose units are metres (the bar's length is a round number of
+        km, at most a fifth of the map's width).
+    """
     x0, x1 = ax.get_xlim()
     y0, y1 = ax.get_ylim()
     length = _nice_length(x1 - x0)
@@ -73,7 +93,15 @@ def add_scale_bar(ax: mpl.axes.Axes) -> None:
 
 
 def add_north_arrow(ax: mpl.axes.Axes, crs=EQUAL_AREA) -> None:
-    """Draw a north arrow in the upper left, turned to true north at its position."""
+    """Draw a north arrow in the upper left, turned to true north at its position.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        A map drawn in ``crs``.
+    crs : pyproj.CRS or str
+        The map's CRS (default the equal-area CRS of the figures).
+    """
     x0, x1 = ax.get_xlim()
     y0, y1 = ax.get_ylim()
     px, py = x0 + (x1 - x0) * 0.06, y1 - (y1 - y0) * 0.16
@@ -102,6 +130,26 @@ def label_zones(
     of a grid over the zone, nearest first, and placed where it lies wholly inside the zone.
 
     Returns the number of labels placed.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        The map.
+    fig : matplotlib.figure.Figure
+        Its figure (drawn once to fix the layout and measure the texts in pixels).
+    gdf : geopandas.GeoDataFrame
+        The zones, in the CRS of the map.
+    field : str
+        Column of the label texts.
+    fontsize : float
+        Font size, points.
+    search : bool
+        Also try points of a grid over a zone whose representative point has no room.
+
+    Returns
+    -------
+    int
+        The number of labels placed.
     """
     fig.canvas.draw()  # fix the layout, then freeze it so pixel positions stay valid
     fig.set_layout_engine("none")
@@ -145,8 +193,11 @@ def label_zones(
 
 
 def _drawn_lines(ax) -> shapely.Geometry | None:
-    """The line layers of the axes (rivers: geopandas draws lines as a LineCollection) in display
-    coordinates, widened by their half width and 2 px, or None when there are none."""
+    """The line layers of the axes in display coordinates, or None when there are none.
+
+    These are the rivers (geopandas draws lines as a LineCollection), widened by their half width
+    and 2 px.
+    """
     parts = []
     for coll in ax.collections:
         if type(coll) is not mpl.collections.LineCollection:
@@ -186,7 +237,20 @@ STANDARD_MAP_NOTE = (
 
 
 def wrap(text: str, width: int) -> str:
-    """Wrap Latin text at spaces and Chinese text (no spaces) every ``width // 2`` characters."""
+    """Wrap Latin text at spaces and Chinese text (no spaces) every ``width // 2`` characters.
+
+    Parameters
+    ----------
+    text : str
+        The text.
+    width : int
+        Characters per line of Latin text; a Chinese line holds at most ``width // 2``.
+
+    Returns
+    -------
+    str
+        The text with line breaks.
+    """
     if " " not in text and len(text) > width // 2:
         lines = -(-len(text) // (width // 2))
         step = -(-len(text) // lines)  # lines of even length
@@ -195,15 +259,44 @@ def wrap(text: str, width: int) -> str:
 
 
 def figure_legend(fig: Figure, handles: list, title: str) -> mpl.legend.Legend:
-    """A figure legend beside the map (upper right), in the space the layout reserves for it:
-    never over the map, never off the page."""
+    """A figure legend beside the map (upper right), in the space the layout reserves for it.
+
+    Never over the map, never off the page.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure.
+    handles : list
+        Legend handles (patches, lines).
+    title : str
+        Legend title.
+
+    Returns
+    -------
+    matplotlib.legend.Legend
+    """
     legend = fig.legend(handles=handles, title=title, loc="outside right upper", fontsize=7.5,
                         title_fontsize=8, frameon=False, alignment="left")  # fmt: skip
     return legend
 
 
 def footer(fig: Figure, parts: Sequence[str], *, standard_map: bool = True) -> mpl.text.Text:
-    """Sources and the standard-map note under the map, in a strip the layout keeps free."""
+    """Sources and the standard-map note under the map, in a strip the layout keeps free.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure.
+    parts : sequence of str
+        The source lines.
+    standard_map : bool
+        Add the standard-map note.
+
+    Returns
+    -------
+    matplotlib.text.Text
+    """
     lines = [p for p in parts if p]
     if standard_map:
         lines.append(STANDARD_MAP_NOTE)
@@ -220,6 +313,16 @@ def project(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
     A caller drawing several figures of one zone set projects it once and passes the result
     with ``projected=True``.
+
+    Parameters
+    ----------
+    gdf : geopandas.GeoDataFrame
+        Zones (any CRS, set).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        A projected, simplified copy (coordinates in metres).
 
     Raises
     ------
@@ -238,7 +341,25 @@ def project(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 def finish_map(
     fig, ax, *, title: str, label_data=None, label_field="name_zh", fontsize=6.0, search=False
 ):
-    """Title, scale bar, north arrow and zone labels (after the layout is fixed)."""
+    """Title, scale bar, north arrow and zone labels (after the layout is fixed).
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure.
+    ax : matplotlib.axes.Axes
+        The map, in the equal-area CRS (metres).
+    title : str
+        The map title.
+    label_data : geopandas.GeoDataFrame, optional
+        Zones to label (in the map's CRS); no labels without it.
+    label_field : str
+        Column of the label texts.
+    fontsize : float
+        Font size of the labels, points.
+    search : bool
+        As for :func:`label_zones`.
+    """
     ax.set_title(title, fontsize=13)
     add_scale_bar(ax)
     add_north_arrow(ax)

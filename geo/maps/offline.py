@@ -1,5 +1,6 @@
-"""Self-contained web pages: Leaflet, its plugins, their CSS images and a subset of the CJK font
-inlined, so that a map makes no network request and opens from ``file://`` offline.
+"""Self-contained web pages: a map makes no network request and opens from ``file://`` offline.
+
+Leaflet, its plugins, their CSS images and a subset of the CJK font are inlined.
 
 The vendored copies are in ``geo/maps/_assets`` (see ``SOURCES.md`` there).
 """
@@ -31,6 +32,7 @@ class Page(Figure):
     """
 
     def render(self, **kwargs) -> str:
+        """The page's HTML with the assets and the CJK font subset inlined."""
         # the CJK subset last: it holds the characters of the whole page, scripts included
         return fonts.embed(inline_assets(super().render(**kwargs)))
 

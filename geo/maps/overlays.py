@@ -1,6 +1,8 @@
-"""What a web map draws over or under its zones: the offline hillshade basemap, raster layers as
-PNG image overlays with their legends, zone and desert outlines, and the rivers and towns read
-for the battle-zone maps (:func:`load_context`, called by the callers, never by the drawing).
+"""What a web map draws over or under its zones.
+
+The offline hillshade basemap, raster layers as PNG image overlays with their legends, zone and
+desert outlines, and the rivers and towns read for the battle-zone maps (:func:`load_context`,
+called by the callers, never by the drawing).
 """
 
 from __future__ import annotations
@@ -85,8 +87,10 @@ def _to_mercator(
 
 
 def png_uri(rgba: np.ndarray, *, jpeg: bool = False) -> str:
-    """An RGBA image as a ``data:`` URI: a PNG (paletted when it has at most 256 colours) or a
-    JPEG (quality 70, no transparency).
+    """An RGBA image as a ``data:`` URI: a PNG or a JPEG.
+
+    The PNG is paletted when it has at most 256 colours; the JPEG has quality 70 and no
+    transparency.
 
     Parameters
     ----------
@@ -138,11 +142,15 @@ def hillshade_overlay(
     Parameters
     ----------
     azimuth, altitude : float
-        Sun position in degrees.
+        Sun position: azimuth clockwise from north and altitude above the horizon, degrees.
     gcj : bool
         Shift the image to GCJ-02 (for maps whose data are in GCJ-02).
     scale : float
         Resampling factor of the Web Mercator image (1.5 gives a smoother relief, ~70 kB).
+
+    Returns
+    -------
+    folium.raster_layers.ImageOverlay
     """
     path = data_path(*_DEM)
     try:
@@ -188,8 +196,11 @@ _RASTER_TITLES = {
 
 
 def _class_colours(layer, codes: list[int], lang: str) -> dict[int, tuple[str, str]]:
-    """Colour and label of each class code present: sandified degrees in the ordinal
-    :data:`geo.maps.static.DEGREE_COLOURS`, IGBP land cover in its palette, others tab20."""
+    """Colour and label of each class code present.
+
+    Sandified degrees in the ordinal :data:`geo.maps.static.DEGREE_COLOURS`, IGBP land cover in
+    its palette, others tab20.
+    """
     import matplotlib as mpl
 
     from geo.layers.derive import SANDIFIED_CLASSES
@@ -266,12 +277,18 @@ def raster_overlay(
     layer : str or geo.layers.Layer
         A catalogue name (``"landcover"``, ``"ndvi"`` …) or a Layer.
     opacity : float
+        Opacity of the image, 0 (transparent) to 1.
     show : bool
         Whether the overlay is on when the map opens.
     gcj : bool
         Shift the image to GCJ-02 (Amap basemap).
     lang : {"both", "zh", "en"}
         Language of the legend.
+
+    Returns
+    -------
+    tuple of (folium.raster_layers.ImageOverlay, str)
+        The overlay and the HTML of its legend.
     """
     from geo import layers as catalogue
 
@@ -334,6 +351,10 @@ def outline_layer(
         Move the lines to GCJ-02.
     simplified : bool
         ``gdf`` is already simplified for the screen.
+
+    Returns
+    -------
+    folium.GeoJson
     """
     gdf = prepare(gdf[[gdf.geometry.name]], gcj, simplified=simplified)
     data = {
@@ -475,8 +496,10 @@ def load_context(parts: Sequence[str] = CONTEXT_FILE) -> MapContext | None:
 
 
 def open_map(data: gpd.GeoDataFrame, basemap: str, tianditu_key: str | None = None) -> folium.Map:
-    """A new map fitted to ``data`` on its basemap: the offline hillshade (unless ``"none"``)
-    under the tiles of an online basemap, which cover it where they load.
+    """A new map fitted to ``data`` on its basemap.
+
+    The offline hillshade (unless ``"none"``) lies under the tiles of an online basemap, which
+    cover it where they load.
 
     Parameters
     ----------
@@ -486,6 +509,10 @@ def open_map(data: gpd.GeoDataFrame, basemap: str, tianditu_key: str | None = No
         A checked basemap (:func:`geo.maps.elements.check_basemap`).
     tianditu_key : str, optional
         Tianditu ``tk`` key (default: environment variable ``TIANDITU_KEY``).
+
+    Returns
+    -------
+    folium.Map
     """
     gcj = basemap == "amap"
     m = new_map(data)

@@ -1,5 +1,7 @@
-"""Tooltips and popups of the zones of a web map: every column under its table header in words,
-values formatted with units, texts escaped or set with ``textContent`` in the browser.
+"""Tooltips and popups of the zones of a web map.
+
+Every column under its table header in words, values formatted with units, texts escaped or set
+with ``textContent`` in the browser.
 
 :func:`features` writes full popups (labels stored once per page); :func:`lean_features`
 compact ones for maps of many zones.
@@ -36,8 +38,21 @@ def _area_triples(columns: Iterable[str]) -> list[str]:
 
 
 def cell(value, lang: str = "both") -> str:
-    """A popup cell: numbers formatted (:func:`geo.maps.classes.fmt`), booleans as yes/no in
-    ``lang``, missing values as ``–``."""
+    """A popup cell: numbers formatted, booleans as yes/no in ``lang``, missing values as ``–``.
+
+    Numbers are formatted with :func:`geo.maps.classes.fmt`.
+
+    Parameters
+    ----------
+    value : object
+        A cell of the zone table (numbers in their column's unit).
+    lang : {"both", "zh", "en"}
+        Language of yes/no.
+
+    Returns
+    -------
+    str
+    """
     if isinstance(value, bool | np.bool_):
         return bi("是", "yes", lang) if value else bi("否", "no", lang)
     if isinstance(value, int | float | np.integer | np.floating):
@@ -72,7 +87,18 @@ def _popup_rows(row: pd.Series, skip: set[str], lang: str = "both") -> list[tupl
 
 
 def popup_table(rows: list[tuple[str, str]]) -> str:
-    """An HTML popup table of (header, text) rows, both escaped."""
+    """An HTML popup table of (header, text) rows, both escaped.
+
+    Parameters
+    ----------
+    rows : list of (str, str)
+        Header and text of each row (plain text).
+
+    Returns
+    -------
+    str
+        HTML.
+    """
     # HTML's optional end tags (</th>, </td>, </tr>) left out: every "<" in a script's JSON
     # becomes 6 bytes, and these tags alone were an eighth of a banner map
     body = "".join(f"<tr><th>{_ESC(str(k))}<td>{_ESC(v)}" for k, v in rows)
@@ -91,6 +117,27 @@ def features(
 
     Repeating every bilingual header in every feature made a banner map ~40 % larger; the
     browser builds the table with ``textContent`` (never HTML) from the page's label list.
+
+    Parameters
+    ----------
+    gdf : geopandas.GeoDataFrame
+        The zones (WGS84, or GCJ-02 for the Amap basemap) with their table columns.
+    column : str
+        The mapped column (in the indicator's unit).
+    colours : list of str
+        Fill colour of each zone, in the order of ``gdf``.
+    indicator : geo.indicators.Indicator or None
+        The mapped indicator (unit, target, label).
+    lang : {"both", "zh", "en"}
+        Language of the labels.
+    notes : dict, optional
+        A further popup note per zone identifier (text).
+
+    Returns
+    -------
+    tuple of (dict, folium.utilities.JsCode)
+        The GeoJSON FeatureCollection (fill colour in each feature's ``c``) and the script that
+        binds the tooltips and popups.
     """
     id_col = id_column(gdf)
     unit = indicator.unit if indicator else ""
@@ -217,6 +264,26 @@ def lean_features(
     The popup shows the name, the value, the identifier, whether the target is met and the gap,
     and the ``extra`` columns (the user's attributes); every text reaches the page through
     ``textContent``, never as HTML.
+
+    Parameters
+    ----------
+    gdf : geopandas.GeoDataFrame
+        The zones (WGS84, or GCJ-02 for the Amap basemap) with their table columns.
+    column : str
+        The mapped column (in the indicator's unit).
+    colours : list of str
+        Fill colour of each zone, in the order of ``gdf``.
+    indicator : geo.indicators.Indicator or None
+        The mapped indicator (unit, target, label).
+    extra : list of str
+        Further columns shown (the user's attributes).
+    lang : {"both", "zh", "en"}
+        Language of the labels.
+
+    Returns
+    -------
+    tuple of (dict, folium.utilities.JsCode)
+        As for :func:`features`.
     """
     id_col = id_column(gdf)
     unit = indicator.unit if indicator else ""
@@ -258,7 +325,20 @@ def lean_features(
 def with_attributes(
     gdf: gpd.GeoDataFrame, attributes: pd.DataFrame
 ) -> tuple[gpd.GeoDataFrame, list[str]]:
-    """Join the user's attributes by zone identifier; their columns (renamed if taken)."""
+    """Join the user's attributes by zone identifier; their columns (renamed if taken).
+
+    Parameters
+    ----------
+    gdf : geopandas.GeoDataFrame
+        The zones.
+    attributes : pandas.DataFrame
+        The user's attributes, indexed by zone identifier (text).
+
+    Returns
+    -------
+    tuple of (geopandas.GeoDataFrame, list of str)
+        The zones with the attributes joined, and the names of the joined columns.
+    """
     id_col = id_column(gdf)
     keys = gdf[id_col].astype(str).to_numpy() if id_col else gdf.index.astype(str)
     extra = attributes.reindex(pd.Index(keys))

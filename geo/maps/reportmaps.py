@@ -1,5 +1,6 @@
-"""The report's web maps and print figures, drawn from the results and the overlays they are
-given (:func:`write_maps`, :func:`write_figures`); nothing is read here.
+"""The report's web maps and print figures, drawn from the results and the given overlays.
+
+:func:`write_maps` and :func:`write_figures` draw them; nothing is read here.
 """
 
 from __future__ import annotations
@@ -44,6 +45,11 @@ def write_maps(
         Rivers and towns of the battle-zone map (:func:`geo.maps.overlays.load_context`).
     offline, basemap, lang
         As for :func:`geo.maps.interactive.choropleth`.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
     """
     from geo.maps import interactive
     from geo.maps.overlays import Outlines
@@ -104,6 +110,11 @@ def write_figures(stage: Path, results, *, context=None) -> list[Path]:
         Zone sets, wide tables and derived layers (nothing is read here).
     context : geo.maps.overlays.MapContext, optional
         Rivers and towns of the battle-zone figure (:func:`geo.maps.overlays.load_context`).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
     """
     from geo import charts
     from geo.maps import static

@@ -97,6 +97,11 @@ def _packaged_font_file() -> Path | None:
 def cjk_fonts() -> list[str]:
     """Font families for Chinese text, best first (:func:`geo.fonts.cjk_fonts`).
 
+    Returns
+    -------
+    list of str
+        One or two family names.
+
     Raises
     ------
     geo.errors.GeoError
@@ -106,18 +111,38 @@ def cjk_fonts() -> list[str]:
 
 
 def cjk_font() -> str:
-    """Name of the font family that sets Chinese text (the first of :func:`cjk_fonts`)."""
+    """Name of the font family that sets Chinese text (the first of :func:`cjk_fonts`).
+
+    Returns
+    -------
+    str
+    """
     return cjk_fonts()[0]
 
 
 def font_record() -> dict:
-    """Which font files the figures set Chinese text in (:func:`geo.fonts.font_record`)."""
+    """Which font files the figures set Chinese text in (:func:`geo.fonts.font_record`).
+
+    Returns
+    -------
+    dict
+        ``{"fonts": [{"family", "source", "file", "version", "sha256"}, ...]}``, as
+        :func:`geo.fonts.font_record`.
+    """
     return fonts.font_record(_packaged_font_file())
 
 
 def rc() -> dict:
-    """matplotlib settings of every figure: the CJK fonts (:func:`cjk_fonts`) then DejaVu Sans,
-    TrueType fonts embedded in PDF, SVG text kept as text (editable)."""
+    """Matplotlib settings of every figure.
+
+    The CJK fonts (:func:`cjk_fonts`) then DejaVu Sans, TrueType fonts embedded in PDF, SVG text
+    kept as text (editable).
+
+    Returns
+    -------
+    dict
+        Settings for :func:`matplotlib.rc_context`.
+    """
     return {
         "font.family": [*cjk_fonts(), "DejaVu Sans"],
         "axes.unicode_minus": False,
@@ -132,10 +157,21 @@ _CONTEXT_RIVERS = ("context", "ne_rivers_places_im.gpkg")
 
 
 def print_geometry(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """The zones as every figure draws them: equal-area and simplified (see
-    :func:`geo.maps.layout.project`).
+    """The zones as every figure draws them: equal-area and simplified.
+
+    See :func:`geo.maps.layout.project`.
 
     Project a zone set once and pass it with ``projected=True`` to draw it several times.
+
+    Parameters
+    ----------
+    gdf : geopandas.GeoDataFrame
+        Zones (any CRS, set).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The zones in the equal-area CRS (metres), simplified.
     """
     return project(gdf)
 
@@ -217,8 +253,10 @@ def choropleth_figure(
 
 
 def _draw_context(ax, region_wgs84, context: MapContext) -> list:
-    """Yellow River (and the other named rivers, thinner) and the main towns of ``context``,
-    inside ``region_wgs84``; returns legend handles."""
+    """Rivers and main towns of ``context`` inside ``region_wgs84``; returns legend handles.
+
+    The Yellow River, and the other named rivers thinner.
+    """
     from matplotlib.lines import Line2D
 
     handles = []
@@ -300,6 +338,7 @@ def battle_zone_figure(
     source : str, optional
         Source of the zone membership.
     figsize : (float, float)
+        Width and height, inches.
     region : shapely geometry, optional
         The region (WGS84) the rivers and towns are clipped to (default: the union of
         ``banners``).
@@ -397,6 +436,7 @@ def class_raster_figure(
         Outlines drawn above the raster (default: the region's outline).
     source : str, optional
     figsize : (float, float)
+        Width and height, inches.
     resolution_m : float
         Cell size of the warped image (m).
 
@@ -456,9 +496,28 @@ def sandified_degree_figure(
     source: str | None = None,
     figsize: tuple[float, float] = (11, 7.5),
 ) -> Figure:
-    """The sandified-land degree raster (proxy) clipped to ``region``, in the ordinal
-    :data:`DEGREE_COLOURS` (not sandified lightest, extreme darkest). See
-    :func:`class_raster_figure`."""
+    """The sandified-land degree raster (proxy) clipped to ``region``.
+
+    In the ordinal :data:`DEGREE_COLOURS` (not sandified lightest, extreme darkest). See
+    :func:`class_raster_figure`.
+
+    Parameters
+    ----------
+    path : path-like
+        GeoTIFF of the sandified-degree codes (0 not sandified … 4 extreme).
+    region : geopandas.GeoDataFrame
+        Polygons (any CRS, set) the raster is clipped to.
+    zones : geopandas.GeoDataFrame, optional
+        Outlines drawn above the raster (default: the region's outline).
+    source : str, optional
+        Source line of the footer.
+    figsize : (float, float)
+        Width and height, inches.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     from geo.indicators import DEGREES
 
     classes = {0: ("非沙化", "not sandified")}
@@ -487,7 +546,7 @@ def save_figure(
     path : str or path-like
         Output path; its suffix (if any) is replaced by each format's.
     dpi : int
-        Resolution of the PNG.
+        Resolution of the PNG, dots per inch.
     formats : sequence of str
         Subset of ``("png", "svg", "pdf")``.
 

@@ -126,13 +126,19 @@ def year_slider_map(
         last, value, indicator=indicator, title=title, lang=lang, basemap=basemap, classes=classes
     )
     layer = next(c for c in m._children.values() if isinstance(c, folium.GeoJson))
-    names = [bi(str(zh), str(en), lang) for zh, en in zip(zones["name_zh"], zones["name_en"], strict=True)]
+    names = [
+        bi(str(zh), str(en), lang)
+        for zh, en in zip(zones["name_zh"], zones["name_en"], strict=True)
+    ]
     colours, tips = [], []
     for year in years:
         column = wide[year].to_numpy(dtype="float64")
         colours.append(classes.colour(column))
         tips.append(
-            [f"<b>{_esc(n)}</b><br>{year}: {_esc(fmt(v, unit))}" for n, v in zip(names, column, strict=True)]
+            [
+                f"<b>{_esc(n)}</b><br>{year}: {_esc(fmt(v, unit))}"
+                for n, v in zip(names, column, strict=True)
+            ]
         )
     caption = bi("年份", "Year", lang) + ": "
     YearSlider(layer, years, colours, tips, caption).add_to(m)

@@ -230,6 +230,11 @@ def for_people(
         :func:`column_label`.
     header : bool
         False keeps the column ids whatever ``lang`` (the report workbook's first row).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of ``table``, ready to write.
     """
     check_lang(lang)
     if precision not in ("rounded", "full"):

@@ -48,8 +48,9 @@ def check_lang(lang: str) -> str:
 
 
 def verdict_text(code, lang: str = "both"):
-    """Words of a verdict code (:data:`geo.indicators.VERDICTS`) in ``lang``; other values
-    (empty, unknown) unchanged.
+    """Words of a verdict code (:data:`geo.indicators.VERDICTS`) in ``lang``.
+
+    Other values (empty, unknown) are returned unchanged.
 
     Parameters
     ----------

@@ -181,11 +181,21 @@ def _layer_frame(
 def class_table(table: pd.DataFrame, layer_specs, unit: str = "km2") -> pd.DataFrame:
     """Long form of the class columns of :func:`stats_table`, with class names.
 
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A table of :func:`stats_table` with class areas (``--stat area``); its first four
+        columns (the identifier and name columns) are kept as keys.
+    layer_specs : sequence of geo.layers.Layer
+        The layers of the table (class names from their ``classes``).
+    unit : {"km2", "ha", "mu"}
+        Unit of the table's area columns.
+
     Returns
     -------
     pandas.DataFrame
         The identifier and name columns, then ``layer``, ``class``, ``class_name``,
-        ``area_<unit>`` and ``fraction`` (share of the valid area); one row per zone, class
+        ``area_<unit>`` and ``fraction`` (share of the valid area, 0–1); one row per zone, class
         layer and class with a non-zero area.
     """
     keys = list(table.columns[:4])

@@ -47,9 +47,9 @@ def _map_text(table: pd.DataFrame, fix) -> tuple[pd.DataFrame, list[tuple[object
 
 
 def clean_text(table: pd.DataFrame, where: str | Path) -> pd.DataFrame:
-    """Remove control characters from the text of ``table`` (with one warning if any).
+    r"""Remove control characters from the text of ``table`` (with one warning if any).
 
-    Text pasted from word processors can hold characters such as vertical tab (``\\x0b``)
+    Text pasted from word processors can hold characters such as vertical tab (``\x0b``)
     or form feed that XML, and hence XLSX, forbids; they are removed. A carriage return
     becomes a line break (XLSX does the same; unquoted in a CSV it would split the row).
     Tab and line break stay. Values that are not text are untouched; a table without such
@@ -60,6 +60,11 @@ def clean_text(table: pd.DataFrame, where: str | Path) -> pd.DataFrame:
     table : pandas.DataFrame
     where : str or Path
         The file the table comes from or goes to, named in the warning.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``table`` itself when it holds no such character, else a cleaned copy.
     """
     # a carriage return inside a field is written unquoted by pandas and splits the CSV row
     out, changed = _map_text(

@@ -100,6 +100,11 @@ def write_table(
         ids and true/false.
     labels : dict, optional
         Header labels of particular columns (see :func:`for_people`).
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
     """
     path = Path(path)
     check_unique_columns(table, f"the table for {path}")
