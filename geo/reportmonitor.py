@@ -103,6 +103,7 @@ def _lakes(stage: Path, job, figure, table) -> str:
 
 def _progress(job, table) -> str:
     frame: pd.DataFrame = job.tables["progress"]
+    frame = frame.assign(latest_year=frame["latest_year"].astype("Int64").astype(str))
     cols = ["target", "zone", "kind", "latest_year", "latest_value", "projected",
             "projected_low", "projected_high", "status_zh", "status_en"]  # fmt: skip
     heads = ["Target 目标", "Zone", "Kind 类型", "Latest year", "Latest 最新值", "Projected 预测",

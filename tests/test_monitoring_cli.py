@@ -239,3 +239,62 @@ def test_sdg_trajectory_periods(synthetic_known_trend_stack, tmp_path):
         "--sdg-baseline", "2001-2003", "--sdg-reporting", "2009-2020",
     )  # fmt: skip
     assert code == 2 and "holds 3 year(s)" in err
+
+
+def test_report_with_stack_water_and_official(synthetic_known_trend_stack, trend_run, tmp_path):
+    """``barrier report --stack --official``: the monitoring folders hold the same numbers as
+    the standalone commands, the progress bar counts the steps, the manifest lists the files."""
+    import argparse
+
+    from geo.cli import report as report_command
+
+    official = tmp_path / "official.csv"
+    official.write_text(
+        "indicator,zone,year,value,source\n"
+        + "".join(
+            f"forest_cover_pct,150000,{y},{21 + 0.1 * (y - 2018):.2f},公报\n"
+            for y in range(2018, 2025)
+        ),
+        encoding="utf-8",
+    )
+    out = tmp_path / "rep"
+    args = ["--out", str(out), "--stack", f"ndvi={synthetic_known_trend_stack}",
+            "--official", str(official), "--tables-only"]  # fmt: skip
+    code, _, err = testing.run_cli("report", *args)
+    assert code == 0, err
+    parsed = argparse.Namespace(
+        stack=[f"ndvi={synthetic_known_trend_stack}"], water=None, correction=None, zones=None,
+        tables_only=True, pdf=False,
+    )  # fmt: skip
+    steps = [line for line in (out / "report.log").read_text(encoding="utf-8").splitlines() if line]
+    assert len(steps) == report_command.step_count(parsed)
+    ours = pd.read_csv(
+        out / "monitoring" / "trend_ndvi" / "trend_league.csv", dtype={"adcode": str}
+    )
+    alone = pd.read_csv(trend_run / "trend_league.csv", dtype={"adcode": str})
+    pd.testing.assert_frame_equal(ours, alone)
+    sheet = pd.read_csv(out / "monitoring" / "progress" / "progress.csv")
+    # an exact line 21 + 0.1/yr from 2018: 21.9 % in 2027, no residual spread, below 21.98 %
+    assert sheet["projected"].iloc[0] == pytest.approx(21.9, abs=1e-6)
+    assert sheet["status"].iloc[0] == "off_track"
+    record = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert "monitoring/trend_ndvi/trend_class.tif" in record["files"]
+    assert any(i["role"] == "official series" for i in record["inputs"])
+
+
+def test_monitoring_section_of_the_report_page(trend_run, tmp_path):
+    from geo.monitor import JobOutput
+    from geo.reportmonitor import monitoring_section
+
+    table = pd.read_csv(trend_run / "trend_league.csv", dtype={"adcode": str})
+    job = JobOutput(trend_run, {"trend_league": table}, sorted(trend_run.iterdir()))
+    seen = []
+    page = monitoring_section(
+        trend_run.parent,
+        {"trend_ndvi": job},
+        lambda p, c: seen.append((p.name, c)) or "<fig>",
+        lambda frame, cols, heads, digits: f"<table>{len(frame)} rows {cols[3]}</table>",
+    )
+    assert "11. Monitoring over time" in page and "12 rows improving_pct" in page
+    assert seen == [("trend_class.png", ("ndvi 趋势分类（遥感估算）", "ndvi: trend class (proxy)"))]
+    assert "trend_slope.tif" in page and "Remote-sensing proxies" in page

@@ -31,10 +31,11 @@ def _results() -> Results:
     """The shipped zone sets with made-up values (every mapped and charted column)."""
     from geo.reporthtml import MAP_INDICATORS
 
-    sets = {level: zones.load(level) for level in _LEVELS}
+    sets = {level: zones.ZoneSet.load(level) for level in _LEVELS}
     wide = {}
-    for level, frame in sets.items():
-        table = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+    for level, zone_set in sets.items():
+        frame = zone_set.frame
+        table = pd.DataFrame(frame.drop(columns=frame.geometry.name)).reset_index(drop=True)
         ramp = np.linspace(5.0, 95.0, len(table)) if len(table) > 1 else np.array([50.0])
         for i, key in enumerate((*MAP_INDICATORS, "treated_sandified_pct")):
             table[key] = np.roll(ramp, i)
@@ -131,7 +132,7 @@ def test_report_figures_are_drawn_from_the_data_given(monkeypatch, tmp_path):
     names = {p.name for p in written}
     assert {"battle_zones.png", "county_sandified_pct.png", "sandified_degree_map.png"} <= names
     # the battle figure as the public function draws it, reading banners and rivers itself
-    fig = static.battle_zone_figure(results.zones["battle"])
+    fig = static.battle_zone_figure(results.zones["battle"].frame)
     (own,) = static.save_figure(fig, tmp_path / "own", formats=("png",))
     assert own.read_bytes() == (tmp_path / "figures" / "battle_zones.png").read_bytes()
     key = "grassland_fvc_pct"
