@@ -121,6 +121,7 @@ def trend_job(
             say(f"trend classes per zone: {name}")
             table = zone_summary(zone_set.frame, files, id_column=zone_set.id_column)
             written += sink.table(table, stage / f"trend_{name}")
+            written.append(_trend_map(stage / f"trend_{name}.html", zone_set, table, lang))
         written += _trend_figure(stage, files, zone_sets)
         if periods:
             written += _trajectories(stage, sink)
@@ -276,6 +277,7 @@ def lakes_job(
         params["baseline"] = "{}-{}".format(*table.attrs["baseline"])
         written = sink.table(table, stage / "lakes")
         written += _lakes_figure(stage / "lakes", table, rule)
+        written.append(_lakes_map(stage / "lakes.html", lakes, table, lang))
         return written
 
     params = {
@@ -442,6 +444,41 @@ def _series_map(path: Path, table: pd.DataFrame, zone_set, lang: str) -> Path:
         "value",
         id_column=zone_set.id_column,
         title=f"{stat} — 逐年（遥感估算）yearly (remote-sensing proxy)",
+        lang=lang,
+    )
+    return save(m, path)
+
+
+def _trend_map(path: Path, zone_set, table: pd.DataFrame, lang: str) -> Path:
+    """A web map of the share of each zone whose trend is degrading (self-contained)."""
+    from geo.maps.interactive import choropleth, save
+
+    m = choropleth(
+        zone_set.join(table),
+        "degrading_pct",
+        title="显著退化面积占比（遥感估算）/ Share degrading (remote-sensing proxy) %",
+        source="Theil-Sen slope, Mann-Kendall test of the user's yearly stack (proxy)",
+        lang=lang,
+    )
+    return save(m, path)
+
+
+def _lakes_map(path: Path, lakes, table: pd.DataFrame, lang: str) -> Path:
+    """A web map of the lake zones coloured by the latest year's anomaly (self-contained)."""
+    from geo.maps.interactive import choropleth, save
+
+    latest = table.sort_values("year").groupby("lake", sort=False).tail(1).set_index("lake")
+    frame = lakes.assign(
+        year=latest["year"].reindex(lakes.index).to_numpy(),
+        anomaly_pct=latest["anomaly_pct"].reindex(lakes.index).to_numpy(),
+        water_km2=latest["water_km2"].reindex(lakes.index).to_numpy(),
+        warning=latest["warning_reason"].reindex(lakes.index).fillna("").to_numpy(),
+    )
+    m = choropleth(
+        frame,
+        "anomaly_pct",
+        title="湖泊水面面积距平（最新年份）/ Lake water area anomaly, latest year %",
+        source="yearly water masks (user's stack); lake zones: Natural Earth outlines, buffered",
         lang=lang,
     )
     return save(m, path)

@@ -94,6 +94,8 @@ def test_trend_zone_areas_match_exactextract(trend_run):
 def test_trend_writes_battle_tables_map_and_manifest(trend_run, synthetic_known_trend_stack):
     files = {p.name for p in trend_run.iterdir()}
     assert {"trend_battle.csv", "trend_battle_part.csv", "trend_class.png"} <= files
+    page = (trend_run / "trend_league.html").read_text(encoding="utf-8")
+    assert "阿拉善盟" in page and '<script src="http' not in page  # a self-contained web map
     record = json.loads((trend_run / "manifest.json").read_text(encoding="utf-8"))
     stack_inputs = [i for i in record["inputs"] if i["role"] == "stack layer"]
     assert len(stack_inputs) == len(YEARS) and all(len(i["sha256"]) == 64 for i in stack_inputs)
@@ -152,6 +154,7 @@ def test_lakes_command_with_a_user_lake_file(tmp_path):
     assert table.loc[2011, "warning"] == "yes / 是"  # 50 km² < 80 − 2 × 1.76 and a 37 % fall
     assert table.loc[2010, "warning"] == "no / 否"
     assert (out / "lakes.png").is_file()
+    assert "试验湖" in (out / "lakes.html").read_text(encoding="utf-8")
 
 
 def test_progress_command_keeps_official_and_proxy_apart(tmp_path):
