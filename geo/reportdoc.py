@@ -553,9 +553,7 @@ def _methods(results, sensitivity, lang: str, n: _Numbers) -> list:
             lang,
         )
     out.append(Heading(pick("派生图层", "Derived layers", lang), 2))
-    out += [
-        Paragraph(f"{name}: {layer.source}", "bullet") for name, layer in results.layers.items()
-    ]
+    out += [Paragraph(f"{k}: {layer.source}", "bullet") for k, layer in results.layers.items()]
     out.append(Heading(pick("指标定义", "Indicators", lang), 2))
     for i in INDICATORS.values():
         cited = f" — {pick('出处', 'source', lang)}: {i.citation.short}" if i.citation else ""
