@@ -1,31 +1,20 @@
 import geopandas as gpd
 import numpy as np
 import pytest
-import rasterio
 import shapely
 from rasterio.transform import from_origin
 
 from geo.change import continuous_change, transition_matrix
 from geo.errors import DataError
+from geo.testing import write_raster
 
 CRS = "EPSG:6933"  # equal-area: every 1 km cell is exactly 1 km²
 
 
 def _write(path, data, nodata, transform=None):
-    with rasterio.open(
-        path,
-        "w",
-        driver="GTiff",
-        width=data.shape[1],
-        height=data.shape[0],
-        count=1,
-        dtype=data.dtype,
-        crs=CRS,
-        transform=transform or from_origin(0, 4000, 1000, 1000),
-        nodata=nodata,
-    ) as dst:
-        dst.write(data, 1)
-    return path
+    if transform is None:
+        return write_raster(path, data, nodata=nodata, crs=CRS, origin=(0, 4000))
+    return write_raster(path, data, nodata=nodata, crs=CRS, transform=transform)
 
 
 @pytest.fixture

@@ -7,31 +7,18 @@ the numbers are checked against numpy on the known arrays.
 import geopandas as gpd
 import numpy as np
 import pytest
-import rasterio
 import shapely
-from rasterio.transform import from_origin
 
 import geo
 from geo import cli
 from geo.errors import GeoWarning
+from geo.testing import write_raster
 
 CRS = "EPSG:6933"  # equal-area: a 1 km cell is exactly 1 km²
 
 
 def _write(path, data, nodata=None):
-    profile = {
-        "driver": "GTiff",
-        "width": data.shape[1],
-        "height": data.shape[0],
-        "count": 1,
-        "dtype": data.dtype,
-        "crs": CRS,
-        "transform": from_origin(0, 1000 * data.shape[0], 1000, 1000),
-        "nodata": nodata,
-    }
-    with rasterio.open(path, "w", **profile) as dst:
-        dst.write(data, 1)
-    return path
+    return write_raster(path, data, nodata=nodata, crs=CRS)
 
 
 def _whole(shape):

@@ -14,12 +14,6 @@ from geo import cli, units
 LANDCOVER = ["stats", "--zones", "league", "--layer", "landcover", "--stat", "area"]
 
 
-def run(capsys, *args):
-    code = cli.main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def _csv(text: str) -> pd.DataFrame:
     return pd.read_csv(io.StringIO(text), dtype={"adcode": str}).set_index("adcode")
 
@@ -57,10 +51,10 @@ def test_format_area_auto_chooses_yimu_wanmu_mu():
 # --------------------------------------------------------------------------- --units
 
 
-def test_stats_in_wanmu_is_km2_times_the_exact_factor(capsys):
-    code, km2, err = run(capsys, *LANDCOVER, "--precision", "full")
+def test_stats_in_wanmu_is_km2_times_the_exact_factor(barrier):
+    code, km2, err = barrier(*LANDCOVER, "--precision", "full")
     assert code == 0, err
-    code, wanmu, err = run(capsys, *LANDCOVER, "--units", "wanmu", "--precision", "full")
+    code, wanmu, err = barrier(*LANDCOVER, "--units", "wanmu", "--precision", "full")
     assert code == 0, err
     km2, wanmu = _csv(km2), _csv(wanmu)
     columns = [c for c in km2.columns if "_area_km2" in c]
@@ -71,7 +65,7 @@ def test_stats_in_wanmu_is_km2_times_the_exact_factor(capsys):
         got = wanmu[col.replace("_area_km2", "_area_wanmu")].to_numpy()
         assert got == pytest.approx(expected, rel=1e-12, abs=1e-12), col
     for unit, factor in (("yimu", 1500 / 1e8), ("wanha", 1 / 100)):
-        code, out, err = run(capsys, *LANDCOVER, "--units", unit, "--precision", "full")
+        code, out, err = barrier(*LANDCOVER, "--units", unit, "--precision", "full")
         assert code == 0, err
         table = _csv(out)
         assert table[f"landcover_valid_area_{unit}"].to_numpy() == pytest.approx(
@@ -79,7 +73,7 @@ def test_stats_in_wanmu_is_km2_times_the_exact_factor(capsys):
         )
 
 
-def test_change_accepts_wanmu(capsys, tmp_path):
+def test_change_accepts_wanmu(barrier, tmp_path):
     import rasterio
     from rasterio.transform import from_origin
 
@@ -96,8 +90,8 @@ def test_change_accepts_wanmu(capsys, tmp_path):
     zone = gpd.GeoDataFrame({"code": ["z"]}, geometry=gpd.points_from_xy([2000], [2000]), crs=3857)
     zone.geometry = zone.buffer(10_000).envelope  # the whole 4 × 4 km raster
     zone.to_file(tmp_path / "z.gpkg")
-    code, out, err = run(
-        capsys, "change", "--zones", tmp_path / "z.gpkg", "--before", paths[0], "--after",
+    code, out, err = barrier(
+        "change", "--zones", tmp_path / "z.gpkg", "--before", paths[0], "--after",
         paths[1], "--categorical", "--units", "wanmu",
     )  # fmt: skip
     assert code == 0, err
@@ -119,11 +113,11 @@ def test_unknown_units_and_lang_are_usage_errors(capsys):
 # --------------------------------------------------------------------------- rounding
 
 
-def test_csv_is_rounded_per_column_unit(capsys, tmp_path):
+def test_csv_is_rounded_per_column_unit(barrier, tmp_path):
     args = ["stats", "--zones", "league", "--layer", "landcover", "--layer", "ndvi_max"]
     args += ["--stat", "area", "--stat", "fraction", "--stat", "mean", "--stat", "count"]
-    assert run(capsys, *args, "--precision", "full", "-o", tmp_path / "full.csv")[0] == 0
-    assert run(capsys, *args, "-o", tmp_path / "r.csv")[0] == 0
+    assert barrier(*args, "--precision", "full", "-o", tmp_path / "full.csv")[0] == 0
+    assert barrier(*args, "-o", tmp_path / "r.csv")[0] == 0
     full = pd.read_csv(tmp_path / "full.csv", dtype={"adcode": str})
     raw = pd.read_csv(tmp_path / "r.csv", dtype=str)
     rules = {
@@ -145,12 +139,12 @@ def test_csv_is_rounded_per_column_unit(capsys, tmp_path):
     # the full-precision file keeps more digits
     assert max(len(v) for v in pd.read_csv(tmp_path / "full.csv", dtype=str)["ndvi_max_mean"]) > 9
     # mu: whole numbers without ".0"
-    code, out, _ = run(capsys, *LANDCOVER, "--units", "mu")
+    code, out, _ = barrier(*LANDCOVER, "--units", "mu")
     assert code == 0
     mu = pd.read_csv(io.StringIO(out), dtype=str)
     assert not mu["landcover_valid_area_mu"].str.contains(r"\.").any()
     # JSON keeps every digit
-    code, out, _ = run(capsys, *args, "--format", "json")
+    code, out, _ = barrier(*args, "--format", "json")
     records = pd.read_json(io.StringIO(out), dtype={"adcode": str})
     assert records["ndvi_max_mean"].to_numpy() == pytest.approx(
         full["ndvi_max_mean"].to_numpy(), rel=1e-12
@@ -160,24 +154,24 @@ def test_csv_is_rounded_per_column_unit(capsys, tmp_path):
 # --------------------------------------------------------------------------- --lang
 
 
-def test_lang_zh_headers_and_class_names(capsys):
-    code, out, err = run(capsys, *LANDCOVER, "--units", "wanmu", "--lang", "zh")
+def test_lang_zh_headers_and_class_names(barrier):
+    code, out, err = barrier(*LANDCOVER, "--units", "wanmu", "--lang", "zh")
     assert code == 0, err
     header = out.splitlines()[0].split(",")
     assert header[:4] == ["行政区划代码", "中文名称", "英文名称", "级别"]
     assert "landcover：草地面积 [万亩]" in header  # IGBP 10 grassland
     assert "landcover：有效面积 [万亩]" in header
-    code, out, err = run(capsys, *LANDCOVER, "--long", "--lang", "zh")
+    code, out, err = barrier(*LANDCOVER, "--long", "--lang", "zh")
     assert code == 0, err
     long = pd.read_csv(io.StringIO(out), dtype=str)
     assert {"草地", "耕地"} <= set(long["类别"]) and set(long["级别"]) == {"盟市"}
     assert "面积 [平方公里]" in long.columns
-    code, out, err = run(capsys, *LANDCOVER, "--long", "--lang", "en")
+    code, out, err = barrier(*LANDCOVER, "--long", "--lang", "en")
     assert code == 0, err
     assert out.splitlines()[0].startswith("Administrative code,Chinese name,English name,Level")
     assert "grassland" in out
     # both (default): the column ids stay the header
-    code, out, _ = run(capsys, *LANDCOVER)
+    code, out, _ = barrier(*LANDCOVER)
     assert out.startswith("adcode,name_zh,name_en,level,landcover_valid_area_km2")
 
 
@@ -252,15 +246,15 @@ def test_report_sentences_use_wanmu_yimu_and_wanha(report_zh):
     assert not said.zh.str.contains(r"\d{6,}亩").any()
 
 
-def test_stats_xlsx_keeps_digits_with_number_formats(capsys, tmp_path):
+def test_stats_xlsx_keeps_digits_with_number_formats(barrier, tmp_path):
     import json
 
     from openpyxl import load_workbook
 
     book = tmp_path / "w.xlsx"
-    code, _, err = run(capsys, *LANDCOVER, "--units", "wanmu", "--lang", "zh", "-o", book)
+    code, _, err = barrier(*LANDCOVER, "--units", "wanmu", "--lang", "zh", "-o", book)
     assert code == 0, err
-    code, out, err = run(capsys, *LANDCOVER, "--precision", "full")
+    code, out, err = barrier(*LANDCOVER, "--precision", "full")
     km2 = _csv(out)
     sheet = load_workbook(book)["stats"]
     header = [c.value for c in sheet[1]]
@@ -274,7 +268,7 @@ def test_stats_xlsx_keeps_digits_with_number_formats(capsys, tmp_path):
     record = json.loads((tmp_path / "w.xlsx.manifest.json").read_text(encoding="utf-8"))
     assert record["parameters"]["precision"] == "full" and record["parameters"]["lang"] == "zh"
     assert record["parameters"]["units"] == "wanmu"
-    code, _, err = run(capsys, *LANDCOVER, "-o", tmp_path / "r.csv")
+    code, _, err = barrier(*LANDCOVER, "-o", tmp_path / "r.csv")
     record = json.loads((tmp_path / "r.csv.manifest.json").read_text(encoding="utf-8"))
     assert record["parameters"]["precision"].startswith("rounded")
 

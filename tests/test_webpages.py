@@ -34,13 +34,6 @@ _FACE = re.compile(r'@font-face\{font-family:"geo-cjk";src:url\(data:font/woff;b
 _ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
 
 
-def run(capsys, *args):
-    """Run ``barrier`` in-process; return (exit code, stdout, stderr)."""
-    code = cli.main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def _cjk(text: str) -> set[str]:
     """The CJK ideographs and CJK/full-width punctuation of a text (escapes decoded)."""
     text = _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
