@@ -308,3 +308,29 @@ def test_bad_layer_arguments(banners, layers):
         zonal_stats(banners, layers["geographic"]["value"], ["mean"], layout="tall")
     with pytest.raises(LayerError, match="band 4"):
         zonal_stats(banners, layers["geographic"]["value"][0], ["mean"], bands=[1, 4])
+
+
+# --------------------------------------------------------------------------- warm by default
+
+
+def test_every_entry_point_shares_the_process_cache(banners, layers, builds, monkeypatch):
+    from geo import scale
+    from geo.zonal import inputs
+
+    digests = []
+    original = inputs.zones_digest
+
+    def counted(frame):
+        digests.append(len(frame))
+        return original(frame)
+
+    monkeypatch.setattr(inputs, "zones_digest", counted)
+    paths = layers["geographic"]["value"]
+    first = zonal_stats(banners, paths[0], ["mean"])
+    again = zonal_stats(banners, paths[0], ["mean"])  # the plain call, twice
+    assert len(builds) == 1 and len(digests) == 2  # built once; hashed once per call
+    pd.testing.assert_frame_equal(first, again)
+    zonal_stats(banners, paths, ["mean"])  # many layers
+    dask = scale.zonal_stats_dask(banners, paths[:1], ["mean"], scheduler="synchronous")
+    assert len(builds) == 1 and len(digests) == 4
+    np.testing.assert_array_equal(dask["mean"].to_numpy(), first["mean"].to_numpy())
