@@ -334,3 +334,31 @@ def test_every_entry_point_shares_the_process_cache(banners, layers, builds, mon
     dask = scale.zonal_stats_dask(banners, paths[:1], ["mean"], scheduler="synchronous")
     assert len(builds) == 1 and len(digests) == 4
     np.testing.assert_array_equal(dask["mean"].to_numpy(), first["mean"].to_numpy())
+
+
+# --------------------------------------------------------------------------- geographic rows
+
+
+@pytest.mark.parametrize("dtype, nodata", [("uint8", 255), ("int8", -128)])
+def test_geographic_class_rows_numpy_and_compiled_identical(banners, tmp_path, dtype, nodata):
+    # Rows of unequal area: counts per row, one multiplication per row and class; the
+    # compiled kernel and the numpy path add the same terms in the same order.
+    pytest.importorskip("numba")
+    _, west, north, cell, w, h = GRIDS["geographic"]
+    rng = np.random.default_rng(5)
+    data = rng.integers(-3 if dtype == "int8" else 0, 9, (h, w)).astype(dtype)
+    data[rng.random((h, w)) < 0.1] = nodata
+    path = _write(tmp_path / "cls.tif", data, "EPSG:4326", from_origin(west, north, cell, cell),
+                  nodata)  # fmt: skip
+    for kwargs in (
+        {"categorical": True, "nodata_values": (4,)},
+        {"stats": ["count", "median"], "categorical": True, "window_rows": 13},
+    ):
+        with zonal.set_options(use_numba=False):
+            slow = zonal_stats(banners, path, **kwargs)
+        fast = zonal_stats(banners, path, **kwargs)
+        pd.testing.assert_frame_equal(slow, fast, check_exact=True)
+        area = slow[[c for c in slow if c.startswith("area_km2_")]].sum(axis=1)
+        np.testing.assert_allclose(area, slow["valid_area_km2"], rtol=1e-12)
+        if "nodata_values" in kwargs:  # a nodata value is never a class
+            assert "area_km2_4" not in slow

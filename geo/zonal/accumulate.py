@@ -43,6 +43,10 @@ STATS = (
 
 AREA_COLUMNS = ("valid_area_km2", "nodata_area_km2", "outside_area_km2")
 
+#: Widest histogram (bins) counted row by row on grids of unequal row areas: the per-row
+#: flush scans every bin of each zone a row holds (uint8/int8 classes: 256 bins).
+ROWWISE_MAX_BINS = 4096
+
 
 @dataclass
 class Spec:
@@ -229,8 +233,13 @@ class Accumulator:
         idx[0::2], idx[1::2] = s, e
         if idx[-1] == a.size:
             idx = idx[:-1]
-        counts = self._add_histograms(s, e, zone, a, invalid, r0) if self.nbins else None
-        self._add_run_counts(row, zone, e - s, idx, counts, invalid, r0)
+        rows_area = self.row_area[r0 : r0 + a.shape[0]]
+        if self.nbins and self.nbins <= ROWWISE_MAX_BINS and rows_area.min() != rows_area.max():
+            # rows of unequal area (geographic grids): counts per row, areas once per row
+            self._add_rows_hist(row - r0, s, e, zone, a, invalid, rows_area)
+        else:
+            counts = self._add_histograms(s, e, zone, a, invalid, r0) if self.nbins else None
+            self._add_run_counts(row, zone, e - s, idx, counts, invalid, r0)
         if self.spec.need_sum:
             self._add_run_sums(row, zone, x.ravel(), idx)
         if self.spec.need_minmax:
@@ -345,6 +354,61 @@ class Accumulator:
         if area is not None:  # equal-area grid: one area for every cell
             self.hist_area += counts * area[0]
         return counts
+
+    def _add_rows_hist(self, row, s, e, zone, a, invalid, area) -> None:
+        """Class counts, valid and nodata totals of the runs of a window whose rows differ
+        in cell area, counted row by row: a row's cells share one area, so each (zone,
+        class) count of a row is multiplied by it once, not summed cell by cell.
+
+        The compiled kernel and the numpy path add, for every (zone, class) and zone, the
+        rows' terms in row order from zero: their results are identical.
+        """
+        size = self.n * self.nbins
+        drop = np.zeros(self.nbins, dtype=bool)
+        if self.invalid_values is not None and len(self.invalid_values):
+            drop[self.invalid_values - self.hist_offset] = True
+        hist, area_hist, sums = np.zeros(size, np.int64), np.zeros(size), np.zeros((3, self.n))
+        kernels = numba_kernels()
+        skip = self.invalid_values is None
+        if kernels is not None:
+            bad = invalid.reshape(-1) if skip else np.zeros(1, dtype=bool)
+            i64 = np.int64
+            kernels["rowwise"](
+                s.astype(i64, copy=False), e.astype(i64, copy=False),
+                zone.astype(i64, copy=False), row.astype(i64, copy=False), a.reshape(-1),
+                bad, skip, self.nbins, self.hist_offset, drop, area, hist, area_hist, sums,
+            )  # fmt: skip
+        else:
+            self._rows_hist_numpy(row, s, e, zone, a, invalid, area, drop, hist, area_hist, sums)
+        self.count += sums[0]
+        self.valid_area += sums[1]
+        self.nodata_area += sums[2]
+        if self.hist_cov is not None:
+            self.hist_cov += hist
+        if self.hist_area is not None:
+            self.hist_area += area_hist
+
+    def _rows_hist_numpy(self, row, s, e, zone, a, invalid, area, drop, hist, area_hist, sums):
+        """:meth:`_add_rows_hist` without numba: a histogram per row, flushed in row order."""
+        h, w = a.shape
+        size = self.n * self.nbins
+        idx = expand_labels(s, e, zone.astype(np.intp) * self.nbins, a.size, size)
+        idx += a.ravel()
+        idx -= self.hist_offset  # cells outside the runs: size and above, dropped
+        if self.invalid_values is None:
+            idx[invalid.ravel()] = size
+        keep = np.tile(~drop, self.n)
+        lengths = np.bincount(row * self.n + zone, weights=e - s, minlength=h * self.n)
+        lengths = lengths.astype(np.int64).reshape(h, self.n)
+        for r in range(h):
+            counts = np.bincount(idx[r * w : (r + 1) * w], minlength=size + 1)[:size]
+            counts[~keep] = 0
+            valid = counts.reshape(self.n, self.nbins).sum(axis=1)
+            hist += counts
+            area_hist += counts * area[r]
+            sums[0] += valid
+            sums[1] += valid * area[r]
+            sums[2] += (lengths[r] - valid) * area[r]
 
     def _drop_invalid(self, hist: np.ndarray) -> np.ndarray:
         """Zero the bins of the nodata values (when known) of flat per-zone histograms."""
