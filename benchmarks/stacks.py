@@ -11,8 +11,9 @@ Measured side by side in ONE run (the machine is shared: compare ratios, not sec
   against exactextract called once per layer and against the raw read of the stack.
 
 The raw read runs first, twice (the first, untimed, brings the files into the page cache,
-so that no tool pays the disk). Each measurement runs in its own subprocess; its peak memory is that subprocess's
-``ru_maxrss`` (Python, GDAL and the libraries included, ≈ 0.25 GiB baseline). The synthetic
+so that no tool pays the disk). Each measurement runs in its own subprocess; its peak
+memory is that subprocess's ``ru_maxrss`` (Python, GDAL and the libraries included,
+≈ 0.25 GiB baseline). The synthetic
 rasters are generated once into ``--data`` (default ``/tmp/geo-bench``), outside any timing.
 
 Usage::
@@ -29,7 +30,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -211,11 +211,11 @@ def measure(kind: str, paths: list[str]) -> dict:
 def run(kind: str, paths) -> dict:
     """:func:`measure` in a fresh subprocess, with its peak resident memory (GiB)."""
     code = (
-        "import json, resource, sys; sys.path.insert(0, %r); import stacks; "
-        "out = stacks.measure(%r, %r); "
+        "import json, resource, sys; sys.path.insert(0, {!r}); import stacks; "
+        "out = stacks.measure({!r}, {!r}); "
         "out['peak_gib'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20; "
         "print(json.dumps(out))"
-    ) % (str(REPO / "benchmarks"), kind, [str(p) for p in paths])
+    ).format(str(REPO / "benchmarks"), kind, [str(p) for p in paths])
     env = os.environ | {"PYTHONPATH": str(REPO)}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     if done.returncode:
