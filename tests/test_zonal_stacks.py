@@ -350,13 +350,15 @@ def test_geographic_class_rows_numpy_and_compiled_identical(banners, tmp_path, d
     data[rng.random((h, w)) < 0.1] = nodata
     path = _write(tmp_path / "cls.tif", data, "EPSG:4326", from_origin(west, north, cell, cell),
                   nodata)  # fmt: skip
-    for kwargs in (
-        {"categorical": True, "nodata_values": (4,)},
-        {"stats": ["count", "median"], "categorical": True, "window_rows": 13},
+    for kwargs, split in (
+        ({"categorical": True, "nodata_values": (4,)}, 1 << 19),
+        ({"categorical": True, "nodata_values": (4,)}, 1000),  # windows cut in two parts
+        ({"stats": ["count", "median"], "categorical": True, "window_rows": 13}, 1000),
     ):
-        with zonal.set_options(use_numba=False):
+        with zonal.set_options(use_numba=False, hist_split_cells=split):
             slow = zonal_stats(banners, path, **kwargs)
-        fast = zonal_stats(banners, path, **kwargs)
+        with zonal.set_options(hist_split_cells=split):
+            fast = zonal_stats(banners, path, **kwargs)
         pd.testing.assert_frame_equal(slow, fast, check_exact=True)
         area = slow[[c for c in slow if c.startswith("area_km2_")]].sum(axis=1)
         np.testing.assert_allclose(area, slow["valid_area_km2"], rtol=1e-12)

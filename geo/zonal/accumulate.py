@@ -360,26 +360,39 @@ class Accumulator:
         in cell area, counted row by row: a row's cells share one area, so each (zone,
         class) count of a row is multiplied by it once, not summed cell by cell.
 
-        The compiled kernel and the numpy path add, for every (zone, class) and zone, the
-        rows' terms in row order from zero: their results are identical.
+        Large windows are cut at a row boundary into two parts (:func:`row_parts`, by
+        options only), the second counted on ``pool``'s thread when there is one. Both
+        paths add, for every (zone, class) and zone, the rows' terms of each part in row
+        order from zero, then the two parts: the compiled and numpy results are identical.
         """
-        size = self.n * self.nbins
         drop = np.zeros(self.nbins, dtype=bool)
         if self.invalid_values is not None and len(self.invalid_values):
             drop[self.invalid_values - self.hist_offset] = True
-        hist, area_hist, sums = np.zeros(size, np.int64), np.zeros(size), np.zeros((3, self.n))
+        parts = row_parts(row, s, e)
         kernels = numba_kernels()
-        skip = self.invalid_values is None
-        if kernels is not None:
-            bad = invalid.reshape(-1) if skip else np.zeros(1, dtype=bool)
-            i64 = np.int64
-            kernels["rowwise"](
-                s.astype(i64, copy=False), e.astype(i64, copy=False),
-                zone.astype(i64, copy=False), row.astype(i64, copy=False), a.reshape(-1),
-                bad, skip, self.nbins, self.hist_offset, drop, area, hist, area_hist, sums,
-            )  # fmt: skip
+        if kernels is None:
+            done = [self._rows_numpy(row[p], s[p], e[p], zone[p], a, invalid, area, drop)
+                    for p in parts]  # fmt: skip
         else:
-            self._rows_hist_numpy(row, s, e, zone, a, invalid, area, drop, hist, area_hist, sums)
+            i64 = np.int64
+            runs = [x.astype(i64, copy=False) for x in (s, e, zone, row)]
+            skip = self.invalid_values is None
+            bad = invalid.reshape(-1) if skip else np.zeros(1, dtype=bool)
+            args = (a.reshape(-1), bad, skip, self.nbins, self.hist_offset, drop, area)
+
+            def count(part: slice):
+                out = self._rows_out()
+                kernels["rowwise"](*(x[part] for x in runs), *args, *out)
+                return out
+
+            if len(parts) > 1 and self.pool is not None:
+                job = self.pool.submit(count, parts[1])
+                done = [count(parts[0]), job.result()]
+            else:
+                done = [count(p) for p in parts]
+        hist, area_hist, sums = done[0]
+        for more in done[1:]:
+            hist, area_hist, sums = hist + more[0], area_hist + more[1], sums + more[2]
         self.count += sums[0]
         self.valid_area += sums[1]
         self.nodata_area += sums[2]
@@ -388,27 +401,40 @@ class Accumulator:
         if self.hist_area is not None:
             self.hist_area += area_hist
 
-    def _rows_hist_numpy(self, row, s, e, zone, a, invalid, area, drop, hist, area_hist, sums):
-        """:meth:`_add_rows_hist` without numba: a histogram per row, flushed in row order."""
-        h, w = a.shape
+    def _rows_out(self):
         size = self.n * self.nbins
-        idx = expand_labels(s, e, zone.astype(np.intp) * self.nbins, a.size, size)
-        idx += a.ravel()
+        return np.zeros(size, np.int64), np.zeros(size), np.zeros((3, self.n))
+
+    def _rows_numpy(self, row, s, e, zone, a, invalid, area, drop):
+        """One part of :meth:`_add_rows_hist` without numba: a histogram per row, flushed
+        in row order. Returns the part's (counts, class areas, zone sums)."""
+        hist, area_hist, sums = self._rows_out()
+        if not len(row):
+            return hist, area_hist, sums
+        w = a.shape[1]
+        lo, hi = int(row[0]), int(row[-1]) + 1  # runs are sorted by row
+        sub, size = a[lo:hi].ravel(), self.n * self.nbins
+        s, e = s - lo * w, e - lo * w
+        idx = expand_labels(s, e, zone.astype(np.intp) * self.nbins, sub.size, size)
+        idx += sub
         idx -= self.hist_offset  # cells outside the runs: size and above, dropped
         if self.invalid_values is None:
-            idx[invalid.ravel()] = size
+            idx[invalid[lo:hi].ravel()] = size
         keep = np.tile(~drop, self.n)
-        lengths = np.bincount(row * self.n + zone, weights=e - s, minlength=h * self.n)
-        lengths = lengths.astype(np.int64).reshape(h, self.n)
-        for r in range(h):
+        local = (row - lo) * self.n + zone
+        lengths = np.bincount(local, weights=e - s, minlength=(hi - lo) * self.n)
+        lengths = lengths.astype(np.int64).reshape(hi - lo, self.n)
+        for r in range(hi - lo):
             counts = np.bincount(idx[r * w : (r + 1) * w], minlength=size + 1)[:size]
             counts[~keep] = 0
             valid = counts.reshape(self.n, self.nbins).sum(axis=1)
+            ar = area[lo + r]
             hist += counts
-            area_hist += counts * area[r]
+            area_hist += counts * ar
             sums[0] += valid
-            sums[1] += valid * area[r]
-            sums[2] += (lengths[r] - valid) * area[r]
+            sums[1] += valid * ar
+            sums[2] += (lengths[r] - valid) * ar
+        return hist, area_hist, sums
 
     def _drop_invalid(self, hist: np.ndarray) -> np.ndarray:
         """Zero the bins of the nodata values (when known) of flat per-zone histograms."""
@@ -497,6 +523,23 @@ def expand_labels(s, e, zone, size: int, none: int, dtype=np.intp) -> np.ndarray
     values = np.full(2 * len(s) + 1, none, dtype=dtype)
     values[1::2] = zone
     return np.repeat(values, np.diff(bounds))
+
+
+def row_parts(row: np.ndarray, s: np.ndarray, e: np.ndarray) -> list[slice]:
+    """The runs of a window in one part, or two cut at the row boundary nearest half the
+    cells when the window holds at least ``hist_split_cells`` cells and ``hist_threads``
+    is 2 or more (options only: every path cuts alike, so results never depend on
+    threads or on numba)."""
+    cells = np.cumsum(e - s)
+    if not len(cells) or cells[-1] < OPTIONS["hist_split_cells"] or OPTIONS["hist_threads"] < 2:
+        return [slice(None)]
+    k = min(int(np.searchsorted(cells, cells[-1] // 2)), len(row) - 1)
+    cut = int(np.searchsorted(row, row[k], side="right"))
+    if cut >= len(row):
+        cut = int(np.searchsorted(row, row[k], side="left"))
+    if cut <= 0 or cut >= len(row):
+        return [slice(None)]
+    return [slice(0, cut), slice(cut, None)]
 
 
 def key_dtype(n_keys: int) -> type:
