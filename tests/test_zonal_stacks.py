@@ -306,6 +306,8 @@ def test_bad_layer_arguments(banners, layers):
         zonal_stats(banners, [], ["mean"])
     with pytest.raises(UsageError, match="layout"):
         zonal_stats(banners, layers["geographic"]["value"], ["mean"], layout="tall")
+    with pytest.raises(UsageError, match="many layers"):
+        zonal_stats(banners, layers["geographic"]["value"][0], ["mean"], layout="long")
     with pytest.raises(LayerError, match="band 4"):
         zonal_stats(banners, layers["geographic"]["value"][0], ["mean"], bands=[1, 4])
 

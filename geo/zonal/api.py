@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import rasterio
 
-from geo.errors import GeoWarning, LayerError, ZoneError
+from geo.errors import GeoWarning, LayerError, UsageError, ZoneError
 from geo.grid import Grid
 from geo.zonal.accumulate import Accumulator, make_spec
 from geo.zonal.cache import get_coverage
@@ -145,6 +145,11 @@ def zonal_stats(
         options.update(coverage=coverage, cache_dir=cache_dir, quantiles=quantiles)
         options.update(window_rows=window_rows, nodata_values=nodata_values)
         return zonal_stats_many(zones, raster, stats, layout=layout, as_xarray=as_xarray, **options)
+    if layout not in (None, "wide"):
+        raise UsageError(
+            f"layout={layout!r} is for many layers; one raster gives one row per zone "
+            "(pass a list, e.g. [path], for the long layout)"
+        )
     table = _zonal_stats_one(
         zones, raster, stats, categorical, band, method, coverage, cache_dir, quantiles,
         window_rows, nodata_values,

@@ -31,7 +31,14 @@ from geo.zonal.options import OPTIONS
 from geo.zonal.stream import open_raster, stream_layers
 from geo.zonal.xarrays import DataArrayReader, is_xarray, to_xarray
 
-__all__ = ["LayerSource", "is_many", "layer_sources", "layer_table", "zonal_stats_each"]
+__all__ = [
+    "LayerSource",
+    "is_many",
+    "layer_sources",
+    "layer_table",
+    "zonal_stats_each",
+    "zonal_stats_many",
+]
 
 LAYOUTS = ("long", "wide")
 
