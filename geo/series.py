@@ -1,10 +1,10 @@
 """Yearly series per zone from a stack (``barrier series``).
 
-Each layer of a :class:`geo.stack.Stack` is summarised over the zones with
-:func:`geo.zonal.zonal_stats`; the coverage of the zones on the stack's grid is built once and
-reused for every year (the process coverage cache). The result is tidy: one row per zone,
-year and statistic (value layers) or class (class layers, with km², ha, mu and % of the
-zone's valid area).
+Every layer of a :class:`geo.stack.Stack` is summarised over the zones in one call of
+:func:`geo.zonal.zonal_stats_each`: the coverage of the zones on the stack's grid is built once
+(the process coverage cache) and the years are read in one pass over the grid's windows.
+The result is tidy: one row per zone, year and statistic (value layers) or class (class
+layers, with km², ha, mu and % of the zone's valid area).
 """
 
 from __future__ import annotations
@@ -48,7 +48,8 @@ def zone_series(
     id_column : str
         Name of the identifier column of the table.
     progress : callable, optional
-        Called with ``(layers done, layers in total)`` after each year.
+        Called with ``(layers done, layers in total)`` for each year once its table is
+        made (after the one pass that reads every year).
 
     Returns
     -------
@@ -59,19 +60,19 @@ def zone_series(
         year), plus ``valid_area_km2`` and ``nodata_area_km2``.
     """
     from geo.units import convert
-    from geo.zonal import zonal_stats
+    from geo.zonal import zonal_stats_each
 
     names = [c for c in ("name_zh", "name_en") if c in zones.columns]
+    # one coverage for the stack's grid and one pass over its windows for every year
+    _, tables = zonal_stats_each(
+        zones,
+        stack,
+        () if categorical else tuple(stats),
+        categorical=categorical,
+        nodata_values=nodata_values,
+    )
     frames = []
-    for k, (path, band, year) in enumerate(zip(stack.paths, stack.bands, stack.years, strict=True)):
-        table = zonal_stats(
-            zones,
-            path,
-            () if categorical else tuple(stats),
-            categorical=categorical,
-            band=band,
-            nodata_values=nodata_values,
-        )
+    for k, (year, table) in enumerate(tables):
         head = pd.DataFrame({id_column: list(zones.index)}, index=zones.index)
         for col in names:
             head[col] = zones[col].to_numpy()

@@ -62,8 +62,10 @@ from geo.zonal.api import categorical_long, zonal_stats
 from geo.zonal.cache import CoverageCache, coverage_cache
 from geo.zonal.coverage import METHODS, Coverage
 from geo.zonal.inputs import ZonesInput, zone_input
+from geo.zonal.multi import zonal_stats_each
 from geo.zonal.nodata import PLACEHOLDERS, PlaceholderWatch, invalid_mask, nodata_codes
 from geo.zonal.options import get_options, set_options
+from geo.zonal.xarrays import to_xarray
 
 __all__ = [
     "AREA_COLUMNS",
@@ -80,7 +82,9 @@ __all__ = [
     "invalid_mask",
     "nodata_codes",
     "set_options",
+    "to_xarray",
     "zonal_stats",
+    "zonal_stats_each",
     "zone_input",
 ]
 
@@ -94,7 +98,9 @@ for _obj in (
     get_options,
     nodata_codes,
     set_options,
+    to_xarray,
     zonal_stats,
+    zonal_stats_each,
     zone_input,
 ):
     _obj.__module__ = __name__

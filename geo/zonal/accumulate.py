@@ -43,6 +43,10 @@ STATS = (
 
 AREA_COLUMNS = ("valid_area_km2", "nodata_area_km2", "outside_area_km2")
 
+#: Widest histogram (bins) counted row by row on grids of unequal row areas: the per-row
+#: flush scans every bin of each zone a row holds (uint8/int8 classes: 256 bins).
+ROWWISE_MAX_BINS = 4096
+
 
 @dataclass
 class Spec:
@@ -229,8 +233,13 @@ class Accumulator:
         idx[0::2], idx[1::2] = s, e
         if idx[-1] == a.size:
             idx = idx[:-1]
-        counts = self._add_histograms(s, e, zone, a, invalid, r0) if self.nbins else None
-        self._add_run_counts(row, zone, e - s, idx, counts, invalid, r0)
+        rows_area = self.row_area[r0 : r0 + a.shape[0]]
+        if self.nbins and self.nbins <= ROWWISE_MAX_BINS and rows_area.min() != rows_area.max():
+            # rows of unequal area (geographic grids): counts per row, areas once per row
+            self._add_rows_hist(row - r0, s, e, zone, a, invalid, rows_area)
+        else:
+            counts = self._add_histograms(s, e, zone, a, invalid, r0) if self.nbins else None
+            self._add_run_counts(row, zone, e - s, idx, counts, invalid, r0)
         if self.spec.need_sum:
             self._add_run_sums(row, zone, x.ravel(), idx)
         if self.spec.need_minmax:
@@ -346,6 +355,87 @@ class Accumulator:
             self.hist_area += counts * area[0]
         return counts
 
+    def _add_rows_hist(self, row, s, e, zone, a, invalid, area) -> None:
+        """Class counts, valid and nodata totals of the runs of a window whose rows differ
+        in cell area, counted row by row: a row's cells share one area, so each (zone,
+        class) count of a row is multiplied by it once, not summed cell by cell.
+
+        Large windows are cut at a row boundary into two parts (:func:`row_parts`, by
+        options only), the second counted on ``pool``'s thread when there is one. Both
+        paths add, for every (zone, class) and zone, the rows' terms of each part in row
+        order from zero, then the two parts: the compiled and numpy results are identical.
+        """
+        drop = np.zeros(self.nbins, dtype=bool)
+        if self.invalid_values is not None and len(self.invalid_values):
+            drop[self.invalid_values - self.hist_offset] = True
+        parts = row_parts(row, s, e)
+        kernels = numba_kernels()
+        if kernels is None:
+            done = [self._rows_numpy(row[p], s[p], e[p], zone[p], a, invalid, area, drop)
+                    for p in parts]  # fmt: skip
+        else:
+            i64 = np.int64
+            runs = [x.astype(i64, copy=False) for x in (s, e, zone, row)]
+            skip = self.invalid_values is None
+            bad = invalid.reshape(-1) if skip else np.zeros(1, dtype=bool)
+            args = (a.reshape(-1), bad, skip, self.nbins, self.hist_offset, drop, area)
+
+            def count(part: slice):
+                out = self._rows_out()
+                kernels["rowwise"](*(x[part] for x in runs), *args, *out)
+                return out
+
+            if len(parts) > 1 and self.pool is not None:
+                job = self.pool.submit(count, parts[1])
+                done = [count(parts[0]), job.result()]
+            else:
+                done = [count(p) for p in parts]
+        hist, area_hist, sums = done[0]
+        for more in done[1:]:
+            hist, area_hist, sums = hist + more[0], area_hist + more[1], sums + more[2]
+        self.count += sums[0]
+        self.valid_area += sums[1]
+        self.nodata_area += sums[2]
+        if self.hist_cov is not None:
+            self.hist_cov += hist
+        if self.hist_area is not None:
+            self.hist_area += area_hist
+
+    def _rows_out(self):
+        size = self.n * self.nbins
+        return np.zeros(size, np.int64), np.zeros(size), np.zeros((3, self.n))
+
+    def _rows_numpy(self, row, s, e, zone, a, invalid, area, drop):
+        """One part of :meth:`_add_rows_hist` without numba: a histogram per row, flushed
+        in row order. Returns the part's (counts, class areas, zone sums)."""
+        hist, area_hist, sums = self._rows_out()
+        if not len(row):
+            return hist, area_hist, sums
+        w = a.shape[1]
+        lo, hi = int(row[0]), int(row[-1]) + 1  # runs are sorted by row
+        sub, size = a[lo:hi].ravel(), self.n * self.nbins
+        s, e = s - lo * w, e - lo * w
+        idx = expand_labels(s, e, zone.astype(np.intp) * self.nbins, sub.size, size)
+        idx += sub
+        idx -= self.hist_offset  # cells outside the runs: size and above, dropped
+        if self.invalid_values is None:
+            idx[invalid[lo:hi].ravel()] = size
+        keep = np.tile(~drop, self.n)
+        local = (row - lo) * self.n + zone
+        lengths = np.bincount(local, weights=e - s, minlength=(hi - lo) * self.n)
+        lengths = lengths.astype(np.int64).reshape(hi - lo, self.n)
+        for r in range(hi - lo):
+            counts = np.bincount(idx[r * w : (r + 1) * w], minlength=size + 1)[:size]
+            counts[~keep] = 0
+            valid = counts.reshape(self.n, self.nbins).sum(axis=1)
+            ar = area[lo + r]
+            hist += counts
+            area_hist += counts * ar
+            sums[0] += valid
+            sums[1] += valid * ar
+            sums[2] += (lengths[r] - valid) * ar
+        return hist, area_hist, sums
+
     def _drop_invalid(self, hist: np.ndarray) -> np.ndarray:
         """Zero the bins of the nodata values (when known) of flat per-zone histograms."""
         if self.invalid_values is not None and len(self.invalid_values):
@@ -433,6 +523,23 @@ def expand_labels(s, e, zone, size: int, none: int, dtype=np.intp) -> np.ndarray
     values = np.full(2 * len(s) + 1, none, dtype=dtype)
     values[1::2] = zone
     return np.repeat(values, np.diff(bounds))
+
+
+def row_parts(row: np.ndarray, s: np.ndarray, e: np.ndarray) -> list[slice]:
+    """The runs of a window in one part, or two cut at the row boundary nearest half the
+    cells when the window holds at least ``hist_split_cells`` cells and ``hist_threads``
+    is 2 or more (options only: every path cuts alike, so results never depend on
+    threads or on numba)."""
+    cells = np.cumsum(e - s)
+    if not len(cells) or cells[-1] < OPTIONS["hist_split_cells"] or OPTIONS["hist_threads"] < 2:
+        return [slice(None)]
+    k = min(int(np.searchsorted(cells, cells[-1] // 2)), len(row) - 1)
+    cut = int(np.searchsorted(row, row[k], side="right"))
+    if cut >= len(row):
+        cut = int(np.searchsorted(row, row[k], side="left"))
+    if cut <= 0 or cut >= len(row):
+        return [slice(None)]
+    return [slice(0, cut), slice(cut, None)]
 
 
 def key_dtype(n_keys: int) -> type:

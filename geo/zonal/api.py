@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import rasterio
 
-from geo.errors import GeoWarning, LayerError, ZoneError
+from geo.errors import GeoWarning, LayerError, UsageError, ZoneError
 from geo.grid import Grid
 from geo.zonal.accumulate import Accumulator, make_spec
 from geo.zonal.cache import get_coverage
@@ -45,8 +45,11 @@ def zonal_stats(
     quantiles: Sequence[float] | None = None,
     window_rows: int | None = None,
     nodata_values: Sequence[float] = (),
+    bands: Sequence[int] | None = None,
+    layout: str | None = None,
+    as_xarray: bool = False,
 ) -> pd.DataFrame:
-    """Summarise a raster band over polygon zones.
+    """Summarise a raster band, or many layers in one pass, over polygon zones.
 
     Parameters
     ----------
@@ -55,8 +58,16 @@ def zonal_stats(
         never resampled). Zones may overlap: a cell inside two zones counts for
         both. A zone set is any object with a ``frame`` (GeoDataFrame) and a
         ``key`` (str), such as ``geo.zones.ZoneSet`` (see :func:`geo.zonal.zone_input`).
-    raster : str, os.PathLike or rasterio dataset
-        The raster to summarise.
+    raster : str, os.PathLike, rasterio dataset, list of them, Stack or xarray.DataArray
+        The raster to summarise; or many layers at once: a list of files (layers labelled
+        by file stem), a :class:`geo.stack.Stack` (by year), a multi-band file with
+        ``bands`` (by band number), or a rioxarray-georeferenced ``DataArray`` (or
+        one-variable ``Dataset``) with one layer dimension besides y and x (by its
+        coordinate, e.g. ``year`` or ``time``). The layers are grouped by grid: one
+        coverage per grid (from :data:`coverage_cache`), and the layers of a grid are
+        read in ONE pass over its windows, reads overlapped with the sums; memory does
+        not grow with the number of layers. Each layer's numbers equal those of a call
+        on that layer alone.
     stats : sequence of str, default ("count", "mean")
         Any of :data:`STATS`. ``count`` is the coverage-weighted number of
         valid cells; ``sum``, ``mean``, ``stdev`` (population), ``min``,
@@ -92,12 +103,26 @@ def zonal_stats(
     nodata_values : sequence of float, optional
         Further stored values that count as nodata besides the band's nodata
         (e.g. a water flag such as 254 in the Copernicus NDVI layer).
+    bands : sequence of int, optional
+        Bands (1-based) of one multi-band file to summarise as layers (or positions along
+        a DataArray's layer dimension).
+    layout : {"long", "wide"}, optional
+        Many layers only. ``long`` (default): a tidy table with columns zone (named
+        after ``zones``' index, else ``zone``), the layer column (``year``, ``layer``,
+        ``band`` or the DataArray's dimension), ``stat`` and ``value``. ``wide``: the
+        one-row-per-zone tables of the layers stacked, indexed by zone, the layer column
+        first. Class columns of a class seen in any layer are in every layer (0 km²
+        where absent).
+    as_xarray : bool, default False
+        Return an :class:`xarray.Dataset` (one variable per statistic, dimensions zone
+        and, for many layers, the layer dimension) instead; see :func:`to_xarray`.
 
     Returns
     -------
-    pandas.DataFrame
-        One row per zone, indexed like ``zones``. Zones without a valid cell
-        have ``count == 0`` and NaN ``mean``, ``min``, ... .
+    pandas.DataFrame or xarray.Dataset
+        One raster: one row per zone, indexed like ``zones``. Zones without a valid
+        cell have ``count == 0`` and NaN ``mean``, ``min``, ... . Many layers: see
+        ``layout``.
 
     Raises
     ------
@@ -111,6 +136,36 @@ def zonal_stats(
         Empty zone set, non-polygon zones, zones not overlapping the raster,
         coverage built for other zones.
     """
+    from geo.zonal.multi import is_many
+
+    if is_many(raster, bands):
+        from geo.zonal.multi import zonal_stats_many
+
+        options = dict(categorical=categorical, band=band, bands=bands, method=method)
+        options.update(coverage=coverage, cache_dir=cache_dir, quantiles=quantiles)
+        options.update(window_rows=window_rows, nodata_values=nodata_values)
+        return zonal_stats_many(zones, raster, stats, layout=layout, as_xarray=as_xarray, **options)
+    if layout not in (None, "wide"):
+        raise UsageError(
+            f"layout={layout!r} is for many layers; one raster gives one row per zone "
+            "(pass a list, e.g. [path], for the long layout)"
+        )
+    table = _zonal_stats_one(
+        zones, raster, stats, categorical, band, method, coverage, cache_dir, quantiles,
+        window_rows, nodata_values,
+    )  # fmt: skip
+    if as_xarray:
+        from geo.zonal.xarrays import to_xarray
+
+        return to_xarray(table)
+    return table
+
+
+def _zonal_stats_one(
+    zones, raster, stats, categorical, band, method, coverage, cache_dir, quantiles,
+    window_rows, nodata_values,
+) -> pd.DataFrame:  # fmt: skip
+    """:func:`zonal_stats` of one raster band (one row per zone)."""
     spec = make_spec(stats, quantiles, categorical)
     check_method(method)
     zones = zone_input(zones)  # the one normalisation: its key is hashed at most once

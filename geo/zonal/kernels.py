@@ -127,7 +127,62 @@ def _kernel_functions(jit) -> dict:
                 hists[0, j] += area
                 hists[1, j] += wt[i]
 
-    return {"counts": counts, "weighted": weighted, "cells": cells}
+    @jit
+    def rowwise(s, e, zone, row, a, bad, skip, nbins, offset, drop, area, hist, area_hist, sums):
+        # Class counts of the runs row by row (runs sorted by row), then, once per row and
+        # per (zone, class) the row holds, the area: count × the row's cell area. A row's
+        # cells share one area, so the per-cell work is the integer count alone (in four
+        # partial histograms, as `counts`). Each (zone, class) and zone sum gets its rows
+        # in row order, as the numpy path adds them. `drop` flags the bins of nodata
+        # values (counted as nodata, never as a class); sums: count, valid and nodata area.
+        n = sums.shape[1]
+        cur = np.zeros((4, n * nbins), np.int64)
+        seen = np.full(n, -1, np.int64)
+        zones = np.empty(n, np.int64)
+        length = np.zeros(n, np.int64)
+        k, runs = 0, s.shape[0]
+        while k < runs:
+            r, nz = row[k], 0
+            while k < runs and row[k] == r:
+                z = zone[k]
+                if seen[z] != r:
+                    seen[z], zones[nz], length[z] = r, z, 0
+                    nz += 1
+                length[z] += e[k] - s[k]
+                base = z * nbins - offset
+                i, stop = s[k], e[k]
+                if skip:
+                    for j in range(i, stop):
+                        if not bad[j]:
+                            cur[0, base + a[j]] += 1
+                else:
+                    while i + 4 <= stop:
+                        cur[0, base + a[i]] += 1
+                        cur[1, base + a[i + 1]] += 1
+                        cur[2, base + a[i + 2]] += 1
+                        cur[3, base + a[i + 3]] += 1
+                        i += 4
+                    for j in range(i, stop):
+                        cur[0, base + a[j]] += 1
+                k += 1
+            ar = area[r]
+            for t in range(nz):
+                z = zones[t]
+                valid = 0
+                for b in range(nbins):
+                    j = z * nbins + b
+                    c = cur[0, j] + cur[1, j] + cur[2, j] + cur[3, j]
+                    if c:
+                        cur[0, j], cur[1, j], cur[2, j], cur[3, j] = 0, 0, 0, 0
+                        if not drop[b]:
+                            valid += c
+                            hist[j] += c
+                            area_hist[j] += c * ar
+                sums[0, z] += valid
+                sums[1, z] += valid * ar
+                sums[2, z] += (length[z] - valid) * ar
+
+    return {"counts": counts, "weighted": weighted, "cells": cells, "rowwise": rowwise}
 
 
 def compiled_counts(
@@ -198,6 +253,10 @@ def warm_kernels(dtype) -> bool:
         np.zeros((2, 1)),
     )
     for skip in (False, True):
+        kernels["rowwise"](
+            one, one + 1, one, one * 0, a, bad, skip, 1, 0, bad, np.ones(1),
+            np.zeros(1, np.int64), np.zeros(1), np.zeros((3, 1)),
+        )  # fmt: skip
         kernels["counts"](one, one + 1, one, a, bad, skip, 1, 0, np.zeros((4, 1), np.int64))
         kernels["weighted"](
             one, one + 1, one, a, bad, skip, 1, 0, np.ones(1), np.zeros(1, np.int64), np.zeros(1)

@@ -9,7 +9,7 @@ uses: both are closed when it returns.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
@@ -35,6 +35,7 @@ __all__ = [
     "rows_per_window",
     "stream",
     "stream_bytes",
+    "stream_layers",
     "stream_windows",
 ]
 
@@ -169,41 +170,96 @@ def stream(
     Accumulator
         The per-zone sums (``acc.frame(...)`` makes the table).
     """
-    dtype = np.dtype(ds.dtypes[band - 1])
-    pieces = list(
-        stream_windows(cov, ds, band, rows_per_window(ds, band, cov.grid.width, window_rows))
-    )
+    return stream_layers([(ds, band)], cov, spec, window_rows, extra)[0]
+
+
+def stream_layers(
+    layers: Sequence[tuple[object, int]],
+    cov: Coverage,
+    spec: Spec,
+    window_rows: int | None,
+    extra: tuple = (),
+) -> list[Accumulator]:
+    """Read several layers of one grid in ONE pass over the windows, one accumulator each.
+
+    The windows are planned once (on the blocks of the first layer); window ``k`` of every
+    layer is read, in layer order, before window ``k + 1`` of any, each read overlapped with
+    the summing of the previous one (:func:`prefetched`). At most two layer-windows are in
+    memory at once, so peak memory does not grow with the number of layers (only the
+    per-zone sums, a few KB each, or the class histograms, zones × 2^bits × 8 bytes, do).
+    A single layer gives exactly what :func:`stream` gave before: the same windows, summed
+    in the same order.
+
+    Parameters
+    ----------
+    layers : sequence of (dataset, band)
+        Open datasets (rasterio, or :class:`geo.zonal.xarrays.DataArrayReader`) on
+        ``cov``'s grid, and their 1-based bands.
+    cov : Coverage
+        The zones' coverage of the grid.
+    spec : Spec
+        What to compute (the same for every layer).
+    window_rows : int, optional
+        Rows per window (rounded up to whole blocks of the first layer).
+    extra : tuple of float
+        Stored values that count as nodata besides each band's.
+
+    Returns
+    -------
+    list of Accumulator
+        One per layer, in the order of ``layers``.
+    """
+    ds0, band0 = layers[0]
+    rows = rows_per_window(ds0, band0, cov.grid.width, window_rows)
+    pieces = list(stream_windows(cov, ds0, band0, rows))
     windows = [win for win, _ in pieces]
     most = max((int(win.width) * int(win.height) for win in windows), default=0)
-    check_budget(ds.name, stream_bytes(cov.n_zones, spec, dtype, most), "the zonal statistics")
-    acc = Accumulator(cov.n_zones, spec, dtype, cov.grid.row_cell_area_m2())
-    codes = nodata_codes(dtype, ds.nodatavals[band - 1], extra, ds.name)
-    acc.invalid_values = invalid_values(codes)
-    watch = PlaceholderWatch(dtype, ds.nodatavals[band - 1], extra)
+    dtypes = [np.dtype(ds.dtypes[band - 1]) for ds, band in layers]
+    window_bytes = max(stream_bytes(cov.n_zones, spec, d, most) for d in dtypes)
+    sums_bytes = sum(stream_bytes(cov.n_zones, spec, d, 0) for d in dtypes)
+    check_budget(ds0.name, window_bytes + sums_bytes, "the zonal statistics")
+    row_area = cov.grid.row_cell_area_m2()
+    accs, codes, watches = [], [], []
+    for (ds, band), dtype in zip(layers, dtypes, strict=True):
+        acc = Accumulator(cov.n_zones, spec, dtype, row_area)
+        codes.append(nodata_codes(dtype, ds.nodatavals[band - 1], extra, ds.name))
+        acc.invalid_values = invalid_values(codes[-1])
+        accs.append(acc)
+        watches.append(PlaceholderWatch(dtype, ds.nodatavals[band - 1], extra))
 
-    # Two window buffers, read into in turn, and one for the invalid mask: reused
-    # rather than allocated per window (fresh pages cost about as much as an
-    # integer window's mask). The accumulator keeps no reference to them.
-    bufs = [np.empty(most, dtype=dtype), np.empty(most, dtype=dtype)]
+    # Two window buffers per dtype, read into in turn (item k into buffer k % 2: the
+    # item being summed and the one being read never share one), and one for the invalid
+    # mask: reused rather than allocated per window (fresh pages cost about as much as an
+    # integer window's mask). The accumulators keep no reference to them.
+    bufs = {d: [np.empty(most, dtype=d), np.empty(most, dtype=d)] for d in set(dtypes)}
     mask_buf = np.empty(most, dtype=bool)
+    n = len(layers)
 
-    def read(k: int) -> np.ndarray:
-        win = windows[k]
-        out = bufs[k % 2][: int(win.width) * int(win.height)]
-        return read_window(ds, band, win, out=out.reshape(int(win.height), int(win.width)))
-
-    # this call's threads (window prefetch, class counts) are closed before it returns
-    with hist_pool(acc.nbins > 0) as pool:
-        acc.pool = pool
+    def read(item: int) -> np.ndarray:
+        win, (ds, band) = windows[item // n], layers[item % n]
+        out = bufs[dtypes[item % n]][item % 2][: int(win.width) * int(win.height)]
         try:
-            for (win, whole), a in zip(pieces, prefetched(len(windows), read), strict=True):
-                invalid = invalid_mask(a, codes, mask_buf[: a.size].reshape(a.shape))
-                watch.add(a)
-                add = acc.add_window if whole else acc.add_chunk
-                add(cov, a, invalid, int(win.row_off), int(win.col_off))
+            return read_window(ds, band, win, out=out.reshape(int(win.height), int(win.width)))
         except rasterio.errors.RasterioIOError as exc:
             raise read_error(ds.name, exc) from exc
+
+    # this call's threads (window prefetch, class counts) are closed before it returns
+    with hist_pool(any(acc.nbins > 0 for acc in accs)) as pool:
+        for acc in accs:
+            acc.pool = pool
+        arrays = prefetched(len(windows) * n, read)
+        try:
+            for (win, whole), _ in zip(pieces, windows, strict=True):
+                for k, acc in enumerate(accs):
+                    a = next(arrays)
+                    invalid = invalid_mask(a, codes[k], mask_buf[: a.size].reshape(a.shape))
+                    watches[k].add(a)
+                    add = acc.add_window if whole else acc.add_chunk
+                    add(cov, a, invalid, int(win.row_off), int(win.col_off))
         finally:
-            acc.pool = None  # the accumulator outlives the thread (and may be pickled)
-    watch.warn(ds.name, band)
-    return acc
+            arrays.close()  # an error mid-pass: stop the read-ahead thread now
+            for acc in accs:
+                acc.pool = None  # the accumulator outlives the thread (and may be pickled)
+    for (ds, band), watch in zip(layers, watches, strict=True):
+        watch.warn(ds.name, band)
+    return accs
