@@ -75,6 +75,7 @@ class Stack:
     source: str
 
     def __post_init__(self) -> None:
+        """Refuse an empty stack, a repeated year and years out of order."""
         if not self.years:
             raise DataError(f"stack {self.source} holds no layer; give at least two years")
         if len(set(self.years)) != len(self.years):
@@ -168,6 +169,7 @@ class Stack:
     # -- queries -----------------------------------------------------------------------------
 
     def __len__(self) -> int:
+        """The number of layers (years)."""
         return len(self.years)
 
     def select(self, years) -> Stack:
@@ -221,8 +223,11 @@ class Stack:
         return max(1, int(budget // (8 * len(self) * max(width, 1))))
 
     def dtype(self) -> np.dtype:
-        """The type of the blocks: float32, or float64 when a layer needs it (float64 or
-        integers wider than 16 bits, which float32 cannot hold exactly)."""
+        """The type of the blocks: float32, or float64 when a layer needs it.
+
+        float64 layers and integers wider than 16 bits need float64 (float32 cannot hold them
+        exactly).
+        """
         wide = ("float64", "int32", "uint32", "int64", "uint64")
         for path, band in zip(self.paths, self.bands, strict=True):
             with _open(path) as src:

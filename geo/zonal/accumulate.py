@@ -356,9 +356,10 @@ class Accumulator:
         return counts
 
     def _add_rows_hist(self, row, s, e, zone, a, invalid, area) -> None:
-        """Class counts, valid and nodata totals of the runs of a window whose rows differ
-        in cell area, counted row by row: a row's cells share one area, so each (zone,
-        class) count of a row is multiplied by it once, not summed cell by cell.
+        """Class counts, valid and nodata totals of a window whose rows differ in cell area.
+
+        Counted row by row: a row's cells share one area, so each (zone, class) count of a
+        row is multiplied by it once, not summed cell by cell.
 
         Large windows are cut at a row boundary into two parts (:func:`row_parts`, by
         options only), the second counted on ``pool``'s thread when there is one. Both
@@ -406,8 +407,11 @@ class Accumulator:
         return np.zeros(size, np.int64), np.zeros(size), np.zeros((3, self.n))
 
     def _rows_numpy(self, row, s, e, zone, a, invalid, area, drop):
-        """One part of :meth:`_add_rows_hist` without numba: a histogram per row, flushed
-        in row order. Returns the part's (counts, class areas, zone sums)."""
+        """One part of :meth:`_add_rows_hist` without numba.
+
+        A histogram per row, flushed in row order. Returns the part's (counts, class areas,
+        zone sums).
+        """
         hist, area_hist, sums = self._rows_out()
         if not len(row):
             return hist, area_hist, sums
@@ -478,8 +482,10 @@ class Accumulator:
             self.gathered.append((zv, raw.astype(np.float64), wt[ok]))
 
     def _add_cells_compiled(self, kernel, cells, a, invalid, r0, c0) -> None:
-        """:meth:`_add_cells` of a histogram-only layer, compiled: the same sums
-        (``np.bincount``'s, added cell by cell in order into zeroed arrays)."""
+        """:meth:`_add_cells` of a histogram-only layer, compiled.
+
+        The same sums (``np.bincount``'s, added cell by cell in order into zeroed arrays).
+        """
         row, col, zone, wt = cells
         size = self.n * self.nbins
         sums = np.zeros((3, self.n))  # count, valid area, nodata area
@@ -526,10 +532,12 @@ def expand_labels(s, e, zone, size: int, none: int, dtype=np.intp) -> np.ndarray
 
 
 def row_parts(row: np.ndarray, s: np.ndarray, e: np.ndarray) -> list[slice]:
-    """The runs of a window in one part, or two cut at the row boundary nearest half the
-    cells when the window holds at least ``hist_split_cells`` cells and ``hist_threads``
-    is 2 or more (options only: every path cuts alike, so results never depend on
-    threads or on numba)."""
+    """The runs of a window in one part, or two cut at a row boundary.
+
+    The cut is at the row boundary nearest half the cells when the window holds at least
+    ``hist_split_cells`` cells and ``hist_threads`` is 2 or more (options only: every path cuts
+    alike, so results never depend on threads or on numba).
+    """
     cells = np.cumsum(e - s)
     if not len(cells) or cells[-1] < OPTIONS["hist_split_cells"] or OPTIONS["hist_threads"] < 2:
         return [slice(None)]

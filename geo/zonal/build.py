@@ -117,7 +117,6 @@ def _exact_whole(geoms: np.ndarray, todo: list[int], grid: Grid, add) -> None:
     Each zone's cells are split into interior runs and partial cells as they come
     out, so only one zone's per-cell arrays are in memory at a time.
     """
-
     from geo.zonal.exact import exact_fractions  # imports exactextract: only when needed
 
     def split(i: int, cell_id: np.ndarray, frac: np.ndarray) -> None:

@@ -131,8 +131,10 @@ def process_cache() -> CoverageCache:
 
 
 def get_coverage(zones, grid: Grid, method: str, coverage, cache_dir) -> Coverage:
-    """The coverage a zonal call uses: ``coverage`` checked against the zones and grid, else
-    the process cache's (which loads or builds it).
+    """The coverage a zonal call uses.
+
+    ``coverage`` checked against the zones and grid, else the process cache's (which loads or
+    builds it).
 
     Parameters
     ----------

@@ -81,6 +81,7 @@ class Coverage:
     touched: np.ndarray
 
     def __post_init__(self) -> None:
+        """Index the runs and partial cells by row (for windowed reads)."""
         h = self.grid.height
         self._run_ptr = np.searchsorted(self.run_row, np.arange(h + 1))
         self._cell_ptr = np.searchsorted(self.cell_row, np.arange(h + 1))
@@ -213,8 +214,7 @@ class Coverage:
         return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
     def matches(self, zones) -> bool:
-        """Whether this coverage was built from exactly these zones (``zones`` as in
-        :meth:`build`)."""
+        """Whether this coverage was built from exactly these zones (as in :meth:`build`)."""
         zones = zone_input(zones)
         if len(zones) != self.n_zones:
             return False
@@ -362,8 +362,11 @@ _CORRUPT_CACHE = (
 
 
 def _arrays_digest(arrays: dict[str, np.ndarray], meta: dict) -> str:
-    """SHA-256 of a saved coverage: its metadata (but the digest) and its named arrays
-    (names, dtypes, shapes and bytes, in name order)."""
+    """SHA-256 of a saved coverage.
+
+    Its metadata (but the digest) and its named arrays (names, dtypes, shapes and bytes, in name
+    order).
+    """
     h = hashlib.sha256()
     h.update(json.dumps({k: v for k, v in meta.items() if k != "sha256"}, sort_keys=True).encode())
     for name in sorted(arrays):

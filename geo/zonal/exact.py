@@ -1,5 +1,7 @@
-"""exactextract adapters: a value-less raster of the grid, zone features and a writer
-that hands each feature's covered cells back to the coverage build.
+"""exactextract adapters for the coverage build.
+
+A value-less raster of the grid, zone features and a writer that hands each feature's covered
+cells back to the coverage build.
 
 Importing this module imports exactextract; the coverage build imports it only when it
 runs an exact coverage.
@@ -37,18 +39,23 @@ class GridSource(RasterSource):
     # the RasterSource interface exactextract calls
 
     def res(self):
+        """Cell size (x, y) in CRS units."""
         return abs(self.grid.transform.a), abs(self.grid.transform.e)
 
     def srs_wkt(self):
+        """The grid's CRS as WKT."""
         return self.grid.crs.to_wkt()
 
     def extent(self):
+        """The grid's bounds (xmin, ymin, xmax, ymax)."""
         return self.grid.bounds
 
     def nodata_value(self):
+        """None: the raster has no values, only cells."""
         return None
 
     def read_window(self, x0, y0, nx, ny):
+        """Zeros of the window's shape (the coverage needs cells, not values)."""
         return np.zeros((ny, nx), dtype=np.uint8)
 
 

@@ -44,8 +44,9 @@ def zones_digest(frame: gpd.GeoDataFrame) -> str:
 
 
 class ZonesInput:
-    """The zones of one call: their frame, their key (computed once) and their geometry
-    in a grid's CRS (reprojected once per CRS).
+    """The zones of one call: frame, key and geometry in a grid's CRS.
+
+    The key is computed once; the geometry is reprojected once per CRS.
 
     Build with :func:`zone_input`; every zonal function accepts one where it accepts a
     GeoDataFrame, and passes it on instead of the frame.
@@ -61,6 +62,7 @@ class ZonesInput:
         self._source = source  # a zone-set object with its own key and geometry_in, or None
 
     def __len__(self) -> int:
+        """The number of zones."""
         return len(self.frame)
 
     @property
@@ -80,8 +82,10 @@ class ZonesInput:
 
     @cached_property
     def key(self) -> str:
-        """Digest identifying the zones: the zone set's own key, else :func:`zones_digest`
-        (computed on first use, once)."""
+        """Digest identifying the zones: the zone set's own key, else :func:`zones_digest`.
+
+        Computed on first use, once.
+        """
         if self._source is not None:
             return str(self._source.key)
         return zones_digest(self.frame)

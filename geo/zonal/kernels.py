@@ -24,8 +24,7 @@ _KERNELS_LOCK = threading.Lock()
 
 
 def numba_kernels() -> dict | None:
-    """The compiled histogram kernels; None without numba or with the
-    ``use_numba`` option off.
+    """The compiled histogram kernels; None without numba or with ``use_numba`` off.
 
     numba is imported and the kernels are defined on first use, never at import;
     each is compiled (``njit`` is lazy) on its first call for a raster dtype, see
@@ -60,10 +59,12 @@ def _numba_cache_dir() -> str | None:
 
 
 def _define_kernels(numba) -> dict:
-    """The kernels, cached on disk (numba's first-call compilation, ~1 s, is then
-    paid once per machine rather than per process) under the geo cache folder,
-    or under ``NUMBA_CACHE_DIR`` when the user set one; uncached if neither is
-    writable. Only numba's setting during the definitions is changed."""
+    """The kernels, cached on disk.
+
+    numba's first-call compilation (~1 s) is then paid once per machine rather than per process,
+    under the geo cache folder, or under ``NUMBA_CACHE_DIR`` when the user set one; uncached if
+    neither is writable. Only numba's setting during the definitions is changed.
+    """
     saved = numba.config.CACHE_DIR
     folder = saved or _numba_cache_dir()
     numba.config.CACHE_DIR = folder or ""
@@ -188,8 +189,10 @@ def _kernel_functions(jit) -> dict:
 def compiled_counts(
     kernel, s, e, zone, flat, args, size: int, pool: Executor | None = None
 ) -> np.ndarray:
-    """Per-zone value counts of the runs; large windows are split in two, one half
-    counted on ``pool``'s thread (see :func:`hist_pool`), the other on this one.
+    """Per-zone value counts of the runs.
+
+    Large windows are split in two, one half counted on ``pool``'s thread (see
+    :func:`hist_pool`), the other on this one.
 
     Counts are integers, so the split changes nothing in the result.
     """
@@ -231,8 +234,10 @@ def hist_pool(needed: bool) -> AbstractContextManager[Executor | None]:
 
 
 def warm_kernels(dtype) -> bool:
-    """Compile the histogram kernels for rasters of ``dtype`` now (numba's first-call
-    cost); False when the compiled path is off. Results are not affected."""
+    """Compile the histogram kernels for rasters of ``dtype`` now (numba's first-call cost).
+
+    False when the compiled path is off. Results are not affected.
+    """
     kernels = numba_kernels()
     if kernels is None:
         return False

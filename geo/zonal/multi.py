@@ -299,8 +299,11 @@ def _fill_absent_classes(wide: pd.DataFrame) -> None:
 
 
 def zonal_stats_many(zones, raster, stats, *, layout: str | None, as_xarray: bool, **kwargs):
-    """:func:`geo.zonal.zonal_stats` of many layers: :func:`zonal_stats_each`, then
-    :func:`layer_table` (``layout`` default ``long``), or :func:`geo.zonal.to_xarray`."""
+    """:func:`geo.zonal.zonal_stats` of many layers.
+
+    :func:`zonal_stats_each`, then :func:`layer_table` (``layout`` default ``long``), or
+    :func:`geo.zonal.to_xarray`.
+    """
     if layout is not None and layout not in LAYOUTS:
         raise UsageError(f"layout must be one of {', '.join(LAYOUTS)}; got {layout!r}")
     zones = zone_input(zones)

@@ -1,5 +1,8 @@
-"""Which cells are nodata: codes in the raster's own type, the invalid mask, and the
-watch for undeclared fill values (:class:`PlaceholderWatch`)."""
+"""Which cells are nodata.
+
+Codes in the raster's own type, the invalid mask, and the watch for undeclared fill values
+(:class:`PlaceholderWatch`).
+"""
 
 from __future__ import annotations
 

@@ -148,9 +148,11 @@ class set_options:
         OPTIONS.update(kwargs)
 
     def __enter__(self) -> set_options:
+        """The options are set already (by ``__init__``)."""
         return self
 
     def __exit__(self, *exc: object) -> None:
+        """Restore the options as they were before the block."""
         OPTIONS.update(self.old)
 
 

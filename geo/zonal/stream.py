@@ -81,8 +81,10 @@ def read_error(path, exc: Exception) -> DataError:
 
 
 def rows_per_window(ds, band: int, width: int, window_rows: int | None) -> int:
-    """Rows per streamed window: ``window_rows`` or about ``window_cells`` cells (option),
-    rounded up to whole blocks of rows."""
+    """Rows per streamed window, rounded up to whole blocks of rows.
+
+    ``window_rows``, or about ``window_cells`` cells (option).
+    """
     block_h = max(int(ds.block_shapes[band - 1][0]), 1)
     rows = window_rows or max(OPTIONS["window_cells"] // max(width, 1), 1)
     return max(-(-rows // block_h), 1) * block_h
@@ -114,8 +116,11 @@ def stream_windows(cov: Coverage, ds, band: int, rows: int) -> Iterator[tuple[Wi
 
 
 def stream_bytes(n_zones: int, spec: Spec, dtype: np.dtype, window_cells: int) -> float:
-    """Estimated peak memory of :func:`stream`, bytes: the window buffers and their float64
-    working copies, and the per-zone class histograms (zones × 2^bits bins)."""
+    """Estimated peak memory of :func:`stream`, bytes.
+
+    The window buffers and their float64 working copies, and the per-zone class histograms
+    (zones × 2^bits bins).
+    """
     bits = dtype.itemsize * 8 if dtype.kind in "ui" else 0
     small = 0 < bits <= OPTIONS["int_hist_max_bits"]
     hist = spec.categorical or (spec.need_quantiles and small)

@@ -37,8 +37,10 @@ def _as_dataarray(obj):
 
 
 def layer_dim(da) -> str | None:
-    """The one dimension of ``da`` that is not spatial (``year``, ``time``, ``band`` …);
-    None for a 2-D array."""
+    """The one dimension of ``da`` that is not spatial (``year``, ``time``, ``band`` …).
+
+    None for a 2-D array.
+    """
     spatial = {da.rio.y_dim, da.rio.x_dim}
     others = [d for d in da.dims if d not in spatial]
     if len(others) > 1:
@@ -101,9 +103,12 @@ class DataArrayReader:
         self.offsets = (float(da.attrs.get("add_offset", 0.0)),) * self.count
 
     def _block(self, da, ydim: str, xdim: str) -> tuple[int, int]:
-        """Block shape windows are aligned on: the Dask chunks, else the blocks of the file
-        the array was read from (rioxarray's ``preferred_chunks``: the windows, hence the
-        sums, are then those of the file), else none."""
+        """Block shape windows are aligned on.
+
+        The Dask chunks, else the blocks of the file the array was read from (rioxarray's
+        ``preferred_chunks``: the windows, hence the sums, are then those of the file), else
+        none.
+        """
         if self.da.chunks:
             return int(self.da.chunks[1][0]), int(self.da.chunks[2][0])
         preferred = da.encoding.get("preferred_chunks", {})
