@@ -1,0 +1,550 @@
+"""``barrier fetch`` end to end against servers on 127.0.0.1 (issue 17): a tiny STAC API whose
+items are COGs made here, and plain HTTP files with a checksum list (the CLCD route).
+
+Composites are checked against numpy's max/mean of the items, written files against their
+provenance checksums; failures are injected on the server (503 twice, always 500, a wrong
+checksum, a truncated body). Live endpoints only in tests marked ``network``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import threading
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import rasterio
+import rasterio.shutil
+import shapely
+from rasterio.transform import from_origin
+
+from geo import cli
+from geo.fetch import http as fetch_http
+
+NODATA = -3000
+WEST, NORTH, CELL = 111.0, 41.2, 0.01  # 20 × 20 cells: 111.0–111.2 °E, 41.0–41.2 °N
+YEARS = (2001, 2002, 2003)
+#: two items in the growing season and one outside it (must not count) per year
+DATES = ("{y}-05-25", "{y}-08-13", "{y}-03-06")
+
+
+def run(capsys, *args):
+    """Run ``barrier``; the test zones are boxes, declared EPSG:4326 (no GCJ-02 guess)."""
+    if "--zones" in args:
+        args = (*args, "--source-crs", "EPSG:4326")
+    code = cli.main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(autouse=True)
+def _fast_retries(monkeypatch):
+    monkeypatch.setattr(fetch_http, "BACKOFF", 0.0)
+
+
+def _cog(path: Path, data: np.ndarray, *, crs="EPSG:4326", transform=None, nodata=NODATA):
+    plain = path.with_suffix(".plain.tif")
+    with rasterio.open(
+        plain,
+        "w",
+        driver="GTiff",
+        width=data.shape[1],
+        height=data.shape[0],
+        count=1,
+        dtype=data.dtype,
+        crs=crs,
+        transform=transform or from_origin(WEST, NORTH, CELL, CELL),
+        nodata=nodata,
+    ) as dst:
+        dst.write(data, 1)
+    rasterio.shutil.copy(plain, path, driver="COG")
+    plain.unlink()
+    return path
+
+
+class Server:
+    """A threaded HTTP server on 127.0.0.1 serving a STAC API and files, with injected faults."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.items: list[dict] = []
+        self.requests: Counter = Counter()
+        self.fail: dict[str, list[int]] = {}  # path → statuses to answer first
+        self.always: dict[str, int] = {}  # path prefix → status every time
+        self.truncate: set[str] = set()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                server.handle(self, None)
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                server.handle(self, json.loads(body or b"{}"))
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base = f"http://127.0.0.1:{self.httpd.server_port}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    # -- answers
+
+    def handle(self, h, body):
+        path = urlsplit(h.path).path
+        self.requests[path] += 1
+        for prefix, status in self.always.items():
+            if path.startswith(prefix):
+                return self.send(h, status, b"broken")
+        if self.fail.get(path):
+            return self.send(h, self.fail[path].pop(0), b"busy")
+        if path in ("/stac", "/stac/"):
+            return self.send_json(h, self.landing())
+        if path == "/stac/search":
+            query = (
+                body
+                if body is not None
+                else {k: v[0] for k, v in parse_qs(urlsplit(h.path).query).items()}
+            )
+            return self.send_json(h, self.search(query))
+        if path == "/stac/conformance":
+            return self.send_json(h, {"conformsTo": self.landing()["conformsTo"]})
+        file = self.root / path.lstrip("/")
+        if file.is_file():
+            data = file.read_bytes()
+            if path in self.truncate:
+                h.send_response(200)
+                h.send_header("Content-Length", str(len(data)))
+                h.end_headers()
+                h.wfile.write(data[: len(data) // 2])
+                h.wfile.flush()
+                h.close_connection = True
+                return None
+            return self.send(h, 200, data)
+        return self.send(h, 404, b"not found")
+
+    def send(self, h, status, data, kind="application/octet-stream"):
+        h.send_response(status)
+        h.send_header("Content-Type", kind)
+        h.send_header("Content-Length", str(len(data)))
+        h.end_headers()
+        h.wfile.write(data)
+
+    def send_json(self, h, obj):
+        self.send(h, 200, json.dumps(obj).encode(), "application/json")
+
+    def landing(self):
+        base = f"{self.base}/stac"
+        return {
+            "type": "Catalog",
+            "id": "test",
+            "stac_version": "1.0.0",
+            "description": "test catalog",
+            "conformsTo": [
+                "https://api.stacspec.org/v1.0.0/core",
+                "https://api.stacspec.org/v1.0.0/item-search",
+            ],
+            "links": [
+                {"rel": "self", "href": base, "type": "application/json"},
+                {"rel": "root", "href": base, "type": "application/json"},
+                {"rel": "search", "href": f"{base}/search", "method": "POST",
+                 "type": "application/geo+json"},
+                {"rel": "search", "href": f"{base}/search", "method": "GET",
+                 "type": "application/geo+json"},
+            ],
+        }  # fmt: skip
+
+    def search(self, query):
+        start, end = str(query.get("datetime", "..")).split("/")
+        found = [
+            i
+            for i in self.items
+            if start[:10] <= i["properties"]["datetime"][:10] <= end[:10]
+            and i["collection"] in query.get("collections", [i["collection"]])
+        ]
+        return {"type": "FeatureCollection", "features": found, "links": []}
+
+
+@pytest.fixture
+def server(tmp_path):
+    s = Server(tmp_path / "www")
+    (tmp_path / "www").mkdir()
+    yield s
+    s.close()
+
+
+def _item(server, name, date, collection="modis-13Q1-061", asset="250m_16_days_NDVI"):
+    w, n = WEST, NORTH
+    e, s = w + 20 * CELL, n - 20 * CELL
+    return {
+        "type": "Feature",
+        "stac_version": "1.0.0",
+        "id": name,
+        "collection": collection,
+        "geometry": shapely.geometry.mapping(shapely.box(w, s, e, n)),
+        "bbox": [w, s, e, n],
+        "properties": {"datetime": f"{date}T00:00:00Z"},
+        "links": [],
+        "assets": {asset: {"href": f"{server.base}/files/{name}.tif", "type": "image/tiff"}},
+    }
+
+
+@pytest.fixture
+def ndvi_catalog(server):
+    """3 years × (2 growing-season items + 1 March item), 20 × 20 int16 NDVI, some nodata."""
+    rng = np.random.default_rng(17)
+    (server.root / "files").mkdir()
+    arrays = {}
+    for y in YEARS:
+        for k, date in enumerate(DATES):
+            data = rng.integers(-2000, 10000, (20, 20)).astype("int16")
+            data[rng.random((20, 20)) < 0.1] = NODATA
+            name = f"MOD13Q1.{y}.{k}"
+            _cog(server.root / "files" / f"{name}.tif", data)
+            server.items.append(_item(server, name, date.format(y=y)))
+            arrays[y, k] = data
+    return arrays
+
+
+def _zones(tmp_path, box=(110.9, 40.9, 111.3, 41.3), name="zones.gpkg"):
+    path = tmp_path / name
+    gpd.GeoDataFrame({"name": ["z"]}, geometry=[shapely.box(*box)], crs=4326).to_file(path)
+    return path
+
+
+def _expected(arrays, y):
+    """Growing-season max and mean by hand (March item excluded, nodata ignored), NDVI units."""
+    season = np.stack([arrays[y, 0], arrays[y, 1]]).astype("float64")
+    season[season == NODATA] = np.nan
+    with (
+        np.errstate(all="ignore"),
+        pytest.warns(RuntimeWarning) if np.isnan(season).all(axis=0).any() else _nothing(),
+    ):
+        return np.nanmax(season, axis=0) * 1e-4, np.nanmean(season, axis=0) * 1e-4
+
+
+class _nothing:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        return False
+
+
+def _read(path):
+    with rasterio.open(path) as src:
+        return src.read(1, masked=False), src
+
+
+def _sha(path):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _fetch(capsys, server, tmp_path, *extra, source="modis-ndvi", years="2001-2003"):
+    return run(
+        capsys, "fetch", source, "--zones", _zones(tmp_path), "--years", years,
+        "--out", tmp_path / "out", "--catalog", f"{server.base}/stac", "--quiet", *extra,
+    )  # fmt: skip
+
+
+# ----------------------------------------------------------------------------- STAC route
+
+
+def test_ndvi_composites_are_max_and_mean_of_the_season_items(
+    capsys, tmp_path, server, ndvi_catalog
+):
+    code, _, err = _fetch(capsys, server, tmp_path)
+    assert code == 0, err
+    for y in YEARS:
+        top, mean = _expected(ndvi_catalog, y)
+        for kind, want in (("max", top), ("mean", mean)):
+            path = tmp_path / "out" / f"modis-ndvi-{kind}" / f"modis-ndvi-{kind}_{y}.tif"
+            got, src = _read(path)
+            assert src.crs.to_epsg() == 4326 and src.transform == from_origin(
+                WEST, NORTH, CELL, CELL
+            )
+            np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+            np.testing.assert_allclose(got, want, rtol=1e-6, equal_nan=True)
+    # the March items were never downloaded
+    assert all(server.requests[f"/files/MOD13Q1.{y}.2.tif"] == 0 for y in YEARS)
+
+
+def test_outputs_are_cogs_with_provenance_checksums_and_make_a_stack(
+    capsys, tmp_path, server, ndvi_catalog
+):
+    from geo.stack import Stack
+
+    assert _fetch(capsys, server, tmp_path)[0] == 0
+    folder = tmp_path / "out" / "modis-ndvi-max"
+    record = json.loads((folder / "provenance.json").read_text())
+    assert record["catalog"] == f"{server.base}/stac" and record["licence"].startswith("public")
+    assert "max" in record["composite"] and "5–9" in record["composite"]
+    for y in YEARS:
+        entry = record["years"][str(y)]
+        path = folder / entry["file"]
+        assert entry["sha256"] == _sha(path)
+        with rasterio.open(path) as src:
+            assert src.tags(ns="IMAGE_STRUCTURE").get("LAYOUT") == "COG"
+        items = {i["item"] for i in entry["inputs"]}
+        assert items == {f"MOD13Q1.{y}.0", f"MOD13Q1.{y}.1"}
+        for i in entry["inputs"]:
+            assert i["sha256"] == _sha(server.root / "files" / f"{i['item']}.tif")
+            assert "?" not in i["url"] and i["datetime"].startswith(str(y))
+    stack = Stack.open(folder)
+    assert stack.years == YEARS
+    # nothing but the COGs and the sidecar, no leftovers
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        [*(f"modis-ndvi-max_{y}.tif" for y in YEARS), "provenance.json"]
+    )
+    assert [p.name for p in (tmp_path / "out").iterdir() if p.name.startswith(".")] == []
+
+
+def test_cropped_to_the_zones_box_plus_margin(capsys, tmp_path, server, ndvi_catalog):
+    zones = _zones(tmp_path, box=(111.1, 41.1, 111.12, 41.12), name="small.gpkg")
+    args = ("fetch", "modis-ndvi", "--zones", zones, "--years", "2002", "--out", tmp_path / "o")
+    code, _, err = run(capsys, *args, "--catalog", f"{server.base}/stac", "--quiet")
+    assert code == 0, err
+    got, src = _read(tmp_path / "o" / "modis-ndvi-max" / "modis-ndvi-max_2002.tif")
+    # box ± 0.05° = 111.05–111.17 °E, 41.05–41.17 °N → columns 5–17, rows 3–15 of the items
+    assert src.bounds.left == pytest.approx(111.05) and src.bounds.top == pytest.approx(41.17)
+    top, _ = _expected(ndvi_catalog, 2002)
+    np.testing.assert_allclose(got, top[3:15, 5:17], rtol=1e-6, equal_nan=True)
+
+
+def test_second_run_skips_every_year(capsys, tmp_path, server, ndvi_catalog):
+    assert _fetch(capsys, server, tmp_path)[0] == 0
+    before = sum(server.requests.values())
+    mtimes = {p: p.stat().st_mtime_ns for p in (tmp_path / "out").rglob("*.tif")}
+    code, _, err = _fetch(capsys, server, tmp_path)
+    assert code == 0, err
+    assert sum(server.requests.values()) == before  # not even a search
+    assert {p: p.stat().st_mtime_ns for p in (tmp_path / "out").rglob("*.tif")} == mtimes
+
+
+def test_a_changed_year_is_fetched_again_and_the_others_are_kept(
+    capsys, tmp_path, server, ndvi_catalog
+):
+    assert _fetch(capsys, server, tmp_path)[0] == 0
+    damaged = tmp_path / "out" / "modis-ndvi-mean" / "modis-ndvi-mean_2002.tif"
+    damaged.write_bytes(damaged.read_bytes()[:100])
+    before = Counter(server.requests)
+    assert _fetch(capsys, server, tmp_path)[0] == 0
+    fetched = server.requests - before
+    fetched.pop("/stac", None)  # the landing page, read or not
+    assert fetched == Counter(
+        {"/stac/search": 1, "/files/MOD13Q1.2002.0.tif": 1, "/files/MOD13Q1.2002.1.tif": 1}
+    )
+    _, mean = _expected(ndvi_catalog, 2002)
+    np.testing.assert_allclose(_read(damaged)[0], mean, rtol=1e-6, equal_nan=True)
+
+
+def test_retries_a_server_that_fails_twice_with_503(capsys, tmp_path, server, ndvi_catalog):
+    server.fail["/stac/search"] = [503, 503]
+    server.fail["/files/MOD13Q1.2001.1.tif"] = [503, 503]
+    code, _, err = _fetch(capsys, server, tmp_path, years="2001")
+    assert code == 0, err
+    assert server.requests["/files/MOD13Q1.2001.1.tif"] == 3
+    top, _ = _expected(ndvi_catalog, 2001)
+    got, _ = _read(tmp_path / "out" / "modis-ndvi-max" / "modis-ndvi-max_2001.tif")
+    np.testing.assert_allclose(got, top, rtol=1e-6, equal_nan=True)
+
+
+def test_a_file_server_that_always_fails_exits_2_in_one_line_leaving_nothing(
+    capsys, tmp_path, server, ndvi_catalog
+):
+    server.always["/files/"] = 500
+    code, out, err = _fetch(capsys, server, tmp_path, years="2001")
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "cannot reach" in err and "HTTP 500" in err and "--from" in err
+    assert server.requests["/files/MOD13Q1.2001.0.tif"] == fetch_http.ATTEMPTS
+    assert [p for p in (tmp_path / "out").rglob("*") if p.is_file()] == []
+
+
+def test_an_unreachable_catalog_exits_2_in_one_line(capsys, tmp_path, server, ndvi_catalog):
+    dead = f"{server.base}/stac"
+    server.close()
+    code, _, err = run(
+        capsys, "fetch", "modis-ndvi", "--zones", _zones(tmp_path), "--years", "2001",
+        "--out", tmp_path / "out", "--catalog", dead, "--quiet",
+    )  # fmt: skip
+    assert code == 2 and err.count("\n") == 1
+    assert err.startswith(f"barrier fetch: error: cannot reach {dead}: ")
+    assert "check the network or use --from DIR" in err
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").rglob("*.tif"))
+
+
+def test_a_truncated_download_is_retried_then_refused_leaving_nothing(
+    capsys, tmp_path, server, ndvi_catalog
+):
+    server.truncate.add("/files/MOD13Q1.2001.0.tif")
+    code, _, err = _fetch(capsys, server, tmp_path, years="2001")
+    assert code == 2 and err.count("\n") == 1 and "cannot reach" in err
+    assert server.requests["/files/MOD13Q1.2001.0.tif"] == fetch_http.ATTEMPTS
+    assert [p for p in (tmp_path / "out").rglob("*") if p.is_file()] == []
+
+
+def test_years_outside_the_source_and_sources_without_catalog_are_refused(capsys, tmp_path):
+    zones = _zones(tmp_path)
+    code, _, err = run(capsys, "fetch", "worldcover", "--zones", zones, "--years", "2019-2021")
+    assert code == 2 and "worldcover covers 2020–2021" in err
+    code, _, err = run(capsys, "fetch", "modis-treecover", "--zones", zones, "--years", "2010")
+    assert code == 2 and "--catalog" in err and "--from" in err
+    assert not Path("fetched").exists()
+
+
+def test_a_file_not_written_by_fetch_is_not_overwritten(capsys, tmp_path, server, ndvi_catalog):
+    folder = tmp_path / "out" / "modis-ndvi-max"
+    folder.mkdir(parents=True)
+    (folder / "modis-ndvi-max_2001.tif").write_bytes(b"mine")
+    code, _, err = _fetch(capsys, server, tmp_path, years="2001")
+    assert code == 2 and "will not overwrite" in err and "modis-ndvi-max_2001.tif" in err
+    assert (folder / "modis-ndvi-max_2001.tif").read_bytes() == b"mine"
+
+
+# ----------------------------------------------------------------------------- HTTP route
+
+
+@pytest.fixture
+def clcd_files(server):
+    """CLCD-style yearly class rasters in UTM 49N with a SHA256SUMS list."""
+    rng = np.random.default_rng(3)
+    folder = server.root / "clcd"
+    folder.mkdir()
+    arrays, lines = {}, []
+    transform = from_origin(500000, 4560000, 30, 30)  # ≈ 111.0 °E, 41.2 °N
+    for y in (2010, 2011):
+        data = rng.integers(1, 10, (30, 40)).astype("uint8")
+        path = _cog(folder / f"CLCD_v01_{y}_albert.tif", data, crs="EPSG:32649",
+                    transform=transform, nodata=0)  # fmt: skip
+        arrays[y] = data
+        lines.append(f"{_sha(path)}  {path.name}")
+    (folder / "SHA256SUMS").write_text("\n".join(lines) + "\n")
+    return arrays
+
+
+def _fetch_clcd(capsys, server, tmp_path, years="2010-2011"):
+    return run(
+        capsys, "fetch", "clcd", "--zones", _zones(tmp_path, box=(110.5, 40.5, 111.5, 41.5)),
+        "--years", years, "--out", tmp_path / "out",
+        "--catalog", f"{server.base}/clcd/SHA256SUMS", "--quiet",
+    )  # fmt: skip
+
+
+def test_clcd_route_checks_checksums_and_keeps_the_classes(capsys, tmp_path, server, clcd_files):
+    code, _, err = _fetch_clcd(capsys, server, tmp_path)
+    assert code == 0, err
+    folder = tmp_path / "out" / "clcd"
+    record = json.loads((folder / "provenance.json").read_text())
+    for y, data in clcd_files.items():
+        got, src = _read(folder / f"clcd_{y}.tif")
+        assert src.crs.to_epsg() == 32649 and src.dtypes[0] == "uint8" and src.nodata == 0
+        np.testing.assert_array_equal(got, data)
+        (used,) = record["years"][str(y)]["inputs"]
+        assert used["published"] == f"sha256:{_sha(server.root / 'clcd' / used['file'])}"
+        assert record["years"][str(y)]["sha256"] == _sha(folder / f"clcd_{y}.tif")
+    assert "CC-BY-4.0" in record["licence"]
+
+
+def test_clcd_checksum_mismatch_exits_2_naming_the_file(capsys, tmp_path, server, clcd_files):
+    bad = server.root / "clcd" / "CLCD_v01_2011_albert.tif"
+    bad.write_bytes(bad.read_bytes() + b"x")
+    code, _, err = _fetch_clcd(capsys, server, tmp_path)
+    assert code == 2 and err.count("\n") == 1
+    assert "CLCD_v01_2011_albert.tif" in err and "does not match its published checksum" in err
+    # 2010 was complete and stays (resumable); nothing of 2011 was kept
+    folder = tmp_path / "out" / "clcd"
+    assert sorted(p.name for p in folder.iterdir()) == ["clcd_2010.tif", "provenance.json"]
+    assert [p for p in (tmp_path / "out").iterdir() if p.name.startswith(".")] == []
+
+
+# ----------------------------------------------------------------------------- --from
+
+
+def test_from_a_prepared_folder_copies_checked_files(capsys, tmp_path, server, ndvi_catalog):
+    assert _fetch(capsys, server, tmp_path)[0] == 0
+    prepared = tmp_path / "usb"
+    shutil.copytree(tmp_path / "out", prepared)
+    server.close()  # the intranet: no network
+    code, _, err = run(
+        capsys, "fetch", "modis-ndvi", "--zones", _zones(tmp_path), "--years", "2002-2003",
+        "--from", prepared, "--out", tmp_path / "intranet", "--quiet",
+    )  # fmt: skip
+    assert code == 0, err
+    for kind in ("max", "mean"):
+        folder = tmp_path / "intranet" / f"modis-ndvi-{kind}"
+        names = sorted(p.name for p in folder.iterdir())
+        assert names == [f"modis-ndvi-{kind}_2002.tif", f"modis-ndvi-{kind}_2003.tif",
+                         "provenance.json"]  # fmt: skip
+        record = json.loads((folder / "provenance.json").read_text())
+        assert set(record["years"]) == {"2002", "2003"} and record["copied_from"]
+        for y in ("2002", "2003"):
+            assert _sha(folder / record["years"][y]["file"]) == record["years"][y]["sha256"]
+
+
+def test_from_a_tampered_folder_exits_2_naming_the_file_and_copies_nothing(
+    capsys, tmp_path, server, ndvi_catalog
+):
+    assert _fetch(capsys, server, tmp_path)[0] == 0
+    prepared = tmp_path / "usb"
+    shutil.copytree(tmp_path / "out", prepared)
+    tampered = prepared / "modis-ndvi-mean" / "modis-ndvi-mean_2003.tif"
+    # a valid raster with one value changed
+    with rasterio.open(tampered, "r+", IGNORE_COG_LAYOUT_BREAK="YES") as dst:
+        data = dst.read(1)
+        data[0, 0] = 0.5
+        dst.write(data, 1)
+    code, _, err = run(
+        capsys, "fetch", "modis-ndvi", "--zones", _zones(tmp_path), "--years", "2001-2003",
+        "--from", prepared, "--out", tmp_path / "intranet",
+    )  # fmt: skip
+    assert code == 2 and err.count("\n") == 1
+    assert str(tampered) in err and "does not match the SHA-256" in err
+    assert not (tmp_path / "intranet").exists()
+
+
+def test_from_a_folder_without_the_year_exits_2(capsys, tmp_path, server, ndvi_catalog):
+    assert _fetch(capsys, server, tmp_path, years="2001")[0] == 0
+    code, _, err = run(
+        capsys, "fetch", "modis-ndvi", "--zones", _zones(tmp_path), "--years", "2001-2002",
+        "--from", tmp_path / "out", "--out", tmp_path / "intranet",
+    )  # fmt: skip
+    assert code == 2 and "lists no 2002" in err
+    assert not (tmp_path / "intranet").exists()
+
+
+def test_missing_fetch_dependencies_name_the_extra(capsys, tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "pystac_client", None)
+    code, _, err = run(
+        capsys, "fetch", "modis-ndvi", "--zones", _zones(tmp_path), "--years", "2001",
+        "--out", tmp_path / "out", "--catalog", "http://127.0.0.1:9/stac",
+    )  # fmt: skip
+    assert code == 2 and "pip install 'geo-barrier[fetch]'" in err
+
+
+# ----------------------------------------------------------------------------- live
+
+
+@pytest.mark.network
+def test_live_planetary_computer_ndvi_one_year(capsys, tmp_path):
+    zones = _zones(tmp_path, box=(111.6, 40.7, 111.7, 40.8))  # Hohhot, a few MODIS cells
+    code, _, err = run(
+        capsys, "fetch", "modis-ndvi", "--zones", zones, "--years", "2020",
+        "--out", tmp_path / "out", "--quiet",
+    )  # fmt: skip
+    assert code == 0, err
+    got, _ = _read(tmp_path / "out" / "modis-ndvi-max" / "modis-ndvi-max_2020.tif")
+    assert np.nanmax(got) <= 1.0 and np.nanmin(got) >= -0.2
