@@ -281,6 +281,29 @@ def test_ndvi_composites_are_max_and_mean_of_the_season_items(
     assert all(server.requests[f"/files/MOD13Q1.{y}.2.tif"] == 0 for y in YEARS)
 
 
+def test_fill_values_count_as_no_data_where_the_files_declare_none(
+    capsys, tmp_path, server, ndvi_catalog
+):
+    for k in (0, 1):  # the same values, written without a nodata tag
+        _cog(server.root / "files" / f"MOD13Q1.2001.{k}.tif", ndvi_catalog[2001, k], nodata=None)
+    code, _, err = _fetch(capsys, server, tmp_path, years="2001")
+    assert code == 0, err
+    _, mean = _expected(ndvi_catalog, 2001)
+    got, _ = _read(tmp_path / "out" / "modis-ndvi-mean" / "modis-ndvi-mean_2001.tif")
+    np.testing.assert_allclose(got, mean, rtol=1e-6, equal_nan=True)
+    assert np.nanmin(got) >= -0.2  # no -3000 fill averaged in
+
+
+def test_a_year_without_items_is_left_out_with_a_warning(capsys, tmp_path, server, ndvi_catalog):
+    server.items = [i for i in server.items if not i["id"].startswith("MOD13Q1.2002")]
+    code, _, err = _fetch(capsys, server, tmp_path)
+    assert code == 0
+    (line,) = [x for x in err.splitlines() if "warning" in x]
+    assert "no data for 2002" in line and "left out" in line
+    names = sorted(p.name for p in (tmp_path / "out" / "modis-ndvi-max").glob("*.tif"))
+    assert names == ["modis-ndvi-max_2001.tif", "modis-ndvi-max_2003.tif"]
+
+
 def test_outputs_are_cogs_with_provenance_checksums_and_make_a_stack(
     capsys, tmp_path, server, ndvi_catalog
 ):
@@ -340,7 +363,8 @@ def test_a_changed_year_is_fetched_again_and_the_others_are_kept(
     damaged = tmp_path / "out" / "modis-ndvi-mean" / "modis-ndvi-mean_2002.tif"
     damaged.write_bytes(damaged.read_bytes()[:100])
     before = Counter(server.requests)
-    assert _fetch(capsys, server, tmp_path)[0] == 0
+    code, _, err = _fetch(capsys, server, tmp_path)
+    assert code == 0 and "modis-ndvi-mean_2002.tif changed since it was fetched" in err
     fetched = server.requests - before
     fetched.pop("/stac", None)  # the landing page, read or not
     assert fetched == Counter(
@@ -381,8 +405,8 @@ def test_an_unreachable_catalog_exits_2_in_one_line(capsys, tmp_path, server, nd
     )  # fmt: skip
     assert code == 2 and err.count("\n") == 1
     assert err.startswith(f"barrier fetch: error: cannot reach {dead}: ")
-    assert "check the network or use --from DIR" in err
-    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").rglob("*.tif"))
+    assert "connection refused; check the network or use --from DIR" in err
+    assert not (tmp_path / "out").exists()
 
 
 def test_a_truncated_download_is_retried_then_refused_leaving_nothing(

@@ -95,13 +95,28 @@ def public_url(url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
 
 
+def _reason(exc: BaseException) -> str:
+    """A short reason for a failed request (the whole urllib3 chain is too long for a line).
+
+    Read from the text too: pystac-client wraps the requests error in its own class.
+    """
+    text = str(exc)
+    if any(k in text for k in ("NameResolution", "not known", "name resolution")):
+        return "host name not resolved (offline, or no DNS)"
+    if "refused" in text.lower():
+        return "connection refused"
+    if "timed out" in text.lower() or "Timeout" in text:
+        return "timed out"
+    if "too many 5" in text:
+        return f"the server kept failing after {ATTEMPTS} attempts"
+    reason = text.splitlines()[0] if text else type(exc).__name__
+    return reason if len(reason) <= 160 else reason[:157] + "…"
+
+
 def _unreachable(url: str, exc: BaseException) -> Unreachable:
-    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    if len(reason) > 160:
-        reason = reason[:157] + "…"
     return Unreachable(
-        f"cannot reach {public_url(url)}: {reason}; check the network or use --from DIR with "
-        "files prepared elsewhere"
+        f"cannot reach {public_url(url)}: {_reason(exc)}; check the network or use --from DIR "
+        "with files prepared elsewhere"
     )
 
 

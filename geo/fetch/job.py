@@ -197,11 +197,36 @@ def fetch(
             records[kind] = _base_record(source, folder.name, kind, catalog, bbox)
     say = progress or (lambda *_a, **_k: None)
     todo = [y for y in wanted if not all(_done(folders[k], records[k], y) for k in folders)]
+    for year in todo:
+        for kind, folder in folders.items():
+            entry = records[kind]["years"].get(str(year))
+            if entry and (folder / entry["file"]).exists():
+                warnings.warn(
+                    f"{folder / entry['file']} changed since it was fetched (its SHA-256 "
+                    f"differs from {PROVENANCE}); fetching {year} again",
+                    GeoWarning,
+                    stacklevel=2,
+                )
     for year in wanted:
         if year not in todo:
             say(f"{year}: already fetched, checksum matches", advance=1)
     if not todo:
         return list(folders.values())
+    created = not out.exists()
+    try:
+        _fetch_years(source, catalog, bbox, todo, out, folders, records, say)
+    except BaseException:
+        if created:  # leave no empty folders behind a failed first run
+            for folder in sorted(out.rglob("*"), reverse=True):
+                if folder.is_dir() and not any(folder.iterdir()):
+                    folder.rmdir()
+            if out.is_dir() and not any(out.iterdir()):
+                out.rmdir()
+        raise
+    return list(folders.values())
+
+
+def _fetch_years(source, catalog, bbox, todo, out, folders, records, say) -> None:
     http_session = http.session()
     for year in todo:
         for kind, folder in folders.items():
@@ -227,7 +252,6 @@ def fetch(
             say(f"{year}: done", advance=1)
         finally:
             shutil.rmtree(work, ignore_errors=True)
-    return list(folders.values())
 
 
 def _write_year(source, files, bbox, year, folders, records, used) -> None:
@@ -241,7 +265,14 @@ def _write_year(source, files, bbox, year, folders, records, used) -> None:
             kind: stack.enter_context(atomic_path(folder / f"{folder.name}_{year}.tif"))
             for kind, folder in folders.items()
         }
-        composite(files, grid, temps, scale=source.scale, categorical=source.categorical)
+        composite(
+            files,
+            grid,
+            temps,
+            scale=source.scale,
+            categorical=source.categorical,
+            valid=source.valid,
+        )
         sums = {kind: _sha256(path) for kind, path in temps.items()}
     now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     for kind, folder in folders.items():

@@ -93,6 +93,7 @@ def composite(
     *,
     scale: float = 1.0,
     categorical: bool = True,
+    valid: tuple[float, float] | None = None,
 ) -> None:
     """Write the composites of ``paths`` on ``grid`` as COGs (``{"max"|"mean"|"mosaic": path}``).
 
@@ -112,9 +113,13 @@ def composite(
         Factor applied to ``max`` and ``mean``.
     categorical : bool
         Nearest-neighbour overviews (classes) instead of averages.
+    valid : tuple of float, optional
+        Valid range of the stored values (inclusive); values outside it are no data.
     """
     import rasterio
     from rasterio.warp import Resampling, reproject
+
+    valid_range = valid
     from rasterio.windows import Window, bounds, transform
 
     with _open(paths[0]) as src:
@@ -165,6 +170,9 @@ def composite(
                         dst_nodata=np.nan,
                         resampling=Resampling.nearest,
                     )
+                    if valid_range is not None:
+                        lo, hi = valid_range
+                        block[(block < lo) | (block > hi)] = np.nan
                     valid = np.isfinite(block)
                     total[valid] += block[valid]
                     count[valid] += 1

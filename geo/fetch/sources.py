@@ -60,6 +60,9 @@ class Source:
         Factor turning stored integers into values (MOD13Q1 NDVI: 0.0001); 1 keeps the type.
     categorical : bool
         Classes (resampled by nearest neighbour, never averaged).
+    valid : tuple of float, optional
+        Valid range of the stored values (inclusive); others are no data even where the
+        file declares no nodata (MOD13Q1 fill -3000, MOD44B water 200 and fill 253).
     """
 
     name: str
@@ -76,6 +79,7 @@ class Source:
     months: tuple[int, int] = (1, 12)
     scale: float = 1.0
     categorical: bool = True
+    valid: tuple[float, float] | None = None
 
     def folders(self) -> dict[str, str]:
         """The output folder name of each composite (also the file-name prefix).
@@ -100,7 +104,10 @@ class Source:
         if self.composites == ("mosaic",):
             return f"mosaic of the {months} (first item wins where items overlap)"
         scale = f", times {self.scale}" if self.scale != 1 else ""
-        return f"per-pixel {' and '.join(self.composites)} over the {months}, nodata ignored{scale}"
+        ignored = "nodata" + (f" and values outside {self.valid}" if self.valid else "")
+        return (
+            f"per-pixel {' and '.join(self.composites)} over the {months}, {ignored} ignored{scale}"
+        )
 
 
 SOURCES: dict[str, Source] = {
@@ -122,6 +129,7 @@ SOURCES: dict[str, Source] = {
             months=(5, 9),
             scale=0.0001,
             categorical=False,
+            valid=(-2000, 10000),
         ),
         Source(
             "modis-treecover",
@@ -135,6 +143,7 @@ SOURCES: dict[str, Source] = {
             collection="modis-44B-061",
             asset="Percent_Tree_Cover",
             categorical=False,
+            valid=(0, 100),
         ),
         Source(
             "modis-landcover",
