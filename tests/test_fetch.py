@@ -455,14 +455,26 @@ def clcd_files(server):
         arrays[y] = data
         lines.append(f"{_sha(path)}  {path.name}")
     (folder / "SHA256SUMS").write_text("\n".join(lines) + "\n")
+    record = {  # a Zenodo record's API answer: MD5 checksums, file links
+        "id": 1,
+        "files": [
+            {
+                "key": p.name,
+                "checksum": "md5:" + hashlib.md5(p.read_bytes()).hexdigest(),
+                "links": {"self": f"{server.base}/clcd/{p.name}"},
+            }
+            for p in sorted(folder.glob("*.tif"))
+        ],
+    }
+    (folder / "record.json").write_text(json.dumps(record))
     return arrays
 
 
-def _fetch_clcd(capsys, server, tmp_path, years="2010-2011"):
+def _fetch_clcd(capsys, server, tmp_path, years="2010-2011", listing="SHA256SUMS"):
     return run(
         capsys, "fetch", "clcd", "--zones", _zones(tmp_path, box=(110.5, 40.5, 111.5, 41.5)),
         "--years", years, "--out", tmp_path / "out",
-        "--catalog", f"{server.base}/clcd/SHA256SUMS", "--quiet",
+        "--catalog", f"{server.base}/clcd/{listing}", "--quiet",
     )  # fmt: skip
 
 
@@ -479,6 +491,28 @@ def test_clcd_route_checks_checksums_and_keeps_the_classes(capsys, tmp_path, ser
         assert used["published"] == f"sha256:{_sha(server.root / 'clcd' / used['file'])}"
         assert record["years"][str(y)]["sha256"] == _sha(folder / f"clcd_{y}.tif")
     assert "CC-BY-4.0" in record["licence"]
+
+
+def test_clcd_from_a_zenodo_record_checks_md5(capsys, tmp_path, server, clcd_files):
+    code, _, err = _fetch_clcd(capsys, server, tmp_path, listing="record.json")
+    assert code == 0, err
+    record = json.loads((tmp_path / "out" / "clcd" / "provenance.json").read_text())
+    (used,) = record["years"]["2011"]["inputs"]
+    assert used["published"].startswith("md5:") and used["url"].endswith("CLCD_v01_2011_albert.tif")
+    np.testing.assert_array_equal(
+        _read(tmp_path / "out" / "clcd" / "clcd_2011.tif")[0], clcd_files[2011]
+    )
+    bad = server.root / "clcd" / "CLCD_v01_2010_albert.tif"
+    bad.write_bytes(bad.read_bytes()[:-1] + b"\x00")
+    shutil.rmtree(tmp_path / "out")
+    code, _, err = _fetch_clcd(capsys, server, tmp_path, listing="record.json")
+    assert code == 2 and "CLCD_v01_2010_albert.tif" in err and "md5" in err
+
+
+def test_clcd_year_missing_from_the_list_exits_2(capsys, tmp_path, server, clcd_files):
+    code, _, err = _fetch_clcd(capsys, server, tmp_path, years="2012")
+    assert code == 2 and err.count("\n") == 1
+    assert "lists no file of 2012" in err and "CLCD_v01_2010_albert.tif" in err
 
 
 def test_clcd_checksum_mismatch_exits_2_naming_the_file(capsys, tmp_path, server, clcd_files):
@@ -557,6 +591,29 @@ def test_missing_fetch_dependencies_name_the_extra(capsys, tmp_path, monkeypatch
         "--out", tmp_path / "out", "--catalog", "http://127.0.0.1:9/stac",
     )  # fmt: skip
     assert code == 2 and "pip install 'geo-barrier[fetch]'" in err
+
+
+# ----------------------------------------------------------------------------- signing
+
+
+def test_planetary_computer_urls_are_signed_once_per_container_and_kept_secret(monkeypatch):
+    asked = []
+
+    class Answer:
+        def json(self):
+            return {"token": "st=1&se=2&sig=SECRET"}
+
+    monkeypatch.setattr(fetch_http, "get", lambda _s, url, **_k: asked.append(url) or Answer())
+    sign = fetch_http.signer(None, "https://planetarycomputer.microsoft.com/api/stac/v1")
+    a = "https://modiseuwest.blob.core.windows.net/modis-061-cogs/MOD13Q1/00/08/x.tif"
+    b = "https://modiseuwest.blob.core.windows.net/modis-061-cogs/MOD13Q1/00/09/y.tif"
+    assert sign(a) == a + "?st=1&se=2&sig=SECRET" and sign(b).endswith("y.tif?st=1&se=2&sig=SECRET")
+    assert asked == [
+        "https://planetarycomputer.microsoft.com/api/sas/v1/token/modiseuwest/modis-061-cogs"
+    ]
+    assert fetch_http.public_url(sign(a)) == a
+    # another catalog: URLs untouched
+    assert fetch_http.signer(None, "http://127.0.0.1:1/stac")(a) == a
 
 
 # ----------------------------------------------------------------------------- live

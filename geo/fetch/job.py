@@ -317,6 +317,12 @@ def _http_year(source, session, catalog, year, work, say):
     listed = http.checksum_list(session, catalog)
     pattern = re.compile(source.asset.replace("{year}", str(year)))
     names = sorted(name for name in listed if pattern.fullmatch(name))
+    if not names:
+        some = ", ".join(sorted(listed)[:3])
+        raise DataError(
+            f"{http.public_url(catalog)} lists no file of {year} for {source.name} (none matches "
+            f"{pattern.pattern}; it lists {some} …); give --catalog of the right list"
+        )
     files, used = [], []
     for name in names:
         url, expected = listed[name]

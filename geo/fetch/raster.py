@@ -142,6 +142,7 @@ def composite(
             blockxsize=256,
             blockysize=256,
             compress="deflate",
+            bigtiff="IF_SAFER",  # WorldCover at 10 m over a league passes 4 GB
         )
     plain = {k: p.with_name(p.stem + ".plain.tif") for k, p in outputs.items()}
     rows = max(1, BLOCK_CELLS // max(grid["width"], 1))
@@ -215,6 +216,7 @@ def _to_cog(plain: Path, dest: Path, *, categorical: bool) -> None:
         dest,
         driver="COG",
         compress="DEFLATE",
+        bigtiff="IF_SAFER",
         blocksize=512,
         overview_resampling="NEAREST" if categorical else "AVERAGE",
         resampling="NEAREST",
