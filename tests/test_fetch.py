@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import rasterio
 import rasterio.shutil
@@ -78,7 +79,7 @@ class Server:
         self.requests: Counter = Counter()
         self.fail: dict[str, list[int]] = {}  # path → statuses to answer first
         self.always: dict[str, int] = {}  # path prefix → status every time
-        self.truncate: set[str] = set()
+        self.truncate: dict[str, int] = {}  # path → times to send half the body
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -124,7 +125,8 @@ class Server:
         file = self.root / path.lstrip("/")
         if file.is_file():
             data = file.read_bytes()
-            if path in self.truncate:
+            if self.truncate.get(path, 0) > 0:
+                self.truncate[path] -= 1
                 h.send_response(200)
                 h.send_header("Content-Length", str(len(data)))
                 h.end_headers()
@@ -412,11 +414,42 @@ def test_an_unreachable_catalog_exits_2_in_one_line(capsys, tmp_path, server, nd
 def test_a_truncated_download_is_retried_then_refused_leaving_nothing(
     capsys, tmp_path, server, ndvi_catalog
 ):
-    server.truncate.add("/files/MOD13Q1.2001.0.tif")
+    server.truncate["/files/MOD13Q1.2001.0.tif"] = 99
     code, _, err = _fetch(capsys, server, tmp_path, years="2001")
-    assert code == 2 and err.count("\n") == 1 and "cannot reach" in err
+    assert code == 2 and err.count("\n") == 1
+    assert "cannot download" in err and "MOD13Q1.2001.0.tif: the download stopped short" in err
     assert server.requests["/files/MOD13Q1.2001.0.tif"] == fetch_http.ATTEMPTS
     assert [p for p in (tmp_path / "out").rglob("*") if p.is_file()] == []
+
+
+def test_a_download_cut_once_is_retried_and_kept_whole(capsys, tmp_path, server, ndvi_catalog):
+    server.truncate["/files/MOD13Q1.2001.0.tif"] = 1
+    code, _, err = _fetch(capsys, server, tmp_path, years="2001")
+    assert code == 0, err
+    assert server.requests["/files/MOD13Q1.2001.0.tif"] == 2
+    record = json.loads((tmp_path / "out" / "modis-ndvi-max" / "provenance.json").read_text())
+    used = {i["item"]: i["sha256"] for i in record["years"]["2001"]["inputs"]}
+    assert used["MOD13Q1.2001.0"] == _sha(server.root / "files" / "MOD13Q1.2001.0.tif")
+
+
+def test_the_fetched_folder_is_a_stack_for_series(capsys, tmp_path, server, ndvi_catalog):
+    assert _fetch(capsys, server, tmp_path)[0] == 0
+    stack = tmp_path / "out" / "modis-ndvi-mean"
+    code, _, err = run(
+        capsys, "series", "--zones", _zones(tmp_path), "--stack", stack,
+        "--out", tmp_path / "series", "--stat", "mean", "--quiet",
+    )  # fmt: skip
+    assert code == 0, err
+    table = pd.read_csv(tmp_path / "series" / "series_user.csv")
+    means = table[table["stat"] == "mean"].set_index("year")["value"]
+    # the zone holds the whole 20 × 20 grid; cells weighted by their area (∝ cos latitude)
+    lat = NORTH - CELL * (np.arange(20) + 0.5)
+    weight = np.broadcast_to(np.cos(np.radians(lat))[:, None], (20, 20))
+    for y in YEARS:
+        _, mean = _expected(ndvi_catalog, y)
+        ok = np.isfinite(mean)
+        want = (mean[ok] * weight[ok]).sum() / weight[ok].sum()
+        assert means[y] == pytest.approx(want, rel=1e-4)
 
 
 def test_years_outside_the_source_and_sources_without_catalog_are_refused(capsys, tmp_path):

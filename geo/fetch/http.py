@@ -107,15 +107,17 @@ def _reason(exc: BaseException) -> str:
         return "connection refused"
     if "timed out" in text.lower() or "Timeout" in text:
         return "timed out"
+    if "IncompleteRead" in text or isinstance(exc, _Short):
+        return f"the download stopped short of its announced size {ATTEMPTS} times"
     if "too many 5" in text:
         return f"the server kept failing after {ATTEMPTS} attempts"
     reason = text.splitlines()[0] if text else type(exc).__name__
     return reason if len(reason) <= 160 else reason[:157] + "…"
 
 
-def _unreachable(url: str, exc: BaseException) -> Unreachable:
+def _unreachable(url: str, exc: BaseException, verb: str = "reach") -> Unreachable:
     return Unreachable(
-        f"cannot reach {public_url(url)}: {_reason(exc)}; check the network or use --from DIR "
+        f"cannot {verb} {public_url(url)}: {_reason(exc)}; check the network or use --from DIR "
         "with files prepared elsewhere"
     )
 
@@ -184,7 +186,7 @@ def download(http, url: str, dest: Path, *, expected: str | None = None) -> str:
         except (requests.RequestException, _Short) as exc:
             part.unlink(missing_ok=True)
             if attempt == ATTEMPTS - 1:
-                raise _unreachable(url, exc) from None
+                raise _unreachable(url, exc, "download") from None
             time.sleep(BACKOFF * 2**attempt)
         except BaseException:
             part.unlink(missing_ok=True)
