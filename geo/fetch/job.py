@@ -193,8 +193,18 @@ def fetch(
     for kind, folder in folders.items():
         _clean_leftovers(folder)
         records[kind] = read_provenance(folder)
+        fresh = _base_record(source, folder.name, kind, catalog, bbox)
         if not records[kind]["years"]:
-            records[kind] = _base_record(source, folder.name, kind, catalog, bbox)
+            records[kind] = fresh
+        elif (records[kind].get("bbox_wgs84"), records[kind].get("catalog")) != (
+            fresh["bbox_wgs84"],
+            fresh["catalog"],
+        ):
+            raise UsageError(
+                f"{folder} holds years fetched for another box or catalog "
+                f"({records[kind].get('bbox_wgs84')}, {records[kind].get('catalog')}); years "
+                "on other grids would not make one stack: choose another --out"
+            )
     say = progress or (lambda *_a, **_k: None)
     todo = [y for y in wanted if not all(_done(folders[k], records[k], y) for k in folders)]
     for year in todo:

@@ -1,7 +1,7 @@
 """Cropping, compositing and writing the fetched rasters as cloud-optimised GeoTIFFs.
 
 The output grid is the first item's grid (its CRS, cell size and alignment) cut to the zones'
-bounding box plus a margin and to the items' extent, so that cells are copied, not resampled,
+bounding box plus a margin, so that cells are copied, not resampled,
 wherever the items share that grid (MODIS tiles, WorldCover tiles). Items are read block of rows
 by block, so memory stays bounded whatever the resolution.
 """
@@ -36,7 +36,10 @@ def _open(path: Path):
 
 
 def target_grid(paths: Sequence[Path], bbox: Sequence[float], margin: float = 0.05) -> Grid:
-    """The grid of ``paths[0]`` cut to ``bbox`` (+ ``margin``) and to the files' joint extent.
+    """The grid of ``paths[0]`` cut to ``bbox`` (+ ``margin``), snapped outwards to its cells.
+
+    Not cut to the files' extent: a year with a missing tile still gets the same grid as the
+    other years (no data where no file reaches), so the folder stays one stack.
 
     Parameters
     ----------
@@ -65,18 +68,18 @@ def target_grid(paths: Sequence[Path], bbox: Sequence[float], margin: float = 0.
     want = transform_bounds(
         "EPSG:4326", crs, w - margin, s - margin, e + margin, n + margin, densify_pts=21
     )
-    have = [math.inf, math.inf, -math.inf, -math.inf]
+    reach = False
     for path in paths:
         with _open(path) as src:
             b = transform_bounds(src.crs, crs, *src.bounds, densify_pts=21)
-        have = [min(have[0], b[0]), min(have[1], b[1]), max(have[2], b[2]), max(have[3], b[3])]
-    left, bottom = max(want[0], have[0]), max(want[1], have[1])
-    right, top = min(want[2], have[2]), min(want[3], have[3])
-    if left >= right or bottom >= top:
+        reach |= b[0] < want[2] and b[2] > want[0] and b[1] < want[3] and b[3] > want[1]
+    if not reach:
         raise DataError(
             f"the fetched files ({len(paths)}) do not reach the zones' box {tuple(bbox)}; "
             "check --zones"
         )
+    # the whole box, also where no file reaches (no data there): every year on one grid
+    left, bottom, right, top = want
     # snap outwards to the first file's cell edges (tolerance for float noise)
     col0 = math.floor((left - t.c) / t.a + 1e-6)
     col1 = math.ceil((right - t.c) / t.a - 1e-6)
