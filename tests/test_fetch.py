@@ -471,6 +471,37 @@ def test_resuming_with_another_box_is_refused(capsys, tmp_path, server, ndvi_cat
     assert not (tmp_path / "out" / "modis-ndvi-max" / "modis-ndvi-max_2002.tif").exists()
 
 
+def test_a_download_that_is_not_a_raster_exits_2_leaving_nothing(
+    capsys, tmp_path, server, ndvi_catalog
+):
+    (server.root / "files" / "MOD13Q1.2001.1.tif").write_bytes(b"<html>maintenance</html>")
+    code, _, err = _fetch(capsys, server, tmp_path, years="2001")
+    assert code == 2 and err.count("\n") == 1
+    assert "MOD13Q1.2001.1" in err and "is not a readable raster" in err
+    assert [p for p in (tmp_path / "out").rglob("*") if p.is_file()] == []
+
+
+def test_leftovers_of_a_killed_run_are_removed(capsys, tmp_path, server, ndvi_catalog):
+    folder = tmp_path / "out" / "modis-ndvi-max"
+    folder.mkdir(parents=True)
+    (folder / ".modis-ndvi-max_2001.x1y2.part.tif").write_bytes(b"half")
+    dead = tmp_path / "out" / ".download-999999999-abc"  # no such process
+    dead.mkdir()
+    (dead / "item.tif").write_bytes(b"half")
+    assert _fetch(capsys, server, tmp_path, years="2001")[0] == 0
+    assert not dead.exists() and not list(folder.glob(".*"))
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "modis-ndvi-max",
+        "modis-ndvi-mean",
+    ]
+
+
+def test_out_that_is_a_file_exits_2(capsys, tmp_path, server, ndvi_catalog):
+    (tmp_path / "out").write_text("x")
+    code, _, err = _fetch(capsys, server, tmp_path, years="2001")
+    assert code == 2 and "is not a folder" in err and (tmp_path / "out").read_text() == "x"
+
+
 def test_years_outside_the_source_and_sources_without_catalog_are_refused(capsys, tmp_path):
     zones = _zones(tmp_path)
     code, _, err = run(capsys, "fetch", "worldcover", "--zones", zones, "--years", "2019-2021")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import os
 import re
 import shutil
 import tempfile
@@ -26,6 +27,7 @@ from geo.errors import DataError, GeoWarning, OutputError, UsageError
 from geo.fetch import http
 from geo.fetch.raster import composite, target_grid
 from geo.fetch.sources import Source
+from geo.outputs import check_writable
 
 __all__ = ["PROVENANCE", "fetch", "from_folder", "read_provenance"]
 
@@ -99,14 +101,29 @@ def _check_target(folder: Path, record: dict, name: str) -> None:
         )
 
 
-def _clean_leftovers(folder: Path) -> None:
-    """Remove what a killed run left: temporary files and work folders (hidden names)."""
+def _clean_leftovers(folder: Path, *, parts: bool = True) -> None:
+    """Remove what a killed run left: temporary files and work folders of dead processes.
+
+    A ``.x.part.tif`` left in a source folder would be read as a layer of the stack.
+    """
     if not folder.is_dir():
         return
-    for path in folder.glob(".*.part*"):
+    for path in folder.glob(".*.part*") if parts else ():
         path.unlink(missing_ok=True)
-    for path in folder.glob(".download-*"):
-        shutil.rmtree(path, ignore_errors=True)
+    for path in folder.glob(".download-*-*"):
+        pid = path.name.split("-")[1]
+        if pid.isdigit() and not _alive(int(pid)) and path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
 
 
 def _check_years(source: Source, years: tuple[int, int]) -> list[int]:
@@ -187,7 +204,8 @@ def fetch(
             f"{source.name} has no open default catalog: give --catalog URL of {what}, or "
             "--from DIR with files prepared elsewhere"
         )
-    out = Path(out)
+    out = check_writable(out)
+    _clean_leftovers(out, parts=False)  # the user's folder: only our dead work folders
     folders = {kind: out / name for kind, name in source.folders().items()}
     records = {}
     for kind, folder in folders.items():
@@ -242,7 +260,7 @@ def _fetch_years(source, catalog, bbox, todo, out, folders, records, say) -> Non
         for kind, folder in folders.items():
             _check_target(folder, records[kind], f"{folder.name}_{year}.tif")
         out.mkdir(parents=True, exist_ok=True)
-        work = Path(tempfile.mkdtemp(prefix=".download-", dir=out))
+        work = Path(tempfile.mkdtemp(prefix=f".download-{os.getpid()}-", dir=out))
         try:
             if source.route == "stac":
                 files, used = _stac_year(source, http_session, catalog, bbox, year, work, say)
@@ -265,6 +283,8 @@ def _fetch_years(source, catalog, bbox, todo, out, folders, records, say) -> Non
 
 
 def _write_year(source, files, bbox, year, folders, records, used) -> None:
+    import rasterio.errors
+
     from geo.outputs import atomic_path
 
     grid = target_grid(files, bbox)
@@ -275,14 +295,20 @@ def _write_year(source, files, bbox, year, folders, records, used) -> None:
             kind: stack.enter_context(atomic_path(folder / f"{folder.name}_{year}.tif"))
             for kind, folder in folders.items()
         }
-        composite(
-            files,
-            grid,
-            temps,
-            scale=source.scale,
-            categorical=source.categorical,
-            valid=source.valid,
-        )
+        try:
+            composite(
+                files,
+                grid,
+                temps,
+                scale=source.scale,
+                categorical=source.categorical,
+                valid=source.valid,
+            )
+        except rasterio.errors.RasterioError as exc:  # GDAL: disk full, unreadable block …
+            raise OutputError(
+                f"cannot write the {year} layers into {next(iter(folders.values())).parent}: "
+                f"{exc}; check the free space or choose another --out"
+            ) from None
         sums = {kind: _sha256(path) for kind, path in temps.items()}
     now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     for kind, folder in folders.items():
@@ -379,7 +405,7 @@ def from_folder(
         A folder, year or file missing, or a file whose checksum does not match (named).
     """
     prepared = Path(prepared)
-    out = Path(out)
+    out = check_writable(out)
     say = progress or (lambda *_a, **_k: None)
     if not prepared.is_dir():
         raise DataError(f"--from {prepared} is not a folder; give the folder barrier fetch wrote")
