@@ -40,7 +40,8 @@ class Source:
     licence : str
         Licence of the data (SPDX id or terms).
     size : str
-        Approximate size of one year cropped to Inner Mongolia, as written (COG, deflate).
+        Cells and uncompressed size of one year over the province's box (± 0.05°); the COGs
+        are DEFLATE-compressed, class layers several times smaller.
     route : {"stac", "http"}
         How it is fetched.
     catalog : str or None
@@ -115,12 +116,13 @@ SOURCES: dict[str, Source] = {
     for s in (
         Source(
             "modis-ndvi",
-            "MODIS Terra MOD13Q1 v061 NDVI, 16-day; yearly growing-season (May–September) "
+            "MODIS 13Q1 v061 NDVI, 16-day (every item of the collection: Terra MOD13Q1, and Aqua "
+            "MYD13Q1 where it holds them); yearly growing-season (May–September) "
             "maximum and mean composites computed locally",
             "250 m",
             (2000, 2025),
             "public domain (NASA LP DAAC, no restrictions)",
-            "≈ 60 MB per composite and year",
+            "156 M cells, 0.63 GB per composite and year",
             "stac",
             PLANETARY_COMPUTER,
             collection="modis-13Q1-061",
@@ -137,7 +139,7 @@ SOURCES: dict[str, Source] = {
             "250 m",
             (2000, 2023),
             "public domain (NASA LP DAAC, no restrictions)",
-            "≈ 15 MB per year",
+            "156 M cells, 0.16 GB per year",
             "stac",
             None,
             collection="modis-44B-061",
@@ -151,7 +153,7 @@ SOURCES: dict[str, Source] = {
             "500 m",
             (2001, 2023),
             "public domain (NASA LP DAAC, no restrictions)",
-            "≈ 5 MB per year",
+            "39 M cells, 0.04 GB per year",
             "stac",
             None,
             collection="modis-12Q1-061",
@@ -163,7 +165,7 @@ SOURCES: dict[str, Source] = {
             "10 m",
             (2020, 2021),
             "CC-BY-4.0 (© ESA WorldCover project)",
-            "≈ 2 GB per year",
+            "67 G cells, 67 GB per year: fetch a league or banner at a time",
             "stac",
             PLANETARY_COMPUTER,
             collection="esa-worldcover",
@@ -176,7 +178,7 @@ SOURCES: dict[str, Source] = {
             "30 m",
             (1984, 2021),
             "CC-BY-4.0 (© European Commission JRC)",
-            "≈ 150 MB per year",
+            "5.4 G cells, 5.4 GB per year",
             "http",
             None,
             asset=r"(?i)(yearly\w*?|jrc\w*?)[_-]?{year}\.tif",
@@ -187,7 +189,7 @@ SOURCES: dict[str, Source] = {
             "30 m",
             (1985, 2023),
             "CC-BY-4.0",
-            "≈ 250 MB per year",
+            "5.4 G cells, 5.4 GB per year (from a whole-China file of ≈ 1–2 GB)",
             "http",
             "https://zenodo.org/api/records/12779975",
             asset=r"(?i)CLCD_v\d+_{year}_albert\.tif",
