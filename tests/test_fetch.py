@@ -406,6 +406,17 @@ def test_a_file_server_that_always_fails_exits_2_in_one_line_leaving_nothing(
     assert [p for p in (tmp_path / "out").rglob("*") if p.is_file()] == []
 
 
+def test_a_catalog_that_always_answers_503_exits_2_after_the_retries(
+    capsys, tmp_path, server, ndvi_catalog
+):
+    server.always["/stac"] = 503
+    code, _, err = _fetch(capsys, server, tmp_path, years="2001")
+    assert code == 2 and err.count("\n") == 1
+    assert f"cannot reach {server.base}/stac: HTTP 503; check the network" in err
+    assert server.requests["/stac"] == fetch_http.ATTEMPTS
+    assert not (tmp_path / "out").exists()
+
+
 def test_an_unreachable_catalog_exits_2_in_one_line(capsys, tmp_path, server, ndvi_catalog):
     dead = f"{server.base}/stac"
     server.close()
@@ -416,6 +427,29 @@ def test_an_unreachable_catalog_exits_2_in_one_line(capsys, tmp_path, server, nd
     assert code == 2 and err.count("\n") == 1
     assert err.startswith(f"barrier fetch: error: cannot reach {dead}: ")
     assert "connection refused; check the network or use --from DIR" in err
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("path", "why"),
+    [
+        ("/page.html", "is not a STAC API"),
+        ("/files/MOD13Q1.2001.0.tif", "is not a STAC API"),
+        ("/other.json", "is not a STAC API"),
+        ("/missing", "is not a STAC API (it answered HTTP 404)"),
+    ],
+)
+def test_a_catalog_that_is_not_a_stac_api_exits_2_in_one_line(
+    capsys, tmp_path, server, ndvi_catalog, path, why
+):
+    (server.root / "page.html").write_text("<html>hello</html>")
+    (server.root / "other.json").write_text('{"type": "Feature", "id": 1}')
+    code, _, err = run(
+        capsys, "fetch", "modis-ndvi", "--zones", _zones(tmp_path), "--years", "2001",
+        "--out", tmp_path / "out", "--catalog", server.base + path, "--quiet",
+    )  # fmt: skip
+    assert code == 2 and err.count("\n") == 1
+    assert f"--catalog {server.base}{path} {why}" in err
     assert not (tmp_path / "out").exists()
 
 

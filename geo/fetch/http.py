@@ -122,6 +122,13 @@ def _unreachable(url: str, exc: BaseException, verb: str = "reach") -> Unreachab
     )
 
 
+def _not_stac(catalog: str, reason: str) -> DataError:
+    return DataError(
+        f"--catalog {public_url(catalog)} is not a STAC API ({reason}); give the landing page "
+        "of a STAC API (e.g. https://planetarycomputer.microsoft.com/api/stac/v1)"
+    )
+
+
 def get(http, url: str, **kwargs):
     """GET (or POST with ``json=``) ``url``, raising :class:`Unreachable` on any failure.
 
@@ -298,15 +305,19 @@ def search_items(catalog: str, collection: str, bbox, start: str, end: str) -> l
     Raises
     ------
     Unreachable
-        The catalog cannot be reached or answers with an error.
+        The catalog cannot be reached or answers with a server error.
+    geo.errors.DataError
+        The catalog answers, but not as a STAC API.
     """
     try:
+        import pystac
         from pystac_client import Client
+        from pystac_client.errors import ClientTypeError
         from pystac_client.exceptions import APIError
-        from pystac_client.stac_api_io import StacApiIO
     except ImportError:
         raise _missing("pystac-client") from None
     import requests
+    from pystac_client.stac_api_io import StacApiIO
 
     io = StacApiIO(max_retries=_retry(), timeout=TIMEOUT)
     try:
@@ -315,8 +326,21 @@ def search_items(catalog: str, collection: str, bbox, start: str, end: str) -> l
             collections=[collection], bbox=list(bbox), datetime=f"{start}/{end}", limit=100
         )
         items = list(search.items())
-    except (APIError, requests.RequestException, OSError, ValueError) as exc:
+    except APIError as exc:
+        status = getattr(exc, "status_code", None)
+        if status is None:  # pystac-client wraps connection and decoding errors alike
+            if "decode" in str(exc):
+                raise _not_stac(catalog, "its answer is not text") from None
+            raise _unreachable(catalog, exc) from None
+        if status < 500 and status != 429:
+            raise _not_stac(catalog, f"it answered HTTP {status}") from None
+        raise _unreachable(catalog, RuntimeError(f"HTTP {status}")) from None
+    except requests.RequestException as exc:
         raise _unreachable(catalog, exc) from None
+    except (ClientTypeError, pystac.STACError, ValueError, KeyError, TypeError) as exc:
+        # reached, but the answer is not a STAC API (an HTML page, a file, other JSON)
+        reason = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+        raise _not_stac(catalog, reason) from None
     return sorted(
         items, key=lambda i: (str(i.datetime or i.properties.get("start_datetime")), i.id)
     )
