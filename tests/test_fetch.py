@@ -618,6 +618,7 @@ def test_clcd_route_checks_checksums_and_keeps_the_classes(capsys, tmp_path, ser
         assert used["published"] == f"sha256:{_sha(server.root / 'clcd' / used['file'])}"
         assert record["years"][str(y)]["sha256"] == _sha(folder / f"clcd_{y}.tif")
     assert "CC-BY-4.0" in record["licence"]
+    assert server.requests["/clcd/SHA256SUMS"] == 1  # read once for both years
 
 
 def test_clcd_from_a_zenodo_record_checks_md5(capsys, tmp_path, server, clcd_files):

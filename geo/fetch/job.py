@@ -256,6 +256,7 @@ def fetch(
 
 def _fetch_years(source, catalog, bbox, todo, out, folders, records, say) -> None:
     http_session = http.session()
+    listed = None  # the checksum list of the http route, read once
     for year in todo:
         for kind, folder in folders.items():
             _check_target(folder, records[kind], f"{folder.name}_{year}.tif")
@@ -265,10 +266,14 @@ def _fetch_years(source, catalog, bbox, todo, out, folders, records, say) -> Non
             if source.route == "stac":
                 files, used = _stac_year(source, http_session, catalog, bbox, year, work, say)
             else:
-                files, used = _http_year(source, http_session, catalog, year, work, say)
+                if listed is None:
+                    say(f"{year}: reading the checksum list")
+                    listed = http.checksum_list(http_session, catalog)
+                files, used = _http_year(source, http_session, listed, catalog, year, work, say)
             if not files:
                 warnings.warn(
-                    f"{source.name}: no data for {year} in the zones' box at {catalog}; "
+                    f"{source.name}: no data for {year} in the zones' box at "
+                    f"{http.public_url(catalog)}; "
                     "that year is left out",
                     GeoWarning,
                     stacklevel=2,
@@ -348,9 +353,7 @@ def _stac_year(source, session, catalog, bbox, year, work, say):
     return files, used
 
 
-def _http_year(source, session, catalog, year, work, say):
-    say(f"{year}: reading the checksum list")
-    listed = http.checksum_list(session, catalog)
+def _http_year(source, session, listed, catalog, year, work, say):
     pattern = re.compile(source.asset.replace("{year}", str(year)))
     names = sorted(name for name in listed if pattern.fullmatch(name))
     if not names:
