@@ -360,9 +360,18 @@ def test_second_run_skips_every_year(capsys, tmp_path, server, ndvi_catalog):
     assert _fetch(capsys, server, tmp_path)[0] == 0
     before = sum(server.requests.values())
     mtimes = {p: p.stat().st_mtime_ns for p in (tmp_path / "out").rglob("*.tif")}
-    code, _, err = _fetch(capsys, server, tmp_path)
+    code, _, err = run(
+        capsys, "fetch", "modis-ndvi", "--zones", _zones(tmp_path), "--years", "2001-2003",
+        "--out", tmp_path / "out", "--catalog", f"{server.base}/stac",
+    )  # fmt: skip
     assert code == 0, err
     assert sum(server.requests.values()) == before  # not even a search
+    # progress as plain lines (stderr is not a terminal here), then the folders written
+    assert err.splitlines() == [
+        *(f"barrier fetch: {y}: already fetched, checksum matches" for y in YEARS),
+        f"barrier fetch: wrote {tmp_path / 'out' / 'modis-ndvi-max'}",
+        f"barrier fetch: wrote {tmp_path / 'out' / 'modis-ndvi-mean'}",
+    ]
     assert {p: p.stat().st_mtime_ns for p in (tmp_path / "out").rglob("*.tif")} == mtimes
 
 
