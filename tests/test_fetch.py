@@ -30,6 +30,7 @@ from geo import cli
 from geo.fetch import http as fetch_http
 
 NODATA = -3000
+RELIABILITY = "250m_16_days_pixel_reliability"  # 0 good, 1 marginal, 2 snow/ice, 3 cloudy
 WEST, NORTH, CELL = 111.0, 41.2, 0.01  # 20 × 20 cells: 111.0–111.2 °E, 41.0–41.2 °N
 YEARS = (2001, 2002, 2003)
 #: two items in the growing season and one outside it (must not count) per year
@@ -199,7 +200,10 @@ def _item(server, name, date, collection="modis-13Q1-061", asset="250m_16_days_N
         "bbox": [w, s, e, n],
         "properties": {"datetime": f"{date}T00:00:00Z"},
         "links": [],
-        "assets": {asset: {"href": f"{server.base}/files/{name}.tif", "type": "image/tiff"}},
+        "assets": {
+            asset: {"href": f"{server.base}/files/{name}.tif", "type": "image/tiff"},
+            RELIABILITY: {"href": f"{server.base}/files/{name}.q.tif", "type": "image/tiff"},
+        },
     }
 
 
@@ -213,10 +217,13 @@ def ndvi_catalog(server):
         for k, date in enumerate(DATES):
             data = rng.integers(-2000, 10000, (20, 20)).astype("int16")
             data[rng.random((20, 20)) < 0.1] = NODATA
+            quality = rng.choice(np.array([0, 1, 2, 3], "int8"), (20, 20), p=[0.6, 0.2, 0.1, 0.1])
             name = f"MOD13Q1.{y}.{k}"
             _cog(server.root / "files" / f"{name}.tif", data)
+            _cog(server.root / "files" / f"{name}.q.tif", quality, nodata=None)
             server.items.append(_item(server, name, date.format(y=y)))
             arrays[y, k] = data
+            arrays[y, k, "q"] = quality
     return arrays
 
 
@@ -227,9 +234,11 @@ def _zones(tmp_path, box=(110.9, 40.9, 111.3, 41.3), name="zones.gpkg"):
 
 
 def _expected(arrays, y):
-    """Growing-season max and mean by hand (March item excluded, nodata ignored), NDVI units."""
+    """Growing-season max and mean by hand (March item excluded, nodata, snow and clouds
+    ignored), NDVI units."""
     season = np.stack([arrays[y, 0], arrays[y, 1]]).astype("float64")
-    season[season == NODATA] = np.nan
+    reliability = np.stack([arrays[y, 0, "q"], arrays[y, 1, "q"]])
+    season[(season == NODATA) | (reliability >= 2)] = np.nan  # snow/ice and clouds dropped
     with (
         np.errstate(all="ignore"),
         pytest.warns(RuntimeWarning) if np.isnan(season).all(axis=0).any() else _nothing(),
@@ -314,6 +323,14 @@ def test_a_year_without_items_is_left_out_with_a_warning(capsys, tmp_path, serve
     assert names == ["modis-ndvi-max_2001.tif", "modis-ndvi-max_2003.tif"]
 
 
+def test_an_item_without_its_reliability_asset_exits_2(capsys, tmp_path, server, ndvi_catalog):
+    del server.items[1]["assets"][RELIABILITY]  # MOD13Q1.2001.1
+    code, _, err = _fetch(capsys, server, tmp_path, years="2001")
+    assert code == 2 and err.count("\n") == 1
+    assert f"item MOD13Q1.2001.1 of modis-13Q1-061 has no {RELIABILITY} asset" in err
+    assert not (tmp_path / "out").exists()
+
+
 def test_outputs_are_cogs_with_provenance_checksums_and_make_a_stack(
     capsys, tmp_path, server, ndvi_catalog
 ):
@@ -324,6 +341,7 @@ def test_outputs_are_cogs_with_provenance_checksums_and_make_a_stack(
     record = json.loads((folder / "provenance.json").read_text())
     assert record["catalog"] == f"{server.base}/stac" and record["licence"].startswith("public")
     assert "max" in record["composite"] and "5–9" in record["composite"]
+    assert f"{RELIABILITY} is not in (0, 1)" in record["composite"]
     for y in YEARS:
         entry = record["years"][str(y)]
         path = folder / entry["file"]
@@ -334,6 +352,7 @@ def test_outputs_are_cogs_with_provenance_checksums_and_make_a_stack(
         assert items == {f"MOD13Q1.{y}.0", f"MOD13Q1.{y}.1"}
         for i in entry["inputs"]:
             assert i["sha256"] == _sha(server.root / "files" / f"{i['item']}.tif")
+            assert i["quality_sha256"] == _sha(server.root / "files" / f"{i['item']}.q.tif")
             assert "?" not in i["url"] and i["datetime"].startswith(str(y))
     stack = Stack.open(folder)
     assert stack.years == YEARS
@@ -386,9 +405,9 @@ def test_a_changed_year_is_fetched_again_and_the_others_are_kept(
     assert code == 0 and "modis-ndvi-mean_2002.tif changed since it was fetched" in err
     fetched = server.requests - before
     fetched.pop("/stac", None)  # the landing page, read or not
-    assert fetched == Counter(
-        {"/stac/search": 1, "/files/MOD13Q1.2002.0.tif": 1, "/files/MOD13Q1.2002.1.tif": 1}
-    )
+    files = ("MOD13Q1.2002.0.tif", "MOD13Q1.2002.1.tif", "MOD13Q1.2002.0.q.tif",
+             "MOD13Q1.2002.1.q.tif")  # fmt: skip
+    assert fetched == Counter({"/stac/search": 1, **{f"/files/{f}": 1 for f in files}})
     _, mean = _expected(ndvi_catalog, 2002)
     np.testing.assert_allclose(_read(damaged)[0], _padded(mean), rtol=1e-6, equal_nan=True)
 

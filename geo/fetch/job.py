@@ -263,8 +263,11 @@ def _fetch_years(source, catalog, bbox, todo, out, folders, records, say) -> Non
         out.mkdir(parents=True, exist_ok=True)
         work = Path(tempfile.mkdtemp(prefix=f".download-{os.getpid()}-", dir=out))
         try:
+            checks = None
             if source.route == "stac":
-                files, used = _stac_year(source, http_session, catalog, bbox, year, work, say)
+                (files, checks), used = _stac_year(
+                    source, http_session, catalog, bbox, year, work, say
+                )
             else:
                 if listed is None:
                     say(f"{year}: reading the checksum list")
@@ -281,17 +284,18 @@ def _fetch_years(source, catalog, bbox, todo, out, folders, records, say) -> Non
                 say(f"{year}: no data", advance=1)
                 continue
             say(f"{year}: compositing {len(files)} file(s)")
-            _write_year(source, files, bbox, year, folders, records, used)
+            _write_year(source, (files, checks), bbox, year, folders, records, used)
             say(f"{year}: done", advance=1)
         finally:
             shutil.rmtree(work, ignore_errors=True)
 
 
-def _write_year(source, files, bbox, year, folders, records, used) -> None:
+def _write_year(source, inputs, bbox, year, folders, records, used) -> None:
     import rasterio.errors
 
     from geo.outputs import atomic_path
 
+    files, checks = inputs
     grid = target_grid(files, bbox)
     for folder in folders.values():
         folder.mkdir(parents=True, exist_ok=True)
@@ -308,6 +312,8 @@ def _write_year(source, files, bbox, year, folders, records, used) -> None:
                 scale=source.scale,
                 categorical=source.categorical,
                 valid=source.valid,
+                quality=checks,
+                good=source.good,
             )
         except rasterio.errors.RasterioError as exc:  # GDAL: disk full, unreadable block …
             raise OutputError(
@@ -332,25 +338,36 @@ def _stac_year(source, session, catalog, bbox, year, work, say):
     say(f"{year}: searching {source.collection}")
     items = http.search_items(catalog, source.collection, bbox, f"{year}-{m0:02d}-01", end)
     sign = http.signer(session, catalog)
-    files, used = [], []
+    files, checks, used = [], [], []
     for n, item in enumerate(items):
         asset = item.assets.get(source.asset)
         if asset is None:
             continue
-        dest = work / f"{n:04d}_{re.sub(r'[^A-Za-z0-9_.-]', '_', item.id)}.tif"
+        stem = f"{n:04d}_{re.sub(r'[^A-Za-z0-9_.-]', '_', item.id)}"
         say(f"{year}: downloading item {n + 1}/{len(items)} {item.id}")
-        digest = http.download(session, sign(asset.href), dest)
-        files.append(dest)
+        digest = http.download(session, sign(asset.href), work / f"{stem}.tif")
+        files.append(work / f"{stem}.tif")
         when = item.datetime or item.properties.get("start_datetime")
-        used.append(
-            {
-                "item": item.id,
-                "datetime": when.isoformat() if hasattr(when, "isoformat") else str(when),
-                "url": http.public_url(asset.href),
-                "sha256": digest,
-            }
-        )
-    return files, used
+        record = {
+            "item": item.id,
+            "datetime": when.isoformat() if hasattr(when, "isoformat") else str(when),
+            "url": http.public_url(asset.href),
+            "sha256": digest,
+        }
+        checks.append(None)
+        if source.quality:
+            check = item.assets.get(source.quality)
+            if check is None:
+                raise DataError(
+                    f"item {item.id} of {source.collection} has no {source.quality} asset, "
+                    "needed to drop cloudy and snowy cells; check --catalog"
+                )
+            path = work / f"{stem}.quality.tif"
+            record["quality_url"] = http.public_url(check.href)
+            record["quality_sha256"] = http.download(session, sign(check.href), path)
+            checks[-1] = path
+        used.append(record)
+    return (files, checks if source.quality else None), used
 
 
 def _http_year(source, session, listed, catalog, year, work, say):

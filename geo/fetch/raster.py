@@ -97,6 +97,8 @@ def composite(
     scale: float = 1.0,
     categorical: bool = True,
     valid: tuple[float, float] | None = None,
+    quality: Sequence[Path | None] | None = None,
+    good: tuple[int, ...] = (),
 ) -> None:
     """Write the composites of ``paths`` on ``grid`` as COGs (``{"max"|"mean"|"mosaic": path}``).
 
@@ -118,9 +120,12 @@ def composite(
         Nearest-neighbour overviews (classes) instead of averages.
     valid : tuple of float, optional
         Valid range of the stored values (inclusive); values outside it are no data.
+    quality : sequence of Path or None, optional
+        Per file, a quality raster on the file's grid (MOD13Q1 pixel reliability), or None.
+    good : tuple of int
+        Quality values kept; a cell of another quality is no data in that file.
     """
     import rasterio
-    from rasterio.warp import Resampling, reproject
 
     valid_range = valid
     from rasterio.windows import Window, bounds, transform
@@ -150,6 +155,7 @@ def composite(
     plain = {k: p.with_name(p.stem + ".plain.tif") for k, p in outputs.items()}
     rows = max(1, BLOCK_CELLS // max(grid["width"], 1))
     handles = [_open(p) for p in paths]
+    checks = [_open(q) if q is not None else None for q in (quality or [None] * len(paths))]
     try:
         sinks = {k: rasterio.open(plain[k], "w", **profiles[k]) for k in outputs}
         try:
@@ -161,19 +167,12 @@ def composite(
                 count = np.zeros((window.height, window.width), "int32")
                 top = np.full((window.height, window.width), -np.inf)
                 first = np.full((window.height, window.width), np.nan)
-                for src in handles:
+                for src, check in zip(handles, checks, strict=True):
                     if not _overlaps(src, grid["crs"], box):
                         continue
-                    block = np.full((window.height, window.width), np.nan)
-                    reproject(
-                        rasterio.band(src, 1),
-                        block,
-                        src_nodata=src.nodata,
-                        dst_transform=where,
-                        dst_crs=grid["crs"],
-                        dst_nodata=np.nan,
-                        resampling=Resampling.nearest,
-                    )
+                    block = _warp(src, window, where, grid["crs"])
+                    if check is not None:
+                        block[~np.isin(_warp(check, window, where, grid["crs"]), good)] = np.nan
                     if valid_range is not None:
                         lo, hi = valid_range
                         block[(block < lo) | (block > hi)] = np.nan
@@ -198,10 +197,28 @@ def composite(
         for kind, path in outputs.items():
             _to_cog(plain[kind], path, categorical=categorical or kind == "mosaic")
     finally:
-        for src in handles:
+        for src in [*handles, *(c for c in checks if c is not None)]:
             src.close()
         for p in plain.values():
             p.unlink(missing_ok=True)
+
+
+def _warp(src, window, where, crs) -> np.ndarray:
+    """Band 1 of ``src`` on the block ``window`` (transform ``where``), float, NaN no data."""
+    import rasterio
+    from rasterio.warp import Resampling, reproject
+
+    block = np.full((window.height, window.width), np.nan)
+    reproject(
+        rasterio.band(src, 1),
+        block,
+        src_nodata=src.nodata,
+        dst_transform=where,
+        dst_crs=crs,
+        dst_nodata=np.nan,
+        resampling=Resampling.nearest,
+    )
+    return block
 
 
 def _overlaps(src, crs, box) -> bool:

@@ -64,6 +64,11 @@ class Source:
     valid : tuple of float, optional
         Valid range of the stored values (inclusive); others are no data even where the
         file declares no nodata (MOD13Q1 fill -3000, MOD44B water 200 and fill 253).
+    quality : str
+        Asset key of a per-pixel quality raster of each item (``stac``), or ``""``.
+    good : tuple of int
+        Quality values kept (MOD13Q1 pixel reliability: 0 good, 1 marginal; 2 snow or ice and
+        3 cloudy are no data).
     """
 
     name: str
@@ -81,6 +86,8 @@ class Source:
     scale: float = 1.0
     categorical: bool = True
     valid: tuple[float, float] | None = None
+    quality: str = ""
+    good: tuple[int, ...] = ()
 
     def folders(self) -> dict[str, str]:
         """The output folder name of each composite (also the file-name prefix).
@@ -105,7 +112,9 @@ class Source:
         if self.composites == ("mosaic",):
             return f"mosaic of the {months} (first item wins where items overlap)"
         scale = f", times {self.scale}" if self.scale != 1 else ""
-        ignored = "nodata" + (f" and values outside {self.valid}" if self.valid else "")
+        ignored = "nodata" + (f", values outside {self.valid}" if self.valid else "")
+        if self.quality:
+            ignored += f", cells whose {self.quality} is not in {self.good}"
         return (
             f"per-pixel {' and '.join(self.composites)} over the {months}, {ignored} ignored{scale}"
         )
@@ -132,6 +141,8 @@ SOURCES: dict[str, Source] = {
             scale=0.0001,
             categorical=False,
             valid=(-2000, 10000),
+            quality="250m_16_days_pixel_reliability",
+            good=(0, 1),
         ),
         Source(
             "modis-treecover",
