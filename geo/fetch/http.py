@@ -31,7 +31,8 @@ __all__ = [
 
 #: Attempts of one request in all (the first and the retries).
 ATTEMPTS = 4
-#: Back-off factor, s: the waits between attempts are BACKOFF × 2^k (1, 2, 4 s …).
+#: Back-off factor, s: urllib3 waits 0, 2, 4 s between the attempts of a request; a download
+#: cut short waits 1, 2, 4 s before the next attempt.
 BACKOFF = 1.0
 #: Connect and read timeout of one request, s.
 TIMEOUT = (10.0, 60.0)
