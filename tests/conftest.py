@@ -18,10 +18,19 @@ def _fresh_coverage_cache():
     yield
 
 
-def pytest_collection_modifyitems(items):
+def pytest_addoption(parser):
+    parser.addoption(
+        "--network", action="store_true", help="run the tests marked network (live endpoints)"
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    live = pytest.mark.skip(reason="reaches live endpoints: run with pytest --network")
     for item in items:
         if "chrome" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.browser)
+        if "network" in item.keywords and not config.getoption("--network"):
+            item.add_marker(live)
 
 
 @pytest.fixture(scope="session")

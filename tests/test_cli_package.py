@@ -52,7 +52,7 @@ def test_every_subcommand_is_a_module_with_add_parser_and_run():
         names.append(command.__name__.rsplit(".", 1)[1])
     assert names == [
         "report", "zones", "layers", "stats", "map", "change", "series", "trend", "lakes",
-        "progress", "bench", "lookup",
+        "progress", "bench", "lookup", "fetch",
     ]  # fmt: skip
     parser = main_module.build_parser()
     for name in ("report", "zones", "layers", "stats", "map", "change", "lookup"):

@@ -11,6 +11,7 @@ from geo import __version__
 from geo.cli import (
     bench,
     change,
+    fetch,
     lakes,
     layers,
     lookup,
@@ -30,7 +31,7 @@ __all__ = ["COMMANDS", "build_parser", "main"]
 #: The subcommand modules, in the order of ``barrier --help``; each has ``add_parser`` and ``run``.
 COMMANDS = (
     report, zones, layers, stats, map_command, change, series, trend, lakes, progress, bench,
-    lookup,
+    lookup, fetch,
 )  # fmt: skip
 
 
