@@ -107,8 +107,15 @@ def trend_job(
     >>> stack = Stack.open("ndvi_stack/", "2000-2024")  # doctest: +SKIP
     >>> trend_job(stack, {"league": ZoneSet.load("league")}, "trend_out")  # doctest: +SKIP
     """
+    from geo.errors import UsageError
     from geo.trendmaps import trend_rasters, zone_summary
 
+    if len(stack) < min_years:
+        raise UsageError(
+            f"stack {stack.source} holds {len(stack)} year(s) ({stack.years[0]}–"
+            f"{stack.years[-1]}); a trend needs at least {min_years} (--min-years): give more "
+            "years"
+        )
     say = progress or (lambda _m: None)
 
     def write(stage: Path, sink: _Sink) -> list[Path]:

@@ -301,3 +301,15 @@ def test_monitoring_section_of_the_report_page(trend_run, tmp_path):
     assert "11. Monitoring over time" in page and "12 rows improving_pct" in page
     assert seen == [("trend_class.png", ("ndvi 趋势分类（遥感估算）", "ndvi: trend class (proxy)"))]
     assert "trend_slope.tif" in page and "Remote-sensing proxies" in page
+
+
+def test_trend_of_too_short_a_stack_is_refused_before_any_work(tmp_path):
+    folder = tmp_path / "short"
+    folder.mkdir()
+    for year in (2020, 2021, 2022):
+        testing.write_raster(folder / f"ndvi_{year}.tif", np.ones((4, 4), "float32"), crs=CRS)
+    code, _, err = testing.run_cli(
+        "trend", "--zones", "league", "--stack", folder, "--out", tmp_path / "o"
+    )
+    assert code == 2 and "holds 3 year(s)" in err and "--min-years" in err
+    assert not (tmp_path / "o").exists()
