@@ -21,13 +21,6 @@ from geo.errors import DataError
 main_module = importlib.import_module("geo.cli.main")
 
 
-def run(capsys, *args):
-    """Run ``barrier`` in-process; return (exit code, stdout, stderr)."""
-    code = cli.main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 # ----------------------------------------------------------------------------- the package
 
 
@@ -113,7 +106,7 @@ def test_use_data_dir_refuses_a_folder_without_boundaries(tmp_path):
         pass
 
 
-def test_report_data_option_is_used_and_leaves_os_environ_unchanged(capsys, tmp_path, monkeypatch):
+def test_report_data_option_is_used_and_leaves_os_environ_unchanged(barrier, tmp_path, monkeypatch):
     from geo import report
 
     monkeypatch.delenv(ENV_VAR, raising=False)
@@ -127,17 +120,16 @@ def test_report_data_option_is_used_and_leaves_os_environ_unchanged(capsys, tmp_
 
     monkeypatch.setattr(report, "build_report", fake_build_report)
     before = dict(os.environ)
-    code, _, _ = run(capsys, "report", "--quiet", "--data", folder, "--out", tmp_path / "r")
+    code, _, _ = barrier("report", "--quiet", "--data", folder, "--out", tmp_path / "r")
     assert code == 0 and seen == [folder]
     assert dict(os.environ) == before and data_dir() != folder
 
 
-def test_report_data_option_error_leaves_os_environ_unchanged(capsys, tmp_path, monkeypatch):
+def test_report_data_option_error_leaves_os_environ_unchanged(barrier, tmp_path, monkeypatch):
     monkeypatch.delenv(ENV_VAR, raising=False)
     before = dict(os.environ)
     # a missing input is refused inside the run, after --data is taken
-    code, _, err = run(
-        capsys,
+    code, _, err = barrier(
         "report",
         "--quiet",
         "--data",
@@ -151,8 +143,8 @@ def test_report_data_option_error_leaves_os_environ_unchanged(capsys, tmp_path, 
     assert dict(os.environ) == before
 
 
-def test_report_data_option_naming_no_data_folder_is_refused(capsys, tmp_path):
-    code, _, err = run(capsys, "report", "--data", tmp_path, "--out", tmp_path / "r")
+def test_report_data_option_naming_no_data_folder_is_refused(barrier, tmp_path):
+    code, _, err = barrier("report", "--data", tmp_path, "--out", tmp_path / "r")
     assert code == 2
     assert err.count("\n") == 1 and f"data folder {tmp_path}" in err and "--data" in err
     assert not (tmp_path / "r").exists()
@@ -173,16 +165,16 @@ def _predicted(*args) -> int:
     return report_command.step_count(parsed)
 
 
-def test_progress_total_is_the_number_of_steps_of_the_default_run(capsys, tmp_path):
+def test_progress_total_is_the_number_of_steps_of_the_default_run(barrier, tmp_path):
     args = ("--out", tmp_path / "r")  # the usual cache: the count does not depend on it
-    code, _, err = run(capsys, "report", *args)
+    code, _, err = barrier("report", *args)
     assert code == 0
     # 1 derived layers, 5 zone sets, 6 method variants, tables, 6 sensitivity rows,
     # maps, figures, report.html, report.docx, manifest
     assert len(_steps(err)) == _predicted(*args) == 24
 
 
-def test_progress_total_follows_the_options(capsys, tmp_path):
+def test_progress_total_follows_the_options(barrier, tmp_path):
     own = boundaries.load("league").iloc[:2][["adcode", "name_zh", "name_en", "geometry"]]
     own.to_file(tmp_path / "own.gpkg")
     fix = gpd.GeoDataFrame(
@@ -193,7 +185,7 @@ def test_progress_total_follows_the_options(capsys, tmp_path):
         "--out", tmp_path / "r", "--zones", tmp_path / "own.gpkg",
         "--correction", tmp_path / "fix.gpkg", "--layer", "climate", "--tables-only", "--pdf",
     )  # fmt: skip
-    code, _, err = run(capsys, "report", *args)
+    code, _, err = barrier("report", *args)
     assert code == 0, err
     # the default 24, plus corrections and the user's zone set, minus the three pages, plus PDF
     assert len(_steps(err)) == _predicted(*args) == 24 + 1 + 1 - 3 + 1
@@ -202,19 +194,19 @@ def test_progress_total_follows_the_options(capsys, tmp_path):
 # ----------------------------------------------------------------------------- bench
 
 
-def test_bench_runs_the_shipped_module_with_the_options(capsys, monkeypatch):
+def test_bench_runs_the_shipped_module_with_the_options(barrier, monkeypatch):
     from geo import bench
 
     seen = []
     monkeypatch.setattr(bench, "main", lambda argv: seen.append(argv) or 0)
-    code, _, _ = run(capsys, "bench", "--quick", "--repeat", "1")
+    code, _, _ = barrier("bench", "--quick", "--repeat", "1")
     assert code == 0 and seen and sorted(seen[0]) == sorted(["--quick", "--repeat", "1"])
 
 
 @pytest.mark.slow
-def test_bench_quick_agrees_with_exactextract(capsys, tmp_path):
+def test_bench_quick_agrees_with_exactextract(barrier, tmp_path):
     args = ("bench", "--quick", "--repeat", "1", "--rasterstats", "no", "--cache", tmp_path)
-    code, out, _ = run(capsys, *args)
+    code, out, _ = barrier(*args)
     assert code == 0
     line = next(x for x in out.splitlines() if x.startswith("largest relative disagreement"))
     # geo.zonal's means and class fractions against exactextract's on an equal-area grid
