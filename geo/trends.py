@@ -225,20 +225,6 @@ def _define(numba) -> dict:
         return 0.5 * (lower + upper)
 
     @jit
-    def tie_term(y, n, work):
-        for i in range(n):
-            work[i] = y[i]
-        work[:n].sort()
-        total, run = 0.0, 1
-        for i in range(1, n + 1):
-            if i < n and work[i] == work[i - 1]:
-                run += 1
-            else:
-                total += run * (run - 1) * (2 * run + 5)
-                run = 1
-        return total
-
-    @jit
     def average_ranks(x, n, order, ranks):
         order[:n] = np.argsort(x[:n], kind="mergesort")
         i = 0
@@ -288,14 +274,23 @@ def _define(numba) -> dict:
             out[:] = np.nan
             return n
         s, k = 0.0, 0
+        for i in range(n):
+            work[i] = 0.0  # how many other years hold the same value (ties)
         for i in range(n - 1):
             for j in range(i + 1, n):
                 d = y[j] - y[i]
                 s += (d > 0) - (d < 0)  # branch-free: signs of noisy data are random
+                same = d == 0
+                work[i] += same
+                work[j] += same
                 slopes[k] = d / (t[j] - t[i])
                 k += 1
         slope = median(slopes, k)
-        var = (n * (n - 1) * (2 * n + 5) - tie_term(y, n, work)) / 18.0
+        # a group of t equal values adds t(t-1)(2t+5): each member e = t-1 others, e(2e+7)
+        ties = 0.0
+        for i in range(n):
+            ties += work[i] * (2.0 * work[i] + 7.0)
+        var = (n * (n - 1) * (2 * n + 5) - ties) / 18.0
         if hamed_rao:
             var *= hamed_rao_factor(y, t, n, slope, band, work, order, ranks)
         if s > 0:
