@@ -351,18 +351,21 @@ def progress_job(
 
 
 def _run(out, stack: Stack | None, inputs, params: dict, write) -> JobOutput:
-    from geo.provenance import manifest
+    from geo.data import sha256
+    from geo.provenance import input_files, manifest
 
     files = [("stack layer", p) for p in dict.fromkeys(stack.paths)] if stack else []
     files += list(inputs)
     official = params.get("kinds") == ["official"]
     params.setdefault("values", "official statistics" if official else PROXY_NOTE)
-    sink = _Sink(_sources(files, params), params.get("lang", "both"))
+    # each input (a stack can be gigabytes) is hashed once, for the sources sheet and manifest
+    digests = {p: sha256(p) for _, p in input_files(files)}
+    sink = _Sink(_sources(files, params, digests), params.get("lang", "both"))
     with staged_dir(out) as stage:
         written = write(stage, sink)
         result = JobOutput(Path(out), sink.tables)
         result.files = [Path(out) / p.relative_to(stage) for p in written]
-        record = manifest(files, written, stage, params)
+        record = manifest(files, written, stage, params, digests)
         record["files"] = sorted(
             p.relative_to(stage).as_posix() for p in stage.rglob("*") if p.is_file()
         )
@@ -372,12 +375,14 @@ def _run(out, stack: Stack | None, inputs, params: dict, write) -> JobOutput:
     return result
 
 
-def _sources(files, params: dict) -> pd.DataFrame:
+def _sources(files, params: dict, digests: dict) -> pd.DataFrame:
     """The workbook's ``sources`` sheet: every input with its SHA-256, and the method."""
-    from geo.data import sha256
-
     rows = [
-        {"role": role, "file": str(Path(path).absolute()), "sha256": sha256(path)}
+        {
+            "role": role,
+            "file": str(Path(path).absolute()),
+            "sha256": digests[Path(path).expanduser().absolute()],
+        }
         for role, path in files
     ]
     rows.append({"role": "method", "file": params.get("method", ""), "sha256": ""})

@@ -91,7 +91,9 @@ def input_files(inputs: Iterable) -> list[tuple[str, Path]]:
     return out
 
 
-def manifest(inputs: list, outputs: list[Path], root: Path, parameters: dict) -> dict:
+def manifest(
+    inputs: list, outputs: list[Path], root: Path, parameters: dict, digests: dict | None = None
+) -> dict:
     """Return the provenance record of an output set.
 
     Parameters
@@ -104,6 +106,9 @@ def manifest(inputs: list, outputs: list[Path], root: Path, parameters: dict) ->
         The output folder.
     parameters : dict
         Options of the run (command line), methods and CRS used.
+    digests : dict of Path to str, optional
+        SHA-256 of inputs the caller has already computed (a stack of large layers is then
+        read once, not once per record).
 
     Returns
     -------
@@ -121,7 +126,12 @@ def manifest(inputs: list, outputs: list[Path], root: Path, parameters: dict) ->
         "packages": _versions(),
         "parameters": parameters,
         "inputs": [
-            {"role": role, "path": str(p), "bytes": p.stat().st_size, "sha256": sha256(p)}
+            {
+                "role": role,
+                "path": str(p),
+                "bytes": p.stat().st_size,
+                "sha256": (digests or {}).get(p) or sha256(p),
+            }
             for role, p in input_files(inputs)
         ],
         "outputs": [
