@@ -181,17 +181,12 @@ def zone_summary(zones, files: TrendFiles, *, id_column: str = "zone") -> pd.Dat
 
     classes = zonal_stats(zones, files.cls, ("count",), categorical=True)
     slope = zonal_stats(zones, files.slope, ("area_mean",))
-    table = pd.DataFrame({id_column: list(zones.index)}, index=zones.index)
-    for col in ("name_zh", "name_en"):
-        if col in zones.columns:
-            table[col] = zones[col].to_numpy()
-    valid = np.zeros(len(zones))
-    for code in (trends.IMPROVING, trends.STABLE, trends.DEGRADING):
-        area = classes.get(f"area_km2_{code}", pd.Series(0.0, index=classes.index))
-        valid += area.to_numpy()
-    for code in (trends.IMPROVING, trends.STABLE, trends.DEGRADING):
+    table = _zone_head(zones, id_column)
+    codes = (trends.IMPROVING, trends.STABLE, trends.DEGRADING)
+    areas = _class_areas(classes, codes)
+    valid = sum(areas.values())
+    for code, area in areas.items():
         word = trends.CLASS_NAMES[code][1]
-        area = classes.get(f"area_km2_{code}", pd.Series(0.0, index=classes.index)).to_numpy()
         table[f"{word}_km2"] = area
         table[f"{word}_ha"] = convert(area, "km2", "ha")
         table[f"{word}_mu"] = convert(area, "km2", "mu")
@@ -201,6 +196,22 @@ def zone_summary(zones, files: TrendFiles, *, id_column: str = "zone") -> pd.Dat
     table["no_trend_data_km2"] = classes["nodata_area_km2"].to_numpy()
     table["mean_slope_per_year"] = slope["area_mean"].to_numpy()
     return table.reset_index(drop=True)
+
+
+def _zone_head(zones, id_column: str) -> pd.DataFrame:
+    """The first columns of a per-zone table: the identifier and the names the zones have."""
+    table = pd.DataFrame({id_column: list(zones.index)}, index=zones.index)
+    for col in ("name_zh", "name_en"):
+        if col in zones.columns:
+            table[col] = zones[col].to_numpy()
+    return table
+
+
+def _class_areas(classes: pd.DataFrame, codes) -> dict[int, np.ndarray]:
+    """Area (km²) of each class code per zone from a categorical zonal table; 0 where absent."""
+    zero = np.zeros(len(classes))
+    return {c: classes[f"area_km2_{c}"].to_numpy() if f"area_km2_{c}" in classes else zero
+            for c in codes}  # fmt: skip
 
 
 #: Trajectory classes of Trends.Earth's productivity trajectory (SDG 15.3.1 sub-indicator), by
@@ -315,14 +326,10 @@ def trajectory_summary(zones, paths: dict[str, Path], *, id_column: str = "zone"
     """
     from geo.zonal import zonal_stats
 
-    table = pd.DataFrame({id_column: list(zones.index)}, index=zones.index)
-    for col in ("name_zh", "name_en"):
-        if col in zones.columns:
-            table[col] = zones[col].to_numpy()
+    table = _zone_head(zones, id_column)
     for name, path in paths.items():
         classes = zonal_stats(zones, path, ("count",), categorical=True)
-        area = {c: classes.get(f"area_km2_{c}", pd.Series(0.0, index=classes.index)).to_numpy()
-                for c in range(-3, 4)}  # fmt: skip
+        area = _class_areas(classes, range(-3, 4))
         valid = sum(area.values())
         degraded, improved = area[-3] + area[-2], area[2] + area[3]
         with np.errstate(invalid="ignore", divide="ignore"):
