@@ -27,8 +27,8 @@ class ZonalContext:
     Parameters
     ----------
     cache_dir : path, optional
-        On-disk coverage cache (``<cache>/coverage``); ``None`` keeps coverages in this
-        context only.
+        On-disk coverage cache (``<cache>/coverage``); ``None`` keeps coverages in memory
+        only (this context and the process cache, :data:`geo.zonal.coverage_cache`).
     force : bool
         Build every coverage afresh without reading the disk cache (the new one replaces
         the file there).
@@ -77,11 +77,17 @@ class ZonalContext:
 
     def _make(self, frame, grid, method: str):
         from geo.zonal import Coverage
+        from geo.zonal.cache import process_cache
 
-        if self.cache_dir is not None and not self.force:
-            path = Coverage.cache_path(frame, grid, method, self.cache_dir)
-            self.builds += not path.is_file()
-            return Coverage.load_or_build(frame, grid, method, self.cache_dir)
+        if not self.force:  # the process cache first: a second run in a notebook is warm
+            memory = process_cache()
+            on_disk = self.cache_dir is not None and (
+                Coverage.cache_path(frame, grid, method, self.cache_dir).is_file()
+            )
+            misses = memory.misses
+            cov = memory.get(frame, grid, method, self.cache_dir)
+            self.builds += memory.misses > misses and not on_disk
+            return cov
         cov = Coverage.build(frame, grid, method)
         self.builds += 1
         if self.cache_dir is not None:  # forced: the fresh coverage replaces the saved one

@@ -43,7 +43,10 @@ class CliResult(NamedTuple):
 
 
 def run_cli(*args, capsys=None) -> CliResult:
-    """Run ``barrier ARGS`` in this process and capture what it printed.
+    """Run ``barrier ARGS`` in this process, as a new process would, and capture its output.
+
+    The process coverage cache is emptied first: a real ``barrier`` run starts with nothing
+    in memory, so what a run finds on disk is what the next run would find.
 
     Parameters
     ----------
@@ -58,9 +61,10 @@ def run_cli(*args, capsys=None) -> CliResult:
     CliResult
         ``(code, out, err)``: 0 success, 2 bad input (the error is one line on ``err``).
     """
-    from geo import cli
+    from geo import cli, zonal
 
     argv = [str(a) for a in args]
+    zonal.coverage_cache.clear()  # each `barrier` run is a new process: nothing in memory
     if capsys is not None:
         code = cli.main(argv)
         out, err = capsys.readouterr()

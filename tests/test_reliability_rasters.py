@@ -455,7 +455,7 @@ def test_corrupt_coverage_cache_rebuilt(tmp_path, barrier, damage):
     cache = tmp_path / "cov"
     args = ["--zones", "league", "--layer", NDVI, "--stat", "mean", "--cache", cache]
     first, err = stats(barrier, *args)
-    (entry,) = cache.glob("coverage-*.npz")
+    (entry,) = (cache / "coverage").glob("coverage-*.npz")
     raw = bytearray(entry.read_bytes())
     if damage == "truncate":
         entry.write_bytes(raw[: len(raw) // 3])
@@ -479,7 +479,7 @@ def test_unwritable_cache_named_once(tmp_path, barrier):
     expected, _ = stats(barrier, "--zones", "league", "--layer", NDVI)
     _close(got, expected)
     lines = [line for line in err.splitlines() if "cache" in line]
-    assert len(lines) == 1 and f"cannot write the coverage cache in {cache}" in lines[0]
+    assert len(lines) == 1 and f"cannot write the coverage cache in {cache / 'coverage'}" in lines[0]
 
 
 def test_cache_entry_of_other_zones_under_this_name_rebuilt(tmp_path, barrier):
@@ -488,9 +488,9 @@ def test_cache_entry_of_other_zones_under_this_name_rebuilt(tmp_path, barrier):
     leagues = ["--zones", "league", "--layer", NDVI, "--stat", "mean", "--cache", cache]
     counties = ["--zones", "county", "--layer", NDVI, "--stat", "mean", "--cache", cache]
     first, _ = stats(barrier, *leagues)
-    (league_entry,) = cache.glob("coverage-*.npz")
+    (league_entry,) = (cache / "coverage").glob("coverage-*.npz")
     stats(barrier, *counties)
-    (county_entry,) = set(cache.glob("coverage-*.npz")) - {league_entry}
+    (county_entry,) = set((cache / "coverage").glob("coverage-*.npz")) - {league_entry}
     league_entry.write_bytes(county_entry.read_bytes())
     again, err = stats(barrier, *leagues)
     _close(again, first)

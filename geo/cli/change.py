@@ -49,6 +49,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         epilog=options.EPILOG,
     )
     options.add_zone_options(ch)
+    options.add_cache_options(ch)
     ch.add_argument("--before", required=True, metavar="FILE", help="raster of the first epoch")
     ch.add_argument("--after", required=True, metavar="FILE", help="raster of the second epoch")
     options.categorical_opt.add_to(ch, help="class rasters: transition matrix")

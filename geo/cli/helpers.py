@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -14,17 +16,72 @@ from geo.errors import UsageError
 
 __all__ = [
     "check_basemap",
+    "coverage_folder",
     "emit",
     "load_zones",
     "membership",
     "output_format",
     "refuse_input_as_output",
+    "run_cache",
     "shown",
     "shown_record",
     "write_manifest",
     "zone_inputs",
     "zone_parameters",
 ]
+
+
+def coverage_folder(args: argparse.Namespace) -> Path | None:
+    """The disk cache of coverages for this command: ``<cache folder>/coverage``.
+
+    The cache folder is ``--cache DIR``, else :func:`geo.data.cache_dir`; ``None`` with
+    ``--no-cache`` or for a command without these options.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    Path or None
+
+    Raises
+    ------
+    UsageError
+        ``--cache`` and ``--no-cache`` together.
+    """
+    if getattr(args, "no_cache", False) and args.cache:
+        raise UsageError(f"--cache {args.cache} and --no-cache contradict each other; give one")
+    if getattr(args, "no_cache", True):
+        return None
+    from geo.data import cache_dir
+
+    return Path(args.cache or cache_dir()) / "coverage"
+
+
+@contextlib.contextmanager
+def run_cache(args: argparse.Namespace):
+    """The cache folder of one run: ``--cache``, the default one, or a temporary one.
+
+    With ``--no-cache`` the run works in a temporary folder of its own, removed at the end,
+    so nothing is kept between runs.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line (``cache`` and ``no_cache``).
+
+    Yields
+    ------
+    str or None
+        The folder (``None``: the default cache folder).
+    """
+    if not args.no_cache:
+        yield args.cache
+        return
+    with tempfile.TemporaryDirectory(prefix="barrier-run-") as tmp:
+        yield tmp
 
 
 def load_zones(args: argparse.Namespace):

@@ -37,6 +37,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         epilog=options.EPILOG,
     )
     options.add_stack_options(p)
+    options.add_cache_options(p)
     options.monitor_out_opt.add_to(p)
     p.add_argument("--lakes", metavar="FILE", help="lake polygons (fields lake, name_zh, name_en)")
     p.add_argument("--buffer-km", type=float, default=2.0, help="buffer of each outline, km")

@@ -7,7 +7,7 @@ import sys
 import warnings
 from collections.abc import Sequence
 
-from geo import __version__
+from geo import __version__, zonal
 from geo.cli import (
     bench,
     change,
@@ -24,6 +24,7 @@ from geo.cli import (
     zones,
 )
 from geo.cli import map as map_command
+from geo.cli.helpers import coverage_folder
 from geo.errors import GeoError, GeoWarning
 
 __all__ = ["COMMANDS", "build_parser", "main"]
@@ -82,7 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"barrier {args.command}: warning: {message}", file=sys.stderr)
 
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), zonal.set_options(cache_dir=coverage_folder(args)):
             warnings.simplefilter("default", GeoWarning)
             warnings.showwarning = one_line
             return args.func(args)

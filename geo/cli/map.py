@@ -40,6 +40,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         epilog=options.EPILOG,
     )
     options.add_zone_options(mp)
+    options.add_cache_options(mp)
     mp.add_argument("--indicator", required=True, metavar="NAME", help="e.g. grassland_fvc_pct")
     options.output_opt.add_to(mp, metavar="FILE.html", help="default maps/<zones>_<indicator>.html")
     options.offline_opt.add_to(mp)

@@ -22,6 +22,7 @@ __all__ = [
     "FORMATS",
     "ZONE_SETS",
     "Option",
+    "add_cache_options",
     "add_table_options",
     "add_zone_options",
 ]
@@ -80,6 +81,11 @@ def _option(*flags: str, **settings: Any) -> Option:
 out_opt = _option("--out", default="report", metavar="DIR", help="output folder (default: report/)")
 output_opt = _option("-o", "--output", metavar="FILE", help="write here (default: standard output)")
 cache_opt = _option("--cache", metavar="DIR", help="cache folder (default ~/.cache/geo-barrier)")
+no_cache_opt = _option(
+    "--no-cache",
+    action="store_true",
+    help="keep no coverages on disk for later runs (default: kept in the cache folder)",
+)
 force_opt = _option("--force", action="store_true", help="recompute cached layers and coverages")
 data_opt = _option("--data", metavar="DIR", help="use this data folder instead of the shipped one")
 quiet_opt = _option("--quiet", action="store_true", help="no progress messages")
@@ -193,6 +199,20 @@ def add_zone_options(parser: argparse.ArgumentParser) -> None:
         membership_opt,
     ):
         opt.add_to(parser)
+
+
+def add_cache_options(parser: argparse.ArgumentParser, **changes: Any) -> None:
+    """Add ``--cache DIR`` and ``--no-cache`` (the on-disk cache of coverages and layers).
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The parser of a command that computes zonal statistics.
+    **changes
+        Settings of ``--cache`` to change (e.g. ``help=``).
+    """
+    cache_opt.add_to(parser, **changes)
+    no_cache_opt.add_to(parser)
 
 
 def add_table_options(parser: argparse.ArgumentParser) -> None:

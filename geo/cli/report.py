@@ -7,7 +7,7 @@ import contextlib
 import sys
 
 from geo.cli import options
-from geo.cli.helpers import check_basemap
+from geo.cli.helpers import check_basemap, run_cache
 from geo.errors import UsageError
 
 __all__ = ["ProgressBar", "add_parser", "run", "step_count"]
@@ -32,7 +32,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     options.quiet_opt.add_to(rep)
     rep.add_argument("--redline", metavar="FILE", help="official red-line polygons (else a proxy)")
     options.source_crs_opt.add_to(rep, help="CRS override for --redline (gcj02 …)")
-    options.cache_opt.add_to(rep)
+    options.add_cache_options(rep)
     options.force_opt.add_to(rep)
     options.zones_opt.add_to(
         rep,
@@ -206,12 +206,16 @@ def run(args: argparse.Namespace) -> int:
     if str(args.out).strip() == "":
         raise UsageError("--out needs a folder name, not an empty string")
     check_basemap(args)
-    with use_data_dir(args.data) if args.data else contextlib.nullcontext():
+    with (
+        use_data_dir(args.data) if args.data else contextlib.nullcontext(),
+        run_cache(args) as cache,
+    ):
+        given = {**build_options(args), "cache": cache}
         if args.quiet:
-            build_report(args.out, **build_options(args))
+            build_report(args.out, **given)
             return 0
         with ProgressBar(step_count(args)) as step:
-            out = build_report(args.out, progress=step, **build_options(args))
+            out = build_report(args.out, progress=step, **given)
     print(f"barrier report: done → {out}", file=sys.stderr)
     return 0
 

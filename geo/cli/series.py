@@ -34,6 +34,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         epilog=options.EPILOG,
     )
     options.add_zone_options(p)
+    options.add_cache_options(p)
     options.add_stack_options(p)
     options.monitor_out_opt.add_to(p)
     p.add_argument(

@@ -8,6 +8,7 @@ import sys
 from geo import layers, zonal
 from geo.cli import options
 from geo.cli.helpers import (
+    coverage_folder,
     emit,
     load_zones,
     output_format,
@@ -71,7 +72,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     )
     st.add_argument("--method", choices=("exact", "all_touched", "center"), default="exact")
     options.add_table_options(st)
-    options.cache_opt.add_to(st, help="keep coverages in DIR for later runs")
+    options.add_cache_options(st, help="cache folder (coverages kept in DIR/coverage)")
     st.add_argument(
         "--long", action="store_true", help="class areas as one row per zone and class, with names"
     )
@@ -128,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
         stats,
         method=args.method,
         unit=args.units,
-        cache_dir=args.cache,
+        cache_dir=coverage_folder(args),
         quantiles=args.quantile,
         dask=_dask_options(args),
     )

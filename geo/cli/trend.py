@@ -37,6 +37,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         epilog=options.EPILOG,
     )
     options.add_zone_options(p)
+    options.add_cache_options(p)
     options.add_stack_options(p)
     options.monitor_out_opt.add_to(p)
     p.add_argument("--alpha", type=float, default=0.05, help="significance level (default 0.05)")

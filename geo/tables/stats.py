@@ -140,7 +140,8 @@ def _layer_frame(
     import rasterio
 
     from geo.grid import Grid
-    from geo.zonal import Coverage, zonal_stats
+    from geo.zonal import zonal_stats
+    from geo.zonal.cache import get_coverage
 
     # class fractions and areas apply to class layers; the other statistics to value layers
     categorical = layer.categorical
@@ -156,7 +157,7 @@ def _layer_frame(
     if key not in coverages and context is not None:
         coverages[key] = context.coverage(zones, grid, method)
     if key not in coverages:
-        coverages[key] = Coverage.load_or_build(zones, grid, method, cache_dir)
+        coverages[key] = get_coverage(zones, grid, method, None, cache_dir)
     if dask is not None:
         from geo.scale import zonal_stats_dask as zonal_stats
     frame = zonal_stats(

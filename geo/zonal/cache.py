@@ -9,6 +9,7 @@ from geo.errors import CRSError, DataError, UsageError, ZoneError
 from geo.grid import Grid
 from geo.zonal.coverage import Coverage
 from geo.zonal.inputs import zone_input
+from geo.zonal.options import get_options
 
 __all__ = ["CoverageCache", "coverage_cache", "get_coverage", "process_cache"]
 
@@ -147,7 +148,7 @@ def get_coverage(zones, grid: Grid, method: str, coverage, cache_dir) -> Coverag
     coverage : Coverage or None
         A coverage given by the caller.
     cache_dir : str or os.PathLike, optional
-        Disk cache folder.
+        Disk cache folder (default: the ``cache_dir`` option of :func:`geo.zonal.set_options`).
 
     Returns
     -------
@@ -168,6 +169,8 @@ def get_coverage(zones, grid: Grid, method: str, coverage, cache_dir) -> Coverag
     if zones.crs is None:
         raise CRSError("zones have no CRS; set it with zones.set_crs(...) before zonal_stats")
     if coverage is None:
+        if cache_dir is None:
+            cache_dir = get_options()["cache_dir"]
         return process_cache().get(zones, grid, method, cache_dir)
     if not coverage.grid.same_as(grid, any_orientation=True):  # read by read_window
         raise DataError(

@@ -34,6 +34,7 @@ OPTIONS: dict[str, Any] = {
     "use_numba": True,
     "hist_threads": min(os.cpu_count() or 1, 2),
     "hist_split_cells": 1 << 19,
+    "cache_dir": None,
 }
 
 
@@ -57,7 +58,12 @@ def _boolean(value: Any) -> bool:
     return isinstance(value, bool)
 
 
+def _folder(value: Any) -> bool:
+    return value is None or isinstance(value, (str, os.PathLike))
+
+
 _tile.__doc__ = "None or an integer >= 1"
+_folder.__doc__ = "None or a folder path"
 _hist_bits.__doc__ = "an integer from 1 to 16"
 _boolean.__doc__ = "True or False"
 
@@ -73,6 +79,7 @@ _VALIDATORS: dict[str, Callable[[Any], bool]] = {
     "use_numba": _boolean,
     "hist_threads": _int_at_least(1),
     "hist_split_cells": _int_at_least(0),
+    "cache_dir": _folder,
 }
 
 
@@ -111,6 +118,11 @@ class set_options:
         Threads the compiled histogram kernel splits the runs of a window over.
     hist_split_cells : int, default 524288
         Windows with fewer run cells than this are counted on one thread, cells.
+    cache_dir : str or os.PathLike or None, default None
+        Disk cache of coverages used when a call passes no ``cache_dir=``: every coverage
+        built is saved there (checksummed) and found by the next process. ``None`` keeps
+        coverages in memory only (the process cache). The ``barrier`` commands set it to
+        ``<cache folder>/coverage`` unless ``--no-cache`` is given.
 
     Raises
     ------
