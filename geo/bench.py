@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["MEASUREMENTS", "main"]
+__all__ = ["MEASUREMENTS", "grid_for", "main"]
 
 REGION = (97.0, 37.0, 126.5, 54.0)  # lon/lat bounding box of the region
 ALBERS = "+proj=aea +lat_0=45 +lon_0=112 +lat_1=39 +lat_2=51 +datum=WGS84 +units=m +no_defs"
@@ -48,7 +48,7 @@ MEASUREMENTS = ("raw", "exactextract", "rasterstats", "geo_cold", "geo_warm")
 # --------------------------------------------------------------------------- data
 
 
-def _grid_for(resolution: float, quick: bool):
+def grid_for(resolution: float, quick: bool):
     """Transform and shape of the benchmark grid (Albers, ``resolution`` metres)."""
     from affine import Affine
     from pyproj import Transformer
@@ -89,7 +89,7 @@ def _generate(cache: Path, resolution: float, quick: bool) -> dict[str, Path]:
     if all(p.exists() for p in paths.values()):
         return paths
     cache.mkdir(parents=True, exist_ok=True)
-    transform, (h, w) = _grid_for(resolution, quick)
+    transform, (h, w) = grid_for(resolution, quick)
     common = dict(
         driver="GTiff",
         height=h,
@@ -135,7 +135,7 @@ def _banners(quick: bool):
 
     zones = gpd.read_file(data_path(*BOUNDARY_FILE), layer="county").to_crs(ALBERS)
     if quick:
-        transform, (h, w) = _grid_for(1000, True)
+        transform, (h, w) = grid_for(1000, True)
         from shapely.geometry import box
 
         extent = box(transform.c, transform.f - h * 1000, transform.c + w * 1000, transform.f)
@@ -347,7 +347,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.rasterstats == "yes" or (args.rasterstats == "auto" and args.resolution == 250):
         names.insert(2, "rasterstats")
     res = {n: _measure(n, args) for n in names}
-    _transform, shape = _grid_for(args.resolution, args.quick)
+    _transform, shape = grid_for(args.resolution, args.quick)
     raw = res["raw"]["times"]
     raw_both = raw["float"] + raw["classes"]
     ee = res["exactextract"]["times"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import hashlib
 import os
 from collections.abc import Iterator
@@ -25,6 +26,8 @@ __all__ = [
     "cache_dir",
     "data_dir",
     "data_path",
+    "remembered_digests",
+    "remembering_digests",
     "sha256",
     "use_data_dir",
 ]
@@ -145,6 +148,10 @@ def data_path(*parts: str) -> Path:
 def sha256(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
     """Return the hex SHA-256 of a file (read in 1 MiB chunks).
 
+    Inside :func:`remembered_digests` (every ``barrier`` command runs inside one) an
+    unchanged file is read once: a run that records the same stack of layers in several
+    manifests reads it once.
+
     Parameters
     ----------
     path : str or os.PathLike
@@ -157,11 +164,61 @@ def sha256(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
     str
         64 hexadecimal digits.
     """
+    memo = _DIGESTS.get()
+    if memo is None:
+        return _file_digest(path, chunk)
+    st = os.stat(path)
+    key = (os.path.realpath(path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+    if key not in memo:
+        memo[key] = _file_digest(path, chunk)
+    return memo[key]
+
+
+def _file_digest(path: str | os.PathLike, chunk: int) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         while block := fh.read(chunk):
             digest.update(block)
     return digest.hexdigest()
+
+
+_DIGESTS: contextvars.ContextVar[dict | None] = contextvars.ContextVar("digests", default=None)
+
+
+@contextlib.contextmanager
+def remembered_digests():
+    """Within the block, :func:`sha256` reads each unchanged file once (one run's memory).
+
+    The digest is remembered under the file's identity (real path, device, inode, size and
+    modification time); nested blocks share the outer one. Outside any block every call
+    reads the file.
+
+    Examples
+    --------
+    >>> from geo.data import remembered_digests, sha256
+    >>> with remembered_digests():  # doctest: +SKIP
+    ...     sha256("a.tif") == sha256("a.tif")  # the second call reads nothing
+    True
+    """
+    if _DIGESTS.get() is not None:
+        yield
+        return
+    token = _DIGESTS.set({})
+    try:
+        yield
+    finally:
+        _DIGESTS.reset(token)
+
+
+def remembering_digests(func):
+    """Decorate a job so that its whole run is one :func:`remembered_digests` block."""
+
+    @functools.wraps(func)
+    def run(*args, **kwargs):
+        with remembered_digests():
+            return func(*args, **kwargs)
+
+    return run
 
 
 CACHE_ENV_VAR = "GEO_BARRIER_CACHE"

@@ -15,7 +15,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geo.crs import EQUAL_AREA
-from geo.data import data_dir
+from geo.data import data_dir, remembering_digests
 from geo.errors import UsageError
 from geo.outputs import MANIFEST, atomic_path, staged_dir
 from geo.pipeline import (
@@ -194,6 +194,7 @@ def _area_sentences(table: pd.DataFrame, key: str, level: str, id_column: str) -
     )
 
 
+@remembering_digests
 def build_report(
     out: str | Path,
     *,

@@ -3,6 +3,7 @@
 scipy and hand values."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -244,12 +245,23 @@ def test_sdg_trajectory_periods(synthetic_known_trend_stack, tmp_path):
     assert code == 2 and "holds 3 year(s)" in err
 
 
-def test_report_with_stack_water_and_official(synthetic_known_trend_stack, trend_run, tmp_path):
+def test_report_with_stack_water_and_official(
+    synthetic_known_trend_stack, trend_run, tmp_path, monkeypatch
+):
     """``barrier report --stack --official``: the monitoring folders hold the same numbers as
-    the standalone commands, the progress bar counts the steps, the manifest lists the files."""
+    the standalone commands, the progress bar counts the steps, the manifest lists the files;
+    each layer of the stack is hashed once for the run (the trend and series jobs each
+    hashed the whole stack for their manifests)."""
     import argparse
 
+    from geo import data
     from geo.cli import report as report_command
+
+    hashed: list = []
+    digest = data._file_digest
+    monkeypatch.setattr(
+        data, "_file_digest", lambda path, chunk: hashed.append(Path(path)) or digest(path, chunk)
+    )
 
     official = tmp_path / "official.csv"
     official.write_text(
@@ -265,6 +277,8 @@ def test_report_with_stack_water_and_official(synthetic_known_trend_stack, trend
             "--official", str(official), "--tables-only"]  # fmt: skip
     code, _, err = testing.run_cli("report", *args)
     assert code == 0, err
+    layers = sorted(p for p in hashed if p.parent == Path(synthetic_known_trend_stack))
+    assert layers == sorted(Path(synthetic_known_trend_stack).glob("*.tif"))
     parsed = argparse.Namespace(
         stack=[f"ndvi={synthetic_known_trend_stack}"], water=None, correction=None, zones=None,
         tables_only=True, pdf=False,

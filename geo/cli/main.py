@@ -25,6 +25,7 @@ from geo.cli import (
 )
 from geo.cli import map as map_command
 from geo.cli.helpers import coverage_folder
+from geo.data import remembered_digests
 from geo.errors import GeoError, GeoWarning
 
 __all__ = ["COMMANDS", "build_parser", "main"]
@@ -83,7 +84,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"barrier {args.command}: warning: {message}", file=sys.stderr)
 
     try:
-        with warnings.catch_warnings(), zonal.set_options(cache_dir=coverage_folder(args)):
+        with (
+            warnings.catch_warnings(),
+            zonal.set_options(cache_dir=coverage_folder(args)),
+            remembered_digests(),  # one run: each unchanged input file is hashed once
+        ):
             warnings.simplefilter("default", GeoWarning)
             warnings.showwarning = one_line
             return args.func(args)
