@@ -15,7 +15,13 @@ import pandas as pd
 from geo.errors import LayerError
 from geo.landcover.schemes import GROUPS, Scheme, load_scheme
 
-__all__ = ["check_landcover_raster", "class_areas", "group_columns", "raw_class_areas"]
+__all__ = [
+    "check_landcover_raster",
+    "class_areas",
+    "group_columns",
+    "raw_class_areas",
+    "summarise",
+]
 
 #: Widest class codes the engine histograms (bits): UInt8/Int8, UInt16/Int16.
 _MAX_BITS = 16
@@ -182,6 +188,8 @@ def class_areas(
 def summarise(raw: pd.DataFrame, scheme: Scheme, raster) -> pd.DataFrame:
     """The table of :func:`class_areas` from the engine's class areas (``raw``)."""
     groups = group_columns(raw, scheme, raster)
+    # a zone with no classified cell (beyond the raster, or fill only) has no value, not 0 km²
+    groups.loc[~(groups["land_area_km2"].to_numpy() > 0), :] = np.nan
     forest = groups["forest_area_km2"] + groups["shrub_forest_area_km2"]
     land = groups["land_area_km2"].to_numpy()
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -117,8 +117,16 @@ class LandCover:
         key = zone_set.key
         if key not in self._areas:
             cov = self._coverage(zone_set, self._grid(), context)
-            raw = raw_class_areas(zone_set, self.path, coverage=cov)
-            self._areas[key] = summarise(raw, self.scheme, self.path).reset_index(drop=True)
+            if not cov.touched.any():  # the raster covers another region: no value, said once
+                raw = pd.DataFrame(
+                    {"count": 0.0, "outside_area_km2": cov.outside_area_km2},
+                    index=pd.RangeIndex(cov.n_zones),
+                )
+            else:
+                raw = raw_class_areas(zone_set, self.path, coverage=cov)
+            table = summarise(raw, self.scheme, self.path).reset_index(drop=True)
+            _warn_partial(table, self.path, getattr(zone_set, "level", "") or "")
+            self._areas[key] = table
         return self._areas[key]
 
     def weights(self, zone_set, grid, group: str = "grassland", context=None) -> Weights:
@@ -175,8 +183,7 @@ class LandCover:
         """Method text of an indicator computed from this land cover (names file and scheme)."""
         codes = self.scheme.codes
         base = (
-            f"land-cover raster {self.path.name} (SHA-256 {self.sha256}), scheme "
-            f"{self.scheme.name}"
+            f"land-cover raster {self.path.name} (SHA-256 {self.sha256}), scheme {self.scheme.name}"
         )
         exact = (
             "exact class areas on the raster's own grid (covered fraction x ground cell area), "
@@ -275,6 +282,26 @@ class LandCover:
             out.iloc[rows, col("method")] = self.method(key)
         out.attrs = dict(long.attrs)
         return out
+
+
+def _warn_partial(table: pd.DataFrame, path: Path, level: str) -> None:
+    """Say when zones reach beyond the land-cover raster: their values cover part of them."""
+    import warnings
+
+    from geo.errors import GeoWarning
+
+    outside = table["outside_area_km2"].to_numpy()
+    land = np.nan_to_num(table["land_area_km2"].to_numpy())
+    partial = outside > 1e-9 * np.maximum(outside + land, 1.0)
+    if partial.any():
+        none = int((partial & (land == 0)).sum())
+        warnings.warn(
+            f"{int(partial.sum())} zone(s) of {level or 'the zone set'} reach beyond land-cover "
+            f"raster {path} ({none} wholly outside: no value); the land-cover values of the "
+            "others describe the covered part only (outside_area_km2)",
+            GeoWarning,
+            stacklevel=4,
+        )
 
 
 def _with_cropland(long: pd.DataFrame) -> pd.DataFrame:

@@ -187,7 +187,9 @@ def _read(path: Path, name: str) -> Scheme:
             rows = list(csv.DictReader(fh))
             header = [h.strip().lower() for h in (rows[0].keys() if rows else ())]
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise DataError(f"cannot read land-cover scheme {path}: {exc}; save it as UTF-8 CSV") from None
+        raise DataError(
+            f"cannot read land-cover scheme {path}: {exc}; save it as UTF-8 CSV"
+        ) from None
     if not rows or not {"code", "group"} <= set(header):
         raise DataError(
             f"land-cover scheme {path} needs a header with the columns code,name,group and one "

@@ -27,6 +27,7 @@ ground area (ellipsoidal on geographic grids). The coarse layer's mean over the 
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -264,7 +265,7 @@ def weighted_mean(weights: Weights, raster: str | Path, *, nodata_values=()) -> 
             first, last = int(rows[0]), int(rows[-1])
             edges = np.append(np.arange(first, last + 1, step), last + 1)
             bounds = np.searchsorted(rows, edges)
-            for lo, hi in zip(bounds[:-1], bounds[1:], strict=False):
+            for lo, hi in itertools.pairwise(bounds):
                 if hi <= lo:
                     continue
                 r0, r1 = int(rows[lo]), int(rows[hi - 1]) + 1
