@@ -382,3 +382,88 @@ def test_cli_bad_landcover_input_exit_2_nothing_written(
     assert not out.exists() and not (tmp_path / "out.csv.manifest.json").exists()
     if scheme == "short":  # names the file and the scheme table
         assert str(bad_inputs["fine"]) in err and str(bad_inputs["short"]) in err
+
+
+def _exact_group_areas(fine, frame, groups=("forest", "grassland", "cropland")):
+    """Per-zone group areas (km²): exactextract coverage × pyproj.Geod cell areas."""
+    from exactextract import exact_extract
+
+    ref = exact_extract(
+        str(fine), frame, ["coverage", "values", "center_y"], output="pandas", include_geom=False
+    )
+    codes = _group_codes("clcd")
+    out = {g: [] for g in groups}
+    for i in range(len(frame)):
+        cov, vals = ref["coverage"].iloc[i].astype("float64"), ref["values"].iloc[i]
+        area = _geod_cell_area_m2(np.round(ref["center_y"].iloc[i], 9), CELL)
+        for g in groups:
+            out[g].append((cov * area * np.isin(vals, codes[g])).sum() / 1e6)
+    return {g: np.array(v) for g, v in out.items()}
+
+
+def test_cli_report_landcover_user_zones(barrier, tmp_path, fine_case):
+    """``barrier report --landcover``: the user's zones get the raster's exact class areas
+    (forest = forest + shrub forest), grassland cover over its grassland, and the provenance
+    names the file's SHA-256 and the scheme."""
+    from geo.data import sha256
+    from geo.layers.derive import DeriveConfig, derived_layers
+
+    out, cache = tmp_path / "report", tmp_path / "cache"
+    code, _, err = barrier(
+        "report", "--quiet", "--tables-only", "--zones", fine_case["zones"], "--id-field",
+        "zone", "--landcover", fine_case["fine"], "--landcover-scheme", "clcd", "--out", out,
+        "--cache", cache,
+    )  # fmt: skip
+    assert code == 0, err
+    assert "reach beyond land-cover raster" in err  # the shipped zone sets are mostly outside
+    table = gpd.read_parquet(out / "tables" / "indicators_user.parquet")
+    want = _exact_group_areas(
+        fine_case["fine"], fine_case["frame"], ("forest", "shrub_forest", "grassland", "cropland")
+    )
+    forest = want["forest"] + want["shrub_forest"]
+    testing.assert_close(table["forest_area_km2"], forest, rtol=1e-6, what="forest")
+    testing.assert_close(table["grassland_area_km2"], want["grassland"], rtol=1e-6)
+    testing.assert_close(table["cropland_area_km2"], want["cropland"], rtol=1e-6)
+    fvc = derived_layers(DeriveConfig(), cache=cache)["fvc"].path
+    grass = landcover.class_mean(fine_case["frame"], fvc, fine_case["fine"], "clcd")
+    testing.assert_close(table["grassland_fvc_pct"], grass["mean"], rtol=1e-12)
+    digest = sha256(fine_case["fine"])
+    long = pd.read_csv(out / "tables" / "indicators_long.csv")
+    rows = long[long["indicator"].isin(landcover.OVERRIDDEN) & (long["level"] == "user")]
+    assert len(rows) == 2 * len(landcover.OVERRIDDEN)
+    assert rows["method"].str.contains(digest).all() and rows["method"].str.contains("clcd").all()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert digest in json.dumps(manifest)
+
+
+def test_cli_map_cropland_from_landcover(barrier, tmp_path, fine_case, monkeypatch):
+    monkeypatch.setenv("GEO_BARRIER_CACHE", str(tmp_path / "cache"))
+    html = tmp_path / "crop.html"
+    code, _, err = barrier(
+        "map", "--zones", fine_case["zones"], "--id-field", "zone", "--indicator",
+        "cropland_area", "--landcover", fine_case["fine"], "--landcover-scheme", "clcd",
+        "-o", html,
+    )  # fmt: skip
+    assert code == 0, err
+    manifest = json.loads(html.with_name(html.name + ".manifest.json").read_text())
+    from geo.data import sha256
+
+    assert manifest["parameters"]["landcover"]["sha256"] == sha256(fine_case["fine"])
+
+
+def test_cli_stats_zone_beyond_landcover_is_warned_and_empty(barrier, tmp_path, fine_case):
+    """A zone wholly beyond the raster has no land-cover value (not 0 km²), said in one line."""
+    zones = testing.box_zones(
+        {"in": (WEST, NORTH - 0.01, WEST + 0.01, NORTH), "out": (WEST + 1, 40, WEST + 1.1, 40.1)},
+        crs="EPSG:4326",
+    )
+    zones.to_file(tmp_path / "two.gpkg")
+    code, out, err = barrier(
+        "stats", "--zones", tmp_path / "two.gpkg", "--id-field", "zone", "--landcover",
+        fine_case["fine"], "--landcover-scheme", "clcd", "--format", "csv",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "1 wholly (no land-cover value)" in err
+    table = pd.read_csv(__import__("io").StringIO(out))
+    assert table["landcover_grassland_area_km2"].iloc[0] > 0
+    assert np.isnan(table["landcover_grassland_area_km2"].iloc[1])

@@ -161,7 +161,8 @@ def class_areas(
         :data:`geo.landcover.GROUPS` but ``nodata`` (km²), ``land_area_km2`` (km²),
         ``forest_cover_pct`` ((forest + shrub forest) / land area, %), ``cells`` (fine
         cells, coverage-weighted), ``outside_area_km2`` (part of the zone beyond the raster,
-        km²), then the class areas ``area_km2_<code>`` (km²).
+        km²), ``nodata_area_km2`` (nodata and fill cells inside the zone, km²), then the
+        class areas ``area_km2_<code>`` (km²).
 
     Raises
     ------
@@ -197,5 +198,8 @@ def summarise(raw: pd.DataFrame, scheme: Scheme, raster) -> pd.DataFrame:
     groups["forest_cover_pct"] = np.minimum(pct, 100.0)  # sums in another order: last bit
     groups["cells"] = raw["count"].to_numpy()
     groups["outside_area_km2"] = raw["outside_area_km2"].to_numpy()
+    fill = [f"area_km2_{c}" for c in scheme.codes("nodata") if f"area_km2_{c}" in raw]
+    nodata = raw["nodata_area_km2"].to_numpy() if "nodata_area_km2" in raw else 0.0
+    groups["nodata_area_km2"] = nodata + raw[fill].sum(axis=1).to_numpy()
     classes = raw[[c for c in raw.columns if c.startswith("area_km2_")]]
     return pd.concat([groups, classes], axis=1)

@@ -119,7 +119,11 @@ class LandCover:
             cov = self._coverage(zone_set, self._grid(), context)
             if not cov.touched.any():  # the raster covers another region: no value, said once
                 raw = pd.DataFrame(
-                    {"count": 0.0, "outside_area_km2": cov.outside_area_km2},
+                    {
+                        "count": 0.0,
+                        "nodata_area_km2": 0.0,
+                        "outside_area_km2": cov.outside_area_km2,
+                    },
                     index=pd.RangeIndex(cov.n_zones),
                 )
             else:
@@ -290,15 +294,16 @@ def _warn_partial(table: pd.DataFrame, path: Path, level: str) -> None:
 
     from geo.errors import GeoWarning
 
-    outside = table["outside_area_km2"].to_numpy()
+    outside = table["outside_area_km2"].to_numpy() + table["nodata_area_km2"].to_numpy()
     land = np.nan_to_num(table["land_area_km2"].to_numpy())
     partial = outside > 1e-9 * np.maximum(outside + land, 1.0)
     if partial.any():
         none = int((partial & (land == 0)).sum())
         warnings.warn(
             f"{int(partial.sum())} zone(s) of {level or 'the zone set'} reach beyond land-cover "
-            f"raster {path} ({none} wholly outside: no value); the land-cover values of the "
-            "others describe the covered part only (outside_area_km2)",
+            f"raster {path} or over its nodata: {none} wholly (no land-cover value), "
+            f"{int(partial.sum()) - none} partly (their land-cover values describe the covered "
+            "part only); give a raster covering the zones for complete values",
             GeoWarning,
             stacklevel=4,
         )

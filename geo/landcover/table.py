@@ -30,15 +30,16 @@ def stats_columns(zone_set, landcover: LandCover, layers=(), unit: str = "km2") 
     pandas.DataFrame
         Positional index: ``landcover_<group>_area_<unit>`` for every group but ``nodata``,
         ``landcover_land_area_<unit>``, ``landcover_forest_cover_pct`` ((forest + shrub
-        forest) / land area, %) and ``landcover_outside_area_<unit>`` (part of the zone
-        beyond the raster); for each value layer ``<layer>_grassland_mean`` (physical units)
-        and ``<layer>_grassland_area_<unit>`` (the grassland area the mean rests on).
+        forest) / land area, %), ``landcover_nodata_area_<unit>`` (nodata and fill cells) and
+        ``landcover_outside_area_<unit>`` (part of the zone beyond the raster); for each
+        value layer ``<layer>_grassland_mean`` (physical units) and
+        ``<layer>_grassland_area_<unit>`` (the grassland area the mean rests on).
     """
     from geo.tables.format import in_units
 
     areas = landcover.areas(zone_set)
     keep = [f"{g}_area_km2" for g in GROUPS[:-1]]
-    keep += ["land_area_km2", "forest_cover_pct", "outside_area_km2"]
+    keep += ["land_area_km2", "forest_cover_pct", "nodata_area_km2", "outside_area_km2"]
     out = areas[keep].add_prefix("landcover_")
     for layer in layers:
         if layer.categorical:
