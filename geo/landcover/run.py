@@ -99,6 +99,11 @@ class LandCover:
         with rasterio.open(self.path) as ds:
             return Grid.from_dataset(ds)
 
+    @property
+    def cell_km2(self) -> float:
+        """Ground area of the raster's largest cell, km²: its detection limit for an area."""
+        return float(self._grid().row_cell_area_m2(warn=False).max()) / 1e6
+
     def areas(self, zone_set, context=None) -> pd.DataFrame:
         """Group areas per zone (:func:`geo.landcover.class_areas`), computed once per zone set.
 
@@ -242,8 +247,10 @@ class LandCover:
 
         Forest area and coverage, grassland area, cropland area (added) and grassland cover
         take the values of :meth:`values`, their method text naming the file, its SHA-256
-        and the scheme; the verdict columns are recomputed for them (no detection limit:
-        the fine map resolves far below the coarse one's 25 km²). Other rows are unchanged.
+        and the scheme; the verdict columns are recomputed for them. Forest coverage is below
+        the detection limit where the forest area is less than one cell of this raster
+        (:attr:`cell_km2`, about 0.001 km² at 30 m, where the shipped 0.05° map needs 25
+        km²). Other rows are unchanged.
 
         Parameters
         ----------
@@ -263,6 +270,7 @@ class LandCover:
         from geo.indicators import INDICATORS, MIN_CELLS, gap, meets_target
 
         values, cells = self.values(zone_set, layer_paths["fvc"], context)
+        faint = {"forest_cover_pct": np.asarray(values["forest_area"]) < self.cell_km2}
         ids = zone_set.frame[zone_set.id_column].astype(str).to_numpy()
         out = _with_cropland(long)
         for key in OVERRIDDEN:
@@ -275,11 +283,15 @@ class LandCover:
                 based = np.asarray(cells[key], dtype="float64")
                 few = based < MIN_CELLS
                 out.iloc[rows, out.columns.get_loc("cells")] = based
-            judged = [None if f else meets_target(v, ind) for v, f in zip(vals, few, strict=True)]
+            below = faint.get(key, np.zeros(len(vals), dtype=bool))
+            judged = [
+                None if f or b else meets_target(v, ind)
+                for v, f, b in zip(vals, few, below, strict=True)
+            ]
             col = out.columns.get_loc
             out.iloc[rows, col("value")] = vals
             out.iloc[rows, col("few_cells")] = few
-            out.iloc[rows, col("below_detection")] = False
+            out.iloc[rows, col("below_detection")] = below
             out.iloc[rows, col("meets_target")] = pd.Series(judged, dtype=object).to_numpy()
             out.iloc[rows, col("gap")] = [gap(v, ind) for v in vals]
             out.iloc[rows, col("official")] = False

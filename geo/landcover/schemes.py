@@ -79,11 +79,6 @@ class Scheme:
     path: Path
     classes: Mapping[int, tuple[str, str]]
 
-    @property
-    def shipped(self) -> bool:
-        """Whether this is one of the shipped schemes (:data:`SCHEMES`)."""
-        return self.name in SCHEMES and self.path.parent.name == "schemes"
-
     def codes(self, *groups: str) -> tuple[int, ...]:
         """Class codes of the given groups, ascending.
 
