@@ -276,7 +276,7 @@ class LandCover:
         for key in OVERRIDDEN:
             rows = np.flatnonzero((out["indicator"] == key).to_numpy())
             if not np.array_equal(out["id"].iloc[rows].astype(str).to_numpy(), ids):
-                raise UsageError(f"indicator table rows of {key} are not the zones of the set")
+                raise RuntimeError(f"indicator table rows of {key} are not the zones of the set")
             ind, vals = INDICATORS[key], np.asarray(values[key], dtype="float64")
             few = np.zeros(len(vals), dtype=bool)
             if key in cells:
