@@ -193,6 +193,19 @@ INDICATORS: dict[str, Indicator] = {
             method="area of MODIS IGBP grassland cells",
             layers=("landcover_cn",),
         ),
+        # -- landcover helper: only computed with a fine land-cover raster (--landcover)
+        _ind(
+            id="cropland_area",
+            name_zh="耕地面积（遥感估算）",
+            name_en="Cropland area (proxy)",
+            unit="km2",
+            method=(
+                "area of the cropland classes of the user's land-cover raster (--landcover, "
+                "exact class areas on its own grid); computed only with --landcover"
+            ),
+            layers=("landcover_user",),
+        ),
+        # -- end landcover helper
         _ind(
             id="forest_cover_pct",
             name_zh="森林覆盖率（遥感估算）",

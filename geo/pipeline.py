@@ -54,6 +54,8 @@ class Results:
         The derivation parameters the layers were made with.
     context : geo.context.ZonalContext, optional
         The run's coverages (each zone set's coverage on the grid, built once).
+    landcover : geo.landcover.LandCover, optional
+        The user's fine land-cover raster and scheme (``--landcover``), if any.
     """
 
     wide: dict[str, pd.DataFrame]
@@ -63,6 +65,7 @@ class Results:
     corrections: gpd.GeoDataFrame | None = None
     config: object = None  # the DeriveConfig the derived layers were made with
     context: ZonalContext | None = None
+    landcover: object = None  # geo.landcover.LandCover of --landcover
 
     def _repr_html_(self) -> str:
         """Jupyter view: zone sets computed and the headline indicators of the widest set."""
@@ -114,6 +117,8 @@ def compute_all(
     force=False,
     progress=None,
     verdicts=False,
+    landcover=None,
+    landcover_scheme=None,
 ) -> Results:
     """Compute every indicator for each zone set (derived layers and coverages cached).
 
@@ -152,6 +157,13 @@ def compute_all(
         Also compute every zone under the method variants of :data:`SENSITIVITY`
         (:func:`zone_variants`) and give each targeted value a verdict with its variant
         range (:func:`geo.indicators.add_verdicts`).
+    landcover : str, path or geo.landcover.LandCover, optional
+        A fine land-cover raster (``--landcover``; any grid and CRS, never resampled): forest
+        area and coverage, grassland area, cropland area (``cropland_area``) and grassland
+        cover come from it (:meth:`geo.landcover.LandCover.apply`), still labelled proxies.
+    landcover_scheme : str, path or geo.landcover.Scheme, optional
+        Its scheme: ``clcd``, ``worldcover``, ``glc_fcs30``, ``igbp`` or a CSV table
+        (``code,name,group``); needed with ``landcover``.
 
     Returns
     -------
@@ -167,10 +179,12 @@ def compute_all(
     """
     from geo import indicators
     from geo.data import cache_dir
+    from geo.landcover import as_landcover
     from geo.layers.derive import DeriveConfig, apply_corrections, derived_layers
 
     say = progress or (lambda _msg: None)
     cache = Path(cache or cache_dir())
+    landcover = as_landcover(landcover, landcover_scheme)  # checked before any work
     say("derived layers (FVC, land-cover groups, sandified land, red-line proxy)")
     layers = derived_layers(config, cache=cache, force=force)
     if corrections is not None:
@@ -179,6 +193,7 @@ def compute_all(
     paths = _layer_paths(layers)
     context = ZonalContext(cache / "coverage", force=force)
     results = Results({}, {}, {}, layers, corrections, config or DeriveConfig(), context)
+    results.landcover = landcover
     sets = [(level, None) for level in levels]
     if user_zones is not None:
         sets.append(("user", user_zones))
@@ -193,6 +208,8 @@ def compute_all(
             treatable=treatable,
             context=context,
         )
+        if landcover is not None:  # the fine land cover's values (geo.landcover)
+            results.long[level] = landcover.apply(results.long[level], zone_set, paths, context)
         results.zones[level] = zone_set
     variants = {}
     if verdicts:
@@ -204,6 +221,7 @@ def compute_all(
             force=force,
             progress=say,
             context=context,
+            landcover=landcover,
         )
     for level, zone_set in results.zones.items():
         long = results.long[level]
@@ -306,6 +324,7 @@ def sensitivity_table(
     force: bool = False,
     progress=None,
     context: ZonalContext | None = None,
+    landcover=None,
 ) -> pd.DataFrame:
     """Region-wide proxies under the run's method and alternatives (see :data:`SENSITIVITY`).
 
@@ -328,6 +347,9 @@ def sensitivity_table(
     context : geo.context.ZonalContext, optional
         The run's coverages (:attr:`Results.context`): the province's coverage is not built
         again.
+    landcover : geo.landcover.LandCover, optional
+        The run's fine land cover (:attr:`Results.landcover`): its values are used in every
+        row (grassland cover over its grassland, with each row's FVC).
 
     Returns
     -------
@@ -342,6 +364,8 @@ def sensitivity_table(
     rows = []
     for label, paths, _own in _variant_paths(config, corrections, layers, cache, force, progress):
         long = indicators.compute(province, paths, context=context)
+        if landcover is not None:
+            long = landcover.apply(long, province, paths, context)
         values = long.set_index("indicator")["value"]
         rows.append({"choice": label, **{key: values[key] for key in indicators.sensitive()}})
     return pd.DataFrame(rows)
@@ -385,6 +409,7 @@ def zone_variants(
     force: bool = False,
     progress=None,
     context: ZonalContext | None = None,
+    landcover=None,
 ) -> dict[str, pd.DataFrame]:
     """Every zone's method-sensitive proxies under each alternative method of :data:`SENSITIVITY`.
 
@@ -402,6 +427,10 @@ def zone_variants(
         As for :func:`sensitivity_table`.
     context : geo.context.ZonalContext, optional
         The run's coverages (default: a new context on ``<cache>/coverage``).
+    landcover : geo.landcover.LandCover, optional
+        The run's fine land cover: each variant's values use it too (a variant then changes
+        grassland cover through its FVC only; forest coverage from the fine map is the same
+        in every variant).
 
     Returns
     -------
@@ -424,6 +453,8 @@ def zone_variants(
             continue
         for level, zone_set in zone_sets.items():
             long = indicators.compute(zone_set, paths, context=context)
+            if landcover is not None:
+                long = landcover.apply(long, zone_set, paths, context)
             keep = long[long["indicator"].isin(indicators.sensitive())]
             frames[level].append(keep[["id", "indicator", "value"]].assign(choice=label))
     return {level: pd.concat(f, ignore_index=True) for level, f in frames.items() if f}

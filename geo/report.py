@@ -222,6 +222,8 @@ def build_report(
     stacks: dict | None = None,
     water: str | Path | None = None,
     official: str | Path | None = None,
+    landcover: str | Path | None = None,
+    landcover_scheme: str | Path | None = None,
 ) -> Path:
     """Run the main job on the shipped data and write the report folder.
 
@@ -288,6 +290,10 @@ def build_report(
         Folder of yearly water masks (JRC classes) for the key lakes (``--water DIR``).
     official : path, optional
         Official series CSV for the progress sheet (``--official CSV``).
+    landcover, landcover_scheme : path or str, optional
+        A fine land-cover raster and its scheme (``--landcover``, ``--landcover-scheme``):
+        forest, grassland and cropland areas and grassland cover come from it
+        (:class:`geo.landcover.LandCover`).
 
     Returns
     -------
@@ -315,6 +321,11 @@ def build_report(
     )
     if official:
         inputs.append(("official series", Path(official)))
+    from geo.landcover import as_landcover
+
+    fine = as_landcover(landcover, landcover_scheme)  # checked before any work
+    if fine is not None:
+        inputs += [("landcover", fine.path), ("landcover scheme", fine.scheme.path)]
     monitored = [Path(p) for p in (*(stacks or {}).values(), *([water] if water else []))]
     # replacing the folder would delete any input (or the cache) inside it
     check_not_input(
@@ -357,6 +368,7 @@ def build_report(
             force=force,
             progress=log,
             verdicts=True,
+            landcover=fine,
             **extra,
         )
         log("writing tables (CSV, XLSX, GeoPackage, GeoParquet)")
@@ -369,6 +381,7 @@ def build_report(
             force=False,
             progress=log,
             context=results.context,  # the province's coverage, built once for the run
+            landcover=results.landcover,
         )
         files = [p for _, p in input_files(inputs)]
         written = _write_tables(stage, results, files, sensitivity, lang)
@@ -404,6 +417,7 @@ def build_report(
         }
         params["zones_file"] = _zones_file_record(zones_file, own)
         params["layers"] = [raster_record(layer) for layer in extra_layers]
+        params["landcover"] = fine.record() if fine is not None else None
         record = manifest(inputs, written, stage, params)
         # every file of the folder, so that a later run knows the folder holds nothing else
         record["files"] = sorted(

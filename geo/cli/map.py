@@ -43,6 +43,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     options.add_cache_options(mp)
     mp.add_argument("--indicator", required=True, metavar="NAME", help="e.g. grassland_fvc_pct")
     options.output_opt.add_to(mp, metavar="FILE.html", help="default maps/<zones>_<indicator>.html")
+    options.add_landcover_options(mp)
     options.offline_opt.add_to(mp)
     options.basemap_opt.add_to(mp)
     options.lang_opt.add_to(
@@ -66,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
         Exit code 0.
     """
     from geo.indicators import INDICATORS
+    from geo.landcover import as_landcover
     from geo.maps import interactive
     from geo.outputs import check_output_file
     from geo.report import compute_all
@@ -80,16 +82,21 @@ def run(args: argparse.Namespace) -> int:
         check_output_file(args.output)  # an empty -o is a mistake, not "the default"
     out = Path(args.output or Path("maps") / f"{stem}_{args.indicator}.html").expanduser()
     check_output_file(out)
-    refuse_input_as_output(out, [*zone_inputs(args), ("membership", args.membership)])
+    refuse_input_as_output(
+        out, [*zone_inputs(args), ("membership", args.membership), ("landcover", args.landcover)]
+    )
+    fine = as_landcover(args.landcover, args.landcover_scheme)  # checked before any work
     attributes = None
     if str(args.zones) in options.ZONE_SETS:
-        results = compute_all(levels=(str(args.zones),), membership=membership(args, args.zones))
+        results = compute_all(
+            levels=(str(args.zones),), membership=membership(args, args.zones), landcover=fine
+        )
         level = str(args.zones)
     else:
         from geo.zones import user_attributes
 
         own = load_zones(args)
-        results, level = compute_all(levels=(), user_zones=own), "user"
+        results, level = compute_all(levels=(), user_zones=own, landcover=fine), "user"
         attributes = user_attributes(own)
     table = results.with_geometry(level)
     column = args.indicator if args.indicator in table.columns else f"{args.indicator}_km2"
@@ -117,6 +124,9 @@ def _map_inputs(args: argparse.Namespace, results) -> list:
 
     inputs = [*zone_inputs(args), ("layer catalogue", data_path("rasters", "layers.toml"))]
     inputs += [("shipped layer", layer.path) for layer in shipped_inputs()]
+    if results.landcover is not None:
+        inputs += [("landcover", results.landcover.path)]
+        inputs += [("landcover scheme", results.landcover.scheme.path)]
     return inputs + [("derived layer", layer.path) for layer in results.layers.values()]
 
 
@@ -129,5 +139,6 @@ def _map_parameters(args: argparse.Namespace, results) -> dict:
         "offline": args.offline,
         "lang": args.lang,
         "derived_layers": {name: layer.source for name, layer in results.layers.items()},
+        "landcover": results.landcover.record() if results.landcover is not None else None,
         "official": False,
     }

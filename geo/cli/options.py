@@ -23,6 +23,7 @@ __all__ = [
     "ZONE_SETS",
     "Option",
     "add_cache_options",
+    "add_landcover_options",
     "add_table_options",
     "add_zone_options",
 ]
@@ -126,6 +127,40 @@ categorical_opt = _option(
     action="store_true",
     help="treat raster files given with --layer as classes",
 )
+
+# --------------------------------------------------------------------- fine land cover
+
+landcover_opt = _option(
+    "--landcover",
+    metavar="FILE",
+    help=(
+        "your fine land-cover GeoTIFF (CLCD, ESA WorldCover, GLC_FCS30, MODIS IGBP or any "
+        "integer class raster; any grid and CRS, never resampled): forest, grassland and "
+        "cropland areas are its exact class areas, grassland cover the FVC averaged over its "
+        "grassland (still proxies)"
+    ),
+)
+landcover_scheme_opt = _option(
+    "--landcover-scheme",
+    metavar="NAME|CSV",
+    help=(
+        "classes of --landcover: clcd, worldcover, glc_fcs30, igbp (data/schemes/) or your "
+        "CSV table with the columns code,name,group"
+    ),
+)
+
+
+def add_landcover_options(parser: argparse.ArgumentParser) -> None:
+    """Add ``--landcover`` and ``--landcover-scheme`` (a fine land-cover raster and its scheme).
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The parser of ``report``, ``stats`` or ``map``.
+    """
+    landcover_opt.add_to(parser)
+    landcover_scheme_opt.add_to(parser)
+
 
 # --------------------------------------------------------------------- maps
 

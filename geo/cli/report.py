@@ -59,6 +59,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     rep.add_argument("--ndvi", metavar="FILE", help="your NDVI GeoTIFF for vegetation cover")
     rep.add_argument("--ndvi-scale", type=float, metavar="S", help="NDVI = stored × S + O")
     rep.add_argument("--ndvi-offset", type=float, metavar="O", help="see --ndvi-scale")
+    options.add_landcover_options(rep)
     options.membership_opt.add_to(rep)
     rep.add_argument("--treated", metavar="FILE", help="treated sandified land polygons (R3)")
     rep.add_argument("--treatable", metavar="FILE", help="treatable sandified land polygons (R3)")
@@ -118,6 +119,8 @@ def build_options(args: argparse.Namespace) -> dict:
         "ndvi": args.ndvi,
         "ndvi_scale": args.ndvi_scale,
         "ndvi_offset": args.ndvi_offset,
+        "landcover": args.landcover,
+        "landcover_scheme": args.landcover_scheme,
         "layers": tuple(args.layer),
         "offline": args.offline,
         "basemap": args.basemap,

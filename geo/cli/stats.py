@@ -46,8 +46,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         epilog=options.EPILOG,
     )
     options.add_zone_options(st)
-    options.layer_opt.add_to(st)
+    options.layer_opt.add_to(st, required=False, default=[])  # or --landcover alone
     options.categorical_opt.add_to(st)
+    options.add_landcover_options(st)
     st.add_argument(
         "--stat",
         action="append",
@@ -101,10 +102,14 @@ def run(args: argparse.Namespace) -> int:
     int
         Exit code 0.
     """
+    from geo.landcover import as_landcover
     from geo.provenance import raster_record
     from geo.tables import class_labels, class_table, name_layers, stats_table, write_table
 
     fmt = output_format(args)
+    if not args.layer and not args.landcover:
+        raise UsageError("give at least one --layer NAME|FILE (or --landcover FILE)")
+    fine = as_landcover(args.landcover, args.landcover_scheme)  # checked before any work
     zone_set = load_zones(args)
     specs = name_layers(
         [
@@ -113,6 +118,8 @@ def run(args: argparse.Namespace) -> int:
         ]
     )
     inputs = [*zone_inputs(args), *(("layer", s.path) for s in specs)]
+    if fine is not None:
+        inputs += [("landcover", fine.path), ("landcover scheme", fine.scheme.path)]
     if any(str(spec) in layers.catalogue() for spec in args.layer):
         from geo.data import data_path
 
@@ -133,6 +140,8 @@ def run(args: argparse.Namespace) -> int:
         quantiles=args.quantile,
         dask=_dask_options(args),
     )
+    if fine is not None:
+        table = _with_landcover(table, zone_set, fine, specs, args.units)
     if args.long:
         table = class_table(table, specs, args.units)
     how = shown(args, class_labels(specs, table.columns, args.lang))
@@ -149,12 +158,27 @@ def run(args: argparse.Namespace) -> int:
         "categorical": args.categorical,
         "method": args.method,
         "units": args.units,
+        "landcover": fine.record() if fine is not None else None,
         **shown_record(args, fmt),
         "official": False,
     }
     side = write_manifest(out, inputs, params)
     print(f"barrier stats: wrote {out} and {side.name}", file=sys.stderr)
     return 0
+
+
+def _with_landcover(table, zone_set, fine, specs, unit: str):
+    """The table with the land-cover columns (:func:`geo.landcover.table.stats_columns`)."""
+    import pandas as pd
+
+    from geo.landcover.table import stats_columns
+    from geo.zones import as_zone_set
+
+    extra = stats_columns(as_zone_set(zone_set), fine, specs, unit)
+    clash = sorted(set(extra.columns) & set(table.columns))
+    if clash:
+        raise UsageError(f"--landcover columns {clash} clash with --layer columns; rename the file")
+    return pd.concat([table, extra.set_axis(table.index)], axis=1)
 
 
 def _dask_options(args: argparse.Namespace) -> dict | None:
