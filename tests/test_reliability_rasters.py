@@ -479,7 +479,8 @@ def test_unwritable_cache_named_once(tmp_path, barrier):
     expected, _ = stats(barrier, "--zones", "league", "--layer", NDVI)
     _close(got, expected)
     lines = [line for line in err.splitlines() if "cache" in line]
-    assert len(lines) == 1 and f"cannot write the coverage cache in {cache / 'coverage'}" in lines[0]
+    folder = cache / "coverage"
+    assert len(lines) == 1 and f"cannot write the coverage cache in {folder}" in lines[0]
 
 
 def test_cache_entry_of_other_zones_under_this_name_rebuilt(tmp_path, barrier):
