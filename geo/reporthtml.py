@@ -499,9 +499,11 @@ ranked. {few} 个旗县（市、区）覆盖的 0.05° 像元不足 {
 {_table(sandiest, list(sandiest.columns), ["adcode", "名称", "Name", *sand_head])}
 <p>Shares near 100 % in banners with enough cells come from
 the proxy's definition, not from too few cells: every dryland cell of a candidate land cover
-with vegetation cover below 60 % counts, gobi and sparse steppe included (section 2).
-像元充足的旗县占比接近 100%，源于代理指标的定义（干旱区植被盖度低于
-60% 的候选地类像元均计入，包括戈壁和稀疏草原），并非像元过少。</p>
+with vegetation cover below 60 % (inside the named sandy lands and deserts; below 40 %
+elsewhere) counts, gobi and sparse steppe included (section 2); the Horqin and Hunshandake
+sandy lands count in any climate. 像元充足的旗县占比接近 100%，源于代理指标的定义（干旱区植被盖度
+低于 60%（已知沙地、沙漠内；其他地方低于 40%）的候选地类像元均计入，包括戈壁和稀疏草原；
+科尔沁、浑善达克沙地不限气候），并非像元过少。</p>
 {_not_ranked(wide["county"], "sandified_pct")}
 <h2 id="s6">6. Figures 图</h2>
 <p>Embedded in this file. Full-resolution PNG (300 dpi) and SVG versions are in the
