@@ -125,3 +125,16 @@ def test_shipped_sandified_counts_cold_horqin(shipped):
     outside = ~sandy_land_mask(sand.grid, CFG, (*CFG.sandy_land_parts, *CFG.desert_parts))
     # outside every named sandy land and desert, no light degree remains
     assert not (outside & (sand.array == 1)).any()
+
+
+def test_cli_layers_state_the_sandy_land_rule(barrier, tmp_path, monkeypatch):
+    """``barrier layers``: the sandified layer's method names the rule and its banners."""
+    import json
+
+    monkeypatch.setenv("GEO_BARRIER_CACHE", str(tmp_path / "cache"))
+    code, out, _ = barrier("layers", "--format", "json")
+    assert code == 0
+    source = {r["name"]: r for r in json.loads(out)}["sandified"]["source"]
+    banners = len(sandy_land_banners(CFG))
+    assert f"{banners} banners" in source and "'horqin'" in source
+    assert "< 40 % elsewhere" in source and "GB/T 24255" in source
