@@ -149,7 +149,8 @@ def derive_all(region, config: DeriveConfig | None = None) -> dict[str, Derived]
             f"{config.sandified_max_fvc_pct:g} % inside the named sandy lands and deserts "
             f"(parts {list(config.desert_parts)} and the sandy-land parts), < "
             f"{config.sandified_max_fvc_pct_elsewhere:g} % elsewhere (no light degree where no "
-            "sand surface is known); degrees by FVC thresholds "
+            "sand surface is known); barren land (deserts, gobi) counted as GB/T 24255 types, "
+            "bare rock and salt flats not separable at 5 km; degrees by FVC thresholds "
             f"{list(config.sandified_fvc_pct)} % (GB/T 24255-2009)",
             {k: v[0] for k, v in SANDIFIED_CLASSES.items()},
         ),

@@ -78,7 +78,12 @@ class DeriveConfig:
         policy units, and would spread the sandy lands over whole leagues).
     sandified_candidate_classes : tuple of int
         IGBP classes that can be sandified land: open shrubland 7, savanna 9, grassland 10,
-        cropland 12, cropland/natural mosaic 14, barren 16.
+        cropland 12, cropland/natural mosaic 14, barren 16. Barren land stays a candidate:
+        mobile dunes (deserts) and gobi are sandified-land types of GB/T 24255-2009, and the
+        national monitoring counts them (Alxa: 73.67 % of the league sandified, its deserts
+        inside, ``data/official/SOURCES.md``). Bare rock and salt flats are not sandified land,
+        but a 5 km land-cover map cannot tell them from gobi, so Alxa is overestimated
+        (≈ 99.9 %); the proxy check of the report flags it.
     sandified_fvc_pct : tuple of float
         FVC thresholds (%) separating light / moderate / severe / extreme sandification,
         GB/T 24255-2009: ≥ 40 light, 25–40 moderate, 10–25 severe, < 10 extreme.
