@@ -133,23 +133,29 @@ def html_section(table: pd.DataFrame, anchor: str = "s2b") -> str:
 def add_to_document(document, table: pd.DataFrame, lang: str) -> None:
     """Insert the proxy-check section into a :class:`geo.reportdoc.Document`, in place.
 
-    It goes after the proxy-vs-official table (the end of section 2), as in ``report.html``.
+    It goes before the methods section (as section 6b), so that the numbers of the tables
+    before it stay those of earlier reports (Table 3 the leagues, Table 4 the battle parts);
+    the tables from there on are renumbered.
     """
     from geo.reportdoc import Heading, Paragraph, Table, csv_cells, pick
 
     def doc_table(caption_zh, caption_en, frame, columns, heads) -> Table:
-        cells = csv_cells(frame[list(columns)], lang) if len(frame) else frame
+        cells = csv_cells(frame[list(columns)], lang)
         return Table(
-            caption=pick(caption_zh, caption_en, lang),
+            caption=pick(f"表0 {caption_zh}", f"Table 0 {caption_en}", lang),
             headers=[pick(zh, en, lang) for zh, en in heads],
-            rows=cells.to_numpy().tolist() if len(frame) else [],
+            rows=cells.to_numpy().tolist(),
             numeric=[pd.api.types.is_numeric_dtype(frame[c]) for c in columns],
             source=CSV_NAME,
         )
 
     blocks = [
         Heading(
-            pick("2b. 遥感估算与盟市官方数据检验", "2b. Proxy check against official figures", lang)
+            pick(
+                "6b. 遥感估算与盟市官方数据检验（即网页报告第2b节）",
+                "6b. Proxy check against official figures (section 2b of report.html)",
+                lang,
+            )
         ),
         Paragraph(pick(*_INTRO, lang)),
     ]
@@ -162,13 +168,24 @@ def add_to_document(document, table: pd.DataFrame, lang: str) -> None:
         ]
     at = next(
         (
-            i + 1
+            i
             for i, b in enumerate(document.blocks)
-            if getattr(b, "source", "").startswith("proxy_vs")
+            if isinstance(b, Heading) and b.level == 1 and b.text.startswith("7.")
         ),
         len(document.blocks),
     )
     document.blocks[at:at] = blocks
+    _renumber(document, Table)
+
+
+def _renumber(document, table_type) -> None:
+    """Number the tables' captions 1, 2, … in reading order (表N / Table N)."""
+    import re
+
+    tables = [b for b in document.blocks if isinstance(b, table_type)]
+    for n, block in enumerate(tables, start=1):
+        caption = re.sub(r"^表\d+ ", f"表{n} ", block.caption)
+        block.caption = re.sub(r"(^|/ )Table \d+ ", rf"\g<1>Table {n} ", caption)
 
 
 def flag_document(document, checks: dict[str, str], lang: str) -> None:
