@@ -91,8 +91,10 @@ def _write_tables(
     keep every digit (the workbook shows them with number formats) and the parquet/GeoPackage
     keep booleans. Every wide table has ``<x>_wanmu`` (万亩) beside ``<x>_mu``.
     """
+    from geo.reportvalidation import CSV_NAME
     from geo.summary import proxy_vs_official
     from geo.tables import with_wanmu, write_xlsx
+    from geo.validation import validate
 
     tables = stage / "tables"
     wide = {level: with_wanmu(table) for level, table in results.wide.items()}
@@ -104,6 +106,7 @@ def _write_tables(
     written.append(write_csv(long, tables / "indicators_long.csv", lang=lang))
     versus = proxy_vs_official(results.wide["province"])
     written.append(write_csv(versus, tables / "proxy_vs_official.csv", lang=lang))
+    written.append(write_csv(validate(results), tables / CSV_NAME, lang=lang))
     written.append(write_csv(sensitivity, tables / "method_sensitivity.csv", lang=lang))
     written.append(write_csv(_all_sentences(results), tables / "sentences.csv", lang=lang))
     sheets = {
@@ -437,6 +440,13 @@ def _write_documents(
     from geo import reportdoc, reportdocx
 
     document = reportdoc.build(results, sensitivity, written, lang)
+    # the proxy check (section 2b) and its flags in every table header, as in report.html
+    from geo.reportvalidation import add_to_document, flag_document
+    from geo.validation import proxy_checks, validate
+
+    checked = validate(results)
+    flag_document(document, proxy_checks(checked), lang)
+    add_to_document(document, checked, lang)
     log("writing report.docx")
     files = [reportdocx.write_docx(document, stage / "report.docx")]
     if pdf:

@@ -331,6 +331,7 @@ def write_html(
     """
     from geo.citations import CITATIONS
     from geo.indicators import MIN_CELLS
+    from geo.reportvalidation import flag_heads, html_section
     from geo.summary import (
         VERSUS_COLUMNS,
         below_detection,
@@ -339,6 +340,7 @@ def write_html(
         ranked,
         sentences,
     )
+    from geo.validation import proxy_checks, validate
 
     wide = results.wide
     captions = _Captions(lang)  # figures numbered as they appear
@@ -348,6 +350,14 @@ def write_html(
     key_cols = list(headline())
     # the indicators' own names, so a proxy says so in every header (the red line: calibrated)
     key_heads = [f"{INDICATORS[k].name_en} / {INDICATORS[k].name_zh} %" for k in key_cols]
+    # proxies with a large error against official league figures: flagged in every table
+    checked = validate(results)
+    checks = proxy_checks(checked)
+    key_heads = flag_heads(key_cols, key_heads, checks)
+    versus["note"] = [
+        f"{note} ⚠ {checks[key]}".strip() if key in checks else note
+        for key, note in zip(versus["indicator"], versus["note"], strict=True)
+    ]
     leagues, said_cols, said_heads = _with_verdicts(wide["league"], _TARGETED)
     league_tbl = _table(
         leagues,
@@ -396,6 +406,8 @@ def write_html(
     lowest = lowest.drop(columns=[c for c in lowest if c.endswith(("_verdict", "_min", "_max"))])
     faint = below_detection(wide["county"], "forest_cover_pct")
     sandiest = ranked(wide["county"], "sandified_pct")
+    grass_head = flag_heads(["grassland_fvc_pct"], ["Grassland cover %"], checks)
+    sand_head = flag_heads(["sandified_pct"], ["Sandified %"], checks)
     few = int(few_cells(wide["county"], "sandified_pct").sum())
     methods = "".join(
         f"<li><b>{_E(name)}</b>: {_E(layer.source)}</li>" for name, layer in results.layers.items()
@@ -439,6 +451,7 @@ the plan's. A blank official value means no sourced official figure is available
             2,
         )
     }
+{html_section(checked)}
 <h2 id="s3">3. Leagues and cities 盟市</h2>
 {league_tbl}
 {
@@ -480,15 +493,17 @@ percentage points or more (one cell of a 20-cell district is 5 %), so their shar
 ranked. {few} 个旗县（市、区）覆盖的 0.05° 像元不足 {
         MIN_CELLS:g} 个，其占比不作目标判断，不参与排名。</p>
 <h3>Lowest five banners for grassland cover 草原盖度最低的五个旗县</h3>
-{_table(lowest, list(lowest.columns), ["adcode", "名称", "Name", "Grassland cover %", *said_heads])}
+{_table(lowest, list(lowest.columns), ["adcode", "名称", "Name", *grass_head, *said_heads])}
 {_not_ranked(wide["county"], "grassland_fvc_pct")}
 <h3>Highest sandified share 沙化土地占比最高的五个旗县</h3>
-{_table(sandiest, list(sandiest.columns), ["adcode", "名称", "Name", "Sandified %"])}
+{_table(sandiest, list(sandiest.columns), ["adcode", "名称", "Name", *sand_head])}
 <p>Shares near 100 % in banners with enough cells come from
 the proxy's definition, not from too few cells: every dryland cell of a candidate land cover
-with vegetation cover below 60 % counts, gobi and sparse steppe included (section 2).
-像元充足的旗县占比接近 100%，源于代理指标的定义（干旱区植被盖度低于
-60% 的候选地类像元均计入，包括戈壁和稀疏草原），并非像元过少。</p>
+with vegetation cover below 60 % (inside the named sandy lands and deserts; below 40 %
+elsewhere) counts, gobi and sparse steppe included (section 2); the Horqin and Hunshandake
+sandy lands count in any climate. 像元充足的旗县占比接近 100%，源于代理指标的定义（干旱区植被盖度
+低于 60%（已知沙地、沙漠内；其他地方低于 40%）的候选地类像元均计入，包括戈壁和稀疏草原；
+科尔沁、浑善达克沙地不限气候），并非像元过少。</p>
 {_not_ranked(wide["county"], "sandified_pct")}
 <h2 id="s6">6. Figures 图</h2>
 <p>Embedded in this file. Full-resolution PNG (300 dpi) and SVG versions are in the
@@ -540,6 +555,7 @@ def _monitoring(stage: Path, jobs: dict | None, captions) -> str:
 
 _NAV = (
     "<nav><a href='#s1'>1 目标 Targets</a> · <a href='#s2'>2 对照 Official</a> · "
+    "<a href='#s2b'>2b 检验 Check</a> · "
     "<a href='#s3'>3 盟市 Leagues</a> · <a href='#s4'>4 战役 Battles</a> · "
     "<a href='#s5'>5 排名 Rankings</a> · <a href='#s6'>6 图 Figures</a> · "
     "<a href='#s7'>7 地图 Maps</a> · <a href='#s8'>8 表 Tables</a> · "

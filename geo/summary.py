@@ -62,8 +62,10 @@ OFFICIAL_STATUS = {
             "monitoring (2014): IM sandified land 6.12亿亩, as reprinted; unverified"
         ),
         "note": (
-            "the proxy counts every dryland cell of candidate land cover with FVC < 60 %, "
-            "including gobi and sparse steppe; the monitoring maps sandy surface in the field; "
+            "the proxy counts every dryland cell (and, in any climate, every cell of the named "
+            "Horqin and Hunshandake sandy lands) of candidate land cover with FVC < 60 % inside "
+            "the named sandy lands and deserts, < 40 % elsewhere, including gobi and sparse "
+            "steppe; the monitoring maps sandy surface in the field; "
             "the official figure is from the 2014 round, the proxy from a 2019 land-cover map"
         ),
     },

@@ -47,6 +47,8 @@ from geo.layers.landmasks import (
     rasterize_region,
     redline_proxy,
     sandified_degree,
+    sandy_land_banners,
+    sandy_land_mask,
 )
 from geo.layers.layer_cache import META, cached_meta, write_cache
 
@@ -102,7 +104,11 @@ def derive_all(region, config: DeriveConfig | None = None) -> dict[str, Derived]
     f32 = lambda a, m: np.where(m, a, NODATA_F32).astype("float32")  # noqa: E731
     grass = ok & np.isin(lc, config.grassland_classes)
     cn = landcover_groups(lc, config)
-    sand = sandified_degree(fvc_pct, lc, np.where(cl_ok, climate, 0), ok & cl_ok, config)
+    sandy = sandy_land_mask(grid, config)
+    known = sandy | sandy_land_mask(grid, config, config.desert_parts)
+    sand = sandified_degree(
+        fvc_pct, lc, np.where(cl_ok, climate, 0), ok & cl_ok, config, sandy, known
+    )
     redline, red_method = redline_proxy(fvc_pct, lc, dry, ok, grid, region_mask, config)
     return {
         "fvc": Derived("fvc", f32(fvc_pct, ok), grid, NODATA_F32, "continuous", "%", fvc_method),
@@ -135,9 +141,16 @@ def derive_all(region, config: DeriveConfig | None = None) -> dict[str, Derived]
             NODATA_U8,
             "categorical",
             "degree",
-            "sandified-land PROXY: Koppen-Geiger groups "
-            f"{list(config.dryland_classes)} x IGBP {list(config.sandified_candidate_classes)} x "
-            f"FVC < {config.sandified_max_fvc_pct:g} %; degrees by FVC thresholds "
+            "sandified-land PROXY: (Koppen-Geiger groups "
+            f"{list(config.dryland_classes)} or, in any climate, the banners of the sandy-land "
+            f"parts {list(config.sandy_land_parts)} of the battle-zone table: "
+            f"{len(sandy_land_banners(config))} banners) x IGBP "
+            f"{list(config.sandified_candidate_classes)} x FVC < "
+            f"{config.sandified_max_fvc_pct:g} % inside the named sandy lands and deserts "
+            f"(parts {list(config.desert_parts)} and the sandy-land parts), < "
+            f"{config.sandified_max_fvc_pct_elsewhere:g} % elsewhere (no light degree where no "
+            "sand surface is known); barren land (deserts, gobi) counted as GB/T 24255 types, "
+            "bare rock and salt flats not separable at 5 km; degrees by FVC thresholds "
             f"{list(config.sandified_fvc_pct)} % (GB/T 24255-2009)",
             {k: v[0] for k, v in SANDIFIED_CLASSES.items()},
         ),
@@ -168,6 +181,8 @@ def _inputs_key(config: DeriveConfig) -> str:
     for layer in catalogue().values():
         digest.update(sha256(layer.path).encode())
     digest.update(sha256(data_path("boundaries", "im_admin_wgs84.gpkg")).encode())
+    # the sandy-land banners come from the shipped battle-zone table
+    digest.update(sha256(data_path("zones", "battle_zones.csv")).encode())
     return digest.hexdigest()[:20]
 
 

@@ -65,15 +65,39 @@ class DeriveConfig:
         IGBP's own forest classes, reported beside for comparison.
     dryland_classes : tuple of int
         Köppen–Geiger main groups treated as drylands where sandification is assessed (B, arid).
+    sandy_land_parts : tuple of str
+        Battle-zone parts (``part`` column of the shipped ``data/zones/battle_zones.csv``)
+        whose banners hold a named sandy land (沙地); there sandification is assessed in
+        every climate, since the sandy lands reach the dry sub-humid Köppen C/D climates and
+        GB/T 24255-2009 defines sandified land "under any climate" (在各种气候条件下). Default
+        the Horqin and Hunshandake parts; ``()`` restores the Köppen-B-only rule.
+    sandy_land_confidence : tuple of str
+        Confidence levels of the membership rows taken for the sandy lands and deserts
+        (default high and medium: banners named in a source or in the sandy land's heartland;
+        the ``low`` rows were assigned by count arithmetic or longitude, for the battles as
+        policy units, and would spread the sandy lands over whole leagues).
     sandified_candidate_classes : tuple of int
         IGBP classes that can be sandified land: open shrubland 7, savanna 9, grassland 10,
-        cropland 12, cropland/natural mosaic 14, barren 16.
+        cropland 12, cropland/natural mosaic 14, barren 16. Barren land stays a candidate:
+        mobile dunes (deserts) and gobi are sandified-land types of GB/T 24255-2009, and the
+        national monitoring counts them (Alxa: 73.67 % of the league sandified, its deserts
+        inside, ``data/official/SOURCES.md``). Bare rock and salt flats are not sandified land,
+        but a 5 km land-cover map cannot tell them from gobi, so Alxa is overestimated
+        (≈ 99.9 %); the proxy check of the report flags it.
     sandified_fvc_pct : tuple of float
         FVC thresholds (%) separating light / moderate / severe / extreme sandification,
         GB/T 24255-2009: ≥ 40 light, 25–40 moderate, 10–25 severe, < 10 extreme.
     sandified_max_fvc_pct : float
-        Candidates at or above this FVC (%) are not counted as sandified: without a field
-        layer of sandy surface, dense vegetation cannot be recognised as sandified land.
+        Candidates inside the named sandy lands and deserts (``sandy_land_parts`` and
+        ``desert_parts``) at or above this FVC (%) are not counted as sandified: without a
+        field layer of sandy surface, dense vegetation cannot be recognised as sandified land.
+    desert_parts : tuple of str
+        Battle-zone parts holding the named deserts and dryland sandy lands (Mu Us, Kubuqi,
+        Ulan Buh, Tengger, Badain Jaran), where a sandy surface is known to exist.
+    sandified_max_fvc_pct_elsewhere : float
+        The same FVC cap (%) outside the named sandy lands and deserts: there a vegetated cell
+        (light degree, FVC ≥ 40 %) cannot be told from healthy dry steppe without a sand
+        layer, so only moderate or worse sandification (FVC < 40 %) is counted.
     redline_share_pct : float
         Region-wide share (%) the red-line proxy is calibrated to (official: 50.46 %).
     """
@@ -89,9 +113,18 @@ class DeriveConfig:
     shrub_forest_classes: tuple[int, ...] = (6,)
     igbp_forest_classes: tuple[int, ...] = (1, 2, 3, 4, 5)
     dryland_classes: tuple[int, ...] = (2,)
+    sandy_land_parts: tuple[str, ...] = (
+        "horqin",
+        "hunshandake_east",
+        "hunshandake_central",
+        "hunshandake_west",
+    )
     sandified_candidate_classes: tuple[int, ...] = (7, 9, 10, 12, 14, 16)
     sandified_fvc_pct: tuple[float, float, float] = (40.0, 25.0, 10.0)
     sandified_max_fvc_pct: float = 60.0
+    sandy_land_confidence: tuple[str, ...] = ("high", "medium")
+    desert_parts: tuple[str, ...] = ("mu_us", "kubuqi", "ulan_buh", "tengger", "badain_jaran")
+    sandified_max_fvc_pct_elsewhere: float = 40.0
     redline_share_pct: float = 50.46
 
     def __post_init__(self) -> None:
