@@ -361,8 +361,23 @@ def _finish(x, q, n, s, ties, slope, hamed_rao, band, y, order, ranks, work, row
 def trend(flat, years, min_n, hamed_rao, band, out, count):
     """Slope, p, Z and S (``out``, pixels × 4) and valid years (``count``) of every pixel.
 
-    ``flat`` is (years, pixels), NaN in gaps; pixels with fewer than ``min_n`` valid years
-    get NaN in ``out``.
+    Parameters
+    ----------
+    flat : numpy.ndarray
+        Values, shape (years, pixels), float32 or float64, NaN in gaps.
+    years : numpy.ndarray
+        The year of each row (float64, increasing); slopes are per unit of it (per year).
+    min_n : int
+        Fewest valid years for a trend (at least 3); pixels with fewer get NaN in ``out``.
+    hamed_rao : bool
+        Multiply the Mann–Kendall variance by the Hamed–Rao autocorrelation factor.
+    band : float
+        Normal quantile bounding negligible autocorrelations (Hamed–Rao only).
+    out : numpy.ndarray
+        Filled: float64, shape (pixels, 4): Sen slope (layer units per year), two-sided p,
+        Z and S.
+    count : numpy.ndarray
+        Filled: valid years of each pixel (int16, shape (pixels,)).
     """
     steps, pixels = flat.shape
     pairs = max(steps * (steps - 1) // 2, 1)
