@@ -12,9 +12,14 @@ one process:
 * pymannkendall's ``original_test`` + scipy's ``theilslopes`` per pixel on a sample of
   ``--sample`` pixels, scaled to the whole grid.
 
+``--kernel PIXELS`` times only the kernel (``geo.trends.mann_kendall``) on an in-memory
+synthetic block of that many pixels (same values as the stack), in µs per pixel with one and
+two numba threads (best of three), and writes nothing.
+
 Usage::
 
     python benchmarks/trends.py [--resolution 250] [--years 25] [--sample 2000]
+    python benchmarks/trends.py --kernel 1000000 [--years 25]
 """
 
 from __future__ import annotations
@@ -110,13 +115,42 @@ def per_pixel_reference(folder: Path, sample: int) -> tuple[float, int]:
     return (time.perf_counter() - t) / sample, width * height
 
 
+def kernel_only(pixels: int, years: int) -> None:
+    """µs per pixel of the kernel alone, with 1 and 2 numba threads (best of 3)."""
+    import numba
+
+    from geo import trends
+
+    rng = np.random.default_rng(0)
+    slope = rng.normal(0, 0.004, pixels).astype("float32")
+    noise = rng.normal(0, 0.03, (years, pixels)).astype("float32")
+    values = np.round(0.35 + slope * np.arange(years)[:, None] + noise, 3).astype("float32")
+    gaps = values.copy()
+    gaps[rng.random(gaps.shape) < 0.1] = np.nan
+    t = np.arange(2000, 2000 + years)
+    trends.mann_kendall(values[:, :64], t)  # load the compiled kernel
+    for threads in (1, 2):
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+        for name, block in (("complete", values), ("10 % gaps", gaps)):
+            best = np.inf
+            for _ in range(3):
+                start = time.perf_counter()
+                trends.mann_kendall(block, t)
+                best = min(best, time.perf_counter() - start)
+            print(f"kernel, {threads} thread(s), {name:9s}: {best / pixels * 1e6:.3f} µs/pixel")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--resolution", type=float, default=250.0, help="metres")
     parser.add_argument("--years", type=int, default=25)
     parser.add_argument("--sample", type=int, default=2000)
+    parser.add_argument("--kernel", type=int, metavar="PIXELS", help="time the kernel only")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.kernel:
+        kernel_only(args.kernel, args.years)
+        return
     if args.child:
         child(*args.child)
         return

@@ -16,8 +16,9 @@ For each pixel with at least ``min_years`` valid years:
 - **Class**: 1 = degrading (p < α and slope < 0), 2 = stable, 3 = improving (p < α and
   slope > 0), 0 = no data (fewer than ``min_years`` valid years).
 
-The kernels are compiled with numba and run in parallel over pixels; a stack is streamed
-block by block (:meth:`geo.stack.Stack.blocks`), so memory is bounded by the block size.
+The kernels (:mod:`geo.trendkernel`) are compiled with numba, vectorised across pixels and
+run in parallel over blocks of pixels; a stack is streamed block by block
+(:meth:`geo.stack.Stack.blocks`), so memory is bounded by the block size.
 
 References
 ----------
@@ -28,7 +29,6 @@ Hussain & Mahmud (2019) pyMannKendall, JOSS 4(39):1556.
 from __future__ import annotations
 
 import functools
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -174,174 +174,10 @@ def _normal_quantile(q: float) -> float:
 
 @functools.cache
 def _kernels() -> dict:
-    """Compile the kernels on first use (never at import)."""
-    import numba
+    """The compiled kernels, imported on first use (never at import of :mod:`geo.trends`)."""
+    from geo import trendkernel
 
-    return _define(numba)
-
-
-def _define(numba) -> dict:
-    jit = numba.njit(nogil=True, cache=True)
-
-    @jit
-    def select(a, k, n):
-        # a[k] becomes the k-th smallest of a[:n]: quickselect with branch-free three-way
-        # partitions (values < pivot, == pivot, > pivot): random slopes mispredict every
-        # branch of a classic Hoare partition, and many ties (rounded data) stay linear
-        lo, hi = 0, n
-        while hi - lo > 1:
-            x, y, z = a[lo], a[(lo + hi) // 2], a[hi - 1]
-            pivot = max(min(x, y), min(max(x, y), z))
-            lt = lo
-            for i in range(lo, hi):
-                v = a[i]
-                a[i] = a[lt]
-                a[lt] = v
-                lt += v < pivot
-            eq = lt
-            for i in range(lt, hi):
-                v = a[i]
-                a[i] = a[eq]
-                a[eq] = v
-                eq += v == pivot
-            if k < lt:
-                hi = lt
-            elif k < eq:
-                return pivot
-            else:
-                lo = eq
-        return a[k]
-
-    @jit
-    def median(a, n):
-        half = n // 2
-        upper = select(a, half, n)
-        if n % 2:
-            return upper
-        lower = a[0]
-        for i in range(1, half):  # after the selection a[:half] holds the smaller half
-            if a[i] > lower:
-                lower = a[i]
-        return 0.5 * (lower + upper)
-
-    @jit
-    def average_ranks(x, n, order, ranks):
-        order[:n] = np.argsort(x[:n], kind="mergesort")
-        i = 0
-        while i < n:
-            j = i
-            while j + 1 < n and x[order[j + 1]] == x[order[i]]:
-                j += 1
-            r = 0.5 * (i + j) + 1.0
-            for k in range(i, j + 1):
-                ranks[order[k]] = r
-            i = j + 1
-
-    @jit
-    def hamed_rao_factor(y, t, n, slope, band, work, order, ranks):
-        # ranks of the series detrended by the Sen slope (pymannkendall: x - (1..n)·slope)
-        for i in range(n):
-            work[i] = y[i] - (i + 1) * slope
-        average_ranks(work, n, order, ranks)
-        mean = 0.0
-        for i in range(n):
-            mean += ranks[i]
-        mean /= n
-        c0 = 0.0
-        for i in range(n):
-            c0 += (ranks[i] - mean) ** 2
-        bound = band / math.sqrt(n)
-        total = 0.0
-        for lag in range(1, n):
-            c = 0.0
-            for i in range(n - lag):
-                c += (ranks[i] - mean) * (ranks[i + lag] - mean)
-            rho = c / c0 if c0 > 0 else 0.0
-            if rho > bound or rho < -bound:
-                total += (n - lag) * (n - lag - 1) * (n - lag - 2) * rho
-        return 1.0 + 2.0 / (n * (n - 1) * (n - 2)) * total
-
-    @jit
-    def one_pixel(series, years, min_n, hamed_rao, band, y, t, slopes, work, order, ranks, out):
-        n = 0
-        for i in range(series.shape[0]):
-            v = series[i]
-            if not np.isnan(v):
-                y[n] = v
-                t[n] = years[i]
-                n += 1
-        if n < min_n:
-            out[:] = np.nan
-            return n
-        s, k = 0.0, 0
-        for i in range(n):
-            work[i] = 0.0  # how many other years hold the same value (ties)
-        for i in range(n - 1):
-            for j in range(i + 1, n):
-                d = y[j] - y[i]
-                s += (d > 0) - (d < 0)  # branch-free: signs of noisy data are random
-                same = d == 0
-                work[i] += same
-                work[j] += same
-                slopes[k] = d / (t[j] - t[i])
-                k += 1
-        slope = median(slopes, k)
-        # a group of t equal values adds t(t-1)(2t+5): each member e = t-1 others, e(2e+7)
-        ties = 0.0
-        for i in range(n):
-            ties += work[i] * (2.0 * work[i] + 7.0)
-        var = (n * (n - 1) * (2 * n + 5) - ties) / 18.0
-        if hamed_rao:
-            var *= hamed_rao_factor(y, t, n, slope, band, work, order, ranks)
-        if s > 0:
-            z = (s - 1.0) / np.sqrt(var)
-        elif s < 0:
-            z = (s + 1.0) / np.sqrt(var)
-        else:
-            z = 0.0
-        out[0] = slope
-        out[1] = math.erfc(abs(z) / math.sqrt(2.0)) if np.isfinite(z) else np.nan
-        out[2] = z
-        out[3] = s
-        return n
-
-    @numba.njit(parallel=True, nogil=True, cache=True)
-    def trend(flat, years, min_n, hamed_rao, band, out, count):
-        # flat is (years, pixels): each chunk of pixels is gathered year by year (contiguous
-        # reads) into a (pixels, years) buffer, so no transposed copy of the block is made
-        steps, pixels = flat.shape
-        pairs = max(steps * (steps - 1) // 2, 1)
-        chunk = 2048
-        for c in numba.prange((pixels + chunk - 1) // chunk):
-            p0 = c * chunk
-            m = min(pixels, p0 + chunk) - p0
-            series = np.empty((m, steps))
-            for k in range(steps):
-                for q in range(m):
-                    series[q, k] = flat[k, p0 + q]
-            y = np.empty(steps)
-            t = np.empty(steps)
-            work = np.empty(steps)
-            order = np.empty(steps, np.int64)
-            ranks = np.empty(steps)
-            slopes = np.empty(pairs)
-            for q in range(m):
-                count[p0 + q] = one_pixel(
-                    series[q],
-                    years,
-                    min_n,
-                    hamed_rao,
-                    band,
-                    y,
-                    t,
-                    slopes,
-                    work,
-                    order,
-                    ranks,
-                    out[p0 + q],
-                )
-
-    return {"trend": trend}
+    return {"trend": trendkernel.trend}
 
 
 def trend_dataset(

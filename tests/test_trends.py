@@ -165,3 +165,93 @@ def test_synthetic_stack_on_dask_equals_in_process(tmp_path):
     with rasterio.open(files.cls) as src:
         np.testing.assert_array_equal(lazy.trend_class.values, src.read(1))
     assert lazy.attrs["years"] == f"{YEARS[0]}-{YEARS[-1]}"
+
+
+# --- the vectorised kernel (geo.trendkernel): exact Sen median and tie sums on hard cases ---
+
+
+def _pairwise_median(y, t):
+    """Independent Sen slope: numpy.median of every pairwise slope of the valid years."""
+    ok = ~np.isnan(y)
+    y, t = y[ok], t[ok]
+    i, j = np.triu_indices(len(y), 1)
+    return float(np.median((y[j] - y[i]) / (t[j] - t[i])))
+
+
+def _tie_term(y):
+    """Independent Σ t(t−1)(2t+5) over groups of equal valid values."""
+    _, counts = np.unique(y[~np.isnan(y)], return_counts=True)
+    return float(np.sum(counts * (counts - 1) * (2 * counts + 5)))
+
+
+def _check_against_numpy(values, years, min_years=3):
+    got = trends.mann_kendall(values, years, min_years=min_years)
+    for i in range(values.shape[1]):
+        y = values[:, i].astype("float64")
+        n = int((~np.isnan(y)).sum())
+        assert got.n[i] == n
+        if n < min_years:
+            assert np.isnan(got.slope[i]) and np.isnan(got.p[i])
+            continue
+        assert got.slope[i] == _pairwise_median(y, np.asarray(years, "float64")), i
+        ok = y[~np.isnan(y)]
+        d = ok[None, :] - ok[:, None]
+        assert got.s[i] == np.sign(d[np.triu_indices(n, 1)]).sum()
+        var = (n * (n - 1) * (2 * n + 5) - _tie_term(y)) / 18
+        if got.s[i] != 0 and var > 0:
+            z = (got.s[i] - np.sign(got.s[i])) / np.sqrt(var)
+            assert got.z[i] == pytest.approx(z, rel=1e-12)
+    return got
+
+
+@pytest.mark.parametrize("steps", [3, 4, 7, 25, 40])
+def test_kernel_median_equals_numpy_median_with_ties_and_gaps(steps):
+    """Random pixels (more than one lane group, a partial last group): heavy rounding makes
+    many equal values and equal slopes; a fifth of the years missing at random."""
+    rng = np.random.default_rng(steps)
+    pixels = 333
+    years = np.arange(1990, 1990 + steps)
+    values = np.round(rng.normal(0, 1, (steps, pixels)) + 0.05 * years[:, None], 0)
+    values[rng.random(values.shape) < 0.2] = np.nan
+    _check_against_numpy(values, years)
+
+
+def test_kernel_median_on_constant_flat_and_stepped_series():
+    """Constant series (every slope 0, every value tied), one outlier, two-level steps,
+    strictly increasing, and a series whose slopes are all equal except one."""
+    steps = 12
+    years = np.arange(2000, 2000 + steps)
+    cols = [
+        np.full(steps, 0.4),
+        np.r_[np.full(steps - 1, 0.4), 9.0],
+        np.repeat([0.1, 0.2], steps // 2),
+        np.arange(steps) * 0.25,
+        np.r_[np.arange(steps - 1) * 0.5, 100.0],
+        -np.arange(steps) * 1e-7,
+    ]
+    values = np.stack(cols, axis=1)
+    got = _check_against_numpy(values, years)
+    assert got.slope[0] == 0 and got.s[0] == 0 and got.p[0] == 1.0
+    assert got.slope[3] == 0.25
+
+
+def test_kernel_uneven_years_and_gaps_use_real_spacing():
+    """Irregular years (a missing decade) and per-pixel gaps: slopes use the real spacing."""
+    rng = np.random.default_rng(5)
+    years = np.array([1985, 1986, 1990, 2000, 2001, 2002, 2010, 2011, 2015, 2020])
+    values = np.round(0.3 + 0.01 * (years[:, None] - 1985) + rng.normal(0, 0.02, (10, 70)), 2)
+    values[rng.random(values.shape) < 0.3] = np.nan
+    values[:, 0] = np.nan  # no data at all
+    values[:2, 1] = np.nan
+    values[3:, 1] = np.nan  # one valid year
+    _check_against_numpy(values, years, min_years=4)
+
+
+def test_kernel_float32_blocks_equal_float64():
+    """Stack blocks arrive as float32: the kernel computes in float64 from them."""
+    rng = np.random.default_rng(9)
+    values = np.round(rng.normal(0.4, 0.05, (25, 100)), 3).astype("float32")
+    a = trends.mann_kendall(values, np.arange(2000, 2025))
+    b = trends.mann_kendall(values.astype("float64"), np.arange(2000, 2025))
+    for name in ("slope", "p", "z", "s", "n"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
