@@ -12,7 +12,7 @@ is served from here.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from geo.citations import CITATIONS, Citation
 from geo.overlays import overlaps, overlay_area_km2
@@ -26,9 +26,12 @@ __all__ = [
     "DETECTION_LIMITS",
     "INDICATORS",
     "MIN_CELLS",
+    "OFFICIAL_CAPABLE",
+    "PROXY_TWINS",
     "VERDICTS",
     "Indicator",
     "charted",
+    "definition",
     "gap",
     "headline",
     "mapped",
@@ -36,6 +39,7 @@ __all__ = [
     "overlaps",
     "overlay_area_km2",
     "printed",
+    "proxy_id",
     "sensitive",
     "targeted",
     "verdict",
@@ -295,6 +299,62 @@ INDICATORS: dict[str, Indicator] = {
         ),
     )
 }
+
+
+#: Indicators an official layer can replace (``--forest``, ``--grassland``, ``--sandified``,
+#: ``--redline``; see :mod:`geo.official`).
+OFFICIAL_CAPABLE = (
+    "forest_area",
+    "forest_cover_pct",
+    "grassland_area",
+    "grassland_fvc_pct",
+    "sandified_area",
+    "sandified_pct",
+    *(f"sandified_{degree}_area" for degree, _zh in DEGREES),
+    "redline_area",
+    "redline_pct",
+)
+
+
+def proxy_id(key: str) -> str:
+    """Id of the proxy kept beside an official value (``forest_cover_proxy_pct`` …).
+
+    Shares keep their ``_pct`` ending and areas get ``_proxy`` before the unit columns
+    (``forest_area`` → ``forest_area_proxy_km2`` …), as the table convention wants.
+    """
+    return f"{key.removesuffix('_pct')}_proxy_pct" if key.endswith("_pct") else f"{key}_proxy"
+
+
+#: The proxies kept beside official values, by id (:func:`proxy_id`): the proxy's definition,
+#: without a target (the official value is the one judged) and shown nowhere by itself.
+PROXY_TWINS: dict[str, Indicator] = {
+    proxy_id(key): replace(
+        INDICATORS[key],
+        id=proxy_id(key),
+        name_zh=f"{INDICATORS[key].name_zh}（对照）",
+        name_en=f"{INDICATORS[key].name_en}, beside the official value",
+        direction=None,
+        target=None,
+        target_year=None,
+        headline=0,
+        mapped=0,
+        printed=0,
+        charted=0,
+        sensitive=0,
+    )
+    for key in OFFICIAL_CAPABLE
+}
+
+
+def definition(key: str) -> Indicator:
+    """The definition of an indicator id or of a proxy kept beside an official value.
+
+    Raises
+    ------
+    KeyError
+        Neither an indicator nor a proxy twin.
+    """
+    return INDICATORS[key] if key in INDICATORS else PROXY_TWINS[key]
 
 
 def _flagged(flag: str) -> tuple[str, ...]:

@@ -114,6 +114,10 @@ def compute_all(
     force=False,
     progress=None,
     verdicts=False,
+    forest=None,
+    grassland=None,
+    sandified=None,
+    sandified_field=None,
 ) -> Results:
     """Compute every indicator for each zone set (derived layers and coverages cached).
 
@@ -152,6 +156,14 @@ def compute_all(
         Also compute every zone under the method variants of :data:`SENSITIVITY`
         (:func:`zone_variants`) and give each targeted value a verdict with its variant
         range (:func:`geo.indicators.add_verdicts`).
+    forest, grassland, sandified : path or geopandas.GeoDataFrame, optional
+        Official layers (:mod:`geo.official`): forest-land polygons or a 0/1 forest raster,
+        grassland polygons, sandification-monitoring polygons with a degree field
+        (``sandified_field``). Their values replace the proxies, marked official (``basis``);
+        each proxy is kept beside (``forest_cover_proxy_pct`` …). Areas are exact polygon
+        intersections in the equal-area CRS; overlapping polygons count once.
+    sandified_field : str, optional
+        The degree field of ``sandified`` (轻度/中度/重度/极重度, light … extreme or 1–4).
 
     Returns
     -------
@@ -171,6 +183,16 @@ def compute_all(
 
     say = progress or (lambda _msg: None)
     cache = Path(cache or cache_dir())
+    # official layers: read and dissolved once for every zone set (geo.official)
+    from geo.official import collect
+
+    official = collect(
+        redline=redline,
+        forest=forest,
+        grassland=grassland,
+        sandified=sandified,
+        sandified_field=sandified_field,
+    )
     say("derived layers (FVC, land-cover groups, sandified land, red-line proxy)")
     layers = derived_layers(config, cache=cache, force=force)
     if corrections is not None:
@@ -188,7 +210,7 @@ def compute_all(
         results.long[level] = indicators.compute(
             zone_set,
             paths,
-            redline=redline,
+            official=official,
             treated=treated,
             treatable=treatable,
             context=context,
