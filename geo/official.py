@@ -413,7 +413,8 @@ def official_values(
     zone_km2 = np.asarray(zone_set.area_km2, dtype="float64")
     for kind, layer in layers.items():
         spec = KINDS[kind]
-        how = f"official {spec.what} ({layer.source}), intersected exactly with each zone"
+        name = spec.what if spec.what.startswith("official") else f"official {spec.what}"
+        how = f"{name} ({layer.source}), intersected exactly with each zone"
         if layer.raster is not None:
             area = _raster_forest_km2(zone_set, layer, cache_dir)
         else:

@@ -221,6 +221,10 @@ def build_report(
     stacks: dict | None = None,
     water: str | Path | None = None,
     official: str | Path | None = None,
+    forest: str | Path | None = None,
+    grassland: str | Path | None = None,
+    sandified: str | Path | None = None,
+    sandified_field: str | None = None,
 ) -> Path:
     """Run the main job on the shipped data and write the report folder.
 
@@ -287,6 +291,13 @@ def build_report(
         Folder of yearly water masks (JRC classes) for the key lakes (``--water DIR``).
     official : path, optional
         Official series CSV for the progress sheet (``--official CSV``).
+    forest, grassland, sandified : path, optional
+        Official layers (``--forest`` polygons or a 0/1 GeoTIFF, ``--grassland``,
+        ``--sandified`` with its degree field ``sandified_field``): their values replace the
+        proxies in every table, marked official (``<id>_basis``), the proxy kept beside
+        (:mod:`geo.official`).
+    sandified_field : str, optional
+        The degree field of ``sandified``.
 
     Returns
     -------
@@ -298,6 +309,7 @@ def build_report(
     from geo.layers import resolve
     from geo.layers.derive import DeriveConfig, check_corrections
     from geo.monitor import report_monitoring
+    from geo.official import collect
     from geo.outputs import check_not_input, check_writable
     from geo.tables import check_lang
     from geo.vectors import read_polygons
@@ -314,6 +326,9 @@ def build_report(
     )
     if official:
         inputs.append(("official series", Path(official)))
+    # official layers (geo.official): read and refused before any work
+    given_layers = {"forest": forest, "grassland": grassland, "sandified": sandified}
+    inputs += [(kind, Path(p)) for kind, p in given_layers.items() if p]
     monitored = [Path(p) for p in (*(stacks or {}).values(), *([water] if water else []))]
     # replacing the folder would delete any input (or the cache) inside it
     check_not_input(
@@ -340,6 +355,7 @@ def build_report(
         extra["corrections"] = check_corrections(extra["corrections"])
     if (extra["treated"] is None) != (extra["treatable"] is None):
         raise UsageError("--treated and --treatable go together (R3 is treated ÷ treatable)")
+    extra.update(collect(source_crs=source_crs, sandified_field=sandified_field, **given_layers))
     with staged_dir(out) as stage:
         log = _Log(stage / "report.log", progress)
         results = compute_all(
@@ -403,6 +419,7 @@ def build_report(
         }
         params["zones_file"] = _zones_file_record(zones_file, own)
         params["layers"] = [raster_record(layer) for layer in extra_layers]
+        params["official_layers"] = {k: str(p) for k, p in given_layers.items() if p}
         record = manifest(inputs, written, stage, params)
         # every file of the folder, so that a later run knows the folder holds nothing else
         record["files"] = sorted(

@@ -6,7 +6,7 @@ import argparse
 import contextlib
 import sys
 
-from geo.cli import options
+from geo.cli import official, options
 from geo.cli.helpers import check_basemap
 from geo.errors import UsageError
 
@@ -89,6 +89,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         metavar="CSV",
         help="official series (indicator, zone, year, value, source) for the progress sheet",
     )
+    official.add_options(rep, skip=("redline",))  # --forest, --grassland, --sandified
     rep.set_defaults(func=run)
     return rep
 
@@ -129,6 +130,7 @@ def build_options(args: argparse.Namespace) -> dict:
         "stacks": stack_options(args.stack),
         "water": args.water,
         "official": args.official,
+        **official.given(args),  # official layers: forest, grassland, sandified
     }
 
 

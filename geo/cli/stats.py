@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from geo import layers, zonal
-from geo.cli import options
+from geo.cli import official, options
 from geo.cli.helpers import (
     emit,
     load_zones,
@@ -83,6 +83,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     st.add_argument(
         "--chunks", type=int, metavar="N", help="Dask chunk size in cells per side (default ~2048)"
     )
+    official.add_options(st)  # --forest, --grassland, --sandified, --redline
     st.set_defaults(func=run)
     return st
 
@@ -112,6 +113,8 @@ def run(args: argparse.Namespace) -> int:
         ]
     )
     inputs = [*zone_inputs(args), *(("layer", s.path) for s in specs)]
+    inputs += official.input_files(args)
+    kept = _official_layers(args)  # read (and refused) before any work
     if any(str(spec) in layers.catalogue() for spec in args.layer):
         from geo.data import data_path
 
@@ -132,6 +135,7 @@ def run(args: argparse.Namespace) -> int:
         quantiles=args.quantile,
         dask=_dask_options(args),
     )
+    table = _with_official(table, zone_set, kept)
     if args.long:
         table = class_table(table, specs, args.units)
     how = shown(args, class_labels(specs, table.columns, args.lang))
@@ -149,11 +153,29 @@ def run(args: argparse.Namespace) -> int:
         "method": args.method,
         "units": args.units,
         **shown_record(args, fmt),
-        "official": False,
+        "official": bool(kept),
+        "official_layers": {kind: layer.source for kind, layer in kept.items()},
     }
     side = write_manifest(out, inputs, params)
     print(f"barrier stats: wrote {out} and {side.name}", file=sys.stderr)
     return 0
+
+
+def _official_layers(args: argparse.Namespace) -> dict:
+    """The official layers of ``--forest``, ``--grassland``, ``--sandified``, ``--redline``."""
+    from geo.official import collect
+
+    return collect(source_crs=args.source_crs, **official.given(args))
+
+
+def _with_official(table, zone_set, layers: dict):
+    """The table with the official values per zone (areas, shares, ``<id>_basis``)."""
+    import pandas as pd
+
+    if not layers:
+        return table
+    extra = pd.DataFrame(official.official_columns(zone_set, layers), index=table.index)
+    return pd.concat([table, extra], axis=1)
 
 
 def _dask_options(args: argparse.Namespace) -> dict | None:
