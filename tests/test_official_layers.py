@@ -1,0 +1,308 @@
+"""Official layers in place of the proxies (``--forest``, ``--grassland``, ``--sandified``).
+
+The official polygons are rectangles drawn in the equal-area CRS inside two leagues, so their
+areas are known by hand (width × height; overlaps subtracted by hand) and checked against
+pyproj's geodesic area on the ellipsoid; the toolkit's per-zone official values must equal
+them, the proxies stay beside them unchanged, and bad inputs stop with exit 2.
+"""
+
+from __future__ import annotations
+
+import json
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from pyproj import Geod, Transformer
+from shapely.ops import polylabel
+
+from geo.crs import EQUAL_AREA
+from geo.errors import GeoWarning
+from geo.zoneset import ZoneSet
+
+A, B = "150100", "150200"  # Hohhot and Baotou
+REL = 1e-6
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    """One cache of derived layers and coverages for the module."""
+    return tmp_path_factory.mktemp("official-cache")
+
+
+@pytest.fixture(scope="module")
+def anchors():
+    """A point well inside each of the two leagues (equal-area metres)."""
+    zones = ZoneSet.load("league")
+    points = {}
+    for code in (A, B):
+        geom = zones.equal_area.loc[code]
+        largest = max(getattr(geom, "geoms", [geom]), key=lambda g: g.area)
+        p = polylabel(largest, tolerance=1000.0)  # the point farthest from the boundary
+        assert geom.contains(shapely.box(p.x - 30_000, p.y - 30_000, p.x + 30_000, p.y + 30_000))
+        points[code] = (p.x, p.y)
+    return points
+
+
+def _box(anchor, dx, dy, w, h):
+    """A w × h km rectangle whose lower-left corner is (dx, dy) km from ``anchor``."""
+    x, y = anchor[0] + dx * 1000, anchor[1] + dy * 1000
+    return shapely.box(x, y, x + w * 1000, y + h * 1000)
+
+
+def _write(path, geoms, **fields):
+    gpd.GeoDataFrame(fields, geometry=list(geoms), crs=EQUAL_AREA).to_file(path)
+    return path
+
+
+def _geodesic_km2(geom) -> float:
+    """Area on the WGS84 ellipsoid of a polygon drawn in the equal-area CRS (pyproj Geod)."""
+    dense = shapely.segmentize(geom, 50.0)  # its edges are straight in the projection
+    to_wgs = Transformer.from_crs(EQUAL_AREA, "EPSG:4326", always_xy=True)
+    lonlat = shapely.transform(dense, lambda xy: np.column_stack(to_wgs.transform(*xy.T)))
+    return abs(Geod(ellps="WGS84").geometry_area_perimeter(lonlat)[0]) / 1e6
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory, anchors):
+    """Official layers over two leagues, with their areas by hand (km²)."""
+    d = tmp_path_factory.mktemp("official-files")
+    a, b = anchors[A], anchors[B]
+    # forest: two 10 × 10 km squares overlapping in 5 × 5 km in A (175 km²), 20 × 10 in B
+    forest = [_box(a, 0, 0, 10, 10), _box(a, 5, 5, 10, 10), _box(b, 0, 0, 20, 10)]
+    grass = [_box(a, -20, -20, 10, 10), _box(a, -20, -20, 5, 5)]  # the second inside: 100
+    # sandified: light 10 × 10 and severe 10 × 10 overlapping 5 × 5 in A (severe wins there),
+    # moderate 4 × 5 written as code 2 and extreme 3 × 3 in B
+    sand = [_box(a, 15, 15, 10, 10), _box(a, 20, 20, 10, 10), _box(b, -25, 0, 4, 5)]
+    sand.append(_box(b, -25, -10, 3, 3))
+    out = {
+        "forest": _write(d / "forest.gpkg", forest, kind=["forest"] * 3),
+        "grassland": _write(d / "grassland.gpkg", grass, kind=["grass"] * 2),
+        "sandified": _write(d / "sandified.gpkg", sand, degree=["轻度", "severe", 2, "极重度"]),
+        "hand": {
+            "forest": {A: 175.0, B: 200.0},
+            "grassland": {A: 100.0, B: 0.0},
+            "light": {A: 75.0, B: 0.0},
+            "moderate": {A: 0.0, B: 20.0},
+            "severe": {A: 100.0, B: 0.0},
+            "extreme": {A: 0.0, B: 9.0},
+            "sandified": {A: 175.0, B: 29.0},
+        },
+        "squares": forest[:1],
+        "grass_box": grass[0],
+    }
+    return out
+
+
+@pytest.fixture(scope="module")
+def computed(files, cache):
+    from geo.pipeline import compute_all
+
+    with pytest.warns(GeoWarning, match="two sandification degrees"):
+        official = compute_all(
+            levels=("league",),
+            forest=files["forest"],
+            grassland=files["grassland"],
+            sandified=files["sandified"],
+            sandified_field="degree",
+            cache=cache,
+            verdicts=True,
+        )
+    proxy = compute_all(levels=("league",), cache=cache, verdicts=True)
+    return official, proxy
+
+
+def test_hand_areas_are_ellipsoidal_areas(files):
+    # the equal-area CRS keeps areas: a 10 × 10 km square is 100 km² on the ellipsoid
+    assert _geodesic_km2(files["squares"][0]) == pytest.approx(100.0, rel=REL)
+
+
+def test_official_areas_and_shares_equal_hand_values(computed, files):
+    official, _ = computed
+    table = official.wide["league"].set_index("adcode")
+    zones = official.zones["league"]
+    hand = files["hand"]
+    # zone areas independently: the league polygons on the ellipsoid (pyproj Geod)
+    geod = Geod(ellps="WGS84")
+    for code in (A, B):
+        zone_km2 = abs(geod.geometry_area_perimeter(zones.frame.geometry.loc[code])[0]) / 1e6
+        row = table.loc[code]
+        assert row["forest_area_km2"] == pytest.approx(hand["forest"][code], rel=REL)
+        assert row["forest_area_ha"] == pytest.approx(hand["forest"][code] * 100, rel=REL)
+        assert row["forest_cover_pct"] == pytest.approx(
+            100 * hand["forest"][code] / zone_km2, rel=1e-4
+        )
+        assert row["grassland_area_km2"] == pytest.approx(hand["grassland"][code], abs=1e-9)
+        assert row["sandified_area_km2"] == pytest.approx(hand["sandified"][code], rel=REL)
+        assert row["sandified_pct"] == pytest.approx(
+            100 * hand["sandified"][code] / zone_km2, rel=1e-4
+        )
+        for degree in ("light", "moderate", "severe", "extreme"):
+            assert row[f"sandified_{degree}_area_km2"] == pytest.approx(
+                hand[degree][code], abs=1e-9 + REL * hand[degree][code]
+            )
+    # every other league holds none of the official polygons
+    others = table.drop(index=[A, B])
+    assert (others["forest_area_km2"] == 0).all() and (others["sandified_area_km2"] == 0).all()
+    for col in ("forest_cover_pct_basis", "forest_area_basis", "sandified_pct_basis"):
+        assert (table[col] == "official").all()
+    assert (table["grassland_fvc_pct_basis"] == "official extent").all()
+
+
+def test_proxy_kept_beside_and_unchanged(computed):
+    official, proxy = computed
+    off = official.wide["league"].set_index("adcode")
+    pro = proxy.wide["league"].set_index("adcode")
+    pairs = {
+        "forest_cover_proxy_pct": "forest_cover_pct",
+        "forest_area_proxy_km2": "forest_area_km2",
+        "grassland_area_proxy_km2": "grassland_area_km2",
+        "grassland_fvc_proxy_pct": "grassland_fvc_pct",
+        "sandified_proxy_pct": "sandified_pct",
+        "sandified_severe_area_proxy_km2": "sandified_severe_area_km2",
+    }
+    for beside, original in pairs.items():
+        np.testing.assert_array_equal(off[beside].to_numpy(), pro[original].to_numpy())
+    np.testing.assert_array_equal(off["igbp_forest_pct"], pro["igbp_forest_pct"])
+    long = official.long["league"]
+    marked = long.set_index("indicator")
+    assert marked.loc["forest_cover_pct", "official"].all()
+    assert not marked.loc["forest_cover_proxy_pct", "official"].any()
+    assert set(marked.loc["forest_cover_proxy_pct", "basis"]) == {"proxy"}
+    # the verdict of an official value rests on it alone (the method variants are proxies)
+    rows = long[long["indicator"] == "forest_cover_pct"]
+    assert (rows["variant_min"] == rows["value"]).all()
+
+
+def test_grassland_cover_averaged_over_official_grassland(computed, files):
+    from exactextract import exact_extract
+
+    official, _ = computed
+    fvc = official.layers["fvc"].path
+    box = gpd.GeoDataFrame(geometry=[files["grass_box"]], crs=EQUAL_AREA).to_crs("EPSG:4326")
+    mean = exact_extract(str(fvc), box, "mean", output="pandas")["mean"].iloc[0]
+    got = official.wide["league"].set_index("adcode").loc[A, "grassland_fvc_pct"]
+    # the toolkit also weighs each cell by its ground area (a 10 km box: ≤ 1e-3 relative)
+    assert got == pytest.approx(mean, rel=1e-3)
+    assert np.isnan(official.wide["league"].set_index("adcode").loc[B, "grassland_fvc_pct"])
+
+
+def test_overlapping_polygons_counted_once(tmp_path, anchors):
+    from geo.official import collect, official_values
+
+    a = anchors[A]
+    twice = [_box(a, 0, 0, 10, 10), _box(a, 0, 0, 10, 10), _box(a, 2, 2, 3, 3)]
+    layers = collect(forest=_write(tmp_path / "dup.gpkg", twice, n=[1, 2, 3]))
+    zones = ZoneSet.load("league")
+    found = official_values(zones, layers)
+    area = dict(zip(zones.ids, found.values["forest_area"], strict=True))
+    assert area[A] == pytest.approx(100.0, rel=REL)
+
+
+def test_degree_names_and_codes():
+    from geo.official import degree_codes
+
+    values = pd.Series(["轻度", "Moderate", " severe ", "极重度", 1, 2.0, "3", "中度沙化"])
+    assert degree_codes(values, "f", "d").tolist() == [1, 2, 3, 4, 1, 2, 3, 2]
+
+
+def test_report_cli_writes_tables_marked_official(barrier, tmp_path, files, cache):
+    out = tmp_path / "report"
+    code, _, err = barrier(
+        "report", "--quiet", "--tables-only", "--out", out, "--cache", cache,
+        "--forest", files["forest"], "--sandified", files["sandified"],
+        "--sandified-field", "degree",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "two sandification degrees" in err
+    league = pd.read_csv(out / "tables" / "indicators_league.csv", dtype={"adcode": str})
+    league = league.set_index("adcode")
+    assert league.loc[A, "forest_area_km2"] == pytest.approx(175.0, rel=1e-3)
+    assert league.loc[B, "sandified_area_km2"] == pytest.approx(29.0, rel=1e-3)
+    assert league.loc[A, "forest_cover_pct_basis"] == "official"
+    assert "forest_cover_proxy_pct" in league and "forest_area_proxy_km2" in league
+    long = pd.read_csv(out / "tables" / "indicators_long.csv", dtype={"id": str})
+    rows = long[(long["id"] == A) & (long["indicator"] == "forest_area")]
+    assert rows["official"].astype(str).isin(["yes / 是"]).all()
+    assert (rows["basis"] == "official").all()
+    sheet = pd.read_excel(out / "tables" / "indicators.xlsx", sheet_name="league", header=None)
+    assert "forest_cover_proxy_pct" in sheet.to_numpy().ravel().tolist()
+    record = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert set(record["parameters"]["official_layers"]) == {"forest", "sandified"}
+
+
+def test_stats_cli_adds_official_columns(barrier, tmp_path, files, cache):
+    out = tmp_path / "stats.csv"
+    code, _, err = barrier(
+        "stats", "--zones", "league", "--layer", "ndvi_max", "--cache", cache,
+        "--grassland", files["grassland"], "--forest", files["forest"], "-o", out,
+    )  # fmt: skip
+    assert code == 0, err
+    table = pd.read_csv(out, dtype={"adcode": str}).set_index("adcode")
+    assert table.loc[A, "forest_area_km2"] == pytest.approx(175.0, rel=1e-3)
+    assert table.loc[B, "forest_area_km2"] == pytest.approx(200.0, rel=1e-3)
+    assert table.loc[A, "grassland_area_km2"] == pytest.approx(100.0, rel=1e-3)
+    assert (table["forest_area_basis"] == "official").all()
+    record = json.loads(out.with_name(out.name + ".manifest.json").read_text(encoding="utf-8"))
+    assert record["parameters"]["official"] is True
+
+
+@pytest.fixture
+def bad_layers(tmp_path, anchors):
+    a = anchors[A]
+    empty = gpd.GeoDataFrame({"degree": []}, geometry=[], crs=EQUAL_AREA)
+    empty.to_file(tmp_path / "empty.gpkg")
+    (tmp_path / "notes.txt").write_text("not a map\n", encoding="utf-8")
+    return {
+        "missing": tmp_path / "nowhere.gpkg",
+        "text": tmp_path / "notes.txt",
+        "empty": tmp_path / "empty.gpkg",
+        "heavy": _write(tmp_path / "heavy.gpkg", [_box(a, 0, 0, 1, 1)] * 2, degree=["heavy", 9]),
+        "nodegree": _write(tmp_path / "nodeg.gpkg", [_box(a, 0, 0, 1, 1)], grade=["轻度"]),
+    }
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--forest", "missing"), "does not exist"),
+        (("--grassland", "text"), "not a readable vector file"),
+        (("--forest", "empty"), "holds no features"),
+        (("--sandified", "heavy", "--sandified-field", "degree"), "'heavy', '9'"),
+        (("--sandified", "nodegree", "--sandified-field", "degree"), "no field 'degree'"),
+        (("--sandified", "nodegree"), "needs --sandified-field"),
+        (("--sandified-field", "degree"), "give it"),
+    ],
+)
+def test_bad_official_inputs_exit_2_nothing_written(barrier, tmp_path, bad_layers, args, message):
+    argv = [str(bad_layers.get(a, a)) for a in args]
+    out = tmp_path / "stats.csv"
+    code, _, err = barrier("stats", "--zones", "league", "--layer", "ndvi_max", *argv, "-o", out)
+    assert code == 2
+    assert message in err and "Traceback" not in err
+    if args[0] != "--sandified-field":
+        assert str(bad_layers[args[1]].name) in err  # the message names the file
+    assert not out.exists()
+
+
+def test_bad_official_input_report_writes_nothing(barrier, tmp_path, bad_layers, cache):
+    out = tmp_path / "report"
+    code, _, err = barrier(
+        "report", "--quiet", "--tables-only", "--out", out, "--cache", cache,
+        "--sandified", bad_layers["heavy"], "--sandified-field", "degree",
+    )  # fmt: skip
+    assert code == 2 and "field 'degree'" in err and "heavy.gpkg" in err
+    assert not out.exists()
+
+
+def test_polygons_outside_the_region_warn(barrier, tmp_path):
+    far = _write(tmp_path / "far.gpkg", [shapely.box(-9e6, -9e6, -8.9e6, -8.9e6)], n=[1])
+    out = tmp_path / "stats.csv"
+    code, _, err = barrier(
+        "stats", "--zones", "league", "--layer", "ndvi_max", "--forest", far, "-o", out
+    )
+    assert code == 0
+    assert "no polygon lies inside the region" in err
+    assert (pd.read_csv(out)["forest_area_km2"] == 0).all()
