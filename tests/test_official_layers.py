@@ -270,7 +270,10 @@ def bad_layers(tmp_path, anchors):
         (("--forest", "missing"), "does not exist"),
         (("--grassland", "text"), "not a readable vector file"),
         (("--forest", "empty"), "holds no features"),
-        (("--sandified", "heavy", "--sandified-field", "degree"), "'heavy', '9'"),
+        (
+            ("--sandified", "heavy", "--sandified-field", "degree"),
+            "field 'degree' has values that are not a sandification degree ('9', 'heavy')",
+        ),
         (("--sandified", "nodegree", "--sandified-field", "degree"), "no field 'degree'"),
         (("--sandified", "nodegree"), "needs --sandified-field"),
         (("--sandified-field", "degree"), "give it"),
