@@ -243,6 +243,7 @@ def _verdict(value, ind, spread, lang: str) -> tuple[str, str]:
 
 _TARGETED = targeted()
 _SIGN = {">=": "≥", "<=": "≤"}
+_KIND = {"official": "官方", "official extent": "官方范围内估算", "proxy": "遥感估算"}
 
 
 def _summary(province: pd.DataFrame, sensitivity, lang: str, n: _Numbers) -> Table:
@@ -254,7 +255,7 @@ def _summary(province: pd.DataFrame, sensitivity, lang: str, n: _Numbers) -> Tab
     rows = []
     for key in _TARGETED:
         ind = INDICATORS[key]
-        value = row.get(key)
+        value, kind = row.get(key), row.get(f"{key}_basis", ind.label)
         status, confidence = _verdict(value, ind, method_spread(sensitivity, key), lang)
         rows.append(
             [
@@ -265,7 +266,7 @@ def _summary(province: pd.DataFrame, sensitivity, lang: str, n: _Numbers) -> Tab
                 confidence,
                 cells.get(f"{key}_gap", ""),
                 ind.citation.short if ind.citation else "",
-                pick("遥感估算" if not ind.official else "官方", ind.label, lang),
+                pick(_KIND[kind], kind, lang),  # the value's basis: official or proxy
             ]
         )
     heads = [

@@ -154,7 +154,7 @@ def _summary(province: pd.Series, sensitivity: pd.DataFrame | None = None) -> st
             f"<td class='n'>{_num(value)} %</td><td class='n'>{_SIGN.get(ind.direction, '')} {ind.target:g} % "
             f"({ind.target_year})</td><td>{_E(status)}</td><td>{_E(confidence)}</td>"
             f"<td class='n'>{_num(province.get(f'{key}_gap'))}</td><td>{_cite(ind.citation)}</td>"
-            f"<td>{_E(ind.label)}</td></tr>"
+            f"<td>{_E(str(province.get(f'{key}_basis', ind.label)))}</td></tr>"
         )
     return _scroll(
         "<table><thead><tr><th>Indicator 指标</th><th>Value 数值</th><th>Target 目标</th>"

@@ -10,7 +10,7 @@ import math
 import pandas as pd
 
 from geo.citations import CITATIONS
-from geo.indicators import DETECTION_LIMITS, INDICATORS, MIN_CELLS, VERDICTS
+from geo.indicators import DETECTION_LIMITS, INDICATORS, MIN_CELLS, VERDICTS, proxy_id
 
 __all__ = [
     "OFFICIAL_STATUS",
@@ -158,7 +158,9 @@ def proxy_vs_official(province: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for key in _VERSUS:
         ind = INDICATORS[key]
-        ours = _value(province, key)
+        # with an official layer the proxy is kept beside the official value
+        ours = _value(province, proxy_id(key))
+        ours = _value(province, key) if math.isnan(ours) else ours
         status = OFFICIAL_STATUS.get(key, {})
         official = status.get("value", math.nan)
         target = ind.target if ind.target is not None else math.nan
@@ -192,7 +194,8 @@ def below_detection(table: pd.DataFrame, indicator: str) -> pd.Series:
     column = f"{area}_km2"
     if area is None or column not in table:
         return pd.Series(False, index=table.index)
-    return table[column] < limit
+    official = table.get(f"{indicator}_basis", pd.Series("proxy", index=table.index))
+    return (table[column] < limit) & (official != "official")  # a proxy's limit only
 
 
 def few_cells(table: pd.DataFrame, indicator: str) -> pd.Series:
