@@ -309,3 +309,69 @@ def test_polygons_outside_the_region_warn(barrier, tmp_path):
     assert code == 0
     assert "no polygon lies inside the region" in err
     assert (pd.read_csv(out)["forest_area_km2"] == 0).all()
+
+
+def test_official_values_have_no_proxy_detection_limit(computed):
+    from geo.summary import below_detection
+
+    official, proxy = computed
+    # the proxy cannot see forest below one 5 km cell; an official figure has no such limit
+    assert below_detection(proxy.wide["league"], "forest_cover_pct").any()
+    assert not below_detection(official.wide["league"], "forest_cover_pct").any()
+    assert not official.wide["league"]["forest_cover_pct_below_detection"].any()
+
+
+def test_proxy_vs_official_compares_the_proxy_kept_beside():
+    from geo.summary import proxy_vs_official
+
+    province = pd.DataFrame({"forest_cover_pct": [30.0], "forest_cover_proxy_pct": [5.0]})
+    versus = proxy_vs_official(province).set_index("indicator")
+    assert versus.loc["forest_cover_pct", "proxy_value"] == 5.0
+
+
+def test_redline_proxy_kept_beside(computed, files, cache):
+    from geo.pipeline import compute_all
+
+    _, proxy = computed
+    red = gpd.read_file(files["forest"])  # any polygons will do
+    both = compute_all(levels=("league",), redline=red, cache=cache).wide["league"]
+    table = both.set_index("adcode")
+    assert table.loc[A, "redline_area_km2"] == pytest.approx(175.0, rel=REL)
+    assert (table["redline_pct_basis"] == "official").all()
+    np.testing.assert_array_equal(both["redline_proxy_pct"], proxy.wide["league"]["redline_pct"])
+
+
+def _forest_raster(path, anchor, values):
+    """A 1 km grid in the equal-area CRS whose lower-left corner is ``anchor``."""
+    import rasterio
+    from rasterio.transform import from_origin
+
+    rows, cols = values.shape
+    transform = from_origin(anchor[0], anchor[1] + rows * 1000.0, 1000.0, 1000.0)
+    with rasterio.open(
+        path, "w", driver="GTiff", width=cols, height=rows, count=1, dtype="uint8",
+        crs=EQUAL_AREA.to_wkt(), transform=transform, nodata=255,
+    ) as dst:  # fmt: skip
+        dst.write(values.astype("uint8"), 1)
+    return path
+
+
+def test_forest_raster_of_zeros_and_ones(barrier, tmp_path, anchors):
+    grid = np.zeros((20, 20))
+    grid[:5, :10] = 1  # 50 cells of 1 km²
+    grid[10:, :] = 255  # nodata
+    path = _forest_raster(tmp_path / "forest.tif", anchors[A], grid)
+    out = tmp_path / "stats.csv"
+    code, _, err = barrier(
+        "stats", "--zones", "league", "--layer", "ndvi_max", "--forest", path, "-o", out
+    )
+    assert code == 0, err
+    table = pd.read_csv(out, dtype={"adcode": str}).set_index("adcode")
+    assert table.loc[A, "forest_area_km2"] == pytest.approx(50.0, rel=1e-4)
+    assert table.loc[B, "forest_area_km2"] == 0
+    grid[0, 0] = 7
+    _forest_raster(path, anchors[A], grid)
+    code, _, err = barrier(
+        "stats", "--zones", "league", "--layer", "ndvi_max", "--forest", path, "-o", out
+    )
+    assert code == 2 and "forest.tif" in err and "holds values 7" in err
