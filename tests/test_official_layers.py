@@ -375,3 +375,16 @@ def test_forest_raster_of_zeros_and_ones(barrier, tmp_path, anchors):
         "stats", "--zones", "league", "--layer", "ndvi_max", "--forest", path, "-o", out
     )
     assert code == 2 and "forest.tif" in err and "holds values 7" in err
+
+
+def test_people_headers_say_official(barrier, tmp_path, files, cache):
+    out = tmp_path / "stats.csv"
+    code, _, err = barrier(
+        "stats", "--zones", "league", "--layer", "ndvi_max", "--cache", cache, "--lang", "zh",
+        "--forest", files["forest"], "-o", out,
+    )  # fmt: skip
+    assert code == 0, err
+    table = pd.read_csv(out)
+    assert "森林面积（官方） [平方公里]" in table.columns
+    assert not any("（遥感估算）" in c for c in table.columns if "森林" in c)
+    assert set(table["森林面积：依据：官方或遥感估算"]) == {"官方"}
