@@ -77,6 +77,13 @@ KINDS = {
     k.name: k
     for k in (
         OfficialKind(
+            "redline",
+            "--redline",
+            "red line",
+            ("redline_area", "redline_pct"),
+            help="official red-line polygons (else a proxy)",
+        ),
+        OfficialKind(
             "forest",
             "--forest",
             "official forest land",
@@ -101,13 +108,6 @@ KINDS = {
                 *(f"sandified_{degree}_area" for degree, _zh in DEGREES),
             ),
             help="sandification-monitoring polygons with a degree field (see --sandified-field)",
-        ),
-        OfficialKind(
-            "redline",
-            "--redline",
-            "red line",
-            ("redline_area", "redline_pct"),
-            help="official red-line polygons (else a proxy)",
         ),
     )
 }

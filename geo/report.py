@@ -420,6 +420,7 @@ def build_report(
         params["zones_file"] = _zones_file_record(zones_file, own)
         params["layers"] = [raster_record(layer) for layer in extra_layers]
         params["official_layers"] = {k: str(p) for k, p in given_layers.items() if p}
+        params["official"] = bool(redline or params["official_layers"])  # some values are
         record = manifest(inputs, written, stage, params)
         # every file of the folder, so that a later run knows the folder holds nothing else
         record["files"] = sorted(
