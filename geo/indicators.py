@@ -12,6 +12,7 @@ is served from here.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field, replace
 
 from geo.citations import CITATIONS, Citation
@@ -35,6 +36,8 @@ __all__ = [
     "gap",
     "headline",
     "mapped",
+    "marked",
+    "official_name",
     "meets_target",
     "overlaps",
     "overlay_area_km2",
@@ -355,6 +358,43 @@ def definition(key: str) -> Indicator:
         Neither an indicator nor a proxy twin.
     """
     return INDICATORS[key] if key in INDICATORS else PROXY_TWINS[key]
+
+
+_PROXY_MARK = re.compile(r"\((?:calibrated )?proxy\)|（(?:遥感估算|校准代理)）")
+
+
+def official_name(text: str) -> str:
+    """A name with its proxy mark made official (``(proxy)`` → ``(official)``, ``（官方）``)."""
+    return _PROXY_MARK.sub(lambda m: "（官方）" if m[0].startswith("（") else "(official)", text)
+
+
+def marked(key: str, table) -> Indicator:
+    """The definition of ``key`` as ``table`` holds it: official when its values all are.
+
+    Parameters
+    ----------
+    key : str
+        An indicator id.
+    table : pandas.DataFrame
+        A wide table (:func:`wide`); its ``<key>_basis`` column says ``official`` where the
+        value came from an official layer (:mod:`geo.official`).
+
+    Returns
+    -------
+    Indicator
+        The definition, or a copy named and labelled official (method: the official layer).
+    """
+    ind = definition(key)
+    basis = table.get(f"{key}_basis") if hasattr(table, "get") else None
+    if basis is None or not (basis == "official").all():
+        return ind
+    return replace(
+        ind,
+        official=True,
+        name_en=official_name(ind.name_en),
+        name_zh=official_name(ind.name_zh),
+        method="the official layer given by the user, intersected exactly with each zone",
+    )
 
 
 def _flagged(flag: str) -> tuple[str, ...]:

@@ -388,3 +388,15 @@ def test_people_headers_say_official(barrier, tmp_path, files, cache):
     assert "森林面积（官方） [平方公里]" in table.columns
     assert not any("（遥感估算）" in c for c in table.columns if "森林" in c)
     assert set(table["森林面积：依据：官方或遥感估算"]) == {"官方"}
+
+
+def test_maps_and_charts_name_official_values(computed):
+    from geo.indicators import marked
+
+    official, proxy = computed
+    ind = marked("forest_cover_pct", official.wide["league"])
+    assert ind.official and ind.name_en == "Forest coverage rate (official)"
+    assert ind.name_zh == "森林覆盖率（官方）"
+    assert ind.target == 21.98  # the official value is the one judged
+    assert not marked("forest_cover_pct", proxy.wide["league"]).official
+    assert not marked("grassland_fvc_pct", official.wide["league"]).official  # estimated

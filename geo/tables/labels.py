@@ -218,7 +218,6 @@ def _with_unit(text: str, unit: str | None, lang: str) -> str:
 
 #: The basis of a value (``<indicator>_basis`` columns, :mod:`geo.official`) in Chinese.
 BASIS_ZH = {"official": "官方", "official extent": "官方范围内遥感估算", "proxy": "遥感估算"}
-_PROXY_MARK = re.compile(r"\((?:calibrated )?proxy\)|（(?:遥感估算|校准代理)）")
 
 
 def official_column(table, column: str) -> bool:
@@ -262,17 +261,16 @@ def column_label(column: str, lang: str = "both", official: bool = False) -> str
     str
         The label, with the unit in brackets where the column has one.
     """
+    from geo.indicators import official_name
+
     label = _column_label(column, lang)
     if isinstance(column, str) and column.endswith("_basis"):  # says itself what it is
-        return _PROXY_MARK.sub("", label).replace(" :", ":")
-    if official:
-        return _PROXY_MARK.sub(
-            lambda m: "（官方）" if m[0].startswith("（") else "(official)", label
-        )
-    return label
+        return official_name(label).replace(" (official)", "").replace("（官方）", "")
+    return official_name(label) if official else label
 
 
 def _column_label(column: str, lang: str) -> str:
+    """The label of :func:`column_label`, as the indicator's definition names it."""
     from geo.indicators import INDICATORS, MIN_CELLS, PROXY_TWINS
 
     known = {**INDICATORS, **PROXY_TWINS}  # and the proxies kept beside official values
