@@ -14,6 +14,7 @@ official; the proxy moves beside it under :func:`geo.indicators.proxy_id`
 
 from __future__ import annotations
 
+import functools
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,10 +32,13 @@ from geo.zoneset import ZoneSet
 __all__ = [
     "DEGREE_CODES",
     "KINDS",
+    "RASTER_SUFFIXES",
     "OfficialKind",
     "OfficialLayer",
+    "OfficialValues",
     "collect",
     "degree_codes",
+    "layer_from_frame",
     "merge",
     "official_values",
     "read_layer",
@@ -143,9 +147,9 @@ class OfficialLayer:
     classes: dict = field(default_factory=dict)
     raster: Path | None = None
 
-    @property
+    @functools.cached_property
     def union(self):
-        """All classes as one geometry (equal-area CRS)."""
+        """All classes as one geometry (equal-area CRS), computed once."""
         return shapely.union_all(list(self.classes.values()))
 
 
@@ -365,7 +369,19 @@ def collect(
 
 @dataclass
 class OfficialValues:
-    """Values from official layers for one zone set (see :func:`official_values`)."""
+    """Values from official layers for one zone set (see :func:`official_values`).
+
+    Attributes
+    ----------
+    values : dict of str to numpy.ndarray
+        Per indicator id, one value per zone (km² or %).
+    basis : dict of str to str
+        ``official`` or ``official extent`` per indicator id.
+    cells : dict of str to numpy.ndarray
+        Grid cells a value estimated over an official extent rests on.
+    methods : dict of str to str
+        The method of each value, in words.
+    """
 
     values: dict = field(default_factory=dict)
     basis: dict = field(default_factory=dict)

@@ -165,7 +165,13 @@ def _official_layers(args: argparse.Namespace) -> dict:
     """The official layers of ``--forest``, ``--grassland``, ``--sandified``, ``--redline``."""
     from geo.official import collect
 
-    return collect(source_crs=args.source_crs, **official.given(args))
+    given = official.given(args)
+    if args.long and any(given[kind] for kind in ("redline", "forest", "grassland", "sandified")):
+        raise UsageError(
+            "--long writes one row per zone and class: the official layers (--forest …) need "
+            "the table of one row per zone; drop --long or run stats twice"
+        )
+    return collect(source_crs=args.source_crs, **given)
 
 
 def _with_official(table, zone_set, layers: dict):
