@@ -401,3 +401,21 @@ def test_maps_and_charts_name_official_values(computed):
     assert ind.target == 21.98  # the official value is the one judged
     assert not marked("forest_cover_pct", proxy.wide["league"]).official
     assert not marked("grassland_fvc_pct", official.wide["league"]).official  # estimated
+
+
+def test_invalid_polygons_repaired_with_a_warning(barrier, tmp_path, anchors):
+    x, y = anchors[A]
+    km = 1000.0
+    # a bow tie over a 10 × 10 km square: make_valid keeps two triangles of 25 km² each
+    bowtie = shapely.Polygon(
+        [(x, y), (x + 10 * km, y + 10 * km), (x + 10 * km, y), (x, y + 10 * km)]
+    )
+    assert not bowtie.is_valid
+    path = _write(tmp_path / "bowtie.gpkg", [bowtie], n=[1])
+    out = tmp_path / "stats.csv"
+    code, _, err = barrier(
+        "stats", "--zones", "league", "--layer", "ndvi_max", "--forest", path, "-o", out
+    )
+    assert code == 0 and "invalid polygon" in err and "bowtie.gpkg" in err
+    table = pd.read_csv(out, dtype={"adcode": str}).set_index("adcode")
+    assert table.loc[A, "forest_area_km2"] == pytest.approx(50.0, rel=1e-3)
