@@ -150,6 +150,8 @@ class OfficialLayer:
     @functools.cached_property
     def union(self):
         """All classes as one geometry (equal-area CRS), computed once."""
+        if len(self.classes) == 1:  # already dissolved
+            return next(iter(self.classes.values()))
         return shapely.union_all(list(self.classes.values()))
 
 
@@ -276,7 +278,8 @@ def layer_from_frame(kind: str, gdf: gpd.GeoDataFrame, codes, label: str) -> Off
     for code in sorted(set(codes.tolist()), reverse=True):
         whole = shapely.union_all(geoms[codes == code])  # overlaps in a class counted once
         if severe is not None:
-            shared = shapely.area(shapely.intersection(whole, severe)) / 1e6
+            kept = shapely.difference(whole, severe)
+            shared = (shapely.area(whole) - shapely.area(kept)) / 1e6
             if shared > 1e-6:
                 warnings.warn(
                     f"{label}: {shared:,.3f} km² is given two sandification degrees; "
@@ -284,7 +287,7 @@ def layer_from_frame(kind: str, gdf: gpd.GeoDataFrame, codes, label: str) -> Off
                     GeoWarning,
                     stacklevel=3,
                 )
-            whole = shapely.difference(whole, severe)
+            whole = kept
             severe = shapely.union(severe, whole)
         else:
             severe = whole
@@ -314,7 +317,11 @@ def _raster_layer(path: Path, spec: OfficialKind) -> OfficialLayer:
 def _warn_outside(layer: OfficialLayer) -> None:
     """Warn when the layer's polygons lie entirely outside the region (its figures are 0)."""
     region = ZoneSet.load("province").equal_area.to_numpy()
-    if not shapely.intersects(shapely.union_all(region), layer.union):
+    shapely.prepare(region)
+    parts = [shapely.get_parts(geom) for geom in layer.classes.values()]
+    parts = np.concatenate(parts) if parts else np.empty(0, dtype=object)
+    tree = shapely.STRtree(parts)
+    if not len(tree.query(region, predicate="intersects")[0]):
         warnings.warn(
             f"{layer.source}: no polygon lies inside the region; every official "
             f"{KINDS[layer.kind].what} figure is 0. Check the file and its CRS (--source-crs)",
@@ -390,8 +397,23 @@ class OfficialValues:
 
 
 def _areas(zone_set: ZoneSet, geometry) -> np.ndarray:
-    """km² of ``geometry`` (equal-area CRS) inside each zone."""
-    return shapely.area(shapely.intersection(zone_set.equal_area.to_numpy(), geometry)) / 1e6
+    """km² of a dissolved ``geometry`` (equal-area CRS) inside each zone.
+
+    The dissolved polygons are disjoint, so the area inside a zone is the sum over the
+    polygons it meets; a polygon wholly inside counts its own area (no intersection computed).
+    """
+    zones = zone_set.equal_area.to_numpy()
+    parts = shapely.get_parts(geometry)
+    parts = parts[np.isin(shapely.get_type_id(parts), (3, 6))]  # polygons only
+    if not len(parts):
+        return np.zeros(len(zones))
+    zone, part = shapely.STRtree(parts).query(zones, predicate="intersects")
+    shapely.prepare(zones)
+    inside = shapely.contains_properly(zones[zone], parts[part])
+    area = shapely.area(parts[part])
+    cut = ~inside
+    area[cut] = shapely.area(shapely.intersection(zones[zone[cut]], parts[part[cut]]))
+    return np.bincount(zone, weights=area, minlength=len(zones)) / 1e6
 
 
 def _share(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
@@ -433,18 +455,16 @@ def official_values(
         how = f"{name} ({layer.source}), intersected exactly with each zone"
         if layer.raster is not None:
             area = _raster_forest_km2(zone_set, layer, cache_dir)
-        else:
-            area = _areas(zone_set, layer.union)
+        else:  # the classes are disjoint: their areas add up
+            per_class = {code: _areas(zone_set, geom) for code, geom in layer.classes.items()}
+            area = sum(per_class.values(), np.zeros(len(zone_km2)))
         stem = spec.keys[0]
         out.values[stem] = area
         out.methods[stem] = f"area of the {how} (km², equal-area CRS)"
         if kind == "sandified":
             for code, (degree, _zh) in enumerate(DEGREES, start=1):
                 key = f"sandified_{degree}_area"
-                piece = layer.classes.get(code)
-                out.values[key] = (
-                    np.zeros(len(zone_km2)) if piece is None else _areas(zone_set, piece)
-                )
+                out.values[key] = per_class.get(code, np.zeros(len(zone_km2)))
                 out.methods[key] = f"area of {degree} sandified land of the {how}"
         for key in spec.keys[1:]:
             if key.endswith("_pct"):

@@ -419,3 +419,25 @@ def test_invalid_polygons_repaired_with_a_warning(barrier, tmp_path, anchors):
     assert code == 0 and "invalid polygon" in err and "bowtie.gpkg" in err
     table = pd.read_csv(out, dtype={"adcode": str}).set_index("adcode")
     assert table.loc[A, "forest_area_km2"] == pytest.approx(50.0, rel=1e-3)
+
+
+def test_polygons_across_zone_boundaries_split_exactly(tmp_path, anchors):
+    from geo.official import collect, official_values
+    from geo.zones import load
+    from geo.zoneset import as_zone_set
+
+    a = anchors[A]
+    # two user zones side by side (20 × 20 km each); forest 10 × 4 km across their border,
+    # 3 km in the west zone and 7 km in the east, plus 2 × 2 km wholly in the west
+    zones = [_box(a, 0, 0, 20, 20), _box(a, 20, 0, 20, 20)]
+    path = _write(tmp_path / "zones.gpkg", zones, zone=["west", "east"], name=["W", "E"])
+    forest = [_box(a, 17, 5, 10, 4), _box(a, 2, 2, 2, 2)]
+    layers = collect(forest=_write(tmp_path / "f.gpkg", forest, n=[1, 2]))
+    zone_set = load(path, id_field="zone", name_field="name")
+    found = official_values(as_zone_set(zone_set), layers)
+    area = dict(zip(as_zone_set(zone_set).ids, found.values["forest_area"], strict=True))
+    assert area["west"] == pytest.approx(3 * 4 + 2 * 2, rel=REL)
+    assert area["east"] == pytest.approx(7 * 4, rel=REL)
+    assert found.values["forest_cover_pct"] == pytest.approx(
+        [100 * 16 / 400, 100 * 28 / 400], rel=REL
+    )
