@@ -256,7 +256,7 @@ def _summary(province: pd.DataFrame, sensitivity, lang: str, n: _Numbers) -> Tab
     for key in _TARGETED:
         ind = INDICATORS[key]
         value, kind = row.get(key), row.get(f"{key}_basis", ind.label)
-        status, confidence = _verdict(value, ind, method_spread(sensitivity, key), lang)
+        status, confidence = _verdict(value, ind, method_spread(sensitivity, key, kind), lang)
         rows.append(
             [
                 pick(ind.name_zh, ind.name_en, lang),

@@ -148,7 +148,8 @@ def _summary(province: pd.Series, sensitivity: pd.DataFrame | None = None) -> st
     for key in _TARGETED:
         ind = INDICATORS[key]
         value = province.get(key)
-        status, confidence = verdict(value, ind, method_spread(sensitivity, key))
+        spread = method_spread(sensitivity, key, province.get(f"{key}_basis", ind.label))
+        status, confidence = verdict(value, ind, spread)
         rows.append(
             f"<tr><td>{_E(ind.name_zh)}<br><small>{_E(ind.name_en)}</small></td>"
             f"<td class='n'>{_num(value)} %</td><td class='n'>{_SIGN.get(ind.direction, '')} {ind.target:g} % "

@@ -103,7 +103,9 @@ def _value(province: pd.DataFrame, indicator: str) -> float:
     return float(province[column].iloc[0]) if column in province.columns else math.nan
 
 
-def method_spread(sensitivity: pd.DataFrame | None, key: str) -> tuple[float, float] | None:
+def method_spread(
+    sensitivity: pd.DataFrame | None, key: str, basis: str = "proxy"
+) -> tuple[float, float] | None:
     """Lowest and highest region-wide value of ``key`` over the method variants.
 
     Parameters
@@ -112,13 +114,21 @@ def method_spread(sensitivity: pd.DataFrame | None, key: str) -> tuple[float, fl
         The method-sensitivity table (:func:`geo.report.sensitivity_table`).
     key : str
         Indicator column.
+    basis : str
+        The basis of the value judged (``<key>_basis``): an ``official`` value does not vary
+        with the proxy's method, so it has no spread.
 
     Returns
     -------
     (float, float) or None
         In the indicator's unit; None when the table is missing or has no value for ``key``.
     """
-    if sensitivity is None or key not in sensitivity or sensitivity[key].isna().all():
+    if (
+        basis == "official"
+        or sensitivity is None
+        or key not in sensitivity
+        or sensitivity[key].isna().all()
+    ):
         return None
     return float(sensitivity[key].min()), float(sensitivity[key].max())
 

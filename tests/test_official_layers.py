@@ -441,3 +441,11 @@ def test_polygons_across_zone_boundaries_split_exactly(tmp_path, anchors):
     assert found.values["forest_cover_pct"] == pytest.approx(
         [100 * 16 / 400, 100 * 28 / 400], rel=REL
     )
+
+
+def test_official_value_has_no_method_spread():
+    from geo.summary import method_spread
+
+    sensitivity = pd.DataFrame({"choice": ["a", "b"], "forest_cover_pct": [1.0, 3.0]})
+    assert method_spread(sensitivity, "forest_cover_pct") == (1.0, 3.0)
+    assert method_spread(sensitivity, "forest_cover_pct", "official") is None
