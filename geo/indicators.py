@@ -386,7 +386,8 @@ def marked(key: str, table) -> Indicator:
     """
     ind = definition(key)
     basis = table.get(f"{key}_basis") if hasattr(table, "get") else None
-    if basis is None or not (basis == "official").all():
+    values = basis.tolist() if hasattr(basis, "tolist") else [basis]  # a table or one row
+    if not all(v == "official" for v in values):
         return ind
     return replace(
         ind,

@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from geo import __version__
-from geo.indicators import INDICATORS, charted, headline, printed, targeted
+from geo.indicators import INDICATORS, charted, headline, marked, printed, targeted
 
 __all__ = ["Document", "Figure", "Heading", "Paragraph", "Table", "build", "pick"]
 
@@ -254,7 +254,7 @@ def _summary(province: pd.DataFrame, sensitivity, lang: str, n: _Numbers) -> Tab
     row = province.iloc[0]
     rows = []
     for key in _TARGETED:
-        ind = INDICATORS[key]
+        ind = marked(key, province)  # named official when the user gave the layer
         value, kind = row.get(key), row.get(f"{key}_basis", ind.label)
         status, confidence = _verdict(value, ind, method_spread(sensitivity, key, kind), lang)
         rows.append(

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from geo import __version__, fonts
-from geo.indicators import INDICATORS, headline, targeted
+from geo.indicators import INDICATORS, headline, marked, targeted
 from geo.maps.reportmaps import MAP_INDICATORS, write_figures, write_maps
 from geo.outputs import atomic_path
 from geo.reportverdicts import VERDICT_WORDS, verdict, verdict_code
@@ -146,7 +146,7 @@ def _summary(province: pd.Series, sensitivity: pd.DataFrame | None = None) -> st
 
     rows = []
     for key in _TARGETED:
-        ind = INDICATORS[key]
+        ind = marked(key, province)  # named official when the user gave the layer
         value = province.get(key)
         spread = method_spread(sensitivity, key, province.get(f"{key}_basis", ind.label))
         status, confidence = verdict(value, ind, spread)
@@ -348,7 +348,8 @@ def write_html(
     versus["target_year"] = versus["target_year"].astype(str)  # a year, not a quantity
     key_cols = list(headline())
     # the indicators' own names, so a proxy says so in every header (the red line: calibrated)
-    key_heads = [f"{INDICATORS[k].name_en} / {INDICATORS[k].name_zh} %" for k in key_cols]
+    named = [marked(k, wide["province"]) for k in key_cols]  # official where the user gave it
+    key_heads = [f"{ind.name_en} / {ind.name_zh} %" for ind in named]
     leagues, said_cols, said_heads = _with_verdicts(wide["league"], _TARGETED)
     league_tbl = _table(
         leagues,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
+
 from geo.errors import UsageError
 from geo.tables.layernames import name_layers
 from geo.units import UNITS
@@ -229,12 +231,14 @@ def official_column(table, column: str) -> bool:
     """
     if not isinstance(column, str) or column.endswith("_basis"):
         return False
-    for col in table.columns:
-        stem = col.removesuffix("_basis") if isinstance(col, str) else ""
-        if not col.endswith("_basis") or not (column == stem or column.startswith(f"{stem}_")):
+    for col in getattr(table, "columns", table.index):  # a table, or one row of it
+        if not isinstance(col, str) or not col.endswith("_basis"):
+            continue
+        stem = col.removesuffix("_basis")
+        if column != stem and not column.startswith(f"{stem}_"):
             continue
         if "_proxy" not in column.removeprefix(stem):
-            return bool((table[col] == "official").all())
+            return bool(np.all(np.asarray(table[col]) == "official"))
     return False
 
 
