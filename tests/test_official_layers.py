@@ -449,3 +449,20 @@ def test_official_value_has_no_method_spread():
     sensitivity = pd.DataFrame({"choice": ["a", "b"], "forest_cover_pct": [1.0, 3.0]})
     assert method_spread(sensitivity, "forest_cover_pct") == (1.0, 3.0)
     assert method_spread(sensitivity, "forest_cover_pct", "official") is None
+
+
+def test_map_popups_name_official_values(computed):
+    import json as js
+
+    from geo.indicators import marked
+    from geo.maps.popups import features
+
+    official, _ = computed
+    leagues = official.with_geometry("league")
+    data, _script = features(
+        leagues, "forest_cover_pct", ["#000"] * len(leagues), marked("forest_cover_pct", leagues)
+    )
+    text = js.dumps(data, ensure_ascii=False) + getattr(_script, "js_code", str(_script))
+    assert "Forest coverage rate (official) / 森林覆盖率（官方） [%]" in text
+    assert "Forest area (official) / 森林面积（官方）" in text
+    assert "Forest coverage rate (proxy), beside the official value" in text
