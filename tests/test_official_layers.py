@@ -466,3 +466,21 @@ def test_map_popups_name_official_values(computed):
     assert "Forest coverage rate (official) / 森林覆盖率（官方） [%]" in text
     assert "Forest area (official) / 森林面积（官方）" in text
     assert "Forest coverage rate (proxy), beside the official value" in text
+
+
+def test_source_crs_applies_to_official_layers_over_shipped_zones(barrier, tmp_path, anchors):
+    from geo.crs import wgs84_to_gcj02
+
+    x, y = anchors[A]
+    square = gpd.GeoSeries([_box((x, y), 0, 0, 10, 10)], crs=EQUAL_AREA).to_crs("EPSG:4326")
+    shifted = shapely.transform(square.iloc[0], lambda xy: np.column_stack(wgs84_to_gcj02(*xy.T)))
+    path = tmp_path / "gcj.gpkg"
+    gpd.GeoDataFrame({"n": [1]}, geometry=[shifted], crs="EPSG:4326").to_file(path)
+    out = tmp_path / "stats.csv"
+    code, _, err = barrier(
+        "stats", "--zones", "league", "--layer", "ndvi_max", "--forest", path,
+        "--source-crs", "gcj02", "-o", out,
+    )  # fmt: skip
+    assert code == 0, err
+    table = pd.read_csv(out, dtype={"adcode": str}).set_index("adcode")
+    assert table.loc[A, "forest_area_km2"] == pytest.approx(100.0, rel=1e-4)

@@ -12,7 +12,11 @@ from pathlib import Path
 
 from geo.errors import UsageError
 
-__all__ = ["add_options", "given", "input_files", "official_columns"]
+__all__ = ["KIND_NAMES", "add_options", "given", "input_files", "official_columns"]
+
+#: The official layer options' names (:data:`geo.official.KINDS`), kept here so that the
+#: parser is built without importing the geometry stack.
+KIND_NAMES = ("redline", "forest", "grassland", "sandified")
 
 
 def add_options(parser: argparse.ArgumentParser, *, skip: tuple[str, ...] = ()) -> None:

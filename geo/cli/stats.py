@@ -105,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
     from geo.tables import class_labels, class_table, name_layers, stats_table, write_table
 
     fmt = output_format(args)
-    zone_set = load_zones(args)
+    zone_set = load_zones(_zone_args(args))
     specs = name_layers(
         [
             layers.resolve(spec, categorical=args.categorical, nodata=tuple(args.nodata))
@@ -161,12 +161,22 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _zone_args(args: argparse.Namespace) -> argparse.Namespace:
+    """The options of the zones: --source-crs is the official layers' alone over a shipped set."""
+    from geo.cli.options import ZONE_SETS
+
+    given = official.given(args)
+    if str(args.zones) in ZONE_SETS and any(given[k] for k in official.KIND_NAMES):
+        return argparse.Namespace(**{**vars(args), "source_crs": None})
+    return args
+
+
 def _official_layers(args: argparse.Namespace) -> dict:
     """The official layers of ``--forest``, ``--grassland``, ``--sandified``, ``--redline``."""
     from geo.official import collect
 
     given = official.given(args)
-    if args.long and any(given[kind] for kind in ("redline", "forest", "grassland", "sandified")):
+    if args.long and any(given[kind] for kind in official.KIND_NAMES):
         raise UsageError(
             "--long writes one row per zone and class: the official layers (--forest …) need "
             "the table of one row per zone; drop --long or run stats twice"
