@@ -255,9 +255,11 @@ def bad_layers(tmp_path, anchors):
     empty = gpd.GeoDataFrame({"degree": []}, geometry=[], crs=EQUAL_AREA)
     empty.to_file(tmp_path / "empty.gpkg")
     (tmp_path / "notes.txt").write_text("not a map\n", encoding="utf-8")
+    (tmp_path / "fake.tif").write_text("not a raster\n", encoding="utf-8")
     return {
         "missing": tmp_path / "nowhere.gpkg",
         "text": tmp_path / "notes.txt",
+        "fake": tmp_path / "fake.tif",
         "empty": tmp_path / "empty.gpkg",
         "heavy": _write(tmp_path / "heavy.gpkg", [_box(a, 0, 0, 1, 1)] * 2, degree=["heavy", 9]),
         "nodegree": _write(tmp_path / "nodeg.gpkg", [_box(a, 0, 0, 1, 1)], grade=["轻度"]),
@@ -269,6 +271,7 @@ def bad_layers(tmp_path, anchors):
     [
         (("--forest", "missing"), "does not exist"),
         (("--grassland", "text"), "not a readable vector file"),
+        (("--forest", "fake"), "not a readable raster"),
         (("--forest", "empty"), "holds no features"),
         (
             ("--sandified", "heavy", "--sandified-field", "degree"),
