@@ -396,24 +396,31 @@ class OfficialValues:
     methods: dict = field(default_factory=dict)
 
 
-def _areas(zone_set: ZoneSet, geometry) -> np.ndarray:
-    """km² of a dissolved ``geometry`` (equal-area CRS) inside each zone.
+def _clipped(zone_set: ZoneSet, geometry) -> tuple[np.ndarray, np.ndarray]:
+    """The pieces of a dissolved ``geometry`` (equal-area CRS) in each zone, and their zone.
 
-    The dissolved polygons are disjoint, so the area inside a zone is the sum over the
-    polygons it meets; a polygon wholly inside counts its own area (no intersection computed).
+    The dissolved polygons are disjoint, so a zone's share is the set of pieces of the
+    polygons it meets; a polygon wholly inside is its own piece (no intersection computed),
+    which keeps a layer of many small polygons fast.
     """
     zones = zone_set.equal_area.to_numpy()
     parts = shapely.get_parts(geometry)
     parts = parts[np.isin(shapely.get_type_id(parts), (3, 6))]  # polygons only
     if not len(parts):
-        return np.zeros(len(zones))
+        return np.empty(0, dtype=int), np.empty(0, dtype=object)
     zone, part = shapely.STRtree(parts).query(zones, predicate="intersects")
     shapely.prepare(zones)
-    inside = shapely.contains_properly(zones[zone], parts[part])
-    area = shapely.area(parts[part])
-    cut = ~inside
-    area[cut] = shapely.area(shapely.intersection(zones[zone[cut]], parts[part[cut]]))
-    return np.bincount(zone, weights=area, minlength=len(zones)) / 1e6
+    pieces = parts[part]
+    cut = ~shapely.contains_properly(zones[zone], pieces)
+    pieces[cut] = shapely.intersection(zones[zone[cut]], pieces[cut])
+    return zone, pieces
+
+
+def _areas(zone_set: ZoneSet, geometry) -> np.ndarray:
+    """km² of a dissolved ``geometry`` (equal-area CRS) inside each zone."""
+    zone, pieces = _clipped(zone_set, geometry)
+    area = shapely.area(pieces) if len(pieces) else np.empty(0)
+    return np.bincount(zone, weights=area, minlength=len(zone_set.ids)) / 1e6
 
 
 def _share(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
@@ -488,8 +495,16 @@ def _mean_over(zone_set: ZoneSet, extent, raster, cache_dir) -> tuple[np.ndarray
     from geo.zonal import zonal_stats
 
     n = len(zone_set.ids)
-    pieces = shapely.intersection(zone_set.equal_area.to_numpy(), extent)
-    keep = ~shapely.is_empty(pieces) & (shapely.area(pieces) > 0)
+    zone, pieces = _clipped(zone_set, extent)
+    polygons, index = shapely.get_parts(pieces, return_index=True)
+    polygon = shapely.get_type_id(polygons) == 3
+    polygons, owner = polygons[polygon], zone[index[polygon]]
+    # each zone's pieces as one multipolygon (disjoint pieces of a dissolved layer)
+    pieces = np.full(n, None, dtype=object)
+    if len(polygons):
+        order = np.argsort(owner, kind="stable")
+        shapely.multipolygons(polygons[order], indices=owner[order], out=pieces)
+    keep = np.array([p is not None and shapely.area(p) > 0 for p in pieces], dtype=bool)
     mean, cells = np.full(n, np.nan), np.zeros(n)
     if keep.any():
         frame = gpd.GeoDataFrame(

@@ -487,3 +487,22 @@ def test_source_crs_applies_to_official_layers_over_shipped_zones(barrier, tmp_p
     assert code == 0, err
     table = pd.read_csv(out, dtype={"adcode": str}).set_index("adcode")
     assert table.loc[A, "forest_area_km2"] == pytest.approx(100.0, rel=1e-4)
+
+
+def test_grassland_cover_over_pieces_in_several_zones(computed, tmp_path, anchors):
+    from exactextract import exact_extract
+
+    from geo.official import collect, official_values
+
+    official, _ = computed
+    fvc = official.layers["fvc"].path
+    # grassland in the second league (B) and across nothing else: zone A has none
+    square = _box(anchors[B], 5, 5, 10, 10)
+    layers = collect(grassland=_write(tmp_path / "g.gpkg", [square], n=[1]))
+    zones = ZoneSet.load("league")
+    found = official_values(zones, layers, fvc=fvc)
+    mean = dict(zip(zones.ids, found.values["grassland_fvc_pct"], strict=True))
+    box = gpd.GeoDataFrame(geometry=[square], crs=EQUAL_AREA).to_crs("EPSG:4326")
+    expected = exact_extract(str(fvc), box, "mean", output="pandas")["mean"].iloc[0]
+    assert mean[B] == pytest.approx(expected, rel=1e-3)
+    assert np.isnan(mean[A])
