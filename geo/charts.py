@@ -6,7 +6,7 @@ import matplotlib as mpl
 import pandas as pd
 from matplotlib.figure import Figure
 
-from geo.indicators import DEGREES, INDICATORS
+from geo.indicators import DEGREES, marked
 from geo.maps.classes import DEGREE_COLOURS
 from geo.maps.layout import new_figure
 from geo.maps.static import rc
@@ -34,7 +34,7 @@ def indicator_bars(table: pd.DataFrame, indicator: str, *, title: str | None = N
 
     Bars meeting the target are green, the others red; without a target, grey.
     """
-    ind = INDICATORS[indicator]
+    ind = marked(indicator, table)  # official when the user gave the layer
     data = table.dropna(subset=[indicator]).sort_values(indicator)
     with mpl.rc_context(rc()):
         fig, ax = _axes(8, 0.32 * len(data) + 1.4)

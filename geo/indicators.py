@@ -12,7 +12,8 @@ is served from here.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 
 from geo.citations import CITATIONS, Citation
 from geo.overlays import overlaps, overlay_area_km2
@@ -26,16 +27,22 @@ __all__ = [
     "DETECTION_LIMITS",
     "INDICATORS",
     "MIN_CELLS",
+    "OFFICIAL_CAPABLE",
+    "PROXY_TWINS",
     "VERDICTS",
     "Indicator",
     "charted",
+    "definition",
     "gap",
     "headline",
     "mapped",
+    "marked",
+    "official_name",
     "meets_target",
     "overlaps",
     "overlay_area_km2",
     "printed",
+    "proxy_id",
     "sensitive",
     "targeted",
     "verdict",
@@ -308,6 +315,100 @@ INDICATORS: dict[str, Indicator] = {
         ),
     )
 }
+
+
+#: Indicators an official layer can replace (``--forest``, ``--grassland``, ``--sandified``,
+#: ``--redline``; see :mod:`geo.official`).
+OFFICIAL_CAPABLE = (
+    "forest_area",
+    "forest_cover_pct",
+    "grassland_area",
+    "grassland_fvc_pct",
+    "sandified_area",
+    "sandified_pct",
+    *(f"sandified_{degree}_area" for degree, _zh in DEGREES),
+    "redline_area",
+    "redline_pct",
+)
+
+
+def proxy_id(key: str) -> str:
+    """Id of the proxy kept beside an official value (``forest_cover_proxy_pct`` …).
+
+    Shares keep their ``_pct`` ending and areas get ``_proxy`` before the unit columns
+    (``forest_area`` → ``forest_area_proxy_km2`` …), as the table convention wants.
+    """
+    return f"{key.removesuffix('_pct')}_proxy_pct" if key.endswith("_pct") else f"{key}_proxy"
+
+
+#: The proxies kept beside official values, by id (:func:`proxy_id`): the proxy's definition,
+#: without a target (the official value is the one judged) and shown nowhere by itself.
+PROXY_TWINS: dict[str, Indicator] = {
+    proxy_id(key): replace(
+        INDICATORS[key],
+        id=proxy_id(key),
+        name_zh=f"{INDICATORS[key].name_zh}（对照）",
+        name_en=f"{INDICATORS[key].name_en}, beside the official value",
+        direction=None,
+        target=None,
+        target_year=None,
+        headline=0,
+        mapped=0,
+        printed=0,
+        charted=0,
+        sensitive=0,
+    )
+    for key in OFFICIAL_CAPABLE
+}
+
+
+def definition(key: str) -> Indicator:
+    """The definition of an indicator id or of a proxy kept beside an official value.
+
+    Raises
+    ------
+    KeyError
+        Neither an indicator nor a proxy twin.
+    """
+    return INDICATORS[key] if key in INDICATORS else PROXY_TWINS[key]
+
+
+_PROXY_MARK = re.compile(r"\((?:calibrated )?proxy\)|（(?:遥感估算|校准代理)）")
+
+
+def official_name(text: str) -> str:
+    """A name with its proxy mark made official (``(proxy)`` → ``(official)``, ``（官方）``)."""
+    return _PROXY_MARK.sub(lambda m: "（官方）" if m[0].startswith("（") else "(official)", text)
+
+
+def marked(key: str, table) -> Indicator:
+    """The definition of ``key`` as ``table`` holds it: official when its values all are.
+
+    Parameters
+    ----------
+    key : str
+        An indicator id.
+    table : pandas.DataFrame
+        A wide table (:func:`wide`); its ``<key>_basis`` column says ``official`` where the
+        value came from an official layer (:mod:`geo.official`).
+
+    Returns
+    -------
+    Indicator
+        The definition, or a copy named and labelled official (method: the official layer).
+    """
+    ind = definition(key)
+    basis = table.get(f"{key}_basis") if hasattr(table, "get") else None
+    values = basis.tolist() if hasattr(basis, "tolist") else [basis]  # a table or one row
+    if not all(v == "official" for v in values):
+        return ind
+    return replace(
+        ind,
+        official=True,
+        name_en=official_name(ind.name_en),
+        name_zh=official_name(ind.name_zh),
+        method="the official layer given by the user, intersected exactly with each zone",
+    )
 
 
 def _flagged(flag: str) -> tuple[str, ...]:

@@ -15,8 +15,8 @@ import pandas as pd
 from geo.indicators import (
     DEGREES,
     DETECTION_LIMITS,
-    INDICATORS,
     MIN_CELLS,
+    definition,
     gap,
     meets_target,
     verdict,
@@ -49,6 +49,7 @@ def compute(
     treatable: gpd.GeoDataFrame | None = None,
     cache_dir: str | Path | None = None,
     context=None,
+    official: dict | None = None,
 ) -> pd.DataFrame:
     """Compute every indicator for a zone set, as one tidy (long) table.
 
@@ -61,7 +62,8 @@ def compute(
         Paths of the derived GeoTIFFs by name (``fvc``, ``fvc_grassland``, ``landcover_cn``,
         ``sandified``, ``redline_proxy``) and of the shipped ``landcover``; all on one grid.
     redline : geopandas.GeoDataFrame, optional
-        The official red-line polygons; without them the labelled proxy layer is used.
+        The official red-line polygons; their values replace the proxy's, which is kept
+        beside them (``redline_proxy_pct`` …).
     treated, treatable : geopandas.GeoDataFrame, optional
         Treated and treatable sandified land polygons; both are needed for R3.
     cache_dir : path, optional
@@ -70,6 +72,10 @@ def compute(
     context : geo.context.ZonalContext, optional
         The run's coverages: the zone set's coverage on the layers' grid comes from it (built
         once per run) instead of ``cache_dir``.
+    official : dict of str to geo.official.OfficialLayer, optional
+        Official layers by kind (:func:`geo.official.collect`: ``forest``, ``grassland``,
+        ``sandified``, ``redline``): their values replace the proxies under the same ids,
+        marked official, each proxy kept beside under :func:`geo.indicators.proxy_id`.
 
     Returns
     -------
@@ -79,7 +85,8 @@ def compute(
         ``meets_target`` (None below the detection limit or on too few cells), ``gap``,
         ``below_detection``, ``cells`` (coverage-weighted count of the grid cells the value
         rests on; NaN for areas and for values from polygons), ``few_cells`` (fewer than
-        :data:`MIN_CELLS`), ``official``, ``method``.
+        :data:`MIN_CELLS`), ``official``, ``basis`` (``official``, ``official extent``:
+        estimated over an official extent, or ``proxy``), ``method``.
     """
     import rasterio
 
@@ -106,7 +113,7 @@ def compute(
     igbp = stats("landcover", stats=("count",), categorical=True)
     sand = stats("sandified", stats=("count",), categorical=True)
     land = cn["valid_area_km2"].to_numpy()
-    red = stats("redline_proxy", stats=("count",), categorical=True) if redline is None else None
+    red = stats("redline_proxy", stats=("count",), categorical=True)
     # how many cells each share or mean rests on (coverage-weighted valid cells)
     cells = {
         "fvc_mean_pct": fvc["count"],
@@ -114,7 +121,7 @@ def compute(
         "forest_cover_pct": cn["count"],
         "igbp_forest_pct": igbp["count"],
         "sandified_pct": sand["count"],
-        **({"redline_pct": red["count"]} if red is not None else {}),
+        "redline_pct": red["count"],
     }
     forest = _class_area(cn, (1, 2))
     values = {
@@ -132,25 +139,41 @@ def compute(
     }
     for code, (degree, _zh) in enumerate(DEGREES, start=1):
         values[f"sandified_{degree}_area"] = _class_area(sand, (code,))
-    official = {}
-    if redline is not None:
-        red_area = overlay_area_km2(zone_set, redline)
-        values["redline_area"] = red_area
-        values["redline_pct"] = _share(red_area, zone_set.area_km2)
-        official.update(redline_area=True, redline_pct=True)
-    else:
-        values["redline_area"] = _class_area(red, (1,))
-        values["redline_pct"] = _share(values["redline_area"], red["valid_area_km2"].to_numpy())
+    values["redline_area"] = _class_area(red, (1,))
+    values["redline_pct"] = _share(values["redline_area"], red["valid_area_km2"].to_numpy())
+    basis, methods = {}, {}
+    given = _official_layers(official, redline)
+    if given:  # official values in place of the proxies, each proxy kept beside
+        from geo.official import merge, official_values
+
+        found = official_values(
+            zone_set,
+            given,
+            fvc=layer_paths["fvc"],
+            cache_dir=context.cache_dir if context is not None else cache_dir,
+        )
+        values, cells, basis = merge(values, cells, found)
+        methods = found.methods
     if treated is not None and treatable is not None:
         both = overlay_area_km2(
             zone_set, gpd.overlay(treated, treatable.to_crs(treated.crs), how="intersection")
         )
         values["treated_sandified_pct"] = _share(both, overlay_area_km2(zone_set, treatable))
-        official["treated_sandified_pct"] = True
-    long = _long(zone_set, values, official, cells)
+        basis["treated_sandified_pct"] = "official"
+    long = _long(zone_set, values, basis, cells, methods)
     # a tuple: pandas compares attrs when it concatenates tables
     long.attrs["zone_cells"] = tuple(_zone_cells(coverage).tolist())
     return long
+
+
+def _official_layers(official: dict | None, redline) -> dict:
+    """The official layers of a :func:`compute` call, the ``redline`` polygons among them."""
+    layers = dict(official or {})
+    if redline is not None and "redline" not in layers:
+        from geo.official import collect
+
+        layers.update(collect(redline=redline))
+    return layers
 
 
 def _zone_cells(coverage) -> np.ndarray:
@@ -162,13 +185,20 @@ def _zone_cells(coverage) -> np.ndarray:
     return whole + np.bincount(coverage.cell_zone, weights=coverage.cell_weight, minlength=n)
 
 
-def _long(zones: ZoneSet, values: dict, official: dict, cells: dict | None = None) -> pd.DataFrame:
+def _long(
+    zones: ZoneSet,
+    values: dict,
+    basis: dict,
+    cells: dict | None = None,
+    methods: dict | None = None,
+) -> pd.DataFrame:
     frame = zones.frame
     base = pd.DataFrame(frame[[zones.id_column, "name_zh", "name_en", "level"]])
     base = base.reset_index(drop=True).rename(columns={zones.id_column: "id"})
     frames = []
     for key, vals in values.items():
-        ind = INDICATORS[key]
+        ind = definition(key)
+        official = basis.get(key) == "official" or ind.official
         frame = base.copy()
         frame["indicator"] = key
         frame["value"] = np.asarray(vals, dtype="float64")
@@ -177,20 +207,21 @@ def _long(zones: ZoneSet, values: dict, official: dict, cells: dict | None = Non
         frame["direction"] = ind.direction or ""
         frame["meets_target"] = [meets_target(v, ind) for v in frame["value"]]
         frame["below_detection"] = False
-        if key in DETECTION_LIMITS and DETECTION_LIMITS[key][0] in values:
+        if key in DETECTION_LIMITS and DETECTION_LIMITS[key][0] in values and not official:
             area, limit = DETECTION_LIMITS[key]
             faint = np.asarray(values[area], dtype="float64") < limit
             frame["below_detection"] = faint
             frame["meets_target"] = frame["meets_target"].astype(object).where(~faint, None)
         # values from polygons (official layers) rest on no cells
-        based = (cells or {}).get(key) if key not in official else None
+        based = None if official else (cells or {}).get(key)
         frame["cells"] = np.nan if based is None else np.asarray(based, dtype="float64")
         few = (frame["cells"] < MIN_CELLS).to_numpy()  # NaN (no cells counted) is not few
         frame["few_cells"] = few
         frame["meets_target"] = frame["meets_target"].astype(object).where(~few, None)
         frame["gap"] = [gap(v, ind) for v in frame["value"]]
-        frame["official"] = official.get(key, ind.official)
-        frame["method"] = ind.method
+        frame["official"] = official
+        frame["basis"] = basis.get(key, ind.label)
+        frame["method"] = (methods or {}).get(key, ind.method)
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
 
@@ -216,6 +247,10 @@ def add_verdicts(long: pd.DataFrame, variants: pd.DataFrame | None) -> pd.DataFr
     """
     out = long.copy()
     own = out[["id", "indicator", "value"]]
+    if variants is not None and "basis" in out:
+        # the method variants are proxies: an official value ranges over itself alone
+        given = out.loc[out["basis"] != "proxy", "indicator"].unique()
+        variants = variants[~variants["indicator"].isin(given)]
     every = own if variants is None else pd.concat([own, variants[own.columns]])
     spread = every.groupby(["id", "indicator"], sort=False)["value"].agg(["min", "max"])
     keys = pd.MultiIndex.from_frame(out[["id", "indicator"]])
@@ -223,7 +258,7 @@ def add_verdicts(long: pd.DataFrame, variants: pd.DataFrame | None) -> pd.DataFr
     out["variant_max"] = spread["max"].reindex(keys).to_numpy()
     codes = []
     for row in out.itertuples(index=False):
-        ind = INDICATORS[row.indicator]
+        ind = definition(row.indicator)
         flag = "below_detection" if row.below_detection else "few_cells" if row.few_cells else None
         codes.append(verdict(row.value, ind, row.variant_min, row.variant_max, flag) or "")
     out["verdict"] = codes
@@ -239,6 +274,9 @@ def wide(long: pd.DataFrame, id_name: str = "adcode") -> pd.DataFrame:
     Area indicators become ``<id>_km2``, ``<id>_ha`` and ``<id>_mu``; percentages keep their
     ``_pct`` id; indicators with a target get ``<id>_meets_target`` and ``<id>_gap`` and, after
     :func:`add_verdicts`, ``<id>_verdict``, ``<id>_variant_min`` and ``<id>_variant_max``.
+    Values from an official layer get ``<id>_basis`` (``official``, or ``official extent``
+    for grassland cover averaged over official grassland) and the proxy beside them under
+    :func:`geo.indicators.proxy_id` (``forest_cover_proxy_pct``, ``forest_area_proxy_km2`` …).
     Values that rest on grid cells get ``<id>_few_cells`` (fewer than :data:`MIN_CELLS`), and
     ``grassland_fvc_pct_cells`` says how many grassland cells the grassland cover rests on
     (the zone's own cell count is ``cells``).
@@ -251,7 +289,7 @@ def wide(long: pd.DataFrame, id_name: str = "adcode") -> pd.DataFrame:
     for key, group in long.groupby("indicator", sort=False):
         rows = group.set_index("id")
         series = rows["value"]
-        ind = INDICATORS[key]
+        ind = definition(key)
         if ind.unit == "km2":
             for col, vals in area_columns(key, series.to_numpy()).items():
                 table[col] = pd.Series(vals, index=series.index)
@@ -264,6 +302,8 @@ def wide(long: pd.DataFrame, id_name: str = "adcode") -> pd.DataFrame:
                 table[f"{key}_verdict"] = rows["verdict"]
                 table[f"{key}_variant_min"] = rows["variant_min"]
                 table[f"{key}_variant_max"] = rows["variant_max"]
+        if "basis" in rows and (rows["basis"] != "proxy").any():
+            table[f"{key}_basis"] = rows["basis"]  # official, or estimated on an official extent
         if key in DETECTION_LIMITS and "below_detection" in group:
             table[f"{key}_below_detection"] = rows["below_detection"]
         if "cells" in rows and rows["cells"].notna().any():

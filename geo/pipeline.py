@@ -119,6 +119,10 @@ def compute_all(
     verdicts=False,
     landcover=None,
     landcover_scheme=None,
+    forest=None,
+    grassland=None,
+    sandified=None,
+    sandified_field=None,
 ) -> Results:
     """Compute every indicator for each zone set (derived layers and coverages cached).
 
@@ -164,6 +168,14 @@ def compute_all(
     landcover_scheme : str, path or geo.landcover.Scheme, optional
         Its scheme: ``clcd``, ``worldcover``, ``glc_fcs30``, ``igbp`` or a CSV table
         (``code,name,group``); needed with ``landcover``.
+    forest, grassland, sandified : path or geopandas.GeoDataFrame, optional
+        Official layers (:mod:`geo.official`): forest-land polygons or a 0/1 forest raster,
+        grassland polygons, sandification-monitoring polygons with a degree field
+        (``sandified_field``). Their values replace the proxies, marked official (``basis``);
+        each proxy is kept beside (``forest_cover_proxy_pct`` …). Areas are exact polygon
+        intersections in the equal-area CRS; overlapping polygons count once.
+    sandified_field : str, optional
+        The degree field of ``sandified`` (轻度/中度/重度/极重度, light … extreme or 1–4).
 
     Returns
     -------
@@ -185,6 +197,16 @@ def compute_all(
     say = progress or (lambda _msg: None)
     cache = Path(cache or cache_dir())
     landcover = as_landcover(landcover, landcover_scheme)  # checked before any work
+    # official layers: read and dissolved once for every zone set (geo.official)
+    from geo.official import collect
+
+    official = collect(
+        redline=redline,
+        forest=forest,
+        grassland=grassland,
+        sandified=sandified,
+        sandified_field=sandified_field,
+    )
     say("derived layers (FVC, land-cover groups, sandified land, red-line proxy)")
     layers = derived_layers(config, cache=cache, force=force)
     if corrections is not None:
@@ -203,7 +225,7 @@ def compute_all(
         results.long[level] = indicators.compute(
             zone_set,
             paths,
-            redline=redline,
+            official=official,
             treated=treated,
             treatable=treatable,
             context=context,

@@ -227,6 +227,10 @@ def build_report(
     official: str | Path | None = None,
     landcover: str | Path | None = None,
     landcover_scheme: str | Path | None = None,
+    forest: str | Path | None = None,
+    grassland: str | Path | None = None,
+    sandified: str | Path | None = None,
+    sandified_field: str | None = None,
 ) -> Path:
     """Run the main job on the shipped data and write the report folder.
 
@@ -297,6 +301,13 @@ def build_report(
         A fine land-cover raster and its scheme (``--landcover``, ``--landcover-scheme``):
         forest, grassland and cropland areas and grassland cover come from it
         (:class:`geo.landcover.LandCover`).
+    forest, grassland, sandified : path, optional
+        Official layers (``--forest`` polygons or a 0/1 GeoTIFF, ``--grassland``,
+        ``--sandified`` with its degree field ``sandified_field``): their values replace the
+        proxies in every table, marked official (``<id>_basis``), the proxy kept beside
+        (:mod:`geo.official`).
+    sandified_field : str, optional
+        The degree field of ``sandified``.
 
     Returns
     -------
@@ -308,6 +319,7 @@ def build_report(
     from geo.layers import resolve
     from geo.layers.derive import DeriveConfig, check_corrections
     from geo.monitor import report_monitoring
+    from geo.official import collect
     from geo.outputs import check_not_input, check_writable
     from geo.tables import check_lang
     from geo.vectors import read_polygons
@@ -329,6 +341,9 @@ def build_report(
     fine = as_landcover(landcover, landcover_scheme)  # checked before any work
     if fine is not None:
         inputs += [("landcover", fine.path), ("landcover scheme", fine.scheme.path)]
+    # official layers (geo.official): read and refused before any work
+    given_layers = {"forest": forest, "grassland": grassland, "sandified": sandified}
+    inputs += [(kind, Path(p)) for kind, p in given_layers.items() if p]
     monitored = [Path(p) for p in (*(stacks or {}).values(), *([water] if water else []))]
     # replacing the folder would delete any input (or the cache) inside it
     check_not_input(
@@ -355,6 +370,7 @@ def build_report(
         extra["corrections"] = check_corrections(extra["corrections"])
     if (extra["treated"] is None) != (extra["treatable"] is None):
         raise UsageError("--treated and --treatable go together (R3 is treated ÷ treatable)")
+    extra.update(collect(source_crs=source_crs, sandified_field=sandified_field, **given_layers))
     with staged_dir(out) as stage:
         log = _Log(stage / "report.log", progress)
         results = compute_all(
@@ -421,6 +437,8 @@ def build_report(
         params["zones_file"] = _zones_file_record(zones_file, own)
         params["layers"] = [raster_record(layer) for layer in extra_layers]
         params["landcover"] = fine.record() if fine is not None else None
+        params["official_layers"] = {k: str(p) for k, p in given_layers.items() if p}
+        params["official"] = bool(redline or params["official_layers"])  # some values are
         record = manifest(inputs, written, stage, params)
         # every file of the folder, so that a later run knows the folder holds nothing else
         record["files"] = sorted(

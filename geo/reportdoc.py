@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from geo import __version__
-from geo.indicators import INDICATORS, charted, headline, printed, targeted
+from geo.indicators import INDICATORS, charted, headline, marked, printed, targeted
 
 __all__ = ["Document", "Figure", "Heading", "Paragraph", "Table", "build", "pick"]
 
@@ -243,6 +243,7 @@ def _verdict(value, ind, spread, lang: str) -> tuple[str, str]:
 
 _TARGETED = targeted()
 _SIGN = {">=": "≥", "<=": "≤"}
+_KIND = {"official": "官方", "official extent": "官方范围内估算", "proxy": "遥感估算"}
 
 
 def _summary(province: pd.DataFrame, sensitivity, lang: str, n: _Numbers) -> Table:
@@ -253,9 +254,9 @@ def _summary(province: pd.DataFrame, sensitivity, lang: str, n: _Numbers) -> Tab
     row = province.iloc[0]
     rows = []
     for key in _TARGETED:
-        ind = INDICATORS[key]
-        value = row.get(key)
-        status, confidence = _verdict(value, ind, method_spread(sensitivity, key), lang)
+        ind = marked(key, province)  # named official when the user gave the layer
+        value, kind = row.get(key), row.get(f"{key}_basis", ind.label)
+        status, confidence = _verdict(value, ind, method_spread(sensitivity, key, kind), lang)
         rows.append(
             [
                 pick(ind.name_zh, ind.name_en, lang),
@@ -265,7 +266,7 @@ def _summary(province: pd.DataFrame, sensitivity, lang: str, n: _Numbers) -> Tab
                 confidence,
                 cells.get(f"{key}_gap", ""),
                 ind.citation.short if ind.citation else "",
-                pick("遥感估算" if not ind.official else "官方", ind.label, lang),
+                pick(_KIND[kind], kind, lang),  # the value's basis: official or proxy
             ]
         )
     heads = [

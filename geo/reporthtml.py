@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from geo import __version__, fonts
-from geo.indicators import INDICATORS, headline, targeted
+from geo.indicators import INDICATORS, headline, marked, targeted
 from geo.maps.reportmaps import MAP_INDICATORS, write_figures, write_maps
 from geo.outputs import atomic_path
 from geo.reportverdicts import VERDICT_WORDS, verdict, verdict_code
@@ -146,15 +146,16 @@ def _summary(province: pd.Series, sensitivity: pd.DataFrame | None = None) -> st
 
     rows = []
     for key in _TARGETED:
-        ind = INDICATORS[key]
+        ind = marked(key, province)  # named official when the user gave the layer
         value = province.get(key)
-        status, confidence = verdict(value, ind, method_spread(sensitivity, key))
+        spread = method_spread(sensitivity, key, province.get(f"{key}_basis", ind.label))
+        status, confidence = verdict(value, ind, spread)
         rows.append(
             f"<tr><td>{_E(ind.name_zh)}<br><small>{_E(ind.name_en)}</small></td>"
             f"<td class='n'>{_num(value)} %</td><td class='n'>{_SIGN.get(ind.direction, '')} {ind.target:g} % "
             f"({ind.target_year})</td><td>{_E(status)}</td><td>{_E(confidence)}</td>"
             f"<td class='n'>{_num(province.get(f'{key}_gap'))}</td><td>{_cite(ind.citation)}</td>"
-            f"<td>{_E(ind.label)}</td></tr>"
+            f"<td>{_E(str(province.get(f'{key}_basis', ind.label)))}</td></tr>"
         )
     return _scroll(
         "<table><thead><tr><th>Indicator 指标</th><th>Value 数值</th><th>Target 目标</th>"
@@ -349,7 +350,8 @@ def write_html(
     versus["target_year"] = versus["target_year"].astype(str)  # a year, not a quantity
     key_cols = list(headline())
     # the indicators' own names, so a proxy says so in every header (the red line: calibrated)
-    key_heads = [f"{INDICATORS[k].name_en} / {INDICATORS[k].name_zh} %" for k in key_cols]
+    named = [marked(k, wide["province"]) for k in key_cols]  # official where the user gave it
+    key_heads = [f"{ind.name_en} / {ind.name_zh} %" for ind in named]
     # proxies with a large error against official league figures: flagged in every table
     checked = validate(results)
     checks = proxy_checks(checked)

@@ -10,7 +10,7 @@ import math
 import pandas as pd
 
 from geo.citations import CITATIONS
-from geo.indicators import DETECTION_LIMITS, INDICATORS, MIN_CELLS, VERDICTS
+from geo.indicators import DETECTION_LIMITS, INDICATORS, MIN_CELLS, VERDICTS, proxy_id
 
 __all__ = [
     "OFFICIAL_STATUS",
@@ -105,7 +105,9 @@ def _value(province: pd.DataFrame, indicator: str) -> float:
     return float(province[column].iloc[0]) if column in province.columns else math.nan
 
 
-def method_spread(sensitivity: pd.DataFrame | None, key: str) -> tuple[float, float] | None:
+def method_spread(
+    sensitivity: pd.DataFrame | None, key: str, basis: str = "proxy"
+) -> tuple[float, float] | None:
     """Lowest and highest region-wide value of ``key`` over the method variants.
 
     Parameters
@@ -114,13 +116,21 @@ def method_spread(sensitivity: pd.DataFrame | None, key: str) -> tuple[float, fl
         The method-sensitivity table (:func:`geo.report.sensitivity_table`).
     key : str
         Indicator column.
+    basis : str
+        The basis of the value judged (``<key>_basis``): an ``official`` value does not vary
+        with the proxy's method, so it has no spread.
 
     Returns
     -------
     (float, float) or None
         In the indicator's unit; None when the table is missing or has no value for ``key``.
     """
-    if sensitivity is None or key not in sensitivity or sensitivity[key].isna().all():
+    if (
+        basis == "official"
+        or sensitivity is None
+        or key not in sensitivity
+        or sensitivity[key].isna().all()
+    ):
         return None
     return float(sensitivity[key].min()), float(sensitivity[key].max())
 
@@ -160,7 +170,9 @@ def proxy_vs_official(province: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for key in _VERSUS:
         ind = INDICATORS[key]
-        ours = _value(province, key)
+        # with an official layer the proxy is kept beside the official value
+        ours = _value(province, proxy_id(key))
+        ours = _value(province, key) if math.isnan(ours) else ours
         status = OFFICIAL_STATUS.get(key, {})
         official = status.get("value", math.nan)
         target = ind.target if ind.target is not None else math.nan
@@ -194,7 +206,8 @@ def below_detection(table: pd.DataFrame, indicator: str) -> pd.Series:
     column = f"{area}_km2"
     if area is None or column not in table:
         return pd.Series(False, index=table.index)
-    return table[column] < limit
+    official = table.get(f"{indicator}_basis", pd.Series("proxy", index=table.index))
+    return (table[column] < limit) & (official != "official")  # a proxy's limit only
 
 
 def few_cells(table: pd.DataFrame, indicator: str) -> pd.Series:

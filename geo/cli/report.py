@@ -6,7 +6,7 @@ import argparse
 import contextlib
 import sys
 
-from geo.cli import options
+from geo.cli import official, options
 from geo.cli.helpers import check_basemap, run_cache
 from geo.errors import UsageError
 
@@ -30,8 +30,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     )
     options.out_opt.add_to(rep)
     options.quiet_opt.add_to(rep)
-    rep.add_argument("--redline", metavar="FILE", help="official red-line polygons (else a proxy)")
-    options.source_crs_opt.add_to(rep, help="CRS override for --redline (gcj02 …)")
+    official.add_options(rep)  # --forest, --grassland, --sandified, --redline (geo.official)
+    options.source_crs_opt.add_to(
+        rep, help="CRS override for --zones and the official layers (--redline … ; gcj02 …)"
+    )
     options.add_cache_options(rep)
     options.force_opt.add_to(rep)
     options.zones_opt.add_to(
@@ -107,7 +109,6 @@ def build_options(args: argparse.Namespace) -> dict:
     dict
     """
     return {
-        "redline": args.redline,
         "source_crs": args.source_crs,
         "zones_file": args.zones,
         "zones_id_field": args.id_field,
@@ -132,6 +133,7 @@ def build_options(args: argparse.Namespace) -> dict:
         "stacks": stack_options(args.stack),
         "water": args.water,
         "official": args.official,
+        **official.given(args),  # official layers: redline, forest, grassland, sandified
     }
 
 

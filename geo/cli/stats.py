@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from geo import layers, zonal
-from geo.cli import options
+from geo.cli import official, options
 from geo.cli.helpers import (
     coverage_folder,
     emit,
@@ -85,6 +85,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     st.add_argument(
         "--chunks", type=int, metavar="N", help="Dask chunk size in cells per side (default ~2048)"
     )
+    official.add_options(st)  # --forest, --grassland, --sandified, --redline
     st.set_defaults(func=run)
     return st
 
@@ -107,10 +108,14 @@ def run(args: argparse.Namespace) -> int:
     from geo.tables import class_labels, class_table, name_layers, stats_table, write_table
 
     fmt = output_format(args)
-    if not args.layer and not args.landcover:
-        raise UsageError("give at least one --layer NAME|FILE (or --landcover FILE)")
+    chosen = official.given(args)
+    if not args.layer and not args.landcover and not any(chosen[k] for k in official.KIND_NAMES):
+        raise UsageError(
+            "give at least one --layer NAME|FILE (or --landcover FILE, or an official layer "
+            "such as --forest FILE)"
+        )
     fine = as_landcover(args.landcover, args.landcover_scheme)  # checked before any work
-    zone_set = load_zones(args)
+    zone_set = load_zones(_zone_args(args))
     specs = name_layers(
         [
             layers.resolve(spec, categorical=args.categorical, nodata=tuple(args.nodata))
@@ -120,6 +125,8 @@ def run(args: argparse.Namespace) -> int:
     inputs = [*zone_inputs(args), *(("layer", s.path) for s in specs)]
     if fine is not None:
         inputs += [("landcover", fine.path), ("landcover scheme", fine.scheme.path)]
+    inputs += official.input_files(args)
+    kept = _official_layers(args)  # read (and refused) before any work
     if any(str(spec) in layers.catalogue() for spec in args.layer):
         from geo.data import data_path
 
@@ -142,6 +149,7 @@ def run(args: argparse.Namespace) -> int:
     )
     if fine is not None:
         table = _with_landcover(table, zone_set, fine, specs, args.units)
+    table = _with_official(table, zone_set, kept)
     if args.long:
         table = class_table(table, specs, args.units)
     how = shown(args, class_labels(specs, table.columns, args.lang))
@@ -160,7 +168,8 @@ def run(args: argparse.Namespace) -> int:
         "units": args.units,
         "landcover": fine.record() if fine is not None else None,
         **shown_record(args, fmt),
-        "official": False,
+        "official": bool(kept),
+        "official_layers": {kind: layer.source for kind, layer in kept.items()},
     }
     side = write_manifest(out, inputs, params)
     print(f"barrier stats: wrote {out} and {side.name}", file=sys.stderr)
@@ -179,6 +188,39 @@ def _with_landcover(table, zone_set, fine, specs, unit: str):
     if clash:
         raise UsageError(f"--landcover columns {clash} clash with --layer columns; rename the file")
     return pd.concat([table, extra.set_axis(table.index)], axis=1)
+
+
+def _zone_args(args: argparse.Namespace) -> argparse.Namespace:
+    """The options of the zones: --source-crs is the official layers' alone over a shipped set."""
+    from geo.cli.options import ZONE_SETS
+
+    given = official.given(args)
+    if str(args.zones) in ZONE_SETS and any(given[k] for k in official.KIND_NAMES):
+        return argparse.Namespace(**{**vars(args), "source_crs": None})
+    return args
+
+
+def _official_layers(args: argparse.Namespace) -> dict:
+    """The official layers of ``--forest``, ``--grassland``, ``--sandified``, ``--redline``."""
+    from geo.official import collect
+
+    given = official.given(args)
+    if args.long and any(given[kind] for kind in official.KIND_NAMES):
+        raise UsageError(
+            "--long writes one row per zone and class: the official layers (--forest …) need "
+            "the table of one row per zone; drop --long or run stats twice"
+        )
+    return collect(source_crs=args.source_crs, **given)
+
+
+def _with_official(table, zone_set, layers: dict):
+    """The table with the official values per zone (areas, shares, ``<id>_basis``)."""
+    import pandas as pd
+
+    if not layers:
+        return table
+    extra = pd.DataFrame(official.official_columns(zone_set, layers), index=table.index)
+    return pd.concat([table, extra], axis=1)
 
 
 def _dask_options(args: argparse.Namespace) -> dict | None:

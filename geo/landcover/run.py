@@ -267,17 +267,21 @@ class LandCover:
         -------
         pandas.DataFrame
         """
-        from geo.indicators import INDICATORS, MIN_CELLS, gap, meets_target
+        from geo.indicators import INDICATORS, MIN_CELLS, PROXY_TWINS, gap, meets_target
 
         values, cells = self.values(zone_set, layer_paths["fvc"], context)
         faint = {"forest_cover_pct": np.asarray(values["forest_area"]) < self.cell_km2}
         ids = zone_set.frame[zone_set.id_column].astype(str).to_numpy()
         out = _with_cropland(long)
         for key in OVERRIDDEN:
-            rows = np.flatnonzero((out["indicator"] == key).to_numpy())
+            target = _proxy_rows_of(out, key)
+            if target is None:
+                continue
+            rows = np.flatnonzero((out["indicator"] == target).to_numpy())
             if not np.array_equal(out["id"].iloc[rows].astype(str).to_numpy(), ids):
                 raise RuntimeError(f"indicator table rows of {key} are not the zones of the set")
-            ind, vals = INDICATORS[key], np.asarray(values[key], dtype="float64")
+            ind = INDICATORS.get(target) or PROXY_TWINS[target]
+            vals = np.asarray(values[key], dtype="float64")
             few = np.zeros(len(vals), dtype=bool)
             if key in cells:
                 based = np.asarray(cells[key], dtype="float64")
@@ -298,6 +302,23 @@ class LandCover:
             out.iloc[rows, col("method")] = self.method(key)
         out.attrs = dict(long.attrs)
         return out
+
+
+def _proxy_rows_of(long: pd.DataFrame, key: str) -> str | None:
+    """The indicator id whose rows hold the proxy of ``key`` (``None``: none kept).
+
+    ``key`` itself, or the proxy kept beside an official value: an official layer outranks
+    any land-cover map, which then improves the proxy shown beside it.
+    """
+    from geo.indicators import proxy_id
+
+    if "basis" not in long.columns:
+        return key
+    basis = long.loc[long["indicator"] == key, "basis"]
+    if (basis == "proxy").all():
+        return key
+    twin = proxy_id(key)
+    return twin if (long["indicator"] == twin).any() else None
 
 
 def _warn_partial(table: pd.DataFrame, path: Path, level: str) -> None:

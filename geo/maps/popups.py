@@ -64,7 +64,7 @@ def cell(value, lang: str = "both") -> str:
 
 def _popup_rows(row: pd.Series, skip: set[str], lang: str = "both") -> list[tuple[str, str]]:
     """Rows of a full popup: every column under its table header in words (never a field name)."""
-    from geo.tables import verdict_text
+    from geo.tables import official_column, verdict_text
 
     rows = []
     triples = _area_triples(row.index)
@@ -72,7 +72,8 @@ def _popup_rows(row: pd.Series, skip: set[str], lang: str = "both") -> list[tupl
     for stem in triples:
         km2, ha, mu = (row[f"{stem}_{u}"] for u in ("km2", "ha", "mu"))
         text = f"{fmt(float(km2), 'km²')} · {fmt(float(ha), 'ha')} · {fmt(float(mu), '亩 mu')}"
-        label = re.sub(r"\s*\[[^\]]*\]$", "", _popup_label(f"{stem}_km2", lang))
+        official = official_column(row, f"{stem}_km2")
+        label = re.sub(r"\s*\[[^\]]*\]$", "", _popup_label(f"{stem}_km2", lang, official))
         rows.append((stem if label == f"{stem}_km2" else label, text))
         done |= {f"{stem}_{u}" for u in ("km2", "ha", "mu", "wanmu")}
     for col in row.index:
@@ -82,7 +83,7 @@ def _popup_rows(row: pd.Series, skip: set[str], lang: str = "both") -> list[tupl
         text = cell(verdict_text(value, lang) if col.endswith("_verdict") else value, lang)
         if col.endswith("_pct") and text != "–":
             text += " %"
-        rows.append((_popup_label(col, lang), text))
+        rows.append((_popup_label(col, lang, official_column(row, col)), text))
     return rows
 
 
@@ -235,8 +236,11 @@ _POPUP_SUFFIXES = {
 }
 
 
-def _popup_label(column: str, lang: str) -> str:
-    """Header of a popup row: short words for the target columns, the table header otherwise."""
+def _popup_label(column: str, lang: str, official: bool = False) -> str:
+    """Header of a popup row: short words for the target columns, the table header otherwise.
+
+    ``official``: the column holds official values (:func:`geo.tables.official_column`).
+    """
     from geo.tables import column_label
 
     if column in ("adcode", "id", "zone"):
@@ -244,9 +248,9 @@ def _popup_label(column: str, lang: str) -> str:
     for suffix, (zh, en) in _POPUP_SUFFIXES.items():
         if column.endswith(suffix):
             return bi(zh, en, lang)
-    label = column_label(column, lang)
+    label = column_label(column, lang, official)
     if lang == "both" and label == column:  # bilingual tables keep ids as headers; popups don't
-        zh, en = column_label(column, "zh"), column_label(column, "en")
+        zh, en = column_label(column, "zh", official), column_label(column, "en", official)
         label = column if zh == column else bi(zh, en, lang)
     return label
 
@@ -289,12 +293,16 @@ def lean_features(
     unit = indicator.unit if indicator else ""
     label = f" ({bi(*LABEL_PAIRS[indicator.label], lang)})" if indicator else ""
     name_value = indicator_title(column, indicator, lang)[0] if indicator else column
-    from geo.tables import verdict_text
+    from geo.tables import official_column, verdict_text
 
     verdict = f"{column}_verdict"  # met/not met robust or uncertain (geo.indicators.VERDICTS)
     shown = [c for c in (id_col, f"{column}_meets_target", verdict, f"{column}_gap") if c in gdf]
     shown += [c for c in extra if c in gdf.columns and c not in shown]
-    labels = [bi("名称", "Name", lang), name_value + label, *(_popup_label(c, lang) for c in shown)]
+    labels = [
+        bi("名称", "Name", lang),
+        name_value + label,
+        *(_popup_label(c, lang, official_column(gdf, c)) for c in shown),
+    ]
     values = pd.to_numeric(gdf[column], errors="coerce").to_numpy(dtype="float64")
     zh = gdf["name_zh"].astype(str).to_numpy() if "name_zh" in gdf else gdf.index.astype(str)
     en = gdf["name_en"].astype(str).to_numpy() if "name_en" in gdf else zh

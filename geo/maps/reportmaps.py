@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from geo.indicators import INDICATORS, charted, mapped, printed
+from geo.indicators import charted, mapped, marked, printed
 
 __all__ = ["MAP_INDICATORS", "write_figures", "write_maps"]
 
@@ -65,7 +65,7 @@ def write_maps(
         m = interactive.choropleth(
             screen,
             key,
-            indicator=INDICATORS[key],
+            indicator=marked(key, banners),  # official when the user gave the layer
             basemap=basemap,
             offline=offline,
             overlays=[leagues, battle_lines],
@@ -87,7 +87,7 @@ def write_maps(
         battle,
         parts=parts,
         column="sandified_pct",
-        indicator=INDICATORS["sandified_pct"],
+        indicator=marked("sandified_pct", battle),
         basemap=basemap,
         offline=offline,
         overlays=overlays,
@@ -124,7 +124,7 @@ def write_figures(stage: Path, results, *, context=None) -> list[Path]:
     banners = static.print_geometry(results.with_geometry("county"))
     written = []
     for key in printed():
-        fig = static.choropleth_figure(banners, key, indicator=INDICATORS[key], projected=True)
+        fig = static.choropleth_figure(banners, key, indicator=marked(key, banners), projected=True)
         written += static.save_figure(fig, out / f"county_{key}", formats=("png", "svg"))
     fig = static.battle_zone_figure(
         results.zones["battle"].frame,

@@ -37,6 +37,7 @@ from geo.tables.labels import (
     check_lang,
     class_labels,
     column_label,
+    official_column,
     verdict_text,
 )
 from geo.tables.layernames import name_layers
@@ -61,6 +62,7 @@ __all__ = [
     "for_people",
     "in_units",
     "name_layers",
+    "official_column",
     "round_table",
     "stats_table",
     "verdict_text",

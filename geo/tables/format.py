@@ -10,11 +10,13 @@ import pandas as pd
 
 from geo.errors import UsageError
 from geo.tables.labels import (
+    BASIS_ZH,
     CLASS_NAMES_ZH,
     LEVELS_ZH,
     YES_NO,
     check_lang,
     column_label,
+    official_column,
     verdict_text,
 )
 from geo.units import DECIMALS, UNITS, convert, normalise_unit
@@ -246,11 +248,15 @@ def for_people(
         elif isinstance(col, str) and (col == "verdict" or col.endswith("_verdict")):
             out[col] = out[col].map(lambda v: verdict_text(v, lang))
     if lang == "zh":
-        for col, names in (("class_name", CLASS_NAMES_ZH), ("level", LEVELS_ZH)):
+        bases = [(c, BASIS_ZH) for c in out.columns if isinstance(c, str) and c.endswith("_basis")]
+        for col, names in (("class_name", CLASS_NAMES_ZH), ("level", LEVELS_ZH), *bases):
             if col in out.columns:
                 out[col] = out[col].map(lambda v, n=names: n.get(v, v) if isinstance(v, str) else v)
     if header and lang != "both":
-        names = [(labels or {}).get(c) or column_label(c, lang) for c in out.columns]
+        names = [
+            (labels or {}).get(c) or column_label(c, lang, official_column(table, c))
+            for c in out.columns
+        ]
         out.columns = _unique(names)
     return out
 

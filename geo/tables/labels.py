@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
+
 from geo.errors import UsageError
 from geo.tables.layernames import name_layers
 from geo.units import UNITS
 
 __all__ = [
+    "BASIS_ZH",
     "CLASS_NAMES_ZH",
     "LEVELS_ZH",
     "YES_NO",
     "check_lang",
     "class_labels",
     "column_label",
+    "official_column",
     "verdict_text",
 ]
 
@@ -214,7 +218,31 @@ def _with_unit(text: str, unit: str | None, lang: str) -> str:
     return f"{text} [{symbol}]"
 
 
-def column_label(column: str, lang: str = "both") -> str:
+#: The basis of a value (``<indicator>_basis`` columns, :mod:`geo.official`) in Chinese.
+BASIS_ZH = {"official": "官方", "official extent": "官方范围内遥感估算", "proxy": "遥感估算"}
+
+
+def official_column(table, column: str) -> bool:
+    """Whether every value of ``column`` comes from an official layer (``<id>_basis``).
+
+    ``forest_area_km2``, ``forest_cover_pct`` and ``forest_cover_pct_gap`` are official when
+    the table's ``forest_area_basis`` / ``forest_cover_pct_basis`` say ``official`` in every
+    row; the proxies kept beside (``forest_cover_proxy_pct``) never are.
+    """
+    if not isinstance(column, str) or column.endswith("_basis"):
+        return False
+    for col in getattr(table, "columns", table.index):  # a table, or one row of it
+        if not isinstance(col, str) or not col.endswith("_basis"):
+            continue
+        stem = col.removesuffix("_basis")
+        if column != stem and not column.startswith(f"{stem}_"):
+            continue
+        if "_proxy" not in column.removeprefix(stem):
+            return bool(np.all(np.asarray(table[col]) == "official"))
+    return False
+
+
+def column_label(column: str, lang: str = "both", official: bool = False) -> str:
     """Human header of a table column, with its unit, in English, Chinese or both.
 
     ``grassland_fvc_pct`` → ``Grassland comprehensive vegetation coverage (proxy) / 草原综合植被
@@ -228,13 +256,28 @@ def column_label(column: str, lang: str = "both") -> str:
         Column id.
     lang : {"both", "zh", "en"}
         Language of the label.
+    official : bool
+        The column holds official values (:func:`official_column`): the indicator's
+        "(proxy)" / "（遥感估算）" mark reads "(official)" / "（官方）".
 
     Returns
     -------
     str
         The label, with the unit in brackets where the column has one.
     """
-    from geo.indicators import INDICATORS, MIN_CELLS
+    from geo.indicators import official_name
+
+    label = _column_label(column, lang)
+    if isinstance(column, str) and column.endswith("_basis"):  # says itself what it is
+        return official_name(label).replace(" (official)", "").replace("（官方）", "")
+    return official_name(label) if official else label
+
+
+def _column_label(column: str, lang: str) -> str:
+    """The label of :func:`column_label`, as the indicator's definition names it."""
+    from geo.indicators import INDICATORS, MIN_CELLS, PROXY_TWINS
+
+    known = {**INDICATORS, **PROXY_TWINS}  # and the proxies kept beside official values
 
     check_lang(lang)
     suffixes = {
@@ -252,12 +295,13 @@ def column_label(column: str, lang: str = "both") -> str:
             "像元过少，不判断不排名",
         ),
         "_cells": ("grid cells it rests on (coverage-weighted)", "所依据像元数（按覆盖加权）"),
+        "_basis": ("basis: official, official extent or proxy", "依据：官方或遥感估算"),
     }
     for suffix, what in suffixes.items():
         if column.endswith(suffix):
             base = column.removesuffix(suffix)
-            if base in INDICATORS:
-                ind = INDICATORS[base]
+            if base in known:
+                ind = known[base]
                 if lang == "both":
                     return f"{ind.name_en}: {what[0]} / {what[1]}"
                 name = ind.name_en if lang == "en" else ind.name_zh
@@ -265,12 +309,12 @@ def column_label(column: str, lang: str = "both") -> str:
                 pct = suffix in ("_variant_min", "_variant_max")
                 unit = "pp" if suffix == "_gap" and ind.unit == "%" else "%" if pct else None
                 return _with_unit(f"{name}{sep}{what[_LANG_INDEX[lang]]}", unit, lang)
-    if column in INDICATORS:
-        ind = INDICATORS[column]
+    if column in known:
+        ind = known[column]
         return _with_unit(_join(ind.name_en, ind.name_zh, lang), ind.unit, lang)
     stem, _, unit = column.rpartition("_")
-    if stem in INDICATORS and unit in _UNIT_LABEL:
-        ind = INDICATORS[stem]
+    if stem in known and unit in _UNIT_LABEL:
+        ind = known[stem]
         return _with_unit(_join(ind.name_en, ind.name_zh, lang), unit, lang)
     return _generic_label(column, lang)
 

@@ -9,7 +9,7 @@ import pandas as pd
 from geo.errors import OutputError
 from geo.outputs import atomic_path
 from geo.tables.format import UNIT_RE, column_rule, for_people
-from geo.tables.labels import column_label
+from geo.tables.labels import column_label, official_column
 from geo.tables.text import clean_text, csv_safe, no_formulas
 
 __all__ = ["check_unique_columns", "write_csv", "write_table", "write_xlsx"]
@@ -173,7 +173,7 @@ def write_xlsx(
             sheet = writer.sheets[name]
             for j, col in enumerate(table.columns, start=1):
                 sheet.cell(row=1, column=j, value=col).font = Font(bold=True)
-                label = column_label(col, lang)
+                label = column_label(col, lang, official_column(table, col))
                 sheet.cell(row=2, column=j, value=label).font = Font(italic=True)
                 sheet.column_dimensions[sheet.cell(row=1, column=j).column_letter].width = min(
                     max(len(col), 10), 40
