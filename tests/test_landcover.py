@@ -467,3 +467,37 @@ def test_cli_stats_zone_beyond_landcover_is_warned_and_empty(barrier, tmp_path, 
     table = pd.read_csv(__import__("io").StringIO(out))
     assert table["landcover_grassland_area_km2"].iloc[0] > 0
     assert np.isnan(table["landcover_grassland_area_km2"].iloc[1])
+
+
+def test_official_layer_outranks_landcover_which_improves_the_proxy_beside(tmp_path):
+    """--forest (official) with --landcover: the official value stays the indicator's value,
+    marked official; the land-cover map fills the proxy kept beside it (its method names the
+    map), never the official value."""
+    from geo.data import sha256
+    from geo.layers import catalogue
+    from geo.pipeline import compute_all
+    from geo.zoneset import ZoneSet
+
+    leagues = ZoneSet.load("league")
+    hohhot = leagues.equal_area.loc["150100"]
+    c = hohhot.representative_point()
+    square = shapely.box(c.x - 5_000, c.y - 5_000, c.x + 5_000, c.y + 5_000)  # 100 km²
+    assert hohhot.contains(square)
+    forest = gpd.GeoDataFrame(geometry=[square], crs=EQUAL_AREA)
+    cache, lc = tmp_path / "cache", catalogue()["landcover"].path
+    alone = compute_all(levels=("league",), cache=cache, forest=forest).wide["league"]
+    both = compute_all(
+        levels=("league",), cache=cache, forest=forest, landcover=lc, landcover_scheme="igbp"
+    )
+    wide = both.wide["league"].set_index("adcode")
+    area_km2 = leagues.area_km2[list(leagues.frame.index).index("150100")]
+    assert wide.loc["150100", "forest_area_km2"] == pytest.approx(100.0, rel=1e-6)
+    assert wide.loc["150100", "forest_cover_pct"] == pytest.approx(100 * 100 / area_km2, rel=1e-6)
+    testing.assert_close(wide["forest_cover_pct"], alone.set_index("adcode")["forest_cover_pct"])
+    assert (wide["forest_cover_pct_basis"] == "official").all()
+    long = both.long["league"]
+    official = long[long.indicator == "forest_cover_pct"]
+    assert official["official"].all() and not official["method"].str.contains(sha256(lc)).any()
+    beside = long[long.indicator == "forest_cover_proxy_pct"]
+    assert len(beside) == len(official) and not beside["official"].any()
+    assert beside["method"].str.contains(sha256(lc)).all()
