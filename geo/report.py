@@ -94,7 +94,7 @@ def _write_tables(
     from geo.reportvalidation import CSV_NAME
     from geo.summary import proxy_vs_official
     from geo.tables import with_wanmu, write_xlsx
-    from geo.validation import validate
+    from geo.validation import proxy_checks, validate, with_proxy_checks
 
     tables = stage / "tables"
     wide = {level: with_wanmu(table) for level, table in results.wide.items()}
@@ -102,17 +102,20 @@ def _write_tables(
         write_csv(table, tables / f"indicators_{level}.csv", lang=lang)
         for level, table in wide.items()
     ]
+    checked = validate(results)
     long = pd.concat(results.long.values(), ignore_index=True)
+    long = with_proxy_checks(long, proxy_checks(checked))  # the flag on every proxy row
     written.append(write_csv(long, tables / "indicators_long.csv", lang=lang))
     versus = proxy_vs_official(results.wide["province"])
     written.append(write_csv(versus, tables / "proxy_vs_official.csv", lang=lang))
-    written.append(write_csv(validate(results), tables / CSV_NAME, lang=lang))
+    written.append(write_csv(checked, tables / CSV_NAME, lang=lang))
     written.append(write_csv(sensitivity, tables / "method_sensitivity.csv", lang=lang))
     written.append(write_csv(_all_sentences(results), tables / "sentences.csv", lang=lang))
     sheets = {
         **wide,
         "indicators_long": long,
         "proxy_vs_official": versus,
+        "proxy_validation": checked,
         "method_sensitivity": sensitivity,
     }
     book = tables / "indicators.xlsx"

@@ -27,6 +27,7 @@ __all__ = [
     "proxy_checks",
     "summarise",
     "validate",
+    "with_proxy_checks",
 ]
 
 #: Columns of the official-figures CSV.
@@ -242,3 +243,25 @@ def proxy_checks(table: pd.DataFrame) -> dict[str, str]:
     flagged = table.drop_duplicates("indicator")
     flagged = flagged[flagged["large_error"]]
     return dict(zip(flagged["indicator"], flagged["proxy_check"], strict=True))
+
+
+def with_proxy_checks(long: pd.DataFrame, checks: dict[str, str]) -> pd.DataFrame:
+    """The long indicator table with a ``proxy_check`` column: the flag of every proxy row.
+
+    Parameters
+    ----------
+    long : pandas.DataFrame
+        Rows of :func:`geo.indicators.compute` (``indicator`` and ``official`` columns).
+    checks : dict of str to str
+        :func:`proxy_checks` of the run.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy; ``proxy_check`` holds the flag text on the rows of a flagged indicator that
+        are proxies, ``""`` elsewhere (an official value is never flagged).
+    """
+    out = long.copy()
+    flag = out["indicator"].map(checks).fillna("")
+    out["proxy_check"] = flag.where(~out["official"].astype(bool), "")
+    return out

@@ -156,3 +156,20 @@ def test_report_has_the_proxy_check_and_flags(cli_report):
     assert any(
         "Proxy check" in p.text or "遥感估算与盟市官方数据检验" in p.text for p in doc.paragraphs
     )
+
+
+def test_long_table_and_workbook_carry_the_proxy_check(cli_report):
+    """The flag reaches the tables a bureau pastes from: every proxy row of a flagged
+    indicator in indicators_long.csv, and the comparison in the workbook."""
+    import openpyxl
+
+    checks = pd.read_csv(cli_report / "tables" / "proxy_validation.csv", keep_default_na=False)
+    flagged = set(checks.loc[checks["proxy_check"] != "", "indicator"])
+    assert "forest_cover_pct" in flagged
+    long = pd.read_csv(cli_report / "tables" / "indicators_long.csv", keep_default_na=False)
+    rows = long[long["indicator"].isin(flagged)]
+    assert len(rows) and rows["proxy_check"].str.startswith("large league error (MAE").all()
+    others = long[~long["indicator"].isin(flagged)]
+    assert (others["proxy_check"] == "").all()
+    book = openpyxl.load_workbook(cli_report / "tables" / "indicators.xlsx", read_only=True)
+    assert "proxy_validation" in book.sheetnames

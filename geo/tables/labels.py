@@ -120,6 +120,7 @@ _NAMES = {
     "gap": ("Gap to target", "与目标差距"),
     "official": ("Official figure", "官方数据"),
     "method": ("Method", "方法"),
+    "proxy_check": ("Proxy check against official figures", "与官方数据对照检验"),
     "from_class": ("From class", "原类别"),
     "to_class": ("To class", "现类别"),
     "mean_before": ("Mean, before", "前期平均值"),
