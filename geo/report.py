@@ -94,17 +94,21 @@ def _write_tables(
     from geo.reportvalidation import CSV_NAME
     from geo.summary import proxy_vs_official
     from geo.tables import with_wanmu, write_xlsx
-    from geo.validation import proxy_checks, validate, with_proxy_checks
+    from geo.validation import proxy_checks, validate, wide_with_proxy_checks, with_proxy_checks
 
     tables = stage / "tables"
-    wide = {level: with_wanmu(table) for level, table in results.wide.items()}
+    checked = validate(results)
+    checks = proxy_checks(checked)  # flagged beside the indicator in every table
+    wide = {
+        level: wide_with_proxy_checks(with_wanmu(table), checks)
+        for level, table in results.wide.items()
+    }
     written = [
         write_csv(table, tables / f"indicators_{level}.csv", lang=lang)
         for level, table in wide.items()
     ]
-    checked = validate(results)
     long = pd.concat(results.long.values(), ignore_index=True)
-    long = with_proxy_checks(long, proxy_checks(checked))  # the flag on every proxy row
+    long = with_proxy_checks(long, checks)
     written.append(write_csv(long, tables / "indicators_long.csv", lang=lang))
     versus = proxy_vs_official(results.wide["province"])
     written.append(write_csv(versus, tables / "proxy_vs_official.csv", lang=lang))

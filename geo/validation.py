@@ -27,6 +27,7 @@ __all__ = [
     "proxy_checks",
     "summarise",
     "validate",
+    "wide_with_proxy_checks",
     "with_proxy_checks",
 ]
 
@@ -264,4 +265,30 @@ def with_proxy_checks(long: pd.DataFrame, checks: dict[str, str]) -> pd.DataFram
     out = long.copy()
     flag = out["indicator"].map(checks).fillna("")
     out["proxy_check"] = flag.where(~out["official"].astype(bool), "")
+    return out
+
+
+def wide_with_proxy_checks(wide: pd.DataFrame, checks: dict[str, str]) -> pd.DataFrame:
+    """A wide indicator table with ``<id>_proxy_check`` beside each flagged indicator present.
+
+    Parameters
+    ----------
+    wide : pandas.DataFrame
+        One row per zone (``<id>`` columns, and ``<id>_basis`` where some value is official).
+    checks : dict of str to str
+        :func:`proxy_checks` of the run.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy; the flag text on the rows whose value is a proxy, ``""`` on official ones.
+    """
+    out = wide.copy()
+    for key, text in checks.items():
+        if key not in out.columns:
+            continue
+        basis = out.get(f"{key}_basis")
+        proxy = basis.isin(["proxy"]) if basis is not None else pd.Series(True, index=out.index)
+        column = pd.Series(np.where(proxy, text, ""), index=out.index)
+        out.insert(out.columns.get_loc(key) + 1, f"{key}_proxy_check", column)
     return out

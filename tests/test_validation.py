@@ -171,5 +171,9 @@ def test_long_table_and_workbook_carry_the_proxy_check(cli_report):
     assert len(rows) and rows["proxy_check"].str.startswith("large league error (MAE").all()
     others = long[~long["indicator"].isin(flagged)]
     assert (others["proxy_check"] == "").all()
+    wide = pd.read_csv(cli_report / "tables" / "indicators_league.csv", keep_default_na=False)
+    at = list(wide.columns).index("forest_cover_pct")
+    assert wide.columns[at + 1] == "forest_cover_pct_proxy_check"
+    assert wide["forest_cover_pct_proxy_check"].str.startswith("large league error (MAE").all()
     book = openpyxl.load_workbook(cli_report / "tables" / "indicators.xlsx", read_only=True)
     assert "proxy_validation" in book.sheetnames

@@ -297,6 +297,7 @@ def _column_label(column: str, lang: str) -> str:
         ),
         "_cells": ("grid cells it rests on (coverage-weighted)", "所依据像元数（按覆盖加权）"),
         "_basis": ("basis: official, official extent or proxy", "依据：官方或遥感估算"),
+        "_proxy_check": ("proxy check against official figures", "与官方数据对照检验"),
     }
     for suffix, what in suffixes.items():
         if column.endswith(suffix):
