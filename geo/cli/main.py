@@ -84,10 +84,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"barrier {args.command}: warning: {message}", file=sys.stderr)
 
     try:
+        import rasterio
+
         with (
             warnings.catch_warnings(),
             zonal.set_options(cache_dir=coverage_folder(args)),
             remembered_digests(),  # one run: each unchanged input file is hashed once
+            # the commands stream every raster once: GDAL's block cache (5 % of the RAM by
+            # default) would only hold decoded blocks never read again
+            rasterio.Env(GDAL_CACHEMAX=zonal.get_options()["gdal_cachemax_mb"]),
         ):
             warnings.simplefilter("default", GeoWarning)
             warnings.showwarning = one_line
