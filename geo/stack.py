@@ -32,7 +32,7 @@ __all__ = ["YEAR_PATTERN", "Stack", "parse_years"]
 #: A four-digit year 1950–2199 standing alone in a file name (not part of a longer number).
 YEAR_PATTERN = re.compile(r"(?<!\d)(19[5-9]\d|20\d\d|21\d\d)(?!\d)")
 _SUFFIXES = (".tif", ".tiff", ".vrt", ".img", ".nc")
-#: Bytes of one block of float64 values (years × rows × columns) read at once.
+#: Largest bytes of one block (years × rows × columns) read at once; two are in memory.
 BLOCK_BYTES = 256 << 20
 
 
@@ -218,10 +218,6 @@ class Stack:
                 )
         return first
 
-    def block_rows(self, width: int, budget: int = BLOCK_BYTES) -> int:
-        """Rows per block so that one float64 block of every year fits in ``budget`` bytes."""
-        return max(1, int(budget // (8 * len(self) * max(width, 1))))
-
     def dtype(self) -> np.dtype:
         """The type of the blocks: float32, or float64 when a layer needs it.
 
@@ -236,40 +232,66 @@ class Stack:
         return np.dtype("float32")
 
     def blocks(self, rows: int | None = None) -> Iterator[tuple[object, np.ndarray]]:
-        """Yield ``(window, values)`` for consecutive blocks of rows.
+        """Yield ``(window, values)`` for consecutive blocks of the grid.
 
         ``values`` has shape ``(years, rows, cols)`` and the type :meth:`dtype`, NaN where a
-        layer has no data (declared nodata, a per-dataset mask, or non-finite values). The
-        next block is read on a background thread while the caller works on the current
-        one (GDAL releases the GIL), so at most two blocks are in memory.
+        layer has no data (declared nodata, a per-dataset mask, or non-finite values). Without
+        ``rows``, blocks follow the first layer's internal tiles (whole rows of tiles, or
+        runs of tiles when a row of them would not fit :data:`BLOCK_BYTES`), so GDAL decodes
+        every tile once whatever its block cache; with ``rows``, blocks are strips of that many
+        full rows. The next block is read on a background thread (GDAL decodes its tiles on
+        two threads, without the GIL) while the caller works on the current one, so at most
+        two blocks are in memory.
         """
         from concurrent.futures import ThreadPoolExecutor
         from contextlib import ExitStack
 
-        from rasterio.windows import Window
+        import rasterio
 
-        grid = self.grid()
-        height, width = grid["height"], grid["width"]
+        from geo.zonal import get_options
+
         dtype = self.dtype()
-        rows = rows or self.block_rows(width, BLOCK_BYTES * dtype.itemsize // 8)
-        starts = list(range(0, height, rows))
+        windows = self._windows(rows, dtype)
+        env = {"GDAL_CACHEMAX": get_options()["gdal_cachemax_mb"], "GDAL_NUM_THREADS": "2"}
         with ExitStack() as stack:
             handles = {p: stack.enter_context(_open(p)) for p in dict.fromkeys(self.paths)}
             pool = stack.enter_context(ThreadPoolExecutor(1, thread_name_prefix="geo-stack"))
 
-            def read(row0: int):
-                window = Window(0, row0, width, min(rows, height - row0))
-                out = np.empty((len(self), window.height, width), dtype)
-                for i, (path, band) in enumerate(zip(self.paths, self.bands, strict=True)):
-                    _read(handles[path], band, window, path, out[i])
+            def read(window):
+                out = np.empty((len(self), window.height, window.width), dtype)
+                with rasterio.Env(**env):
+                    for i, (path, band) in enumerate(zip(self.paths, self.bands, strict=True)):
+                        _read(handles[path], band, window, path, out[i])
                 return window, out
 
-            pending = pool.submit(read, starts[0])
-            for k in range(len(starts)):
+            pending = pool.submit(read, windows[0])
+            for k in range(len(windows)):
                 block = pending.result()
-                if k + 1 < len(starts):
-                    pending = pool.submit(read, starts[k + 1])
+                if k + 1 < len(windows):
+                    pending = pool.submit(read, windows[k + 1])
                 yield block
+
+    def _windows(self, rows: int | None, dtype: np.dtype) -> list:
+        """The windows of :meth:`blocks`: tile-aligned, or strips of ``rows`` rows."""
+        from rasterio.windows import Window
+
+        grid = self.grid()
+        height, width = grid["height"], grid["width"]
+        if rows:
+            return [Window(0, r, width, min(rows, height - r)) for r in range(0, height, rows)]
+        with _open(self.paths[0]) as src:
+            tile_h, tile_w = src.block_shapes[self.bands[0] - 1]
+        per_row = len(self) * width * dtype.itemsize  # bytes of one row of every year
+        bands = max(1, BLOCK_BYTES // 2 // (per_row * tile_h))  # rows of tiles a block
+        cols = width
+        if per_row * tile_h > BLOCK_BYTES:  # one row of tiles is too large: runs of tiles
+            cols = max(1, BLOCK_BYTES // (len(self) * dtype.itemsize * tile_h * tile_w)) * tile_w
+        step = bands * tile_h
+        return [
+            Window(c, r, min(cols, width - c), min(step, height - r))
+            for r in range(0, height, step)
+            for c in range(0, width, cols)
+        ]
 
     def to_dataarray(self, chunks: int | dict | None = 1024):
         """The stack as one lazy :class:`xarray.DataArray` (``year``, ``y``, ``x``).

@@ -255,3 +255,60 @@ def test_kernel_float32_blocks_equal_float64():
     b = trends.mann_kendall(values.astype("float64"), np.arange(2000, 2025))
     for name in ("slope", "p", "z", "s", "n"):
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+
+
+def _tiled_stack(folder, values, tile=64):
+    """A stack of float32 layers in tiles of ``tile`` × ``tile`` cells, nodata −9999."""
+    folder.mkdir()
+    years, h, w = values.shape
+    profile = dict(driver="GTiff", width=w, height=h, count=1, dtype="float32",
+                   crs="EPSG:3857", transform=rasterio.transform.from_origin(0, 0, 100, 100),
+                   nodata=-9999, tiled=True, blockxsize=tile, blockysize=tile)  # fmt: skip
+    for k in range(years):
+        with rasterio.open(folder / f"v_{2000 + k}.tif", "w", **profile) as dst:
+            dst.write(values[k], 1)
+    return Stack.open(folder)
+
+
+@pytest.mark.parametrize("budget", [None, 5 * 64 * 64 * 4 * 3])
+def test_stack_blocks_follow_the_tiles_and_cover_the_grid_once(tmp_path, monkeypatch, budget):
+    """Blocks are whole rows of tiles (or, with a small budget, runs of 3 tiles): every cell
+    is yielded once with its own value, nodata as NaN, and every window starts on a tile."""
+    import geo.stack
+
+    if budget:
+        monkeypatch.setattr(geo.stack, "BLOCK_BYTES", budget)
+    rng = np.random.default_rng(3)
+    values = rng.normal(0.4, 0.1, (5, 200, 330)).astype("float32")
+    values[:, 10:20, 300:] = -9999
+    stack = _tiled_stack(tmp_path / "s", values)
+    seen = np.zeros(values.shape[1:], int)
+    got = np.full(values.shape, -1.0, "float32")
+    for window, block in stack.blocks():
+        assert window.row_off % 64 == 0 and window.col_off % 64 == 0
+        r, c = (
+            slice(window.row_off, window.row_off + window.height),
+            slice(window.col_off, window.col_off + window.width),
+        )
+        seen[r, c] += 1
+        got[:, r, c] = block
+    assert (seen == 1).all()
+    expect = np.where(values == -9999, np.nan, values)
+    np.testing.assert_array_equal(got, expect)
+    if budget:  # 5 layers × 64 rows × 3 tiles of float32 a block
+        assert {w.width for w, _ in stack.blocks()} == {192, 330 - 192}
+
+
+def test_trend_rasters_equal_in_tile_blocks_and_row_strips(tmp_path):
+    """The tile-aligned default and strips of 7 rows give identical trend rasters."""
+    rng = np.random.default_rng(4)
+    years = 12
+    values = (0.3 + 0.01 * np.arange(years)[:, None, None]
+              + rng.normal(0, 0.02, (years, 130, 150))).astype("float32")  # fmt: skip
+    stack = _tiled_stack(tmp_path / "s", values)
+    a = trend_rasters(stack, tmp_path / "a")
+    b = trend_rasters(stack, tmp_path / "b", rows=7)
+    for name in ("slope", "p", "cls", "n"):
+        pa, pb = getattr(a, name), getattr(b, name)
+        with rasterio.open(pa) as x, rasterio.open(pb) as y:
+            np.testing.assert_array_equal(x.read(), y.read())
