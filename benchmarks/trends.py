@@ -9,6 +9,8 @@ one process:
   floor any trend computation pays;
 * ``geo.trendmaps.trend_rasters`` (Theil–Sen + Mann–Kendall per pixel, written as four
   GeoTIFFs), timed whole and with its peak memory (``ru_maxrss`` of a child process);
+* ``geo.series.zone_series`` (the yearly mean of each of the 103 banners, what
+  ``barrier series`` computes), a cold call in a child process;
 * pymannkendall's ``original_test`` + scipy's ``theilslopes`` per pixel on a sample of
   ``--sample`` pixels, scaled to the whole grid.
 
@@ -90,6 +92,22 @@ def child(folder: str, out: str) -> None:
     print(json.dumps({"seconds": seconds, "peak_bytes": peak}))
 
 
+def series_child(folder: str) -> None:
+    """Yearly means of the 103 banners over the stack (``geo.series.zone_series``, a cold
+    call: the coverage is built in it) in this (child) process: time and peak memory."""
+    from geo import boundaries
+    from geo.series import zone_series
+    from geo.stack import Stack
+
+    stack = Stack.open(folder)
+    zones = boundaries.load("county").to_crs(stack.grid()["crs"])
+    t = time.perf_counter()
+    table = zone_series(zones, stack, ["mean"])
+    seconds = time.perf_counter() - t
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    print(json.dumps({"seconds": seconds, "peak_bytes": peak, "rows": len(table)}))
+
+
 def per_pixel_reference(folder: Path, sample: int) -> tuple[float, int]:
     import pymannkendall as mk
     from scipy import stats
@@ -147,12 +165,16 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=2000)
     parser.add_argument("--kernel", type=int, metavar="PIXELS", help="time the kernel only")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--series-child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.kernel:
         kernel_only(args.kernel, args.years)
         return
     if args.child:
         child(*args.child)
+        return
+    if args.series_child:
+        series_child(args.series_child)
         return
     folder = make_stack(args.resolution, args.years)
     t_raw = raw_read(folder)
@@ -162,6 +184,11 @@ def main() -> None:
         check=True, capture_output=True, text=True,
     )  # fmt: skip
     ours = json.loads(run.stdout.strip().splitlines()[-1])
+    run = subprocess.run(
+        [sys.executable, __file__, "--series-child", str(folder)],
+        check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    series = json.loads(run.stdout.strip().splitlines()[-1])
     per_pixel, cells = per_pixel_reference(folder, args.sample)
     reference = per_pixel * cells
     print(f"stack: {args.years} layers × {cells / 1e6:.1f} M cells ({args.resolution:g} m)")
@@ -169,6 +196,9 @@ def main() -> None:
     print(f"geo trend_rasters                    {ours['seconds']:8.1f} s "
           f"= {ours['seconds'] / t_raw:.2f} × raw read, "
           f"peak {ours['peak_bytes'] / 2**30:.2f} GiB")  # fmt: skip
+    print(f"geo zone_series, 103 banners, mean   {series['seconds']:8.1f} s "
+          f"= {series['seconds'] / t_raw:.2f} × raw read, "
+          f"peak {series['peak_bytes'] / 2**30:.2f} GiB ({series['rows']} rows)")  # fmt: skip
     print(f"pymannkendall + scipy per pixel      {reference:8.0f} s (scaled from "
           f"{args.sample} pixels: {per_pixel * 1e3:.2f} ms each) "
           f"= {reference / ours['seconds']:.0f} × ours")  # fmt: skip
