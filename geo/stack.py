@@ -34,6 +34,9 @@ YEAR_PATTERN = re.compile(r"(?<!\d)(19[5-9]\d|20\d\d|21\d\d)(?!\d)")
 _SUFFIXES = (".tif", ".tiff", ".vrt", ".img", ".nc")
 #: Largest bytes of one block (years × rows × columns) read at once; two are in memory.
 BLOCK_BYTES = 256 << 20
+#: Threads GDAL decodes the tiles of one block on (the next block is read while the current
+#: one is computed, so these threads use what the computation leaves of the cores).
+READ_THREADS = 2
 
 
 def parse_years(text: str) -> tuple[int, int]:
@@ -252,14 +255,18 @@ class Stack:
 
         dtype = self.dtype()
         windows = self._windows(rows, dtype)
-        env = {"GDAL_CACHEMAX": get_options()["gdal_cachemax_mb"], "GDAL_NUM_THREADS": "2"}
+        cache = get_options()["gdal_cachemax_mb"]
         with ExitStack() as stack:
-            handles = {p: stack.enter_context(_open(p)) for p in dict.fromkeys(self.paths)}
+            # GDAL takes a file's decoding threads when it opens it
+            handles = {
+                p: stack.enter_context(_open(p, threads=READ_THREADS))
+                for p in dict.fromkeys(self.paths)
+            }
             pool = stack.enter_context(ThreadPoolExecutor(1, thread_name_prefix="geo-stack"))
 
             def read(window):
                 out = np.empty((len(self), window.height, window.width), dtype)
-                with rasterio.Env(**env):
+                with rasterio.Env(GDAL_CACHEMAX=cache):
                     for i, (path, band) in enumerate(zip(self.paths, self.bands, strict=True)):
                         _read(handles[path], band, window, path, out[i])
                 return window, out
@@ -327,11 +334,12 @@ class Stack:
         return out
 
 
-def _open(path: Path):
+def _open(path: Path, threads: int | None = None):
     import rasterio
 
+    options = {"NUM_THREADS": str(threads)} if threads else {}
     try:
-        return rasterio.open(path)
+        return rasterio.open(path, **options)
     except rasterio.errors.RasterioIOError as exc:
         raise DataError(f"stack layer {path} cannot be read ({exc}); is it a raster?") from None
 
