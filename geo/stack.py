@@ -234,7 +234,9 @@ class Stack:
                     return np.dtype("float64")
         return np.dtype("float32")
 
-    def blocks(self, rows: int | None = None) -> Iterator[tuple[object, np.ndarray]]:
+    def blocks(
+        self, rows: int | None = None, *, reuse: bool = False
+    ) -> Iterator[tuple[object, np.ndarray]]:
         """Yield ``(window, values)`` for consecutive blocks of the grid.
 
         ``values`` has shape ``(years, rows, cols)`` and the type :meth:`dtype`, NaN where a
@@ -245,6 +247,11 @@ class Stack:
         full rows. The next block is read on a background thread (GDAL decodes its tiles on
         two threads, without the GIL) while the caller works on the current one, so at most
         two blocks are in memory.
+
+        With ``reuse``, the blocks are read into two buffers in turn: a block's values are
+        overwritten two blocks later, so the caller must be done with them (or copy them) by
+        then. It spares the operating system zeroing fresh memory for every block (about a
+        tenth of the CPU time of a per-pixel trend).
         """
         from concurrent.futures import ThreadPoolExecutor
         from contextlib import ExitStack
@@ -264,18 +271,26 @@ class Stack:
             }
             pool = stack.enter_context(ThreadPoolExecutor(1, thread_name_prefix="geo-stack"))
 
-            def read(window):
-                out = np.empty((len(self), window.height, window.width), dtype)
+            size = max(len(self) * w.height * w.width for w in windows)
+            buffers = [np.empty(size, dtype), np.empty(size, dtype)] if reuse else None
+
+            def read(k: int):
+                window = windows[k]
+                shape = (len(self), window.height, window.width)
+                if reuse:  # a contiguous view of the buffer's first cells
+                    out = buffers[k % 2][: shape[0] * shape[1] * shape[2]].reshape(shape)
+                else:
+                    out = np.empty(shape, dtype)
                 with rasterio.Env(GDAL_CACHEMAX=cache):
                     for i, (path, band) in enumerate(zip(self.paths, self.bands, strict=True)):
                         _read(handles[path], band, window, path, out[i])
                 return window, out
 
-            pending = pool.submit(read, windows[0])
+            pending = pool.submit(read, 0)
             for k in range(len(windows)):
                 block = pending.result()
                 if k + 1 < len(windows):
-                    pending = pool.submit(read, windows[k + 1])
+                    pending = pool.submit(read, k + 1)
                 yield block
 
     def _windows(self, rows: int | None, dtype: np.dtype) -> list:

@@ -53,13 +53,14 @@ _jit = numba.njit(nogil=True, cache=True, error_model="numpy")
 
 
 @_jit
-def _pairs(row, years, slopes, keys, sums):
+def _pairs(row, years, slopes, keys, sums, pivot):
     """S, the tie sum and the slope keys of one pixel's years (``row``, NaN in gaps).
 
     Fills ``slopes`` (float64) and ``keys`` (int64, the same order as the slopes, gaps as the
     largest key) with a slot per pair of years ``i < j``, and ``sums`` with S, the tie sum and
     the smallest and largest valid key. Each loop runs over contiguous slices (the later years
-    of one year, then the slopes), so LLVM turns it into SIMD instructions.
+    of one year, then the slopes), so LLVM turns it into SIMD instructions. The median's
+    first pass (:func:`_pass` at the key ``pivot``) is made on the way: ``sums[4:7]``.
     """
     steps = row.shape[0]
     s = 0
@@ -82,6 +83,9 @@ def _pairs(row, years, slopes, keys, sums):
     bits = slopes.view(np.int64)
     lo_key = _KMAX
     hi_key = _KMIN
+    count = 0  # the median's first pass, at ``pivot``, on the way
+    below = _KMIN
+    above = _KMAX
     for k in range(slopes.shape[0]):
         valid = slopes[k] == slopes[k]
         b = bits[k]
@@ -90,10 +94,16 @@ def _pairs(row, years, slopes, keys, sums):
         keys[k] = key
         lo_key = min(lo_key, key)
         hi_key = max(hi_key, key if valid else _KMIN)
+        count += key <= pivot
+        below = max(below, key if key <= pivot else _KMIN)
+        above = min(above, key if key > pivot else _KMAX)
     sums[0] = s
     sums[1] = ties
     sums[2] = lo_key
     sums[3] = hi_key
+    sums[4] = count
+    sums[5] = below
+    sums[6] = above
 
 
 @_jit
@@ -194,18 +204,22 @@ def _gather_median(row, pairs, lo, hi, c_lo, r1, r2, buf, cell):
 
 
 @_jit
-def _median(row, pairs, n, guess, step, lo_key, hi_key, buf, cell):
-    """Exact median of one pixel's valid slope keys (``row``), NaN for fewer than 3 years."""
+def _median(row, pairs, n, sums, step, buf, cell):
+    """Exact median of one pixel's valid slope keys (``row``), NaN for fewer than 3 years.
+
+    ``sums`` holds what :func:`_pairs` found: the smallest and largest valid key
+    (``sums[2:4]``), and the first pass at the least-squares slope (``sums[4:8]``: count,
+    below, above, pivot).
+    """
     if n < 3:
         return np.nan
     m = n * (n - 1) // 2
     r1 = (m - 1) // 2
     r2 = m // 2
-    lo, c_lo, first = _KMIN, 0, lo_key  # bracket (lo, hi] holding ranks r1..r2
-    hi, c_hi, last = hi_key, m, hi_key
-    fa, fb = _to_float(first, cell), _to_float(last, cell)
-    value = guess if fa <= guess < fb else fa + 0.5 * (fb - fa)
-    pivot = min(max(_to_key(value, cell), first), last)
+    lo, c_lo, first = _KMIN, 0, sums[2]  # bracket (lo, hi] holding ranks r1..r2
+    hi, c_hi, last = sums[3], m, sums[3]
+    pivot = sums[7]
+    value = _to_float(pivot, cell)
     prev_value = value
     prev_count = 0
     target = 0.5 * (r1 + r2 + 1)
@@ -214,7 +228,10 @@ def _median(row, pairs, n, guess, step, lo_key, hi_key, buf, cell):
     for it in range(200):
         if first == last:  # the bracket holds one value
             return _to_float(last, cell)
-        c, below, above = _pass(row, pairs, pivot)
+        if it == 0:
+            c, below, above = sums[4], sums[5], sums[6]
+        else:
+            c, below, above = _pass(row, pairs, pivot)
         # a pass sees ranks c − 1 (below) and c (above); the pixel remembers what it saw
         if c - 1 == r1 or c == r1:
             v1, known1 = _to_float(below if c - 1 == r1 else above, cell), True
@@ -337,7 +354,7 @@ def trend(flat, years, min_n, hamed_rao, band, out, count):
         t = years.copy()  # sliced per pixel: a shared array's reference count would bounce
         slopes = np.empty(pairs)
         keys = np.empty(pairs, np.int64)
-        sums = np.empty(4, np.int64)
+        sums = np.empty(8, np.int64)
         guess = np.empty(2)
         cell = np.empty(1, np.int64)
         buf = np.empty(pairs, np.int64)
@@ -359,7 +376,9 @@ def trend(flat, years, min_n, hamed_rao, band, out, count):
                 if n < min_n or n < 3:
                     out[p, :] = np.nan
                     continue
-                _pairs(x, t, slopes, keys, sums)
-                slope = _median(keys, pairs, n, guess[0], guess[1], sums[2], sums[3], buf, cell)
+                # the first pivot: the least-squares slope (finite, so below every gap's key)
+                sums[7] = _to_key(guess[0] if math.isfinite(guess[0]) else 0.0, cell)
+                _pairs(x, t, slopes, keys, sums, sums[7])
+                slope = _median(keys, pairs, n, sums, guess[1], buf, cell)
                 _finish(x, n, sums[0], sums[1], slope, hamed_rao, band, y, order, ranks, work,
                         out[p])  # fmt: skip

@@ -127,7 +127,7 @@ def trend_rasters(
         # next one is computed; at most one write is pending, so memory stays bounded
         writer = files.enter_context(ThreadPoolExecutor(1, thread_name_prefix="geo-trend"))
         pending = None
-        for window, block in stack.blocks(rows):
+        for window, block in stack.blocks(rows, reuse=True):  # done with before the next
             result = trends.mann_kendall(
                 block, years, min_years=min_years, autocorrelation=autocorrelation, alpha=alpha
             )

@@ -270,10 +270,14 @@ def _tiled_stack(folder, values, tile=64):
     return Stack.open(folder)
 
 
+@pytest.mark.parametrize("reuse", [False, True])
 @pytest.mark.parametrize("budget", [None, 5 * 64 * 64 * 4 * 3])
-def test_stack_blocks_follow_the_tiles_and_cover_the_grid_once(tmp_path, monkeypatch, budget):
+def test_stack_blocks_follow_the_tiles_and_cover_the_grid_once(
+    tmp_path, monkeypatch, budget, reuse
+):
     """Blocks are whole rows of tiles (or, with a small budget, runs of 3 tiles): every cell
-    is yielded once with its own value, nodata as NaN, and every window starts on a tile."""
+    is yielded once with its own value, nodata as NaN, and every window starts on a tile;
+    the same when the blocks are read into two reused buffers (blocks of unequal sizes)."""
     import geo.stack
 
     if budget:
@@ -284,7 +288,8 @@ def test_stack_blocks_follow_the_tiles_and_cover_the_grid_once(tmp_path, monkeyp
     stack = _tiled_stack(tmp_path / "s", values)
     seen = np.zeros(values.shape[1:], int)
     got = np.full(values.shape, -1.0, "float32")
-    for window, block in stack.blocks():
+    for window, block in stack.blocks(reuse=reuse):
+        assert block.flags.c_contiguous
         assert window.row_off % 64 == 0 and window.col_off % 64 == 0
         r, c = (
             slice(window.row_off, window.row_off + window.height),
