@@ -126,7 +126,7 @@ def trend_rasters(
         # each block is written on a thread (GDAL compresses without the GIL) while the
         # next one is computed; at most one write is pending, so memory stays bounded
         writer = files.enter_context(ThreadPoolExecutor(1, thread_name_prefix="geo-trend"))
-        pending = None
+        pending = writer.submit(trends.warm, stack.dtype(), len(stack))  # with the 1st read
         for window, block in stack.blocks(rows, reuse=True):  # done with before the next
             result = trends.mann_kendall(
                 block, years, min_years=min_years, autocorrelation=autocorrelation, alpha=alpha
@@ -137,13 +137,11 @@ def trend_rasters(
                 "class": trends.classify(result.slope, result.p, alpha),
                 "n": np.where(result.n >= min_years, result.n, -1).astype("int16"),
             }
-            if pending is not None:
-                pending.result()  # raises a failed write here
+            pending.result()  # raises a failed write here
             pending = writer.submit(_write_block, dst, layers, window)
             if progress:
                 progress(window.row_off + window.height, grid["height"])
-        if pending is not None:
-            pending.result()
+        pending.result()
         for handle in dst.values():
             handle.update_tags(
                 years=f"{stack.years[0]}-{stack.years[-1]}",

@@ -172,6 +172,16 @@ def _normal_quantile(q: float) -> float:
     return NormalDist().inv_cdf(q)
 
 
+def warm(dtype="float32", years: int = 3) -> None:
+    """Load the compiled kernel for blocks of ``dtype`` and ``years`` layers.
+
+    numba loads its cached machine code at the first call of each type (about a second):
+    run on a thread, this overlaps the first read of a stack.
+    """
+    values = np.full((max(int(years), 3), 1), np.nan, np.dtype(dtype))
+    mann_kendall(values, np.arange(values.shape[0]), min_years=3)
+
+
 @functools.cache
 def _kernels() -> dict:
     """The compiled kernels, imported on first use (never at import of :mod:`geo.trends`)."""
