@@ -323,12 +323,14 @@ def write_html(
     sensitivity: pd.DataFrame | None = None,
     lang: str = "both",
     monitoring: dict | None = None,
+    checked: pd.DataFrame | None = None,
 ) -> Path:
     """Write ``report.html``.
 
     It holds the summary against the plan's targets, proxy-vs-official notes, league and
     battle-zone tables, sentences, rankings, charts, maps, methods and provenance; with
-    ``monitoring`` (:func:`geo.monitor.report_monitoring`) a monitoring section.
+    ``monitoring`` (:func:`geo.monitor.report_monitoring`) a monitoring section. ``checked``
+    is the run's proxy check (:func:`geo.validation.validate`; computed here when not given).
     """
     from geo.citations import CITATIONS
     from geo.indicators import MIN_CELLS
@@ -353,7 +355,7 @@ def write_html(
     named = [marked(k, wide["province"]) for k in key_cols]  # official where the user gave it
     key_heads = [f"{ind.name_en} / {ind.name_zh} %" for ind in named]
     # proxies with a large error against official league figures: flagged in every table
-    checked = validate(results)
+    checked = validate(results) if checked is None else checked
     checks = proxy_checks(checked)
     key_heads = flag_heads(key_cols, key_heads, checks)
     versus["note"] = [
