@@ -96,3 +96,97 @@ def test_proxy_check_same_in_tables_html_and_word(forest_report):
         assert int(h[1]) == int(w[1]) == row["n"]
         assert h[6] == w[6] == row["proxy_check"]
     assert stats["proxy_check"].str.startswith("large league error").any()  # some flag shown
+
+
+# 2. downloads go through the toolkit's one atomic writer (geo.outputs.atomic_path)
+
+
+class _Session:
+    """A session whose every GET streams ``body`` (announcing 10 bytes more when ``short``).
+
+    With ``folder``, the names in that folder are noted halfway through each body.
+    """
+
+    def __init__(self, body: bytes, *, short: bool = False, folder=None) -> None:
+        self.body, self.short, self.folder = body, short, folder
+        self.listings: list[list[str]] = []
+        self.calls = 0
+
+    def request(self, method, url, timeout=None, stream=False):
+        self.calls += 1
+        return _Response(self)
+
+
+class _Response:
+    def __init__(self, session: _Session) -> None:
+        self.session = session
+        self.status_code, self.reason = 200, "OK"
+        self.headers = {"Content-Length": str(len(session.body) + 10 * session.short)}
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def iter_content(self, size):
+        body, folder = self.session.body, self.session.folder
+        yield body[: len(body) // 2]
+        if folder is not None:
+            self.session.listings.append(sorted(p.name for p in folder.iterdir()))
+        yield body[len(body) // 2 :]
+
+
+@pytest.fixture
+def no_backoff(monkeypatch):
+    from geo.fetch import http
+
+    monkeypatch.setattr(http, "BACKOFF", 0.0)
+    return http
+
+
+def test_download_writes_through_atomic_path_then_checks(tmp_path, no_backoff):
+    import hashlib
+
+    http = no_backoff
+    dest = tmp_path / "item.tif"
+    body = b"0123456789" * 100
+    session = _Session(body, folder=tmp_path)
+    assert (
+        http.download(session, "https://x.test/item.tif", dest) == hashlib.sha256(body).hexdigest()
+    )
+    assert dest.read_bytes() == body
+    # mid-download the bytes were under atomic_path's temporary name, which the leftover
+    # cleaner of a killed fetch (``.*.part*``) removes
+    (names,) = session.listings
+    (temporary,) = [n for n in names if n != "item.tif"]
+    assert re.fullmatch(r"\.item\..+\.part\.tif", temporary)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["item.tif"]
+
+
+@pytest.mark.parametrize("case", ["checksum", "short"])
+def test_failed_download_keeps_the_existing_file_and_leaves_nothing(tmp_path, no_backoff, case):
+    from geo.errors import DataError
+
+    http = no_backoff
+    dest = tmp_path / "item.tif"
+    dest.write_bytes(b"the user's file")
+    session = _Session(b"new bytes", short=case == "short")
+    expected = "sha256:" + "0" * 64 if case == "checksum" else None
+    with pytest.raises(DataError, match=r"item\.tif"):
+        http.download(session, "https://x.test/item.tif", dest, expected=expected)
+    assert dest.read_bytes() == b"the user's file"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["item.tif"]
+    assert session.calls == (http.ATTEMPTS if case == "short" else 1)
+
+
+def test_download_into_an_unwritable_place_is_an_output_error(tmp_path, no_backoff):
+    # a file where the folder should be: one clear OutputError naming the file, as every
+    # other output of the toolkit (the old twin let a bare NotADirectoryError out)
+    from geo.errors import OutputError
+
+    (tmp_path / "work").write_text("a file, not a folder")
+    dest = tmp_path / "work" / "item.tif"
+    with pytest.raises(OutputError, match=r"item\.tif"):
+        no_backoff.download(_Session(b"bytes"), "https://x.test/item.tif", dest)
+    assert (tmp_path / "work").read_text() == "a file, not a folder"
