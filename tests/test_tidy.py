@@ -5,6 +5,7 @@ streamed land-cover read per zone set, explicit years for stacks, a glossary tha
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
@@ -12,6 +13,7 @@ import pytest
 import shapely
 
 from geo.crs import EQUAL_AREA
+from geo.errors import GeoWarning
 from geo.zoneset import ZoneSet
 
 HOHHOT = "150100"
@@ -190,3 +192,141 @@ def test_download_into_an_unwritable_place_is_an_output_error(tmp_path, no_backo
     with pytest.raises(OutputError, match=r"item\.tif"):
         no_backoff.download(_Session(b"bytes"), "https://x.test/item.tif", dest)
     assert (tmp_path / "work").read_text() == "a file, not a folder"
+
+
+# 3. LandCover reads the fine raster once per zone set (areas and grassland weights)
+
+WEST, NORTH, CELL = 116.0, 43.9, 0.0003  # degrees, near Xilinhot
+BEYOND = "reach beyond land-cover raster"
+
+
+@pytest.fixture
+def fine_landcover(tmp_path):
+    """A tiled CLCD raster (16 × 16 blocks), an FVC layer and two zones, one partly beyond."""
+    import numpy as np
+
+    from geo import testing
+
+    rng = np.random.default_rng(3)
+    codes = rng.choice([1, 2, 3, 4, 4, 4, 5, 7], size=(70, 90)).astype("uint8")
+    codes[:3, :5] = 0  # fill
+    fine = testing.write_raster(
+        tmp_path / "clcd.tif", codes, cell=CELL, origin=(WEST, NORTH), crs="EPSG:4326",
+        nodata=0, tiled=True, blockxsize=16, blockysize=16,
+    )  # fmt: skip
+    fvc = rng.uniform(5, 90, (6, 8)).astype("float32")
+    fvc[2, 3] = -1.0
+    coarse = testing.write_raster(
+        tmp_path / "fvc.tif", fvc, cell=0.0041, origin=(WEST - 0.001, NORTH + 0.001),
+        crs="EPSG:4326", nodata=-1.0,
+    )  # fmt: skip
+    s = NORTH - 70 * CELL
+    zones = testing.box_zones(
+        {
+            "a": (WEST + 0.0001, s + 0.0005, WEST + 0.0133, NORTH - 0.0002),
+            "b": (WEST + 0.0131, s - 0.002, WEST + 0.03, NORTH - 0.004),  # beyond the south edge
+        },
+        crs="EPSG:4326",
+    )
+    return fine, coarse, ZoneSet.from_frame(zones, level="user")
+
+
+def _reads_of(path, monkeypatch) -> list:
+    """Record the windows read from ``path`` (every read of the toolkit goes through here)."""
+    from rasterio.io import DatasetReader
+
+    reads = []
+    real = DatasetReader.read
+
+    def read(self, *args, **kwargs):
+        if Path(self.name).resolve() == Path(path).resolve():
+            reads.append(kwargs.get("window"))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(DatasetReader, "read", read)
+    return reads
+
+
+def test_landcover_reads_the_fine_raster_once_per_zone_set(fine_landcover, monkeypatch):
+    import numpy as np
+
+    from geo import landcover, zonal
+
+    fine, coarse, zones = fine_landcover
+    lc = landcover.LandCover.open(fine, "clcd")
+    reads = _reads_of(fine, monkeypatch)
+    with zonal.set_options(window_cells=400), pytest.warns(GeoWarning, match=BEYOND):
+        values, cells = lc.values(zones, coarse)  # many windows, some of them column pieces
+    lc.values(zones, coarse)  # kept for the run: no further read
+    # every cell of the raster read at most once, in several windows
+    seen = np.zeros((70, 90), dtype=int)
+    for w in reads:
+        seen[w.row_off : w.row_off + w.height, w.col_off : w.col_off + w.width] += 1
+    assert len(reads) > 4 and seen.max() == 1
+    # the same numbers as the two reads of before: class areas, then grassland weights
+    monkeypatch.undo()
+    with zonal.set_options(window_cells=400):
+        areas = landcover.class_areas(zones, fine, "clcd")
+        mean = landcover.class_mean(zones, coarse, fine, "clcd")
+    np.testing.assert_array_equal(values["grassland_area"], areas["grassland_area_km2"])
+    np.testing.assert_array_equal(values["cropland_area"], areas["cropland_area_km2"])
+    np.testing.assert_array_equal(values["forest_cover_pct"], areas["forest_cover_pct"])
+    forest = areas["forest_area_km2"] + areas["shrub_forest_area_km2"]
+    np.testing.assert_array_equal(values["forest_area"], forest)
+    np.testing.assert_array_equal(cells["forest_cover_pct"], areas["cells"])
+    np.testing.assert_allclose(values["grassland_fvc_pct"], mean["mean"], rtol=1e-12)
+    np.testing.assert_allclose(cells["grassland_fvc_pct"], mean["cells"], rtol=1e-12)
+    assert np.isfinite(values["grassland_fvc_pct"]).all() and (areas["outside_area_km2"] > 0).any()
+
+
+def test_landcover_weights_from_column_pieces_equal_whole_rows(fine_landcover):
+    # one window of whole rows against windows cut into block-wide column pieces
+    import numpy as np
+
+    from geo import landcover, zonal
+
+    fine, coarse, zones = fine_landcover
+    with zonal.set_options(window_cells=10_000_000), pytest.warns(GeoWarning, match=BEYOND):
+        whole = landcover.LandCover.open(fine, "clcd").values(zones, coarse)[0]
+    with zonal.set_options(window_cells=40), pytest.warns(GeoWarning, match=BEYOND):
+        pieces = landcover.LandCover.open(fine, "clcd").values(zones, coarse)[0]
+    for key, value in whole.items():
+        np.testing.assert_allclose(pieces[key], value, rtol=1e-12, err_msg=key)
+
+
+def test_stats_cli_with_landcover_reads_it_once(barrier, fine_landcover, tmp_path, monkeypatch):
+    import numpy as np
+    from rasterio.windows import Window
+
+    fine, coarse, zones = fine_landcover
+    path = tmp_path / "zones.gpkg"
+    zones.frame.to_file(path)
+    reads = _reads_of(fine, monkeypatch)
+    out = tmp_path / "stats.csv"
+    code, _, err = barrier(
+        "stats", "--zones", path, "--id-field", "zone", "--layer", coarse,
+        "--landcover", fine, "--landcover-scheme", "clcd", "--precision", "full", "-o", out,
+    )  # fmt: skip
+    assert code == 0, err
+    assert "reach beyond land-cover raster" in err
+    # the input check reads the last row (a truncated file fails there), then one streamed read
+    # gives the areas and the grassland means
+    assert reads[0] == Window(0, 69, 90, 1)
+    seen = np.zeros((70, 90), dtype=int)
+    for w in reads[1:]:
+        seen[w.row_off : w.row_off + w.height, w.col_off : w.col_off + w.width] += 1
+    assert seen.min() == seen.max() == 1
+    monkeypatch.undo()
+    from geo import landcover
+
+    table = pd.read_csv(out)
+    areas = landcover.class_areas(zones, fine, "clcd")
+    mean = landcover.class_mean(zones, coarse, fine, "clcd")
+    np.testing.assert_allclose(
+        table["landcover_grassland_area_km2"], areas["grassland_area_km2"], rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        table[table.columns[table.columns.str.endswith("_grassland_mean")][0]],
+        mean["mean"],
+        rtol=1e-12,
+    )
