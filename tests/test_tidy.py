@@ -330,3 +330,86 @@ def test_stats_cli_with_landcover_reads_it_once(barrier, fine_landcover, tmp_pat
         mean["mean"],
         rtol=1e-12,
     )
+
+
+# 4. explicit years for a stack: Stack.open(folder, [2000, 2005]) and --years 2000,2005,2010-2012
+
+STACK_YEARS = (2000, 2003, 2005, 2010, 2011, 2012, 2014)
+EQUAL_AREA_M = "EPSG:6933"  # a 10 km cell is exactly 100 km²
+ORIGIN = (10_300_000.0, 5_400_000.0)  # inside Inner Mongolia
+
+
+@pytest.fixture
+def year_folder(tmp_path):
+    """A folder of yearly 6 × 8 rasters whose every cell holds the year (2000 …), and a zone."""
+    import numpy as np
+
+    from geo import testing
+
+    folder = tmp_path / "ndvi"
+    folder.mkdir()
+    for year in STACK_YEARS:
+        testing.write_raster(
+            folder / f"ndvi_{year}.tif", np.full((6, 8), float(year), dtype="float32"),
+            cell=10_000.0, origin=ORIGIN, crs=EQUAL_AREA_M, nodata=-9999.0,
+        )  # fmt: skip
+    x, y = ORIGIN
+    zones = testing.box_zones(
+        {"a": (x + 10_000, y - 50_000, x + 60_000, y - 10_000)}, crs=EQUAL_AREA_M
+    )
+    zones.to_file(tmp_path / "zone.gpkg")
+    return folder, tmp_path / "zone.gpkg"
+
+
+def test_stack_open_takes_an_explicit_sequence_of_years(year_folder):
+    from geo.errors import UsageError
+    from geo.stack import Stack
+
+    folder, _ = year_folder
+    assert Stack.open(folder, [2010, 2000, 2005]).years == (2000, 2005, 2010)
+    assert Stack.open(folder, "2000,2005,2010-2012").years == (2000, 2005, 2010, 2011, 2012)
+    assert Stack.open(folder, "2004-2011").years == (2005, 2010, 2011)  # a range: those held
+    with pytest.raises(UsageError, match=r"stack .*ndvi: no layer for 2001, 2007"):
+        Stack.open(folder, [2000, 2001, 2007])
+    with pytest.raises(UsageError, match="whole years"):
+        Stack.open(folder, [2000, 2005.5])
+
+
+def test_series_cli_with_a_list_of_years(barrier, year_folder, tmp_path):
+    folder, zone = year_folder
+    out = tmp_path / "series"
+    code, _, err = barrier(
+        "series", "--zones", zone, "--stack", folder, "--years", "2000,2005,2010-2012",
+        "--out", out, "--stat", "mean", "--quiet",
+    )  # fmt: skip
+    assert code == 0, err
+    table = pd.read_csv(out / "series_user.csv")
+    means = table[table["stat"] == "mean"].set_index("year")["value"]
+    assert list(means.index) == [2000, 2005, 2010, 2011, 2012]
+    assert list(means) == [2000.0, 2005.0, 2010.0, 2011.0, 2012.0]  # every cell holds its year
+
+
+@pytest.mark.parametrize("command", ["series", "trend"])
+@pytest.mark.parametrize(
+    ("years", "why"),
+    [
+        ("2010-2000", "2010-2000 runs backwards"),
+        ("20x0", "'20x0' is not a year"),
+        ("2000,2007,2010", "no layer for 2007"),
+        ("2000,2005,2005", "2005 is given twice"),
+        ("2010,2000", "list them in order"),
+        ("2000,", "'' is not a year"),
+        ("1990-1995", "has no layer in 1990–1995"),
+    ],
+)
+def test_bad_years_exit_2_naming_the_option_and_the_folder(
+    barrier, year_folder, tmp_path, command, years, why
+):
+    folder, zone = year_folder
+    out = tmp_path / "out"
+    code, _, err = barrier(
+        command, "--zones", zone, "--stack", folder, "--years", years, "--out", out, "--quiet"
+    )
+    assert code == 2 and err.count("\n") == 1, err
+    assert why in err and "--years" in err and str(folder) in err
+    assert not out.exists()
