@@ -329,6 +329,7 @@ def build_report(
     from geo.monitor import report_monitoring
     from geo.official import collect
     from geo.outputs import check_not_input, check_writable
+    from geo.reportglossary import glossary
     from geo.tables import check_lang
     from geo.validation import validate
     from geo.vectors import read_polygons
@@ -411,9 +412,12 @@ def build_report(
             context=results.context,  # the province's coverage, built once for the run
             landcover=results.landcover,
         )
-        files = [p for _, p in input_files(inputs)]
         # the proxy check, computed once: the tables, report.html and the Word file show it
         checked = validate(results)
+        # what each indicator rests on (official layer files, proxies): the glossaries say it
+        files = {k: p for k, p in {**given_layers, "redline": redline}.items() if p}
+        defined = glossary(results, files)
+        files = [p for _, p in input_files(inputs)]
         written = _write_tables(stage, results, files, sensitivity, checked, lang)
         monitoring = report_monitoring(
             stage, stacks=stacks, water=water, official=official, lang=lang, progress=log
@@ -434,11 +438,11 @@ def build_report(
             log("writing report.html")
             page = reporthtml.write_html(
                 stage, results, maps, figures, written, sensitivity, lang=lang,
-                monitoring=monitoring, checked=checked,
+                monitoring=monitoring, checked=checked, glossary=defined,
             )  # fmt: skip
             written = [*written, *maps, *figures, page]
         written += _write_documents(
-            stage, results, sensitivity, checked, written, lang=lang, pdf=pdf, log=log
+            stage, results, sensitivity, (checked, defined), written, lang=lang, pdf=pdf, log=log
         )
         log("writing manifest")
         params = _parameters(results, redline)
@@ -468,7 +472,7 @@ def _write_documents(
     stage: Path,
     results: Results,
     sensitivity,
-    checked: pd.DataFrame,
+    checks: tuple[pd.DataFrame, list],
     written: list[Path],
     *,
     lang: str,
@@ -477,11 +481,13 @@ def _write_documents(
 ) -> list[Path]:
     """``report.docx`` and (with ``pdf``) ``report.pdf`` from one document model.
 
-    ``checked`` is the run's proxy check (:func:`geo.validation.validate`).
+    ``checks`` holds the run's proxy check (:func:`geo.validation.validate`) and its glossary
+    (:func:`geo.reportglossary.glossary`).
     """
     from geo import reportdoc, reportdocx
 
-    document = reportdoc.build(results, sensitivity, written, lang)
+    checked, defined = checks
+    document = reportdoc.build(results, sensitivity, written, lang, glossary=defined)
     # the proxy check (section 2b) and its flags in every table header, as in report.html
     from geo.reportvalidation import add_to_document, flag_document
     from geo.validation import proxy_checks

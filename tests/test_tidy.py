@@ -4,6 +4,7 @@ streamed land-cover read per zone set, explicit years for stacks, a glossary tha
 
 from __future__ import annotations
 
+import html
 import re
 from pathlib import Path
 
@@ -413,3 +414,40 @@ def test_bad_years_exit_2_naming_the_option_and_the_folder(
     assert code == 2 and err.count("\n") == 1, err
     assert why in err and "--years" in err and str(folder) in err
     assert not out.exists()
+
+
+# 5. the glossary says per indicator the basis this report used
+
+
+def _glossary_html(out) -> dict[str, str]:
+    page = (out / "report.html").read_text(encoding="utf-8")
+    section = page.split('id="glossary"')[1].split("</ul>")[0]
+    items = re.findall(r"<li><b>(\w+)</b>(.*?)</li>", section)
+    return {key: html.unescape(re.sub(r"<[^>]+>", "", text)) for key, text in items}
+
+
+def _glossary_docx(out) -> dict[str, str]:
+    from docx import Document
+
+    lines = [p.text for p in Document(str(out / "report.docx")).paragraphs]
+    at = next(i for i, t in enumerate(lines) if "Indicators and their basis in this report" in t)
+    return {t.split(" — ")[0]: t for t in lines[at + 1 :] if " — " in t}
+
+
+def test_glossary_names_the_official_layer_and_the_proxies(forest_report, forest_file):
+    from geo.indicators import INDICATORS
+
+    out, _ = forest_report
+    assert forest_file.name == "my_forest.gpkg"
+    for said in (_glossary_html(out), _glossary_docx(out)):
+        assert set(INDICATORS) <= set(said)
+        for key in ("forest_area", "forest_cover_pct"):  # from --forest my_forest.gpkg
+            basis = said[key].split(" — method: ")[0]
+            assert "official layer my_forest.gpkg (--forest)" in basis
+            assert "官方图层 my_forest.gpkg（--forest）" in basis
+            assert "(official)" in basis and "proxy" not in basis
+        for key in ("grassland_fvc_pct", "grassland_area", "sandified_pct", "sandified_area"):
+            basis = said[key].split(" — method: ")[0]
+            assert basis.endswith("remote-sensing proxy") and "official" not in basis
+        assert "calibrated proxy (no --redline file given)" in said["redline_pct"]
+        assert "not computed in this report" in said["treated_sandified_pct"]
