@@ -415,8 +415,8 @@ def build_report(
         # the proxy check, computed once: the tables, report.html and the Word file show it
         checked = validate(results)
         # what each indicator rests on (official layer files, proxies): the glossaries say it
-        files = {k: p for k, p in {**given_layers, "redline": redline}.items() if p}
-        defined = glossary(results, files)
+        official_files = {k: p for k, p in {**given_layers, "redline": redline}.items() if p}
+        defined = glossary(results, official_files)
         files = [p for _, p in input_files(inputs)]
         written = _write_tables(stage, results, files, sensitivity, checked, lang)
         monitoring = report_monitoring(
@@ -442,8 +442,9 @@ def build_report(
             )  # fmt: skip
             written = [*written, *maps, *figures, page]
         written += _write_documents(
-            stage, results, sensitivity, (checked, defined), written, lang=lang, pdf=pdf, log=log
-        )
+            stage, results, sensitivity, written, checked=checked, glossary=defined, lang=lang,
+            pdf=pdf, log=log,
+        )  # fmt: skip
         log("writing manifest")
         params = _parameters(results, redline)
         params["tables"] = {
@@ -472,22 +473,22 @@ def _write_documents(
     stage: Path,
     results: Results,
     sensitivity,
-    checks: tuple[pd.DataFrame, list],
     written: list[Path],
     *,
+    checked: pd.DataFrame,
+    glossary: list,
     lang: str,
     pdf: bool,
     log,
 ) -> list[Path]:
     """``report.docx`` and (with ``pdf``) ``report.pdf`` from one document model.
 
-    ``checks`` holds the run's proxy check (:func:`geo.validation.validate`) and its glossary
-    (:func:`geo.reportglossary.glossary`).
+    ``checked`` is the run's proxy check (:func:`geo.validation.validate`), ``glossary`` its
+    indicators with their basis (:func:`geo.reportglossary.glossary`).
     """
     from geo import reportdoc, reportdocx
 
-    checked, defined = checks
-    document = reportdoc.build(results, sensitivity, written, lang, glossary=defined)
+    document = reportdoc.build(results, sensitivity, written, lang, glossary=glossary)
     # the proxy check (section 2b) and its flags in every table header, as in report.html
     from geo.reportvalidation import add_to_document, flag_document
     from geo.validation import proxy_checks
