@@ -82,6 +82,7 @@ def _write_tables(
     results: Results,
     inputs: list[Path],
     sensitivity: pd.DataFrame,
+    checked: pd.DataFrame,
     lang: str = "both",
 ) -> list[Path]:
     """Write the report's tables.
@@ -89,15 +90,15 @@ def _write_tables(
     CSV files are for people: numbers rounded per column unit (:func:`geo.tables.round_table`),
     是/否 or yes/no, header in ``lang``. The workbook, the GeoPackage and the GeoParquet files
     keep every digit (the workbook shows them with number formats) and the parquet/GeoPackage
-    keep booleans. Every wide table has ``<x>_wanmu`` (万亩) beside ``<x>_mu``.
+    keep booleans. Every wide table has ``<x>_wanmu`` (万亩) beside ``<x>_mu``. ``checked`` is
+    the run's proxy check (:func:`geo.validation.validate`), written and flagged as given.
     """
     from geo.reportvalidation import CSV_NAME
     from geo.summary import proxy_vs_official
     from geo.tables import with_wanmu, write_xlsx
-    from geo.validation import proxy_checks, validate, wide_with_proxy_checks, with_proxy_checks
+    from geo.validation import proxy_checks, wide_with_proxy_checks, with_proxy_checks
 
     tables = stage / "tables"
-    checked = validate(results)
     checks = proxy_checks(checked)  # flagged beside the indicator in every table
     wide = {
         level: wide_with_proxy_checks(with_wanmu(table), checks)
@@ -328,7 +329,9 @@ def build_report(
     from geo.monitor import report_monitoring
     from geo.official import collect
     from geo.outputs import check_not_input, check_writable
+    from geo.reportglossary import glossary
     from geo.tables import check_lang
+    from geo.validation import validate
     from geo.vectors import read_polygons
 
     if str(out).strip() == "":
@@ -409,8 +412,13 @@ def build_report(
             context=results.context,  # the province's coverage, built once for the run
             landcover=results.landcover,
         )
+        # the proxy check, computed once: the tables, report.html and the Word file show it
+        checked = validate(results)
+        # what each indicator rests on (official layer files, proxies): the glossaries say it
+        official_files = {k: p for k, p in {**given_layers, "redline": redline}.items() if p}
+        defined = glossary(results, official_files)
         files = [p for _, p in input_files(inputs)]
-        written = _write_tables(stage, results, files, sensitivity, lang)
+        written = _write_tables(stage, results, files, sensitivity, checked, lang)
         monitoring = report_monitoring(
             stage, stacks=stacks, water=water, official=official, lang=lang, progress=log
         )
@@ -430,10 +438,13 @@ def build_report(
             log("writing report.html")
             page = reporthtml.write_html(
                 stage, results, maps, figures, written, sensitivity, lang=lang,
-                monitoring=monitoring,
+                monitoring=monitoring, checked=checked, glossary=defined,
             )  # fmt: skip
             written = [*written, *maps, *figures, page]
-        written += _write_documents(stage, results, sensitivity, written, lang, pdf, log)
+        written += _write_documents(
+            stage, results, sensitivity, written, checked=checked, glossary=defined, lang=lang,
+            pdf=pdf, log=log,
+        )  # fmt: skip
         log("writing manifest")
         params = _parameters(results, redline)
         params["tables"] = {
@@ -459,17 +470,29 @@ def build_report(
 
 
 def _write_documents(
-    stage: Path, results: Results, sensitivity, written: list[Path], lang: str, pdf: bool, log
+    stage: Path,
+    results: Results,
+    sensitivity,
+    written: list[Path],
+    *,
+    checked: pd.DataFrame,
+    glossary: list,
+    lang: str,
+    pdf: bool,
+    log,
 ) -> list[Path]:
-    """``report.docx`` and (with ``pdf``) ``report.pdf`` from one document model."""
+    """``report.docx`` and (with ``pdf``) ``report.pdf`` from one document model.
+
+    ``checked`` is the run's proxy check (:func:`geo.validation.validate`), ``glossary`` its
+    indicators with their basis (:func:`geo.reportglossary.glossary`).
+    """
     from geo import reportdoc, reportdocx
 
-    document = reportdoc.build(results, sensitivity, written, lang)
+    document = reportdoc.build(results, sensitivity, written, lang, glossary=glossary)
     # the proxy check (section 2b) and its flags in every table header, as in report.html
     from geo.reportvalidation import add_to_document, flag_document
-    from geo.validation import proxy_checks, validate
+    from geo.validation import proxy_checks
 
-    checked = validate(results)
     flag_document(document, proxy_checks(checked), lang)
     add_to_document(document, checked, lang)
     log("writing report.docx")

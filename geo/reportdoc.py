@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from geo import __version__
+from geo import __version__, reportglossary
 from geo.indicators import INDICATORS, charted, headline, marked, printed, targeted
 
 __all__ = ["Document", "Figure", "Heading", "Paragraph", "Table", "build", "pick"]
@@ -351,7 +351,9 @@ def _para(zh: str, en: str, lang: str, kind: str = "body") -> list[Paragraph]:
     return [Paragraph(t, kind) for t in texts if t]
 
 
-def build(results, sensitivity: pd.DataFrame | None, figures: list[Path], lang: str) -> Document:
+def build(
+    results, sensitivity: pd.DataFrame | None, figures: list[Path], lang: str, glossary=None
+) -> Document:
     """The report as a :class:`Document`: the same sections as ``report.html``.
 
     Parameters
@@ -362,6 +364,8 @@ def build(results, sensitivity: pd.DataFrame | None, figures: list[Path], lang: 
     figures : list of Path
         The figures written (PNG ones are used; none with ``--tables-only``).
     lang : {"zh", "en", "both"}
+    glossary : list of geo.reportglossary.Entry, optional
+        The indicators and their basis in this run (default: made from ``results``).
     """
     from geo.summary import below_detection, ranked, sentences
     from geo.tables import with_wanmu
@@ -526,15 +530,14 @@ def build(results, sensitivity: pd.DataFrame | None, figures: list[Path], lang: 
         for stem in sorted(pngs):  # any figure not placed above
             b += _figure(pngs, stem, n, lang)
 
-    b += _methods(results, sensitivity, lang, n)
+    b += _methods(results, sensitivity, lang, n, glossary)
     b += _sources(lang)
     return doc
 
 
-def _methods(results, sensitivity, lang: str, n: _Numbers) -> list:
+def _methods(results, sensitivity, lang: str, n: _Numbers, glossary=None) -> list:
     out: list = [Heading(pick("7. 方法与敏感性", "7. Methods and sensitivity", lang))]
     if sensitivity is not None:
-        columns = list(sensitivity.columns)
         out.append(
             _table(
                 n.table(
@@ -542,7 +545,7 @@ def _methods(results, sensitivity, lang: str, n: _Numbers) -> list:
                     "Method choices and their effect on the region-wide proxies (%)",
                 ),
                 sensitivity,
-                columns,
+                list(sensitivity.columns),
                 lang,
                 source="method_sensitivity.csv",
             )
@@ -555,12 +558,7 @@ def _methods(results, sensitivity, lang: str, n: _Numbers) -> list:
         )
     out.append(Heading(pick("派生图层", "Derived layers", lang), 2))
     out += [Paragraph(f"{k}: {layer.source}", "bullet") for k, layer in results.layers.items()]
-    out.append(Heading(pick("指标定义", "Indicators", lang), 2))
-    for i in INDICATORS.values():
-        cited = f" — {pick('出处', 'source', lang)}: {i.citation.short}" if i.citation else ""
-        name = pick(i.name_zh, i.name_en, lang)
-        out.append(Paragraph(f"{i.id} — {name} [{i.unit}]: {i.method}{cited}", "bullet"))
-    return out
+    return out + reportglossary.doc_section(results, glossary, lang)  # each with its basis
 
 
 def _sources(lang: str) -> list:

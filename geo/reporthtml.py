@@ -323,12 +323,17 @@ def write_html(
     sensitivity: pd.DataFrame | None = None,
     lang: str = "both",
     monitoring: dict | None = None,
+    checked: pd.DataFrame | None = None,
+    glossary: list | None = None,
 ) -> Path:
     """Write ``report.html``.
 
     It holds the summary against the plan's targets, proxy-vs-official notes, league and
     battle-zone tables, sentences, rankings, charts, maps, methods and provenance; with
-    ``monitoring`` (:func:`geo.monitor.report_monitoring`) a monitoring section.
+    ``monitoring`` (:func:`geo.monitor.report_monitoring`) a monitoring section. ``checked``
+    is the run's proxy check (:func:`geo.validation.validate`; computed here when not given),
+    ``glossary`` the indicator definitions with their basis in this run
+    (:func:`geo.reportglossary.glossary`; made here, without file names, when not given).
     """
     from geo.citations import CITATIONS
     from geo.indicators import MIN_CELLS
@@ -353,7 +358,7 @@ def write_html(
     named = [marked(k, wide["province"]) for k in key_cols]  # official where the user gave it
     key_heads = [f"{ind.name_en} / {ind.name_zh} %" for ind in named]
     # proxies with a large error against official league figures: flagged in every table
-    checked = validate(results)
+    checked = validate(results) if checked is None else checked
     checks = proxy_checks(checked)
     key_heads = flag_heads(key_cols, key_heads, checks)
     versus["note"] = [
@@ -414,11 +419,9 @@ def write_html(
     methods = "".join(
         f"<li><b>{_E(name)}</b>: {_E(layer.source)}</li>" for name, layer in results.layers.items()
     )
-    defs = "".join(
-        f"<li><b>{_E(i.id)}</b> — {_E(i.name_zh)} / {_E(i.name_en)} [{_E(i.unit)}]: {_E(i.method)}"
-        f"{' — source: ' + _E(i.citation.short) if i.citation else ''}</li>"
-        for i in INDICATORS.values()
-    )
+    from geo import reportglossary as basis
+
+    defs = basis.html_items(basis.glossary(results) if glossary is None else glossary)
     body = f"""
 {_NAV}
 <h1>内蒙古北方重要生态安全屏障监测报告<br><small>Inner Mongolia ecological security barrier: indicator report</small></h1>
@@ -526,7 +529,9 @@ The same report as a Word file for pasting into reports: <a href="report.docx">r
 <h3>Method choices and their effect 方法选择及其影响 (region-wide, %)</h3>
 {_sensitivity(sensitivity)}
 <ul>{methods}</ul>
-<h3>Indicators 指标定义</h3><ul>{defs}</ul>
+<h3 id="glossary">Indicators and their basis in this report 指标定义及本报告的依据</h3><ul>{
+        defs
+    }</ul>
 <h2 id="s10">10. Sources cited 引用文献</h2>
 {_citations()}
 {_monitoring(stage, monitoring, captions)}

@@ -18,6 +18,7 @@ Examples
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ import numpy as np
 
 from geo.errors import DataError, UsageError
 
-__all__ = ["YEAR_PATTERN", "Stack", "parse_years"]
+__all__ = ["YEAR_PATTERN", "Stack", "parse_year_list", "parse_years"]
 
 #: A four-digit year 1950–2199 standing alone in a file name (not part of a longer number).
 YEAR_PATTERN = re.compile(r"(?<!\d)(19[5-9]\d|20\d\d|21\d\d)(?!\d)")
@@ -54,6 +55,57 @@ def parse_years(text: str) -> tuple[int, int]:
     if last < first:
         raise UsageError(f"years {text!r} run backwards; write {last}-{first}")
     return first, last
+
+
+def parse_year_list(text: str, source: str = "") -> tuple[int, ...]:
+    """Parse ``"2000,2005,2010-2012"`` into ``(2000, 2005, 2010, 2011, 2012)``.
+
+    Items are separated by commas; each is a year or an inclusive range ``A-B`` (every year
+    of it). ``"2000-2024"`` alone gives every year from 2000 to 2024.
+
+    Parameters
+    ----------
+    text : str
+        The years (``--years``).
+    source : str
+        The stack they are for, named in the messages.
+
+    Returns
+    -------
+    tuple of int
+        The years, increasing (as given: a list out of order is refused).
+
+    Raises
+    ------
+    geo.errors.UsageError
+        An item that is not a year or a range, a range that runs backwards, a year twice,
+        years out of order.
+    """
+    found: list[int] = []
+    for item in str(text).split(","):
+        match = re.fullmatch(r"\s*(\d{4})\s*(?:[-–:]\s*(\d{4})\s*)?", item)
+        if not match:
+            raise _years_error(text, source, f"{item.strip()!r} is not a year or a range of years")
+        first, last = int(match[1]), int(match[2] or match[1])
+        if last < first:
+            raise _years_error(
+                text, source, f"{item.strip()} runs backwards (write {last}-{first})"
+            )
+        found += range(first, last + 1)
+    twice = sorted({y for y in found if found.count(y) > 1})
+    if twice:
+        raise _years_error(text, source, f"{twice[0]} is given twice")
+    # in the order given (the years of a multi-band file's bands): refuse a list out of order
+    back = next((b for a, b in itertools.pairwise(found) if b < a), None)
+    if back is not None:
+        raise _years_error(text, source, f"{back} comes after a later year; list them in order")
+    return tuple(found)
+
+
+def _years_error(text, source: str, why: str, hint: str = "") -> UsageError:
+    where = f" for stack {source}" if source else ""
+    hint = hint or "give years and ranges like 2000,2005,2010-2012 or 2000-2024"
+    return UsageError(f"--years {text!r}{where}: {why}; {hint}")
 
 
 @dataclass(frozen=True)
@@ -102,20 +154,30 @@ class Stack:
             year; ``years`` required) or a list of files (years from their names, or
             ``years``).
         years : sequence of int or str, optional
-            The years of a multi-band file or of a list of files (a sequence, or
-            ``"2000-2024"``); for a folder, a range that selects layers.
+            The years of a multi-band file or of a list of files (a sequence, ``"2000-2024"``
+            or ``"2000,2005,2010-2012"``). For a folder: a range ``"2000-2024"`` selects the
+            layers in it; a sequence (``[2000, 2005, 2010]``) or a list form
+            (``"2000,2005,2010-2012"``, see :func:`parse_year_list`) selects exactly those
+            years, each of which the folder must hold.
 
         Raises
         ------
         geo.errors.DataError
             Missing files, no year in a name, repeated years, layers on different grids.
+        geo.errors.UsageError
+            Years that are not years, a range that runs backwards, a year the folder lacks.
         """
         if isinstance(spec, (list, tuple)):
             return cls.from_files(spec, years)
         path = Path(spec)
         if path.is_dir():
             stack = cls.from_folder(path)
-            return stack.select(years) if years is not None else stack
+            if years is None:
+                return stack
+            if isinstance(years, str) and "," not in years:  # a range: the layers in it
+                wanted = parse_year_list(years, str(path))  # refused here, the folder named
+                return stack.select((wanted[0], wanted[-1]))
+            return stack.only(years)
         if not path.exists():
             raise DataError(f"stack {path} does not exist; give a folder of yearly GeoTIFFs")
         return cls.from_multiband(path, years)
@@ -161,7 +223,7 @@ class Stack:
                 f"{path} is one file with {count} band(s): give the year of each band "
                 "(--years 2000-2024, or a list)"
             )
-        wanted = _year_list(years)
+        wanted = _year_list(years, str(path))
         if len(wanted) != count:
             raise UsageError(
                 f"{path} has {count} bands but {len(wanted)} years were given "
@@ -181,9 +243,44 @@ class Stack:
         keep = [i for i, y in enumerate(self.years) if first <= y <= last]
         if not keep:
             raise UsageError(
-                f"stack {self.source} has no layer in {first}–{last} "
-                f"(it holds {self.years[0]}–{self.years[-1]})"
+                f"--years {first}-{last}: stack {self.source} has no layer in {first}–{last} "
+                f"(it holds {_held(self.years)}); choose years it holds"
             )
+        return self._subset(keep)
+
+    def only(self, years: Sequence[int] | str) -> Stack:
+        """The layers of exactly ``years`` (a sequence, or ``"2000,2005,2010-2012"``).
+
+        Raises
+        ------
+        geo.errors.UsageError
+            Not years, a year twice, or a year the stack has no layer for (all named).
+        """
+        years = years if isinstance(years, str) else list(years)
+        text = years if isinstance(years, str) else ",".join(str(y) for y in years)
+        if isinstance(years, str):
+            wanted = parse_year_list(years, self.source)
+        else:
+            whole = [y for y in years if isinstance(y, int | np.integer)]
+            if len(whole) != len(years):
+                raise _years_error(text, self.source, "give whole years (int)")
+            wanted = tuple(sorted(int(y) for y in whole))
+            if len(set(wanted)) != len(wanted):
+                twice = next(y for y in wanted if wanted.count(y) > 1)
+                raise _years_error(text, self.source, f"{twice} is given twice")
+        if not wanted:
+            raise _years_error(text, self.source, "no year given")
+        missing = [y for y in wanted if y not in self.years]
+        if missing:
+            raise _years_error(
+                text,
+                self.source,
+                f"no layer for {', '.join(map(str, missing))} (it holds {_held(self.years)})",
+                "choose years it holds, or add their layers to it",
+            )
+        return self._subset([self.years.index(y) for y in wanted])
+
+    def _subset(self, keep: list[int]) -> Stack:
         return Stack(
             tuple(self.paths[i] for i in keep),
             tuple(self.bands[i] for i in keep),
@@ -384,11 +481,17 @@ def _has_mask(src, band: int) -> bool:
     return MaskFlags.per_dataset in flags or MaskFlags.alpha in flags
 
 
-def _year_list(years) -> list[int]:
+def _year_list(years, source: str = "") -> list[int]:
     if isinstance(years, str):
-        first, last = parse_years(years)
-        return list(range(first, last + 1))
+        return list(parse_year_list(years, source))
     return [int(y) for y in years]
+
+
+def _held(years: Sequence[int]) -> str:
+    """``2000–2012`` for consecutive years, else the list (``2000, 2005, 2010``)."""
+    if list(years) == list(range(years[0], years[-1] + 1)):
+        return f"{years[0]}–{years[-1]}"
+    return ", ".join(map(str, years))
 
 
 def _years_for(paths: list[Path], years) -> list[int]:

@@ -280,8 +280,12 @@ stack_opt = _option(
 )
 years_opt = _option(
     "--years",
-    metavar="A-B",
-    help="years to use (a folder) or the years of the bands (a multi-band file), e.g. 2000-2024",
+    metavar="YEARS",
+    help=(
+        "years to use (a folder: a range A-B selects the layers in it, a list such as "
+        "2000,2005,2010-2012 exactly those years) or the years of the bands (a multi-band "
+        "file), e.g. 2000-2024"
+    ),
 )
 monitor_out_opt = _option("--out", required=True, metavar="DIR", help="output folder")
 

@@ -9,7 +9,6 @@ written to a temporary name and renamed only once complete and checked.
 from __future__ import annotations
 
 import hashlib
-import os
 import time
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit, urlunsplit
@@ -183,33 +182,44 @@ def download(http, url: str, dest: Path, *, expected: str | None = None) -> str:
         The server fails or stops short after :data:`ATTEMPTS` attempts.
     geo.errors.DataError
         The file does not match ``expected`` (the message names the file and both sums).
+    geo.errors.OutputError
+        The file cannot be written (disk full, permission denied).
+    """
+    from geo.outputs import atomic_path
+
+    # the toolkit's one atomic writer: a complete, checked file or nothing, and an existing
+    # ``dest`` untouched on failure (the temporary file is removed whatever happens)
+    with atomic_path(dest) as part:
+        digests = _attempts(http, url, part)
+        if expected:
+            algorithm, _, value = expected.partition(":")
+            if digests[algorithm] != value.lower():
+                raise DataError(
+                    f"{dest.name} from {public_url(url)} does not match its published checksum "
+                    f"({algorithm} {digests[algorithm]} ≠ {value.lower()}); it was not kept: "
+                    "try again later or tell the data's publisher"
+                )
+    return digests["sha256"]
+
+
+def _attempts(http, url: str, part: Path) -> dict[str, str]:
+    """Stream ``url`` into ``part`` (rewritten from the start at each attempt); its digests.
+
+    Network errors and short downloads are retried (:data:`ATTEMPTS` in all); they never leave
+    this function as :class:`OSError`, which :func:`geo.outputs.atomic_path` would report as an
+    output error.
     """
     import requests
 
-    part = dest.with_name(f".{dest.name}.part")
-    for attempt in range(ATTEMPTS):
+    for attempt in range(ATTEMPTS - 1):
         try:
-            digests = _stream(http, url, part)
-            break
-        except (requests.RequestException, _Short) as exc:
-            part.unlink(missing_ok=True)
-            if attempt == ATTEMPTS - 1:
-                raise _unreachable(url, exc, "download") from None
+            return _stream(http, url, part)
+        except (requests.RequestException, _Short):
             time.sleep(BACKOFF * 2**attempt)
-        except BaseException:
-            part.unlink(missing_ok=True)
-            raise
-    if expected:
-        algorithm, _, value = expected.partition(":")
-        if digests[algorithm] != value.lower():
-            part.unlink(missing_ok=True)
-            raise DataError(
-                f"{dest.name} from {public_url(url)} does not match its published checksum "
-                f"({algorithm} {digests[algorithm]} ≠ {value.lower()}); it was not kept: try "
-                "again later or tell the data's publisher"
-            )
-    os.replace(part, dest)
-    return digests["sha256"]
+    try:
+        return _stream(http, url, part)
+    except (requests.RequestException, _Short) as exc:
+        raise _unreachable(url, exc, "download") from None
 
 
 class _Short(OSError):

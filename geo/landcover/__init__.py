@@ -9,8 +9,9 @@ the exact grassland area inside it and inside the zone).
 
 Layout: :mod:`~geo.landcover.schemes` (scheme tables, :func:`load_scheme`),
 :mod:`~geo.landcover.areas` (:func:`class_areas`), :mod:`~geo.landcover.weights`
-(:func:`class_weights`, :func:`weighted_mean`), :mod:`~geo.landcover.run` (:class:`LandCover`,
-the run's input, used by :func:`geo.pipeline.compute_all`).
+(:func:`class_weights`, :func:`weighted_mean`), :mod:`~geo.landcover.scan` (both from one
+read of the raster), :mod:`~geo.landcover.run` (:class:`LandCover`, the run's input, used by
+:func:`geo.pipeline.compute_all`).
 
 Examples
 --------

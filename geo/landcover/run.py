@@ -1,11 +1,11 @@
 """A run's fine land-cover input (``--landcover FILE --landcover-scheme S``) and its indicators.
 
 :class:`LandCover` holds the user's raster, its scheme and its SHA-256; it computes (once per
-zone set, kept for the run) the exact group areas on the raster's own grid and the
-grassland weights of the FVC grid, and :meth:`LandCover.apply` puts the land-cover values of
-forest area and coverage, grassland area, cropland area and grassland cover into a table of
-:func:`geo.indicators.compute`. The values stay labelled proxies: a land-cover map is not the
-forest inventory nor the grassland survey.
+zone set, kept for the run, from one streamed read of the raster) the exact group areas on
+the raster's own grid and the grassland weights of the FVC grid, and :meth:`LandCover.apply`
+puts the land-cover values of forest area and coverage, grassland area, cropland area and
+grassland cover into a table of :func:`geo.indicators.compute`. The values stay labelled
+proxies: a land-cover map is not the forest inventory nor the grassland survey.
 """
 
 from __future__ import annotations
@@ -17,11 +17,13 @@ import numpy as np
 import pandas as pd
 
 from geo.errors import UsageError
-from geo.landcover.areas import check_landcover_raster, raw_class_areas, summarise
+from geo.grid import Grid
+from geo.landcover.areas import check_landcover_raster, summarise
+from geo.landcover.scan import scan
 from geo.landcover.schemes import Scheme, load_scheme
-from geo.landcover.weights import Weights, class_weights, weighted_mean
+from geo.landcover.weights import Weights, weighted_mean
 
-__all__ = ["OVERRIDDEN", "LandCover", "as_landcover"]
+__all__ = ["OVERRIDDEN", "LandCover", "as_landcover", "grid_of"]
 
 #: Indicators whose values come from the fine land cover when one is given.
 OVERRIDDEN = (
@@ -91,13 +93,8 @@ class LandCover:
             return context.coverage(zone_set, grid)
         return coverage_cache.get(zone_set, grid, "exact", None)
 
-    def _grid(self):
-        import rasterio
-
-        from geo.grid import Grid
-
-        with rasterio.open(self.path) as ds:
-            return Grid.from_dataset(ds)
+    def _grid(self) -> Grid:
+        return grid_of(self.path)
 
     @property
     def cell_km2(self) -> float:
@@ -119,24 +116,9 @@ class LandCover:
         pandas.DataFrame
             Positional index, one row per zone (see :func:`geo.landcover.class_areas`).
         """
-        key = zone_set.key
-        if key not in self._areas:
-            cov = self._coverage(zone_set, self._grid(), context)
-            if not cov.touched.any():  # the raster covers another region: no value, said once
-                raw = pd.DataFrame(
-                    {
-                        "count": 0.0,
-                        "nodata_area_km2": 0.0,
-                        "outside_area_km2": cov.outside_area_km2,
-                    },
-                    index=pd.RangeIndex(cov.n_zones),
-                )
-            else:
-                raw = raw_class_areas(zone_set, self.path, coverage=cov)
-            table = summarise(raw, self.scheme, self.path).reset_index(drop=True)
-            _warn_partial(table, self.path, getattr(zone_set, "level", "") or "")
-            self._areas[key] = table
-        return self._areas[key]
+        if zone_set.key not in self._areas:
+            self.read(zone_set, context=context)
+        return self._areas[zone_set.key]
 
     def weights(self, zone_set, grid, group: str = "grassland", context=None) -> Weights:
         """Area of ``group`` inside each zone and each cell of ``grid`` (once per zone set).
@@ -145,10 +127,49 @@ class LandCover:
         """
         key = (zone_set.key, grid.key(), group)
         if key not in self._weights:
-            cov = self._coverage(zone_set, self._grid(), context)
-            codes = self.scheme.codes(group)
-            self._weights[key] = class_weights(zone_set, self.path, codes, grid, coverage=cov)
+            self.read(zone_set, (grid,), group, context)
         return self._weights[key]
+
+    def read(self, zone_set, grids=(), group: str = "grassland", context=None) -> None:
+        """Read the raster once for what is not yet kept: the areas, the weights on ``grids``.
+
+        The areas and the weights of ``group`` on every grid of ``grids`` come from the same
+        windows (:func:`geo.landcover.scan.scan`): one read of the raster per zone set, not
+        one for the areas and one per grid.
+
+        Parameters
+        ----------
+        zone_set : geo.zones.ZoneSet
+            The zones.
+        grids : sequence of geo.grid.Grid
+            Grids of the layers to be averaged over ``group`` (e.g. the FVC layer's).
+        group : str
+            One of :data:`geo.landcover.GROUPS`.
+        context : geo.context.ZonalContext, optional
+            The run's coverages.
+        """
+        want = {}
+        for grid in grids:
+            key = (zone_set.key, grid.key(), group)
+            if key not in self._weights:
+                want[key] = (self.scheme.codes(group), grid)
+        areas = zone_set.key not in self._areas
+        if not (areas or want):
+            return
+        cov = self._coverage(zone_set, self._grid(), context)
+        touched = bool(cov.touched.any())
+        raw, weights = scan(self.path, cov, areas=areas and touched, weights=want)
+        self._weights.update(weights)
+        if not areas:
+            return
+        if not touched:  # the raster covers another region: no value, said once
+            raw = pd.DataFrame(
+                {"count": 0.0, "nodata_area_km2": 0.0, "outside_area_km2": cov.outside_area_km2},
+                index=pd.RangeIndex(cov.n_zones),
+            )
+        table = summarise(raw, self.scheme, self.path).reset_index(drop=True)
+        _warn_partial(table, self.path, getattr(zone_set, "level", "") or "")
+        self._areas[zone_set.key] = table
 
     def class_mean(
         self, zone_set, raster, group: str = "grassland", context=None, nodata_values=()
@@ -161,13 +182,7 @@ class LandCover:
             ``mean`` (raster units), ``area_km2`` (km²) and ``cells`` (see
             :func:`geo.landcover.weighted_mean`), one row per zone.
         """
-        import rasterio
-
-        from geo.grid import Grid
-
-        with rasterio.open(raster) as ds:
-            grid = Grid.from_dataset(ds)
-        weights = self.weights(zone_set, grid, group, context)
+        weights = self.weights(zone_set, grid_of(raster), group, context)
         return weighted_mean(weights, raster, nodata_values=nodata_values)
 
     # -- provenance and method ----------------------------------------------------------
@@ -226,6 +241,7 @@ class LandCover:
             mean rests on (fine cells for forest coverage; grassland area in FVC cells for
             grassland cover).
         """
+        self.read(zone_set, (grid_of(fvc_path),), context=context)  # areas, weights: one read
         areas = self.areas(zone_set, context)
         grass = self.class_mean(zone_set, fvc_path, "grassland", context)
         forest = (areas["forest_area_km2"] + areas["shrub_forest_area_km2"]).to_numpy()
@@ -302,6 +318,14 @@ class LandCover:
             out.iloc[rows, col("method")] = self.method(key)
         out.attrs = dict(long.attrs)
         return out
+
+
+def grid_of(raster: str | Path) -> Grid:
+    """The grid of a raster file (its metadata only)."""
+    import rasterio
+
+    with rasterio.open(raster) as ds:
+        return Grid.from_dataset(ds)
 
 
 def _proxy_rows_of(long: pd.DataFrame, key: str) -> str | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from geo.landcover.run import LandCover
+from geo.landcover.run import LandCover, grid_of
 from geo.landcover.schemes import GROUPS
 
 __all__ = ["stats_columns"]
@@ -37,13 +37,14 @@ def stats_columns(zone_set, landcover: LandCover, layers=(), unit: str = "km2") 
     """
     from geo.tables.format import in_units
 
+    values = [layer for layer in layers if not layer.categorical]
+    # the areas and the grassland weights of every value layer's grid: one read of the raster
+    landcover.read(zone_set, [grid_of(layer.path) for layer in values])
     areas = landcover.areas(zone_set)
     keep = [f"{g}_area_km2" for g in GROUPS[:-1]]
     keep += ["land_area_km2", "forest_cover_pct", "nodata_area_km2", "outside_area_km2"]
     out = areas[keep].add_prefix("landcover_")
-    for layer in layers:
-        if layer.categorical:
-            continue
+    for layer in values:
         mean = landcover.class_mean(
             zone_set, layer.path, "grassland", nodata_values=tuple(layer.flags)
         )

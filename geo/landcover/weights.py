@@ -39,7 +39,7 @@ from rasterio.windows import Window
 from geo.errors import DataError
 from geo.grid import Grid, read_window
 
-__all__ = ["Weights", "class_weights", "weighted_mean"]
+__all__ = ["WeightSums", "Weights", "class_weights", "wanted_codes", "weighted_mean"]
 
 
 @dataclass(frozen=True)
@@ -127,23 +127,85 @@ def _class_cells(cov, a: np.ndarray, hit: np.ndarray, r0: int, c0: int):
     rr = rr.astype(np.int64) + r0
     cc = cc.astype(np.int64) + c0
     s = cov.runs_in(r0, r1)
-    run_row = cov.run_row[s].astype(np.int64)
-    start = run_row * w + cov.run_start[s]
-    end = run_row * w + cov.run_end[s]
+    # runs clipped to the window's columns (a window may be one column piece of its rows)
+    start, end = cov.run_start[s].astype(np.int64), cov.run_end[s].astype(np.int64)
+    keep = (end > c0) & (start < w)
+    run_row = cov.run_row[s][keep].astype(np.int64)
+    start = run_row * w + np.maximum(start[keep], c0)
+    end = run_row * w + np.minimum(end[keep], w)
     key = rr * w + cc
     at = np.searchsorted(start, key, side="right") - 1
     inside = (at >= 0) & (key < end[np.maximum(at, 0)])
     out_r, out_c = [rr[inside]], [cc[inside]]
-    out_z = [cov.run_zone[s][at[inside]].astype(np.int64)]
+    out_z = [cov.run_zone[s][keep][at[inside]].astype(np.int64)]
     out_w = [np.ones(int(inside.sum()))]
     s = cov.cells_in(r0, r1)
     pr, pc = cov.cell_row[s].astype(np.int64), cov.cell_col[s].astype(np.int64)
-    took = hit[pr - r0, pc - c0]
+    took = np.zeros(pr.shape, dtype=bool)
+    mine = (pc >= c0) & (pc < w)
+    took[mine] = hit[pr[mine] - r0, pc[mine] - c0]
     out_r.append(pr[took])
     out_c.append(pc[took])
     out_z.append(cov.cell_zone[s][took].astype(np.int64))
     out_w.append(cov.cell_weight[s][took])
     return tuple(np.concatenate(x) for x in (out_r, out_c, out_z, out_w))
+
+
+class WeightSums:
+    """Running sums of :class:`Weights`, fed window by window with the fine raster's values.
+
+    Shared by :func:`class_weights` (its own read) and :func:`geo.landcover.scan.scan` (one
+    read for the class areas and the weights).
+
+    Parameters
+    ----------
+    cov : geo.zonal.Coverage
+        The zones' coverage on the fine raster's grid.
+    fine : geo.grid.Grid
+        The fine raster's grid.
+    coarse : geo.grid.Grid
+        The grid of the coarse layer to be averaged, any CRS.
+    wanted : numpy.ndarray
+        The class codes to weigh, in the fine raster's dtype, fill values removed.
+    """
+
+    def __init__(self, cov, fine: Grid, coarse: Grid, wanted: np.ndarray) -> None:
+        self.cov, self.wanted = cov, wanted
+        fine, self.coarse = fine.north_up(), coarse.north_up()
+        self.row_area = fine.row_cell_area_m2()
+        self.locate = _Locator(fine, self.coarse)
+        self.outside = np.zeros(cov.n_zones)
+        self.keys: list[np.ndarray] = []
+        self.sums: list[np.ndarray] = []
+        self.pending = 0
+
+    def add(self, a: np.ndarray, r0: int, c0: int) -> None:
+        """Add the window ``a`` of the fine raster (north-up rows from ``r0``, columns ``c0``)."""
+        if self.wanted.size == 0:
+            return
+        cov, coarse = self.cov, self.coarse
+        rows, cols, zone, weight = _class_cells(cov, a, np.isin(a, self.wanted), r0, c0)
+        area = weight * self.row_area[rows]
+        flat = self.locate(rows, cols)
+        off = flat < 0
+        self.outside += np.bincount(zone[off], weights=area[off], minlength=cov.n_zones)
+        self.keys.append(zone[~off] * (coarse.height * coarse.width) + flat[~off])
+        self.sums.append(area[~off])
+        self.pending += self.keys[-1].size
+        if self.pending > 8_000_000:  # bound memory: merge the partial sums
+            key, total = _reduce(self.keys, self.sums)
+            self.keys, self.sums, self.pending = [key], [total], key.size
+
+    def result(self) -> Weights:
+        """The weights of every window added."""
+        key, total = _reduce(self.keys, self.sums)
+        n = self.coarse.height * self.coarse.width
+        return Weights(self.coarse, self.cov.n_zones, key // n, key % n, total, self.outside)
+
+
+def wanted_codes(codes, dtype, fill: np.ndarray) -> np.ndarray:
+    """``codes`` in the raster's ``dtype``, without its fill values ``fill``."""
+    return np.setdiff1d(np.asarray(list(codes), dtype=dtype), fill)
 
 
 def class_weights(
@@ -176,7 +238,6 @@ def class_weights(
     from geo.zonal import coverage_cache, nodata_codes
     from geo.zonal.stream import rows_per_window
 
-    coarse = coarse.north_up()
     with rasterio.open(raster) as ds:
         fine = Grid.from_dataset(ds).north_up()
         cov = coverage or coverage_cache.get(zones, fine, "exact", cache_dir)
@@ -184,13 +245,7 @@ def class_weights(
             raise DataError(f"the coverage given is not on the grid of raster {raster}")
         dtype = np.dtype(ds.dtypes[0])
         fill = nodata_codes(dtype, ds.nodata, (), ds.name)
-        wanted = np.setdiff1d(np.asarray(list(codes), dtype=dtype), fill)
-        row_area = fine.row_cell_area_m2()
-        locate = _Locator(fine, coarse)
-        outside = np.zeros(cov.n_zones)
-        keys: list[np.ndarray] = []
-        sums: list[np.ndarray] = []
-        pending = 0
+        sums = WeightSums(cov, fine, coarse, wanted_codes(codes, dtype, fill))
         h = fine.height
         span = cov.col_span(0, h)
         width = (span[1] - span[0]) if span else 1
@@ -198,24 +253,11 @@ def class_weights(
         for r0 in range(0, h, step):
             r1 = min(r0 + step, h)
             span = cov.col_span(r0, r1)
-            if span is None or wanted.size == 0:
+            if span is None or sums.wanted.size == 0:
                 continue
             c0, c1 = span
-            a = read_window(ds, 1, Window(c0, r0, c1 - c0, r1 - r0))
-            rows, cols, zone, weight = _class_cells(cov, a, np.isin(a, wanted), r0, c0)
-            area = weight * row_area[rows]
-            flat = locate(rows, cols)
-            off = flat < 0
-            outside += np.bincount(zone[off], weights=area[off], minlength=cov.n_zones)
-            keys.append(zone[~off] * (coarse.height * coarse.width) + flat[~off])
-            sums.append(area[~off])
-            pending += keys[-1].size
-            if pending > 8_000_000:  # bound memory: merge the partial sums
-                key, total = _reduce(keys, sums)
-                keys, sums, pending = [key], [total], key.size
-    key, total = _reduce(keys, sums)
-    n = coarse.height * coarse.width
-    return Weights(coarse, cov.n_zones, key // n, key % n, total, outside)
+            sums.add(read_window(ds, 1, Window(c0, r0, c1 - c0, r1 - r0)), r0, c0)
+    return sums.result()
 
 
 def weighted_mean(weights: Weights, raster: str | Path, *, nodata_values=()) -> pd.DataFrame:
