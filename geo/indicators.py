@@ -381,6 +381,28 @@ def official_name(text: str) -> str:
     return _PROXY_MARK.sub(lambda m: "（官方）" if m[0].startswith("（") else "(official)", text)
 
 
+def all_official(key: str, table) -> bool:
+    """Whether every value of ``key`` in ``table`` (a table or one row) is official.
+
+    Official: its ``<key>_basis`` column says ``official`` (an official layer's value).
+    """
+    if not hasattr(table, "get"):
+        return False
+    # a column made from an indicator's value (its verdict, its gap) shares its basis
+    owner = max((k for k in INDICATORS if key.startswith(f"{k}_")), key=len, default=key)
+    basis = table.get(f"{key}_basis", table.get(f"{owner}_basis"))
+    values = basis.tolist() if hasattr(basis, "tolist") else [basis]
+    return bool(values) and all(v == "official" for v in values)
+
+
+def official_if(text: str, key: str, table) -> str:
+    """``text``, a label of column ``key``, marked official where ``table``'s values are.
+
+    Unchanged when some value is a proxy (:func:`all_official`) or without a table.
+    """
+    return official_name(text) if table is not None and all_official(key, table) else text
+
+
 def marked(key: str, table) -> Indicator:
     """The definition of ``key`` as ``table`` holds it: official when its values all are.
 
@@ -398,9 +420,7 @@ def marked(key: str, table) -> Indicator:
         The definition, or a copy named and labelled official (method: the official layer).
     """
     ind = definition(key)
-    basis = table.get(f"{key}_basis") if hasattr(table, "get") else None
-    values = basis.tolist() if hasattr(basis, "tolist") else [basis]  # a table or one row
-    if not all(v == "official" for v in values):
+    if not all_official(key, table):
         return ind
     return replace(
         ind,

@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from geo import __version__, reportglossary
-from geo.indicators import INDICATORS, charted, headline, marked, printed, targeted
+from geo.indicators import INDICATORS, charted, headline, marked, official_if, printed, targeted
 
 __all__ = ["Document", "Figure", "Heading", "Paragraph", "Table", "build", "pick"]
 
@@ -136,11 +136,12 @@ def csv_cells(table: pd.DataFrame, lang: str) -> pd.DataFrame:
     return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
 
 
-def header(column: str, lang: str) -> str:
-    """Header of a column with its unit (:func:`geo.tables.column_label`), Chinese first."""
+def header(column: str, lang: str, frame=None) -> str:
+    """Header of a column with its unit, Chinese first; official where ``frame``'s are."""
     from geo.tables import column_label
 
-    return pick(column_label(column, "zh"), column_label(column, "en"), lang)
+    text = pick(column_label(column, "zh"), column_label(column, "en"), lang)
+    return official_if(text, column, frame)
 
 
 def _numeric(table: pd.DataFrame, columns: list[str]) -> list[bool]:
@@ -163,7 +164,7 @@ def _table(
     cells = csv_cells(frame[columns], lang)
     return Table(
         caption=caption,
-        headers=headers or [header(c, lang) for c in columns],
+        headers=headers or [header(c, lang, frame) for c in columns],
         rows=cells.to_numpy().tolist(),
         numeric=_numeric(frame, columns),
         source=source,

@@ -451,3 +451,18 @@ def test_glossary_names_the_official_layer_and_the_proxies(forest_report, forest
             assert basis.endswith("remote-sensing proxy") and "official" not in basis
         assert "calibrated proxy (no --redline file given)" in said["redline_pct"]
         assert "not computed in this report" in said["treated_sandified_pct"]
+
+
+def test_word_table_headers_say_official_where_the_values_are(forest_report):
+    """With an official forest layer, the Word tables head the forest column "(official)"
+    (its values are the layer's), while the grassland column stays a proxy."""
+    from docx import Document
+
+    out, _ = forest_report
+    heads = [c.text for t in Document(str(out / "report.docx")).tables for c in t.rows[0].cells]
+    forest = [h for h in heads if "Forest coverage rate" in h]
+    grass = [h for h in heads if "植被覆盖度" in h]
+    assert grass and all("遥感估算" in h for h in grass), grass
+    assert "森林覆盖率（官方） [%] / Forest coverage rate (official) [%]" in forest, forest
+    verdict = [h for h in forest if "目标判断" in h]  # the verdict on the official value
+    assert verdict and all("（官方）" in h and "遥感估算" not in h for h in verdict), verdict
